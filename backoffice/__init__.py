@@ -1,0 +1,82 @@
+"""Parcours: back-office of insertion paths (DEL province Sud, France Travail, PLIE)."""
+import sqlite3
+from pathlib import Path
+
+from flask import Flask, redirect, render_template, url_for
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import settings_from_environment
+from .extensions import babel, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite: enforce foreign keys, write-ahead log, wait for locks instead of failing."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def create_app(config_overrides: dict | None = None) -> Flask:
+    """Build the application: settings, extensions, French locale, login, admin, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(settings_from_environment(app.instance_path))
+    app.config.update(config_overrides or {})
+    if app.config.get("TESTING"):
+        app.config["ENV_NAME"] = "testing"
+        app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or "testing-only"
+    if not app.config["SECRET_KEY"]:
+        raise RuntimeError(
+            "SECRET_KEY manquante : définissez la variable d'environnement SECRET_KEY "
+            "(ou PARCOURS_ENV=development pour un poste de développement)."
+        )
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "fr")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+
+    from . import models  # noqa: F401  (register the tables)
+    from .auth import bp as auth_bp
+
+    app.register_blueprint(auth_bp)
+
+    from .admin import init_admin
+
+    init_admin(app)
+
+    from .cli import init_app as init_cli
+
+    init_cli(app)
+
+    @app.route("/")
+    def index():
+        return redirect(url_for("admin.index"))
+
+    @app.errorhandler(403)
+    def forbidden(_error):
+        return render_template("errors/403.html"), 403
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return render_template("errors/404.html"), 404
+
+    return app

@@ -1,0 +1,84 @@
+"""Who may do what: the one table every view, action, export and command consults.
+
+Plain Python (no Flask) so the admin, the CLI and the tests read the same rules.
+Areas are the admin menu's tables; verbs are read, create, edit, delete, export.
+A counsellor's rights apply to the paths they are referent of only (row filtering in
+admin/base.py: `OWN_PATHS_ONLY`).
+"""
+from ..enums import Role
+
+READ = frozenset({"read"})
+READ_EXPORT = frozenset({"read", "export"})
+WRITE = frozenset({"read", "create", "edit", "export"})
+ALL = frozenset({"read", "create", "edit", "delete", "export"})
+
+OPERATIONAL = (
+    "beneficiaries", "referrals", "commissions", "purchase_orders", "sessions", "enrolments",
+    "phase_records", "suspensions", "contacts", "workshops", "workshop_attendances",
+    "internships", "barriers", "obligations",
+)
+REFERENCE = (
+    "funders", "programmes", "phases", "deadline_rules", "exit_types", "barrier_types",
+    "contact_types", "suspension_reasons",
+)
+ADMINISTRATION = ("users", "audit")
+
+# domain.md « Users and roles »
+_RULES: dict[Role, dict[str, frozenset[str]]] = {
+    Role.ADMIN: {area: ALL for area in OPERATIONAL + REFERENCE + ("users",)} | {"audit": READ},
+    Role.COORDINATOR: (
+        {area: ALL for area in OPERATIONAL} | {area: READ for area in REFERENCE}
+    ),
+    Role.COMMISSION: {
+        "beneficiaries": READ_EXPORT,
+        "referrals": READ_EXPORT,
+        "commissions": WRITE,
+        "programmes": READ,
+        "sessions": READ,
+    },
+    Role.COUNSELLOR: {
+        "beneficiaries": READ,
+        "enrolments": frozenset({"read", "edit"}),
+        "phase_records": READ,
+        "suspensions": READ,
+        "contacts": frozenset({"read", "create", "edit"}),
+        "barriers": frozenset({"read", "create", "edit"}),
+        "internships": frozenset({"read", "create", "edit"}),
+        "workshops": READ,
+        "obligations": READ,
+        "programmes": READ,
+    },
+    # A funder's representative reads figures, never nominative records.
+    Role.VIEWER: {
+        "programmes": READ,
+        "sessions": READ,
+        "workshops": READ,
+        "purchase_orders": READ,
+        "commissions": READ,
+    },
+}
+
+# Areas where a counsellor sees only the rows of the paths they are referent of.
+OWN_PATHS_ONLY = frozenset(
+    {"beneficiaries", "enrolments", "phase_records", "suspensions", "contacts", "barriers",
+     "internships", "obligations"}
+)
+
+
+def can(role: str | Role | None, area: str, verb: str = "read") -> bool:
+    """True when `role` may `verb` the `area`; unknown roles, areas and verbs may nothing."""
+    try:
+        role = Role(role)
+    except ValueError:
+        return False
+    return verb in _RULES.get(role, {}).get(area, frozenset())
+
+
+def areas_for(role: str | Role) -> list[str]:
+    """The areas a role may at least read (for menus and tests)."""
+    return [area for area in OPERATIONAL + REFERENCE + ADMINISTRATION if can(role, area)]
+
+
+def is_restricted_to_own_paths(role: str | Role, area: str) -> bool:
+    """True when the role sees only its own paths' rows in `area` (counsellors)."""
+    return Role(role) == Role.COUNSELLOR and area in OWN_PATHS_ONLY

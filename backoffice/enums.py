@@ -1,0 +1,107 @@
+"""Closed vocabularies shared by models, rules and views, with their French labels.
+
+Values are stored in English in the database; `label` gives what a user reads.
+"""
+from enum import StrEnum
+
+
+class LabelledEnum(StrEnum):
+    """A string enum whose members carry a French label."""
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """(value, French label) pairs for select fields."""
+        return [(m.value, m.label) for m in cls]
+
+
+class Role(LabelledEnum):
+    ADMIN = "admin", "Administrateur"
+    COORDINATOR = "coordinator", "Coordinateur"
+    COMMISSION = "commission", "Membre de commission"
+    COUNSELLOR = "counsellor", "Référent"
+    VIEWER = "viewer", "Financeur (lecture seule)"
+
+
+class Territory(LabelledEnum):
+    NC = "NC", "Nouvelle-Calédonie"
+    FR = "FR", "France métropolitaine"
+
+
+class ReferralStatus(LabelledEnum):
+    PENDING = "pending", "En attente"
+    VALIDATED = "validated", "Validée"
+    REJECTED = "rejected", "Refusée"
+    DEFERRED = "deferred", "Ajournée"
+    WITHDRAWN = "withdrawn", "Désistement"
+    NOT_ENTERED = "not_entered", "Non-entrée"
+
+
+class EnrolmentStatus(LabelledEnum):
+    ACTIVE = "active", "En cours"
+    SUSPENDED = "suspended", "Suspendu"
+    FOLLOW_UP = "follow_up", "Suivi dans l'emploi"
+    CLOSED = "closed", "Clôturé"
+
+
+class Attendance(LabelledEnum):
+    PRESENT = "present", "Présent"
+    EXCUSED = "excused", "Absence justifiée"
+    UNEXCUSED = "unexcused", "Absence injustifiée"
+
+
+class Sex(LabelledEnum):
+    FEMALE = "F", "Femme"
+    MALE = "M", "Homme"
+
+
+class DelayUnit(LabelledEnum):
+    HOURS = "hours", "heures"
+    CALENDAR_DAYS = "calendar_days", "jours calendaires"
+    WORKING_DAYS = "working_days", "jours ouvrés"
+    MONTHS = "months", "mois"
+
+
+class DelCategory(LabelledEnum):
+    """DEL exit categories (001, indicator table): each includes the one before."""
+
+    ED = "ED", "Emploi durable"
+    SD = "SD", "Sortie dynamique"
+    SP = "SP", "Sortie positive"
+
+
+class CspRule(LabelledEnum):
+    """How an exit type counts for the CSP positive-exit definition (002 §6)."""
+
+    POSITIVE = "positive", "Toujours positive"
+    NOT_POSITIVE = "not_positive", "Jamais positive"
+    MIN_MONTHS = "min_months", "Positive à partir d'une durée de contrat"
+    POE = "poe", "POE suivie d'un contrat"
+    AFPR = "afpr", "AFPR suivie d'un CDD"
+
+
+class ContractKind(LabelledEnum):
+    CDI = "cdi", "CDI"
+    CDD = "cdd", "CDD"
+    TEMPORARY = "temporary", "Intérim"
+    APPRENTICESHIP = "apprenticeship", "Contrat d'apprentissage"
+    PROFESSIONALISATION = "professionalisation", "Contrat de professionnalisation"
+    SUBSIDISED = "subsidised", "Contrat aidé"
+    OTHER = "other", "Autre"
+
+
+class EducationLevel(LabelledEnum):
+    """French education levels (nomenclature 2019) with their ISCED equivalents."""
+
+    NONE = "none", "Aucun diplôme"
+    LEVEL_3 = "3", "Niveau 3 (CAP, BEP)"
+    LEVEL_4 = "4", "Niveau 4 (Bac)"
+    LEVEL_5 = "5", "Niveau 5 (Bac+2)"
+    LEVEL_6 = "6", "Niveau 6 (Licence)"
+    LEVEL_7 = "7", "Niveau 7 (Master)"
+    LEVEL_8 = "8", "Niveau 8 (Doctorat)"

@@ -1,0 +1,33 @@
+"""Every table of the domain (see ../shared/spec/domain.md), one module per area."""
+from .activity import Barrier, Contact, Internship, Workshop, WorkshopAttendance
+from .paths import (
+    Commission,
+    Enrolment,
+    PhaseRecord,
+    ProgrammeSession,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Referral,
+    Suspension,
+    referral_non_entry_barriers,
+)
+from .people import Beneficiary, User, name_key
+from .reference import (
+    BarrierType,
+    ContactType,
+    DeadlineRule,
+    ExitType,
+    Funder,
+    Phase,
+    Programme,
+    SuspensionReason,
+)
+from .tracking import AuditEntry, Obligation
+
+__all__ = [
+    "AuditEntry", "Barrier", "BarrierType", "Beneficiary", "Commission", "Contact",
+    "ContactType", "DeadlineRule", "Enrolment", "ExitType", "Funder", "Internship",
+    "Obligation", "Phase", "PhaseRecord", "Programme", "ProgrammeSession", "PurchaseOrder",
+    "PurchaseOrderLine", "Referral", "Suspension", "SuspensionReason", "User", "Workshop",
+    "WorkshopAttendance", "name_key", "referral_non_entry_barriers",
+]

@@ -1,0 +1,161 @@
+"""What happens during a path: contacts, workshops and attendance, internships, barriers."""
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..enums import Attendance
+from ..extensions import db
+from ._types import enum_type
+
+
+class Contact(db.Model):
+    """An appointment or exchange with a person (002 glossary « contact »)."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        CheckConstraint(
+            "duration_minutes IS NULL OR duration_minutes BETWEEN 0 AND 720",
+            name="duration_range",
+        ),
+        Index("ix_contacts_enrolment_occurs_at", "enrolment_id", "occurs_at"),
+        Index("ix_contacts_occurs_at", "occurs_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"))
+    contact_type_id: Mapped[int] = mapped_column(ForeignKey("contact_types.id"))
+    occurs_at: Mapped[datetime]
+    duration_minutes: Mapped[int | None]
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    attendance: Mapped[Attendance] = mapped_column(
+        enum_type(Attendance), default=Attendance.PRESENT
+    )
+    objective: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    enrolment: Mapped["Enrolment"] = relationship()  # noqa: F821
+    contact_type: Mapped["ContactType"] = relationship()  # noqa: F821
+    staff: Mapped["User | None"] = relationship()  # noqa: F821
+
+    def __str__(self) -> str:
+        return f"{self.contact_type} du {self.occurs_at:%d/%m/%Y %H:%M}"
+
+
+class Workshop(db.Model):
+    """A collective workshop (atelier, regroupement); group limits come from the programme."""
+
+    __tablename__ = "workshops"
+    __table_args__ = (
+        CheckConstraint(
+            "duration_minutes IS NULL OR duration_minutes BETWEEN 0 AND 720",
+            name="duration_range",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("programme_sessions.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    held_at: Mapped[datetime] = mapped_column(index=True)
+    duration_minutes: Mapped[int | None]
+    place: Mapped[str | None] = mapped_column(String(200))
+    facilitator: Mapped[str | None] = mapped_column(String(200))
+
+    programme: Mapped["Programme"] = relationship()  # noqa: F821
+    session: Mapped["ProgrammeSession | None"] = relationship()  # noqa: F821
+    attendances: Mapped[list["WorkshopAttendance"]] = relationship(
+        back_populates="workshop", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.held_at:%d/%m/%Y})"
+
+
+class WorkshopAttendance(db.Model):
+    """One line of a workshop's attendance sheet (émargement)."""
+
+    __tablename__ = "workshop_attendances"
+    __table_args__ = (UniqueConstraint("workshop_id", "enrolment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"))
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="CASCADE"), index=True
+    )
+    attendance: Mapped[Attendance] = mapped_column(
+        enum_type(Attendance), default=Attendance.PRESENT
+    )
+
+    workshop: Mapped[Workshop] = relationship(back_populates="attendances")
+    enrolment: Mapped["Enrolment"] = relationship()  # noqa: F821
+
+    def __str__(self) -> str:
+        return f"{self.enrolment} — {self.attendance.label}"
+
+
+class Internship(db.Model):
+    """A company internship or work immersion (001 étapes 1–2, 004 Lot 3)."""
+
+    __tablename__ = "internships"
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="dates_order"),
+        CheckConstraint("hours IS NULL OR hours BETWEEN 0 AND 2000", name="hours_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="CASCADE"), index=True
+    )
+    company_name: Mapped[str] = mapped_column(String(200))
+    company_number: Mapped[str | None] = mapped_column(String(20))  # SIRET or RIDET
+    tutor_name: Mapped[str | None] = mapped_column(String(200))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    hours: Mapped[int | None]
+    # Checked with the host before it starts (001 étape 1)
+    planned_activities: Mapped[str | None] = mapped_column(Text)
+    evaluation_criteria: Mapped[str | None] = mapped_column(Text)
+    conditions_checked_on: Mapped[date | None] = mapped_column(Date)
+    # Evaluations (001 étape 2)
+    midpoint_technical: Mapped[str | None] = mapped_column(Text)
+    midpoint_behavioural: Mapped[str | None] = mapped_column(Text)
+    final_technical: Mapped[str | None] = mapped_column(Text)
+    final_behavioural: Mapped[str | None] = mapped_column(Text)
+    report_on: Mapped[date | None] = mapped_column(Date)
+    # PLIE-L3 exit diagnostic, co-signed by host, provider and participant (004 Lot 3)
+    diagnostic_behaviour: Mapped[str | None] = mapped_column(Text)
+    diagnostic_understanding: Mapped[str | None] = mapped_column(Text)
+    diagnostic_skills: Mapped[str | None] = mapped_column(Text)
+    diagnostic_relations: Mapped[str | None] = mapped_column(Text)
+    diagnostic_recommendations: Mapped[str | None] = mapped_column(Text)
+    diagnostic_cosigned_on: Mapped[date | None] = mapped_column(Date)
+
+    enrolment: Mapped["Enrolment"] = relationship()  # noqa: F821
+
+    def __str__(self) -> str:
+        return f"{self.company_name} ({self.starts_on:%d/%m/%Y})"
+
+
+class Barrier(db.Model):
+    """A barrier to employment identified on a path, and when it was lifted."""
+
+    __tablename__ = "barriers"
+    __table_args__ = (
+        CheckConstraint("lifted_on IS NULL OR lifted_on >= identified_on", name="dates_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="CASCADE"), index=True
+    )
+    barrier_type_id: Mapped[int] = mapped_column(ForeignKey("barrier_types.id"), index=True)
+    identified_on: Mapped[date] = mapped_column(Date)
+    lifted_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    enrolment: Mapped["Enrolment"] = relationship()  # noqa: F821
+    barrier_type: Mapped["BarrierType"] = relationship()  # noqa: F821
+
+    def __str__(self) -> str:
+        return str(self.barrier_type)

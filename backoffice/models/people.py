@@ -1,0 +1,135 @@
+"""Staff accounts and the people the organisation supports."""
+import unicodedata
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..enums import EducationLevel, Role, Sex
+from ..extensions import db
+from ._types import enum_type, utcnow
+
+
+class User(UserMixin, db.Model):
+    """A staff account; `role` decides what it may see and do (auth/permissions.py)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(enum_type(Role))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    @validates("email")
+    def _normalise_email(self, _key, value: str) -> str:
+        return value.strip().lower()
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash (Werkzeug's default, scrypt), never the password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """True when `password` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def name_key(last_name: str, first_name: str) -> str:
+    """Comparable form of a person's names: no accents, case, spaces or hyphens.
+
+    « Lefèvre-Dupont, Anne Marie » and « LEFEVRE DUPONT, anne-marie » are the same person
+    when their birth dates match; the unique key refuses the second record.
+    """
+    def fold(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text or "")
+        letters = "".join(c for c in decomposed if c.isalnum())
+        return letters.casefold()
+
+    return f"{fold(last_name)}|{fold(first_name)}"
+
+
+class Beneficiary(db.Model):
+    """A person supported on a path (bénéficiaire, participant, adhérent)."""
+
+    __tablename__ = "beneficiaries"
+    __table_args__ = (
+        UniqueConstraint("name_key", "birth_date", name="uq_beneficiaries_identity"),
+        CheckConstraint("birth_date > '1900-01-01'", name="birth_date_plausible"),
+        CheckConstraint("isced_level IS NULL OR isced_level BETWEEN 0 AND 8", name="isced_range"),
+        Index("ix_beneficiaries_names", "last_name", "first_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[Sex] = mapped_column(enum_type(Sex, 1))
+    external_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    address: Mapped[str | None] = mapped_column(String(300))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    commune: Mapped[str | None] = mapped_column(String(100), index=True)
+    epci: Mapped[str | None] = mapped_column(String(100))
+    education_level: Mapped[EducationLevel | None] = mapped_column(enum_type(EducationLevel, 4))
+    # Eligibility criteria (004 §2, 002 II §2, 001 Lot 2)
+    long_term_job_seeker: Mapped[bool] = mapped_column(default=False)
+    rsa_recipient: Mapped[bool] = mapped_column(default=False)
+    social_minima: Mapped[bool] = mapped_column(default=False)
+    disability_recognition: Mapped[bool] = mapped_column(default=False)  # RQTH / CRHD
+    experimental_csp_public: Mapped[bool] = mapped_column(default=False)
+    # FSE participant data (004 §6, questionnaire « recueil des données »)
+    labour_market_situation: Mapped[str | None] = mapped_column(String(40))
+    isced_level: Mapped[int | None]
+    household_without_employment: Mapped[bool] = mapped_column(default=False)
+    single_parent_household: Mapped[bool] = mapped_column(default=False)
+    fse_disability: Mapped[bool] = mapped_column(default=False)
+    foreign_origin_or_minority: Mapped[bool] = mapped_column(default=False)
+    homeless_or_housing_exclusion: Mapped[bool] = mapped_column(default=False)
+    rural_area: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    referrals: Mapped[list["Referral"]] = relationship(back_populates="beneficiary")  # noqa: F821
+    enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="beneficiary")  # noqa: F821
+
+    @validates("last_name", "first_name")
+    def _refresh_name_key(self, key, value: str) -> str:
+        value = (value or "").strip()
+        last = value if key == "last_name" else (self.last_name or "")
+        first = value if key == "first_name" else (self.first_name or "")
+        self.name_key = name_key(last, first)
+        return value
+
+    def age_on(self, day: date) -> int:
+        """Age in whole years on `day`."""
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - before_birthday
+
+    def is_under_26_on(self, day: date) -> bool:
+        """« Jeune de moins de 26 ans » (004 §2), derived from the birth date."""
+        return self.age_on(day) < 26
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.last_name.upper()} {self.first_name}"
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.birth_date:%d/%m/%Y})"
+
+
+__all__ = ["Beneficiary", "User", "name_key"]

@@ -1,0 +1,72 @@
+"""Obligations owed to funders (échéances) and the audit trail."""
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._types import utcnow
+
+
+class Obligation(db.Model):
+    """A deliverable owed by a due date, created by the deadline engine."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        CheckConstraint(
+            "enrolment_id IS NOT NULL OR purchase_order_id IS NOT NULL "
+            "OR session_id IS NOT NULL OR programme_id IS NOT NULL",
+            name="has_subject",
+        ),
+        Index("ix_obligations_open_due", "done_at", "cancelled_at", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("deadline_rules.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    enrolment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="CASCADE"), index=True
+    )
+    purchase_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("purchase_orders.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True
+    )
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
+    event_at: Mapped[datetime | None]
+    due_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    document_ref: Mapped[str | None] = mapped_column(String(200))
+
+    rule: Mapped["DeadlineRule | None"] = relationship()  # noqa: F821
+    enrolment: Mapped["Enrolment | None"] = relationship()  # noqa: F821
+    purchase_order: Mapped["PurchaseOrder | None"] = relationship()  # noqa: F821
+    session: Mapped["ProgrammeSession | None"] = relationship()  # noqa: F821
+    programme: Mapped["Programme | None"] = relationship()  # noqa: F821
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.due_at:%d/%m/%Y}"
+
+
+class AuditEntry(db.Model):
+    """Who did what, when (kept when the user account is deleted)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_table_row", "table_name", "row_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    user_email: Mapped[str | None] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    table_name: Mapped[str | None] = mapped_column(String(60))
+    row_id: Mapped[int | None]
+    changes: Mapped[dict | None] = mapped_column(JSON)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped["User | None"] = relationship()  # noqa: F821
+
+    def __str__(self) -> str:
+        return f"{self.at:%d/%m/%Y %H:%M} {self.action} {self.table_name or ''}"
