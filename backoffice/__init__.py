@@ -2,7 +2,7 @@
 import sqlite3
 from pathlib import Path
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, g, has_request_context, redirect, render_template, url_for
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -22,6 +22,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def _current_actor() -> tuple[int | None, str | None]:
+    """Who is acting, for the audit trail: the logged-in user, else the CLI."""
+    if not has_request_context():
+        return None, "ligne de commande"
+    user = g.get("_login_user")  # set by Flask-Login once the request has loaded the user
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user.id, user.email
+    return None, "anonyme"
 
 
 def create_app(config_overrides: dict | None = None) -> Flask:
@@ -54,7 +64,10 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"
 
-    from . import models  # noqa: F401  (register the tables)
+    from . import audit, models  # noqa: F401  (register the tables)
+
+    audit.actor_provider = _current_actor
+    audit.install()
     from .auth import bp as auth_bp
 
     app.register_blueprint(auth_bp)

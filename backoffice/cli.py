@@ -53,16 +53,29 @@ def seed_reference() -> None:
 
 
 @seed_cli.command("demo")
-@click.option("--beneficiaries", default=300, show_default=True, type=click.IntRange(1))
+@click.option("--beneficiaries", default=300, show_default=True, type=click.IntRange(1),
+              help="Nombre de bénéficiaires à créer.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Graine du hasard.")
-def seed_demo(beneficiaries: int, seed: int) -> None:
-    """Build a deterministic demo dataset (needs the reference data)."""
-    from .seeding.demo import build_demo
+@click.option("--if-empty", is_flag=True,
+              help="Ne rien faire si la base contient déjà des bénéficiaires (make run).")
+def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
+    """Build a deterministic demo dataset (loads the reference data first if needed)."""
+    from .models import Beneficiary
+    from .seeding.demo import DEMO_PASSWORD, build_demo
 
-    summary = build_demo(db.session, beneficiaries=beneficiaries, seed=seed)
-    db.session.commit()
-    for line in summary:
-        click.echo(line)
+    if if_empty and db.session.scalar(select(Beneficiary.id).limit(1)) is not None:
+        click.echo("Base déjà remplie : données de démonstration non rechargées.")
+    else:
+        for line in build_demo(db.session, beneficiaries=beneficiaries, seed=seed):
+            click.echo(line)
+        db.session.commit()
+    demo_users = db.session.scalars(
+        select(User).where(User.email.like("%@demo.fr")).order_by(User.id)
+    ).all()
+    if demo_users:
+        click.echo(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :")
+        for user in demo_users:
+            click.echo(f"  {user.email:<28} {user.role.label}")
 
 
 def init_app(app) -> None:

@@ -1,0 +1,161 @@
+"""The audit trail: every insert, update and delete flushed through the ORM session is
+written to `audit_entries` in the same transaction, with who did it and the fields
+before/after. Admin forms, lifecycle actions and CLI commands are covered alike because
+the hook sits on the session, not in each view.
+
+Who the actor is comes from `actor_provider` (the app installs one reading the logged-in
+user; the CLI gets « ligne de commande »). Free text that may hold health or social
+details is recorded as « modifié », never copied (CNIL: minimise sensitive data).
+"""
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NO_VALUE
+
+from .models import AuditEntry
+from .models._types import utcnow
+
+# (table, column) whose content is never copied into the trail.
+SENSITIVE_COLUMNS = frozenset({
+    ("beneficiaries", "notes"),
+    ("barriers", "notes"),
+    ("contacts", "notes"),
+    ("contacts", "objective"),
+    ("enrolments", "difficulties"),
+    ("enrolments", "recommendations"),
+    ("referrals", "non_entry_notes"),
+    ("referrals", "decision_reason"),
+    ("suspensions", "notes"),
+})
+SECRET_COLUMNS = frozenset({("users", "password_hash")})
+NOT_AUDITED_TABLES = frozenset({"audit_entries"})
+HIDDEN = "modifié"
+
+
+def _no_actor() -> tuple[int | None, str | None]:
+    return None, "ligne de commande"
+
+
+actor_provider: Callable[[], tuple[int | None, str | None]] = _no_actor
+
+
+def _plain(value):
+    """A JSON-safe copy of a column value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _shown(table: str, column: str, value):
+    if (table, column) in SECRET_COLUMNS:
+        return "***" if value is not None else None
+    if (table, column) in SENSITIVE_COLUMNS and value not in (None, ""):
+        return HIDDEN
+    return _plain(value)
+
+
+def row_changes(obj, action: str, stored: dict | None = None) -> dict[str, list]:
+    """{column: [before, after]} for the columns an insert, update or delete touches.
+
+    `stored` holds values read from the database for columns changed while unloaded.
+    """
+    state = inspect(obj)
+    table = obj.__table__.name
+    stored = stored or {}
+    changes: dict[str, list] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        history = state.attrs[key].history
+        if action == "update":
+            if not history.has_changes():
+                continue
+            before = history.deleted[0] if history.deleted else stored.get(key)
+            after = history.added[0] if history.added else None
+            if before == after:
+                continue
+        else:
+            current = state.attrs[key].loaded_value
+            if current is None or current is NO_VALUE:
+                continue
+            before, after = (None, current) if action == "create" else (current, None)
+        changes[key] = [_shown(table, key, before), _shown(table, key, after)]
+    return changes
+
+
+def _before_flush(session: Session, _context, _instances) -> None:
+    """Read the stored value of columns changed on an expired (unloaded) object."""
+    stored_values = session.info.setdefault("audit_stored", {})
+    for obj in session.dirty:
+        state = inspect(obj)
+        if state.key is None or getattr(obj, "__tablename__", None) in NOT_AUDITED_TABLES:
+            continue
+        unloaded = [
+            attr for attr in state.mapper.column_attrs
+            if state.attrs[attr.key].history.added and not state.attrs[attr.key].history.deleted
+        ]
+        if not unloaded:
+            continue
+        mapper = state.mapper
+        where = [col == value for col, value in zip(mapper.primary_key, state.key[1], strict=True)]
+        row = session.connection().execute(
+            select(*[attr.columns[0] for attr in unloaded]).where(*where)
+        ).first()
+        if row is not None:
+            stored_values[id(obj)] = dict(zip([a.key for a in unloaded], row, strict=True))
+
+
+def _entries(session: Session) -> list[dict]:
+    user_id, email = actor_provider()
+    now = utcnow()
+    stored = session.info.pop("audit_stored", {})
+    rows = []
+    for action, objects in (("create", session.new), ("update", session.dirty),
+                            ("delete", session.deleted)):
+        for obj in objects:
+            table = getattr(obj, "__tablename__", None)
+            if table is None or table in NOT_AUDITED_TABLES:
+                continue
+            if action == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            changes = row_changes(obj, action, stored.get(id(obj)))
+            if action == "update" and not changes:
+                continue
+            primary_key = inspect(obj).mapper.primary_key_from_instance(obj)
+            rows.append({
+                "at": now, "user_id": user_id, "user_email": email, "action": action,
+                "table_name": table, "row_id": primary_key[0] if len(primary_key) == 1 else None,
+                "changes": changes,
+            })
+    return rows
+
+
+def _after_flush(session: Session, _context) -> None:
+    rows = _entries(session)
+    if rows:
+        session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
+def record(session: Session, action: str, table: str | None = None,
+           row_id: int | None = None, detail: str | None = None,
+           changes: dict | None = None) -> None:
+    """Write an entry for something that is not a row change (login, refusal, export…)."""
+    user_id, email = actor_provider()
+    session.execute(insert(AuditEntry.__table__), [{
+        "at": utcnow(), "user_id": user_id, "user_email": email, "action": action,
+        "table_name": table, "row_id": row_id, "changes": changes, "detail": detail,
+    }])
+
+
+def install() -> None:
+    """Listen to every ORM session (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "after_flush", _after_flush)

@@ -1,0 +1,101 @@
+"""Shared fixtures: an app on a fresh database per test, a client, and logins per role.
+
+`DATABASE_URL` chooses the engine the integration tests run on: a SQLite file per test by
+default; when it points to PostgreSQL, each test gets an empty schema.
+"""
+import os
+
+import pytest
+from sqlalchemy import text
+
+from backoffice import create_app
+from backoffice.enums import Role
+from backoffice.extensions import db
+from backoffice.models import User
+
+PASSWORD = "motdepasse-de-test-123"
+
+
+def _database_url(tmp_path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url and url.startswith("postgres"):
+        return url
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An application on an empty database holding the models' schema."""
+    url = _database_url(tmp_path)
+    app = create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test",
+        "WTF_CSRF_ENABLED": False,
+    })
+    with app.app_context():
+        if url.startswith("postgres"):
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def reference_app(app):
+    """The app with the reference data of seeds/ loaded."""
+    from backoffice.seeding.reference import load_reference
+
+    with app.app_context():
+        load_reference(db.session)
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def make_user(role: Role, email: str | None = None, name: str | None = None) -> User:
+    """Add a staff account of `role` (password PASSWORD) to the session and flush it."""
+    user = User(email=email or f"{role.value}@exemple.fr", name=name or f"Test {role.label}",
+                role=role)
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+@pytest.fixture
+def users(app):
+    """One account per role, keyed by role value."""
+    with app.app_context():
+        created = {role.value: make_user(role) for role in Role}
+        db.session.commit()
+        return {role: user.id for role, user in created.items()}
+
+
+class AuthActions:
+    """Log in and out through the real login form (CSRF disabled in tests by default)."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, role: str = "admin", password: str = PASSWORD):
+        email = role if "@" in role else f"{role}@exemple.fr"
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, users):
+    return AuthActions(client)
