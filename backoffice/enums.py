@@ -105,3 +105,44 @@ class EducationLevel(LabelledEnum):
     LEVEL_6 = "6", "Niveau 6 (Licence)"
     LEVEL_7 = "7", "Niveau 7 (Master)"
     LEVEL_8 = "8", "Niveau 8 (Doctorat)"
+
+
+class ExitScheme(LabelledEnum):
+    """Which exit typology a programme uses (domain.md "Exits")."""
+
+    DEL = "DEL", "DEL province Sud (ED / SD / SP, 001)"
+    CSP = "CSP", "CSP France Travail (issue positive, 002 §6)"
+    PLIE = "PLIE", "PLIE (motifs de sortie, 004)"
+    ARJLJ = "ARJLJ", "Appui ARJLJ (issue de la prestation, 002 I §5.2)"
+
+
+class ReferralAction(LabelledEnum):
+    """Actions on a referral (bulk-action names in the admin), see rules/lifecycle.py."""
+
+    VALIDATE = "validate", "Valider l'entrée"
+    REJECT = "reject", "Refuser"
+    DEFER = "defer", "Ajourner"
+    WITHDRAW = "withdraw", "Enregistrer un désistement"
+    NOT_ENTERED = "not_entered", "Enregistrer une non-entrée"
+
+
+class EnrolmentAction(LabelledEnum):
+    """Actions on an enrolment (bulk-action names in the admin), see rules/lifecycle.py."""
+
+    NEXT_PHASE = "next_phase", "Passer à la phase suivante"
+    SUSPEND = "suspend", "Suspendre"
+    RESUME = "resume", "Reprendre"
+    DECLARE_ABANDON = "declare_abandon", "Déclarer un abandon"
+    CLOSE_WITH_EXIT = "close_with_exit", "Clôturer avec une sortie"
+    END_FOLLOW_UP = "end_follow_up", "Terminer le suivi dans l'emploi"
+
+
+class AbandonReason(LabelledEnum):
+    """Why a person abandons a path (001 « Évaluation » ruptures, 004 exit motives)."""
+
+    PARTICIPANT_REQUEST = "participant_request", "À la demande du participant"
+    LOSS_OF_CONTACT = "loss_of_contact", "Perte de contact ou relances sans réponse"
+    UNEXCUSED_ABSENCES = "unexcused_absences", "Absences injustifiées répétées"
+    MOVED = "moved", "Déménagement"
+    HEALTH = "health", "Raisons de santé"
+    OTHER = "other", "Autre motif"

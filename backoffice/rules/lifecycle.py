@@ -1,0 +1,324 @@
+"""Life cycle of referrals and enrolments: the transition tables and their preconditions.
+
+The tables below are the whole state machine: to allow or forbid a move, add or remove a
+row and update the expected table in ``tests/unit/test_lifecycle.py``. The ``check_*``
+functions take plain values and raise :class:`TransitionRefused` with a French message
+naming the field and the rule; the admin view shows that message as it is.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from backoffice.enums import EnrolmentAction, EnrolmentStatus, ReferralAction, ReferralStatus
+from backoffice.rules.calendar import add_months
+
+
+class TransitionRefused(Exception):
+    """A move or an input the rules refuse; ``message`` is French and shown to the user."""
+
+    def __init__(self, message: str):
+        """Keep the French message on the exception."""
+        super().__init__(message)
+        self.message = message
+
+
+def _fmt(day: date) -> str:
+    """French date format used in messages: 12/03/2026."""
+    return day.strftime("%d/%m/%Y")
+
+
+# --- Referrals (prescriptions) -------------------------------------------------------
+
+R, RA = ReferralStatus, ReferralAction
+
+#: (current status, action) → new status. Anything not listed is refused.
+REFERRAL_TRANSITIONS: dict[tuple[ReferralStatus, ReferralAction], ReferralStatus] = {
+    # 001 "Organisation": the commission validates (or not) each entry
+    (R.PENDING, RA.VALIDATE): R.VALIDATED,
+    (R.PENDING, RA.REJECT): R.REJECTED,
+    (R.PENDING, RA.DEFER): R.DEFERRED,
+    (R.PENDING, RA.WITHDRAW): R.WITHDRAWN,
+    (R.PENDING, RA.NOT_ENTERED): R.NOT_ENTERED,
+    # a deferred referral is examined again at a later commission
+    (R.DEFERRED, RA.VALIDATE): R.VALIDATED,
+    (R.DEFERRED, RA.REJECT): R.REJECTED,
+    (R.DEFERRED, RA.WITHDRAW): R.WITHDRAWN,
+    # 001 "Organisation": "en cas de désistement d'un demandeur d'emploi prescrit et validé"
+    (R.VALIDATED, RA.WITHDRAW): R.WITHDRAWN,
+    # 001 indicator table: "nombre et typologie des non entrées dans une session"
+    (R.VALIDATED, RA.NOT_ENTERED): R.NOT_ENTERED,
+}
+
+
+def _refused(
+    kind: str, current_label: str, action_label: str, allowed: list[str]
+) -> TransitionRefused:
+    """Build the refusal for an action not allowed from the current status."""
+    possible = ", ".join(f"« {a} »" for a in allowed) or "aucune, le dossier est clos"
+    return TransitionRefused(
+        f"Statut {kind} : l'action « {action_label} » n'est pas possible au statut "
+        f"« {current_label} » (actions possibles : {possible})"
+    )
+
+
+def _as_member(enum_cls, value, field: str):
+    """Convert a stored string to its enum member, refusing unknown values in French."""
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise TransitionRefused(f"{field} : « {value} » est inconnu") from None
+
+
+def referral_actions_allowed(current: str) -> list[ReferralAction]:
+    """Actions possible on a referral in status ``current`` (for menus and buttons)."""
+    current = _as_member(ReferralStatus, current, "Statut de l'orientation")
+    return [action for (status, action) in REFERRAL_TRANSITIONS if status is current]
+
+
+def next_referral_status(current: str, action: str) -> ReferralStatus:
+    """Return the status a referral in ``current`` takes after ``action``, or refuse."""
+    current = _as_member(ReferralStatus, current, "Statut de l'orientation")
+    action = _as_member(ReferralAction, action, "Action")
+    target = REFERRAL_TRANSITIONS.get((current, action))
+    if target is None:
+        allowed = [a.label for a in referral_actions_allowed(current)]
+        raise _refused("de l'orientation", current.label, action.label, allowed)
+    return target
+
+
+# --- Enrolments (parcours) -----------------------------------------------------------
+
+E, EA = EnrolmentStatus, EnrolmentAction
+
+#: (current status, action) → new status. Anything not listed is refused.
+#: ``close_with_exit`` goes to ``follow_up`` instead of ``closed`` on a durable job
+#: (see :func:`next_enrolment_status`).
+ENROLMENT_TRANSITIONS: dict[tuple[EnrolmentStatus, EnrolmentAction], EnrolmentStatus] = {
+    # 002 §4: phases follow each other; the path stays active
+    (E.ACTIVE, EA.NEXT_PHASE): E.ACTIVE,
+    # 002 §3: "des périodes de suspension sont possibles"
+    (E.ACTIVE, EA.SUSPEND): E.SUSPENDED,
+    (E.SUSPENDED, EA.RESUME): E.ACTIVE,
+    # 001 "Évaluation": rupture; 002 §4: abandon declared within 48 h
+    (E.ACTIVE, EA.DECLARE_ABANDON): E.CLOSED,
+    (E.SUSPENDED, EA.DECLARE_ABANDON): E.CLOSED,
+    (E.ACTIVE, EA.CLOSE_WITH_EXIT): E.CLOSED,
+    # 002 §3: a suspension for a short job can end in a durable job without resuming first
+    (E.SUSPENDED, EA.CLOSE_WITH_EXIT): E.CLOSED,
+    # 001 étape 3 (3 months), 002 §6 (6 months): end of the follow-up in employment
+    (E.FOLLOW_UP, EA.END_FOLLOW_UP): E.CLOSED,
+}
+
+
+def enrolment_actions_allowed(current: str) -> list[EnrolmentAction]:
+    """Actions possible on an enrolment in status ``current`` (for menus and buttons)."""
+    current = _as_member(EnrolmentStatus, current, "Statut du parcours")
+    return [action for (status, action) in ENROLMENT_TRANSITIONS if status is current]
+
+
+def next_enrolment_status(
+    current: str, action: str, *, durable_job: bool = False
+) -> EnrolmentStatus:
+    """Return the status an enrolment in ``current`` takes after ``action``, or refuse.
+
+    ``durable_job`` matters for ``close_with_exit`` only: pass
+    ``classification.is_durable_job and programme.follow_up_months > 0`` and the path
+    enters follow-up in employment instead of closing (001 étape 3, 002 §6).
+    """
+    current = _as_member(EnrolmentStatus, current, "Statut du parcours")
+    action = _as_member(EnrolmentAction, action, "Action")
+    target = ENROLMENT_TRANSITIONS.get((current, action))
+    if target is None:
+        allowed = [a.label for a in enrolment_actions_allowed(current)]
+        raise _refused("du parcours", current.label, action.label, allowed)
+    if action is EA.CLOSE_WITH_EXIT and durable_job:
+        return E.FOLLOW_UP
+    return target
+
+
+def is_open(status: str) -> bool:
+    """True while the path is followed (active, suspended or in follow-up)."""
+    return EnrolmentStatus(status) is not E.CLOSED
+
+
+def can_be_suspended(status: str) -> bool:
+    """True when a suspension can start now (only an active path, 002 §3)."""
+    return (EnrolmentStatus(status), EA.SUSPEND) in ENROLMENT_TRANSITIONS
+
+
+def counts_in_active_portfolio(status: str) -> bool:
+    """True when the path counts in the referent's active portfolio.
+
+    002 §7.4: the active portfolio excludes beneficiaries in suspension (illness, leave,
+    job, training) and, by definition, those in follow-up or closed.
+    """
+    return EnrolmentStatus(status) is E.ACTIVE
+
+
+# --- Preconditions -------------------------------------------------------------------
+
+#: 001 "Organisation": the commission validates "pour le lot 1, la durée de chaque
+#: parcours, en nombre de mois"; "les parcours auront une durée moyenne de 7 mois".
+PROGRAMMES_WITH_VALIDATED_MONTHS = ("DEL-L1",)
+DEFAULT_VALIDATED_MONTHS = 7
+MIN_VALIDATED_MONTHS = 1
+MAX_VALIDATED_MONTHS = 12
+
+
+def check_validation(
+    programme_code: str,
+    validated_months: int | None,
+    *,
+    programmes_with_months: tuple[str, ...] = PROGRAMMES_WITH_VALIDATED_MONTHS,
+    default_months: int = DEFAULT_VALIDATED_MONTHS,
+    min_months: int = MIN_VALIDATED_MONTHS,
+    max_months: int = MAX_VALIDATED_MONTHS,
+) -> int | None:
+    """Check the duration the commission validates and return the one to store.
+
+    For DEL-L1 the duration is required in months between 1 and 12; when it is left
+    empty (bulk validation) the average of 7 months is used. Other programmes take no
+    validated duration (None is returned); giving one is refused rather than ignored.
+    """
+    if programme_code not in programmes_with_months:
+        if validated_months is not None:
+            raise TransitionRefused(
+                f"Durée validée (mois) : seule la commission des dispositifs "
+                f"{', '.join(programmes_with_months)} fixe une durée de parcours "
+                f"(001 « Organisation ») ; laisser vide pour {programme_code}"
+            )
+        return None
+    if validated_months is None:
+        return default_months
+    if not min_months <= validated_months <= max_months:
+        raise TransitionRefused(
+            f"Durée validée (mois) : {validated_months} mois n'est pas possible, attendu de "
+            f"{min_months} à {max_months} mois (001 « Organisation » : durée fixée par la "
+            f"commission, {default_months} mois en moyenne)"
+        )
+    return validated_months
+
+
+def check_reject(reason: str | None) -> str:
+    """Require a reason to reject a referral; return it without surrounding spaces."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionRefused("Motif du refus : obligatoire pour refuser une orientation")
+    return reason
+
+
+def check_exit(entry_date: date, exit_date: date | None, today: date) -> None:
+    """Refuse an exit date that is missing, before the entry or in the future."""
+    if exit_date is None:
+        raise TransitionRefused("Date de sortie : obligatoire pour clôturer le parcours")
+    if exit_date < entry_date:
+        raise TransitionRefused(
+            f"Date de sortie : elle ne peut pas être antérieure à la date d'entrée "
+            f"({_fmt(entry_date)})"
+        )
+    if exit_date > today:
+        raise TransitionRefused(
+            f"Date de sortie : elle ne peut pas être dans le futur (aujourd'hui : {_fmt(today)})"
+        )
+
+
+def check_suspension(
+    start: date,
+    end: date | None,
+    existing: list[tuple[date, date | None]],
+) -> None:
+    """Refuse a suspension that ends before it starts or overlaps another one.
+
+    ``end`` may be None (suspension still running). ``existing`` holds the other
+    suspensions of the same path as (start, end) pairs — leave out the one being edited.
+    Periods are inclusive: one ending on the 10th and another starting on the 10th overlap.
+    """
+    if end is not None and end < start:
+        raise TransitionRefused(
+            f"Fin de la suspension : elle ne peut pas être antérieure à son début ({_fmt(start)})"
+        )
+    for other_start, other_end in existing:
+        starts_before_other_ends = other_end is None or start <= other_end
+        ends_after_other_starts = end is None or end >= other_start
+        if starts_before_other_ends and ends_after_other_starts:
+            other = f"du {_fmt(other_start)} " + (
+                f"au {_fmt(other_end)}" if other_end else "(en cours)"
+            )
+            raise TransitionRefused(
+                f"Période de suspension : elle chevauche la suspension {other} "
+                f"(002 §3 : une seule suspension à la fois pour un même parcours)"
+            )
+
+
+#: 002 §3: work suspensions of experimental publics push the end "dans une limite
+#: maximale de 6 mois" (12 months of support over 18 months at most).
+MAX_EXTENSION_MONTHS = 6
+
+
+def suspension_extension_days(
+    suspensions: list[tuple[date, date | None, bool]],
+    planned_end: date,
+    *,
+    experimental_public: bool,
+    cap_months: int = MAX_EXTENSION_MONTHS,
+) -> int:
+    """Number of days by which suspensions push the planned end date of a path.
+
+    ``suspensions`` are (start, end, pushes_end_date) triples; ``pushes_end_date`` comes
+    from the suspension reason (only "reprise d'emploi de courte durée"). Suspensions
+    never move the end (002 §3: "sans pour autant reporter la date de fin"), except those
+    work periods for experimental CSP publics, counted inclusively, capped at
+    ``cap_months`` months after ``planned_end``. A suspension still running (end None)
+    counts once it ends.
+    """
+    # 002 §3: "à l'exception des suspensions pour période de travail pour les publics expérimentaux"
+    if not experimental_public:
+        return 0
+    total = sum(
+        (end - start).days + 1 for start, end, pushes in suspensions if pushes and end is not None
+    )
+    cap = (add_months(planned_end, cap_months) - planned_end).days
+    return min(total, cap)
+
+
+def check_next_phase(
+    current_phase_end: date | None,
+    current_phase_start: date,
+    max_days: int | None,
+    derogation_max_days: int | None,
+    derogation: bool,
+    on_date: date,
+) -> date:
+    """Check the move to the next phase on ``on_date`` and return the current phase's end.
+
+    The current phase ends on its recorded end, or on ``on_date`` when none is recorded;
+    the next phase starts on ``on_date``. Refused when the next phase would start before
+    the current one is over (002 §4), or when the current phase lasted more than
+    ``max_days`` days without derogation, or more than ``derogation_max_days`` with it
+    (002 §4: CSP phase 1 "jusqu'à 4 semaines (ou 8 semaines par dérogation)").
+    """
+    end = current_phase_end if current_phase_end is not None else on_date
+    if end < current_phase_start:
+        raise TransitionRefused(
+            f"Date de passage à la phase suivante : elle ne peut pas être antérieure au début "
+            f"de la phase en cours ({_fmt(current_phase_start)})"
+        )
+    if on_date < end:
+        raise TransitionRefused(
+            f"Date de passage à la phase suivante : la phase en cours se termine le {_fmt(end)} "
+            f"(002 §4 : impossible de débuter une phase tant que la précédente n'a pas été "
+            f"réalisée en totalité)"
+        )
+    lasted = (end - current_phase_start).days
+    if max_days is not None and lasted > max_days and not derogation:
+        raise TransitionRefused(
+            f"Durée de la phase : {lasted} jours, au-delà des {max_days} jours prévus ; cocher la "
+            f"dérogation si la situation l'exige (002 §4)"
+        )
+    if derogation and derogation_max_days is not None and lasted > derogation_max_days:
+        raise TransitionRefused(
+            f"Durée de la phase : {lasted} jours, au-delà des {derogation_max_days} jours permis "
+            f"par dérogation (002 §4)"
+        )
+    return end

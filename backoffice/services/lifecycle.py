@@ -1,0 +1,563 @@
+"""The life cycle of a path as actions: commission decisions, purchase orders, start,
+phases, suspensions, abandon, exit and follow-up (issue « Path lifecycle »).
+
+Each function checks with `rules.lifecycle` (raising `TransitionRefused` with a French
+message), then changes the rows. Audit entries are written by the session hook
+(`backoffice/audit.py`).
+"""
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..enums import AbandonReason, ContractKind, EnrolmentStatus, ReferralAction, ReferralStatus
+from ..models import (
+    BarrierType,
+    Enrolment,
+    ExitType,
+    Phase,
+    PhaseRecord,
+    ProgrammeSession,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Referral,
+    Suspension,
+    SuspensionReason,
+    User,
+)
+from ..models.paths import Commission
+from ..rules import lifecycle
+from ..rules.calendar import add_months, planned_end_date
+from ..rules.exits import ExitFacts, ExitTypeRule, classify_exit, validate_exit_facts
+from ..rules.lifecycle import TransitionRefused
+
+ABANDON_EXIT_CODE = "abandon"
+
+
+def _fmt(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _who(referral: Referral) -> str:
+    return f"Prescription n° {referral.id} ({referral.beneficiary.full_name})"
+
+
+# --- Commission decisions ------------------------------------------------------------
+
+def decide_referrals(
+    session: Session,
+    referrals: list[Referral],
+    action: str,
+    decider: User,
+    today: date,
+    *,
+    commission: Commission | None = None,
+    validated_months: int | None = None,
+    reason: str | None = None,
+) -> list[Referral]:
+    """Validate, reject or defer referrals (001 « Organisation »), all or none.
+
+    A refusal on any referral refuses the whole batch with a message naming it.
+    """
+    action = ReferralAction(action)
+    if action not in (ReferralAction.VALIDATE, ReferralAction.REJECT, ReferralAction.DEFER):
+        raise TransitionRefused(f"Action : « {action.label} » n'est pas une décision")
+    if not referrals:
+        raise TransitionRefused("Sélection : aucune prescription choisie")
+    if action is ReferralAction.REJECT:
+        reason = lifecycle.check_reject(reason)
+    decisions = []  # checked for every referral before any is changed
+    for referral in referrals:
+        try:
+            new_status = lifecycle.next_referral_status(referral.status, action)
+            months = None
+            if action is ReferralAction.VALIDATE:
+                months = _validated_months(referral, validated_months)
+            if commission is not None and commission.programme_id != referral.programme_id:
+                raise TransitionRefused(
+                    f"Commission : elle examine le dispositif {commission.programme.code}, "
+                    f"pas {referral.programme.code}"
+                )
+        except TransitionRefused as refused:
+            raise TransitionRefused(f"{_who(referral)} — {refused.message}") from None
+        decisions.append((referral, new_status, months))
+    for referral, new_status, months in decisions:
+        referral.status = new_status
+        referral.decided_on = today
+        referral.decided_by = decider
+        referral.commission = commission
+        referral.validated_months = months
+        referral.decision_reason = reason if action is ReferralAction.REJECT else None
+    session.flush()
+    return referrals
+
+
+def _validated_months(referral: Referral, asked: int | None) -> int | None:
+    """The duration the commission validates: asked or the programme's default, for the
+    programmes whose commission sets it (DEL-L1, 001 « Organisation »); None otherwise."""
+    programme = referral.programme
+    if not programme.duration_set_by_commission:
+        return lifecycle.check_validation(programme.code, None, programmes_with_months=())
+    return lifecycle.check_validation(
+        programme.code, asked, programmes_with_months=(programme.code,),
+        default_months=programme.default_validated_months or lifecycle.DEFAULT_VALIDATED_MONTHS,
+    )
+
+
+def withdraw_referral(
+    session: Session,
+    referral: Referral,
+    decider: User,
+    today: date,
+    *,
+    reason: str | None = None,
+    replacement_beneficiary_id: int | None = None,
+) -> Referral | None:
+    """Record a withdrawal (désistement) and, if given, the replacement candidate's referral.
+
+    001 « Organisation »: after a withdrawal, another candidate may be proposed for the
+    session; the new referral points to the one it replaces and awaits the commission.
+    """
+    try:
+        new_status = lifecycle.next_referral_status(referral.status, ReferralAction.WITHDRAW)
+    except TransitionRefused as refused:
+        raise TransitionRefused(f"{_who(referral)} — {refused.message}") from None
+    referral.status = new_status
+    referral.decided_on = today
+    referral.decided_by = decider
+    referral.decision_reason = (reason or "").strip() or None
+    replacement = None
+    if replacement_beneficiary_id is not None:
+        if replacement_beneficiary_id == referral.beneficiary_id:
+            raise TransitionRefused(
+                "Candidat de remplacement : choisir une autre personne que celle qui se désiste"
+            )
+        replacement = Referral(
+            beneficiary_id=replacement_beneficiary_id, programme_id=referral.programme_id,
+            prescriber_name=referral.prescriber_name,
+            prescription_place=referral.prescription_place,
+            reason=f"Remplacement de la prescription n° {referral.id}",
+            referred_on=today, status=ReferralStatus.PENDING, replaces=referral,
+        )
+        session.add(replacement)
+    session.flush()
+    return replacement
+
+
+def record_non_entry(
+    session: Session,
+    referral: Referral,
+    decider: User,
+    today: date,
+    barrier_types: list[BarrierType],
+    notes: str | None = None,
+) -> Referral:
+    """Record that a person did not enter, with the barriers that prevented it (001)."""
+    if not barrier_types:
+        raise TransitionRefused(
+            "Freins à l'entrée : indiquer au moins un frein (001 : typologie des non-entrées)"
+        )
+    try:
+        referral.status = lifecycle.next_referral_status(
+            referral.status, ReferralAction.NOT_ENTERED
+        )
+    except TransitionRefused as refused:
+        raise TransitionRefused(f"{_who(referral)} — {refused.message}") from None
+    referral.decided_on = today
+    referral.decided_by = decider
+    referral.non_entry_barriers = list(barrier_types)
+    referral.non_entry_notes = (notes or "").strip() or None
+    session.flush()
+    return referral
+
+
+# --- Purchase orders -----------------------------------------------------------------
+
+def create_purchase_order(
+    session: Session,
+    referrals: list[Referral],
+    number: str,
+    issued_on: date,
+    *,
+    company_name: str | None = None,
+    support_start_on: date | None = None,
+) -> PurchaseOrder:
+    """Create a purchase order with one line per validated referral (001 « Organisation »).
+
+    Every referral must be validated, of one programme, and not already on an order.
+    ARJLJ orders name the company and the support start date (002 I §3–4).
+    """
+    number = (number or "").strip()
+    if not number:
+        raise TransitionRefused("Numéro du bon de commande : obligatoire")
+    if not referrals:
+        raise TransitionRefused("Sélection : aucune prescription choisie")
+    programmes = {r.programme_id for r in referrals}
+    if len(programmes) > 1:
+        raise TransitionRefused(
+            "Sélection : un bon de commande ne porte que sur un dispositif ; "
+            "choisir des prescriptions d'un même dispositif"
+        )
+    programme = referrals[0].programme
+    for referral in referrals:
+        if referral.status is not ReferralStatus.VALIDATED:
+            raise TransitionRefused(
+                f"{_who(referral)} — statut « {referral.status.label} » : seules les "
+                "prescriptions validées entrent sur un bon de commande"
+            )
+    on_order = session.scalars(
+        select(PurchaseOrderLine.referral_id).where(
+            PurchaseOrderLine.referral_id.in_([r.id for r in referrals])
+        )
+    ).all()
+    if on_order:
+        raise TransitionRefused(
+            f"Prescription n° {on_order[0]} : déjà inscrite sur un bon de commande"
+        )
+    if session.scalar(select(PurchaseOrder.id).where(
+            PurchaseOrder.funder_id == programme.funder_id, PurchaseOrder.number == number)):
+        raise TransitionRefused(
+            f"Numéro du bon de commande : le n° {number} existe déjà pour ce financeur"
+        )
+    if programme.code == "ARJLJ" and (not company_name or support_start_on is None):
+        raise TransitionRefused(
+            "Entreprise et date de début : obligatoires pour un bon de commande ARJLJ "
+            "(002 I §3 : la prestation court à compter de la date de début du bon)"
+        )
+    order = PurchaseOrder(
+        funder_id=programme.funder_id, programme=programme, number=number, issued_on=issued_on,
+        beneficiary_count=len(referrals), company_name=company_name,
+        support_start_on=support_start_on,
+    )
+    for referral in referrals:
+        order.lines.append(PurchaseOrderLine(
+            beneficiary_id=referral.beneficiary_id, referral=referral,
+            duration_months=referral.validated_months,
+        ))
+    session.add(order)
+    session.flush()
+    return order
+
+
+def receive_purchase_order(order: PurchaseOrder, received_at: datetime) -> PurchaseOrder:
+    """Record when the order reached the provider (starts the ARJLJ 2-working-day clock)."""
+    if received_at.date() < order.issued_on:
+        raise TransitionRefused(
+            f"Date de réception : elle ne peut pas précéder l'émission du bon "
+            f"({_fmt(order.issued_on)})"
+        )
+    order.received_at = received_at
+    order.received_on = received_at.date()
+    return order
+
+
+# --- Start, planned end, phases ------------------------------------------------------
+
+def path_duration(enrolment: Enrolment) -> tuple[int | None, int | None]:
+    """(months, weeks) the path lasts: the commission's validated months, else the
+    programme's planned duration (001 « Organisation », 002 I §3 / II §3)."""
+    programme = enrolment.programme
+    if enrolment.referral is not None and enrolment.referral.validated_months:
+        return enrolment.referral.validated_months, None
+    months = programme.planned_months or programme.max_months
+    weeks = programme.planned_weeks or programme.max_weeks
+    return (months, None) if months else (None, weeks)
+
+
+def recompute_planned_end(enrolment: Enrolment) -> date | None:
+    """Set and return the planned end: entry + duration, inclusive, next working day,
+    pushed by work suspensions of experimental CSP publics (002 §3)."""
+    months, weeks = path_duration(enrolment)
+    if months is None and weeks is None:
+        enrolment.planned_end_date = None
+        return None
+    territory = enrolment.programme.funder.territory.value
+    base = planned_end_date(enrolment.entry_date, months, weeks, territory=territory)
+    pushing = [
+        (s.starts_on, s.ends_on, s.reason.pushes_end_date) for s in enrolment.suspensions
+    ]
+    extra = lifecycle.suspension_extension_days(
+        pushing, base, experimental_public=enrolment.beneficiary.experimental_csp_public
+    )
+    enrolment.planned_end_date = (
+        planned_end_date(enrolment.entry_date, months, weeks, territory=territory,
+                         extra_days=extra) if extra else base
+    )
+    return enrolment.planned_end_date
+
+
+def start_path(
+    session: Session,
+    referral: Referral,
+    entry_date: date,
+    today: date,
+    *,
+    referent: User | None = None,
+    programme_session: ProgrammeSession | None = None,
+    order: PurchaseOrder | None = None,
+) -> Enrolment:
+    """Open the path of a validated referral, in the programme's first phase."""
+    if referral.status is not ReferralStatus.VALIDATED:
+        raise TransitionRefused(
+            f"{_who(referral)} — statut « {referral.status.label} » : seul une prescription "
+            "validée ouvre un parcours"
+        )
+    if session.scalar(select(Enrolment.id).where(Enrolment.referral_id == referral.id)):
+        raise TransitionRefused(f"{_who(referral)} — un parcours est déjà ouvert pour elle")
+    if entry_date < referral.referred_on:
+        raise TransitionRefused(
+            f"Date d'entrée : elle ne peut pas précéder la prescription "
+            f"({_fmt(referral.referred_on)})"
+        )
+    if entry_date > today:
+        raise TransitionRefused(
+            f"Date d'entrée : elle ne peut pas être dans le futur (aujourd'hui : {_fmt(today)})"
+        )
+    if programme_session is not None and programme_session.programme_id != referral.programme_id:
+        raise TransitionRefused("Session : elle appartient à un autre dispositif")
+    first_phase = session.scalar(
+        select(Phase).where(Phase.programme_id == referral.programme_id)
+        .order_by(Phase.position).limit(1)
+    )
+    enrolment = Enrolment(
+        beneficiary=referral.beneficiary, programme=referral.programme, referral=referral,
+        session=programme_session, purchase_order=order, referent=referent,
+        entry_date=entry_date, status=EnrolmentStatus.ACTIVE, current_phase=first_phase,
+    )
+    session.add(enrolment)
+    if first_phase is not None:
+        enrolment.phase_records.append(PhaseRecord(phase=first_phase, started_on=entry_date))
+    recompute_planned_end(enrolment)
+    session.flush()
+    return enrolment
+
+
+def _open_phase_record(enrolment: Enrolment) -> PhaseRecord | None:
+    open_records = [r for r in enrolment.phase_records if r.ended_on is None]
+    return open_records[-1] if open_records else None
+
+
+def next_phase(
+    session: Session, enrolment: Enrolment, on_date: date, *, derogation: bool = False
+) -> PhaseRecord:
+    """Close the current phase and open the next one (002 §4)."""
+    lifecycle.next_enrolment_status(enrolment.status, "next_phase")
+    phases = enrolment.programme.phases
+    current = enrolment.current_phase
+    if current is None or not phases:
+        raise TransitionRefused("Phase : ce dispositif n'a pas de phases définies")
+    following = [p for p in phases if p.position > current.position and not p.is_follow_up]
+    if not following:
+        raise TransitionRefused(
+            f"Phase : « {current.name} » est la dernière phase du parcours ; "
+            "clôturer le parcours avec une sortie"
+        )
+    record = _open_phase_record(enrolment)
+    started = record.started_on if record else enrolment.entry_date
+    end = lifecycle.check_next_phase(
+        record.ended_on if record else None, started, current.max_days,
+        current.derogation_max_days, derogation or (record.derogation if record else False),
+        on_date,
+    )
+    if record is not None:
+        record.ended_on = end
+        record.derogation = derogation or record.derogation
+    new_record = PhaseRecord(phase=following[0], started_on=on_date)
+    enrolment.phase_records.append(new_record)
+    enrolment.current_phase = following[0]
+    session.flush()
+    return new_record
+
+
+# --- Suspensions ---------------------------------------------------------------------
+
+def suspend(
+    session: Session,
+    enrolment: Enrolment,
+    reason: SuspensionReason,
+    starts_on: date,
+    ends_on: date | None = None,
+    notes: str | None = None,
+) -> Suspension:
+    """Suspend a path (002 §3); the planned end moves only for experimental publics' work."""
+    lifecycle.next_enrolment_status(enrolment.status, "suspend")
+    if starts_on < enrolment.entry_date:
+        raise TransitionRefused(
+            f"Début de la suspension : il ne peut pas précéder l'entrée "
+            f"({_fmt(enrolment.entry_date)})"
+        )
+    lifecycle.check_suspension(
+        starts_on, ends_on, [(s.starts_on, s.ends_on) for s in enrolment.suspensions]
+    )
+    suspension = Suspension(reason=reason, starts_on=starts_on, ends_on=ends_on,
+                            notes=(notes or "").strip() or None)
+    enrolment.suspensions.append(suspension)
+    enrolment.status = EnrolmentStatus.SUSPENDED
+    recompute_planned_end(enrolment)
+    session.flush()
+    return suspension
+
+
+def resume(session: Session, enrolment: Enrolment, on_date: date) -> Enrolment:
+    """End the running suspension on the day before `on_date` and reactivate the path."""
+    enrolment.status = lifecycle.next_enrolment_status(enrolment.status, "resume")
+    running = [s for s in enrolment.suspensions if s.ends_on is None or s.ends_on >= on_date]
+    for suspension in running:
+        if on_date <= suspension.starts_on:
+            raise TransitionRefused(
+                f"Date de reprise : elle doit suivre le début de la suspension "
+                f"({_fmt(suspension.starts_on)})"
+            )
+        suspension.ends_on = date.fromordinal(on_date.toordinal() - 1)
+    recompute_planned_end(enrolment)
+    session.flush()
+    return enrolment
+
+
+# --- Exits ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExitInput:
+    """What the exit form gives (001 « Évaluation », 002 §6, 004)."""
+
+    exit_date: date
+    facts: ExitFacts = ExitFacts()
+    reason: str | None = None
+    goal_attainment: int | None = None
+    satisfaction: int | None = None
+    difficulties: str | None = None
+    recommendations: str | None = None
+
+
+def _check_scores(data: ExitInput) -> None:
+    if data.satisfaction is not None and not 1 <= data.satisfaction <= 5:
+        raise TransitionRefused(f"Satisfaction : {data.satisfaction} n'est pas une note de 1 à 5")
+    if data.goal_attainment is not None and not 0 <= data.goal_attainment <= 3:
+        raise TransitionRefused(
+            f"Atteinte des objectifs : {data.goal_attainment} n'est pas un niveau de 0 à 3"
+        )
+
+
+def close_with_exit(
+    session: Session, enrolment: Enrolment, exit_type: ExitType, data: ExitInput, today: date
+):
+    """Close a path with its exit; a durable job opens the follow-up in employment instead
+    (3 months DEL, 001 étape 3; 6 months CSP, 002 §6). Returns the classification."""
+    lifecycle.check_exit(enrolment.entry_date, data.exit_date, today)
+    _check_scores(data)
+    rule = ExitTypeRule.from_object(exit_type)
+    scheme = enrolment.programme.exit_scheme
+    errors = validate_exit_facts(rule, data.facts, scheme)
+    if errors:
+        raise TransitionRefused(" ; ".join(errors))
+    if rule.is_rupture and not (data.difficulties or "").strip():
+        raise TransitionRefused(
+            "Difficultés rencontrées : obligatoires pour une rupture (001 « Évaluation »)"
+        )
+    classification = classify_exit(rule, data.facts, scheme, exit_date=data.exit_date,
+                                   planned_end_date=enrolment.planned_end_date)
+    follow_up_months = enrolment.programme.follow_up_months or 0
+    durable = classification.is_durable_job and follow_up_months > 0
+    enrolment.status = lifecycle.next_enrolment_status(
+        enrolment.status, "close_with_exit", durable_job=durable
+    )
+    _apply_exit(enrolment, exit_type, data)
+    record = _open_phase_record(enrolment)
+    if record is not None:
+        record.ended_on = max(data.exit_date, record.started_on)
+    for suspension in enrolment.suspensions:
+        if suspension.ends_on is None:
+            suspension.ends_on = max(data.exit_date, suspension.starts_on)
+    if durable:
+        enrolment.follow_up_end_date = add_months(data.exit_date, follow_up_months)
+        follow_phase = next((p for p in enrolment.programme.phases if p.is_follow_up), None)
+        if follow_phase is not None:
+            enrolment.current_phase = follow_phase
+            enrolment.phase_records.append(
+                PhaseRecord(phase=follow_phase, started_on=data.exit_date)
+            )
+    else:
+        enrolment.closed_on = data.exit_date
+    session.flush()
+    return classification
+
+
+def _apply_exit(enrolment: Enrolment, exit_type: ExitType, data: ExitInput) -> None:
+    facts = data.facts
+    enrolment.exit_date = data.exit_date
+    enrolment.exit_type = exit_type
+    enrolment.contract_kind = ContractKind(facts.contract_kind) if facts.contract_kind else None
+    enrolment.contract_months = facts.contract_months
+    enrolment.hours_per_month = int(facts.hours_per_month) if facts.hours_per_month else None
+    enrolment.employer = facts.employer
+    enrolment.training_title = facts.training_title
+    enrolment.followup_contract_kind = (
+        ContractKind(facts.followup_contract_kind) if facts.followup_contract_kind else None
+    )
+    enrolment.followup_contract_months = facts.followup_contract_months
+    enrolment.exit_reason = data.reason
+    enrolment.goal_attainment = data.goal_attainment
+    enrolment.satisfaction = data.satisfaction
+    enrolment.difficulties = (data.difficulties or "").strip() or None
+    enrolment.recommendations = (data.recommendations or "").strip() or None
+
+
+def declare_abandon(
+    session: Session,
+    enrolment: Enrolment,
+    on_date: date,
+    reason: str,
+    today: date,
+    *,
+    difficulties: str | None = None,
+    recommendations: str | None = None,
+) -> Enrolment:
+    """Close the path as an anticipated exit (rupture, 001 « Évaluation »; 002 §4: the
+    abandon is declared to the funder within 48 h)."""
+    try:
+        reason_member = AbandonReason(reason)
+    except ValueError:
+        raise TransitionRefused(f"Motif de l'abandon : « {reason} » est inconnu") from None
+    lifecycle.check_exit(enrolment.entry_date, on_date, today)
+    exit_type = session.scalar(select(ExitType).where(ExitType.code == ABANDON_EXIT_CODE))
+    if exit_type is None:
+        raise TransitionRefused("Type de sortie « abandon » absent du référentiel (seeds)")
+    enrolment.status = lifecycle.next_enrolment_status(enrolment.status, "declare_abandon")
+    _apply_exit(enrolment, exit_type, ExitInput(
+        exit_date=on_date, reason=reason_member.value,
+        difficulties=difficulties or reason_member.label, recommendations=recommendations,
+    ))
+    enrolment.closed_on = on_date
+    record = _open_phase_record(enrolment)
+    if record is not None:
+        record.ended_on = max(on_date, record.started_on)
+    for suspension in enrolment.suspensions:
+        if suspension.ends_on is None:
+            suspension.ends_on = max(on_date, suspension.starts_on)
+    session.flush()
+    return enrolment
+
+
+def end_follow_up(session: Session, enrolment: Enrolment, on_date: date) -> Enrolment:
+    """Close a path at the end of its follow-up in employment."""
+    enrolment.status = lifecycle.next_enrolment_status(enrolment.status, "end_follow_up")
+    if enrolment.exit_date and on_date < enrolment.exit_date:
+        raise TransitionRefused(
+            f"Fin du suivi : elle ne peut pas précéder la sortie ({_fmt(enrolment.exit_date)})"
+        )
+    record = _open_phase_record(enrolment)
+    if record is not None:
+        record.ended_on = max(on_date, record.started_on)
+    enrolment.closed_on = on_date
+    session.flush()
+    return enrolment
+
+
+def active_portfolio_size(session: Session, referent_id: int) -> int:
+    """Active paths of a referent (002 §7.4: neither suspended, in follow-up nor closed)."""
+    return session.scalar(
+        select(func.count(Enrolment.id)).where(
+            Enrolment.referent_id == referent_id, Enrolment.status == EnrolmentStatus.ACTIVE
+        )
+    )

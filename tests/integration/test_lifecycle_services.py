@@ -1,0 +1,343 @@
+"""The lifecycle actions on real rows: decisions, orders, start, phases, suspensions,
+abandon, exits. Figures come from the specifications (001, 002, 004)."""
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from backoffice.enums import (
+    ContractKind,
+    EnrolmentStatus,
+    ReferralStatus,
+    Role,
+    Sex,
+)
+from backoffice.extensions import db
+from backoffice.models import (
+    BarrierType,
+    Beneficiary,
+    Enrolment,
+    ExitType,
+    Programme,
+    Referral,
+    SuspensionReason,
+)
+from backoffice.rules.exits import ExitFacts
+from backoffice.rules.lifecycle import TransitionRefused
+from backoffice.services import lifecycle as svc
+from tests.conftest import make_user
+
+TODAY = date(2026, 11, 20)
+
+
+@pytest.fixture
+def ctx(reference_app):
+    with reference_app.app_context():
+        yield {"coordinator": make_user(Role.COORDINATOR), "n": [0]}
+        db.session.rollback()
+
+
+def person(ctx, **extra) -> Beneficiary:
+    ctx["n"][0] += 1
+    row = Beneficiary(last_name=f"Nom{ctx['n'][0]}", first_name="Test",
+                      birth_date=date(1990, 1, ctx["n"][0] % 28 + 1), sex=Sex.FEMALE, **extra)
+    db.session.add(row)
+    return row
+
+
+def referral(ctx, code: str, status=ReferralStatus.PENDING, referred_on=date(2026, 1, 5),
+             **extra) -> Referral:
+    programme = db.session.scalar(select(Programme).where(Programme.code == code))
+    row = Referral(beneficiary=person(ctx, **extra), programme=programme, status=status,
+                   referred_on=referred_on)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def exit_type(code: str) -> ExitType:
+    return db.session.scalar(select(ExitType).where(ExitType.code == code))
+
+
+def reason(code: str) -> SuspensionReason:
+    return db.session.scalar(select(SuspensionReason).where(SuspensionReason.code == code))
+
+
+def started(ctx, code: str, entry: date, months: int | None = None, **extra) -> Enrolment:
+    ref = referral(ctx, code, referred_on=min(entry, date(2026, 1, 5)), **extra)
+    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], entry,
+                         validated_months=months)
+    return svc.start_path(db.session, ref, entry, TODAY)
+
+
+# --- Commission decisions -------------------------------------------------------------
+
+def test_validate_del_l1_records_duration_decider_and_date(ctx):
+    refs = [referral(ctx, "DEL-L1"), referral(ctx, "DEL-L1")]
+    svc.decide_referrals(db.session, refs, "validate", ctx["coordinator"], TODAY,
+                         validated_months=9)
+    assert [(r.status, r.validated_months, r.decided_on) for r in refs] == [
+        (ReferralStatus.VALIDATED, 9, TODAY)] * 2
+    assert refs[0].decided_by is ctx["coordinator"]
+
+
+def test_validate_del_l1_defaults_to_seven_months(ctx):
+    ref = referral(ctx, "DEL-L1")
+    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY)
+    assert ref.validated_months == 7  # 001: « durée moyenne de 7 mois »
+
+
+def test_validate_other_programme_stores_no_duration(ctx):
+    ref = referral(ctx, "PLIE-L2")
+    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY,
+                         validated_months=9)
+    assert ref.validated_months is None
+
+
+def test_batch_with_one_refused_changes_none(ctx):
+    good = referral(ctx, "DEL-L1")
+    closed = referral(ctx, "DEL-L1", status=ReferralStatus.REJECTED)
+    with pytest.raises(TransitionRefused, match=f"Prescription n° {closed.id}"):
+        svc.decide_referrals(db.session, [good, closed], "validate", ctx["coordinator"], TODAY)
+    assert good.status is ReferralStatus.PENDING
+
+
+@pytest.mark.parametrize("months", [0, 13])
+def test_validated_duration_out_of_range_refused(ctx, months):
+    ref = referral(ctx, "DEL-L1")
+    with pytest.raises(TransitionRefused, match="Durée validée"):
+        svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY,
+                             validated_months=months)
+    assert ref.status is ReferralStatus.PENDING
+
+
+def test_reject_needs_a_reason(ctx):
+    ref = referral(ctx, "PLIE-L1")
+    with pytest.raises(TransitionRefused, match="Motif du refus"):
+        svc.decide_referrals(db.session, [ref], "reject", ctx["coordinator"], TODAY, reason=" ")
+    svc.decide_referrals(db.session, [ref], "reject", ctx["coordinator"], TODAY,
+                         reason="Hors critères PLIE")
+    assert (ref.status, ref.decision_reason) == (ReferralStatus.REJECTED, "Hors critères PLIE")
+
+
+def test_withdraw_creates_linked_replacement(ctx):
+    ref = referral(ctx, "DEL-L1", status=ReferralStatus.VALIDATED)
+    other = person(ctx)
+    db.session.flush()
+    replacement = svc.withdraw_referral(db.session, ref, ctx["coordinator"], TODAY,
+                                        reason="Déménagement", replacement_beneficiary_id=other.id)
+    assert ref.status is ReferralStatus.WITHDRAWN
+    assert replacement.replaces is ref
+    assert (replacement.status, replacement.programme) == (ReferralStatus.PENDING, ref.programme)
+
+
+def test_non_entry_needs_barriers_and_records_them(ctx):
+    ref = referral(ctx, "DEL-L1", status=ReferralStatus.VALIDATED)
+    with pytest.raises(TransitionRefused, match="Freins"):
+        svc.record_non_entry(db.session, ref, ctx["coordinator"], TODAY, [])
+    housing = db.session.scalar(select(BarrierType).where(BarrierType.code == "housing"))
+    svc.record_non_entry(db.session, ref, ctx["coordinator"], TODAY, [housing], "Sans logement")
+    assert ref.status is ReferralStatus.NOT_ENTERED
+    assert ref.non_entry_barriers == [housing]
+
+
+# --- Purchase orders ------------------------------------------------------------------
+
+def test_purchase_order_has_one_line_per_referral_with_duration(ctx):
+    refs = [referral(ctx, "DEL-L1"), referral(ctx, "DEL-L1")]
+    svc.decide_referrals(db.session, refs[:1], "validate", ctx["coordinator"], TODAY,
+                         validated_months=6)
+    svc.decide_referrals(db.session, refs[1:], "validate", ctx["coordinator"], TODAY,
+                         validated_months=8)
+    order = svc.create_purchase_order(db.session, refs, "BC-2026-001", TODAY)
+    assert order.beneficiary_count == 2
+    assert sorted(line.duration_months for line in order.lines) == [6, 8]
+    svc.receive_purchase_order(order, datetime(2026, 11, 23, 9, 30))
+    assert order.received_on == date(2026, 11, 23)
+    with pytest.raises(TransitionRefused, match="déjà inscrite"):
+        svc.create_purchase_order(db.session, refs[:1], "BC-2026-002", TODAY)
+
+
+def test_purchase_order_refuses_pending_and_arjlj_without_company(ctx):
+    pending = referral(ctx, "DEL-L1")
+    with pytest.raises(TransitionRefused, match="seules les prescriptions validées"):
+        svc.create_purchase_order(db.session, [pending], "BC-1", TODAY)
+    arjlj = referral(ctx, "ARJLJ", status=ReferralStatus.VALIDATED)
+    with pytest.raises(TransitionRefused, match="ARJLJ"):
+        svc.create_purchase_order(db.session, [arjlj], "BC-2", TODAY)
+    order = svc.create_purchase_order(db.session, [arjlj], "BC-2", TODAY,
+                                      company_name="Menuiserie Dupont (LJ)",
+                                      support_start_on=date(2026, 11, 24))
+    assert order.company_name == "Menuiserie Dupont (LJ)"
+
+
+# --- Start and planned end ------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("code", "entry", "months", "expected_end", "why"),
+    [
+        ("DEL-L1", date(2026, 1, 15), 7, date(2026, 8, 14), "7 mois, fin inclusive"),
+        ("DEL-L1", date(2026, 2, 25), 7, date(2026, 9, 25), "24/09 férié en NC → 25/09"),
+        ("DEL-L1", date(2026, 3, 8), 6, date(2026, 9, 7), "07/09 lundi"),
+        ("DEL-L2", date(2026, 1, 12), None, date(2026, 9, 11), "8 mois (001 lot 2)"),
+        ("CSP", date(2026, 7, 15), None, date(2027, 7, 15), "14/07/2027 férié → 15/07"),
+        ("ARJLJ", date(2026, 11, 2), None, date(2026, 12, 14), "6 semaines → 13/12 dimanche"),
+    ],
+)
+def test_start_path_computes_planned_end(ctx, code, entry, months, expected_end, why):
+    enrolment = started(ctx, code, entry, months)
+    assert enrolment.planned_end_date == expected_end, why
+    assert enrolment.status is EnrolmentStatus.ACTIVE
+    assert enrolment.current_phase.position == 1
+    assert [r.started_on for r in enrolment.phase_records] == [entry]
+
+
+def test_start_path_refuses_unvalidated_and_second_start(ctx):
+    ref = referral(ctx, "PLIE-L1")
+    with pytest.raises(TransitionRefused, match="validée"):
+        svc.start_path(db.session, ref, date(2026, 2, 1), TODAY)
+    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY)
+    svc.start_path(db.session, ref, date(2026, 2, 1), TODAY)
+    with pytest.raises(TransitionRefused, match="déjà ouvert"):
+        svc.start_path(db.session, ref, date(2026, 2, 2), TODAY)
+
+
+# --- Phases ---------------------------------------------------------------------------
+
+def test_csp_phase_one_over_four_weeks_needs_derogation(ctx):
+    enrolment = started(ctx, "CSP", date(2026, 3, 2))
+    svc.next_phase(db.session, enrolment, date(2026, 3, 2))  # pré-bilan → phase 1
+    phase_one = enrolment.phase_records[-1]
+    late = date(2026, 4, 6)  # 35 days > 28
+    with pytest.raises(TransitionRefused, match="dérogation"):
+        svc.next_phase(db.session, enrolment, late)
+    svc.next_phase(db.session, enrolment, late, derogation=True)
+    assert (phase_one.ended_on, phase_one.derogation) == (late, True)
+    assert enrolment.current_phase.code == "phase_2"
+
+
+def test_csp_phase_one_beyond_eight_weeks_refused_even_with_derogation(ctx):
+    enrolment = started(ctx, "CSP", date(2026, 3, 2))
+    svc.next_phase(db.session, enrolment, date(2026, 3, 2))
+    with pytest.raises(TransitionRefused, match="56 jours"):
+        svc.next_phase(db.session, enrolment, date(2026, 4, 28), derogation=True)
+
+
+def test_no_next_phase_after_the_last(ctx):
+    enrolment = started(ctx, "ARJLJ", date(2026, 11, 2))
+    with pytest.raises(TransitionRefused, match="dernière phase"):
+        svc.next_phase(db.session, enrolment, date(2026, 11, 10))
+
+
+# --- Suspensions ----------------------------------------------------------------------
+
+def test_suspensions_do_not_overlap_and_do_not_move_the_end(ctx):
+    enrolment = started(ctx, "CSP", date(2026, 1, 5))
+    end = enrolment.planned_end_date
+    svc.suspend(db.session, enrolment, reason("illness"), date(2026, 3, 1), date(2026, 3, 20))
+    assert enrolment.status is EnrolmentStatus.SUSPENDED
+    assert enrolment.planned_end_date == end  # 002 §3: no postponement
+    svc.resume(db.session, enrolment, date(2026, 3, 21))
+    with pytest.raises(TransitionRefused, match="chevauche"):
+        svc.suspend(db.session, enrolment, reason("leave"), date(2026, 3, 15), date(2026, 4, 1))
+
+
+def test_work_suspension_pushes_end_for_experimental_public_only(ctx):
+    regular = started(ctx, "CSP", date(2026, 1, 5))
+    experimental = started(ctx, "CSP", date(2026, 1, 5), experimental_csp_public=True)
+    base = experimental.planned_end_date
+    for enrolment in (regular, experimental):
+        svc.suspend(db.session, enrolment, reason("short_job"), date(2026, 4, 1),
+                    date(2026, 4, 30))
+    assert regular.planned_end_date == base
+    assert experimental.planned_end_date > base
+    assert (experimental.planned_end_date - base).days >= 30  # 30 days of work, rolled
+
+
+# --- Abandon and exits ----------------------------------------------------------------
+
+def test_declare_abandon_closes_as_anticipated_rupture(ctx):
+    enrolment = started(ctx, "PLIE-L1", date(2026, 2, 2))
+    svc.declare_abandon(db.session, enrolment, date(2026, 5, 4), "loss_of_contact", TODAY)
+    assert enrolment.status is EnrolmentStatus.CLOSED
+    assert (enrolment.exit_type.code, enrolment.exit_reason) == ("abandon", "loss_of_contact")
+    assert enrolment.exit_type.is_rupture and enrolment.closed_on == date(2026, 5, 4)
+
+
+def test_abandon_with_unknown_reason_or_future_date_refused(ctx):
+    enrolment = started(ctx, "PLIE-L1", date(2026, 2, 2))
+    with pytest.raises(TransitionRefused, match="Motif de l'abandon"):
+        svc.declare_abandon(db.session, enrolment, date(2026, 5, 4), "bored", TODAY)
+    with pytest.raises(TransitionRefused, match="futur"):
+        svc.declare_abandon(db.session, enrolment, date(2026, 12, 4), "moved", TODAY)
+    assert enrolment.status is EnrolmentStatus.ACTIVE
+
+
+def test_exit_before_entry_refused_in_french(ctx):
+    enrolment = started(ctx, "DEL-L1", date(2026, 3, 2), 7)
+    data = svc.ExitInput(exit_date=date(2026, 3, 1), facts=ExitFacts(contract_kind="cdi"))
+    with pytest.raises(TransitionRefused,
+                       match="Date de sortie : elle ne peut pas être antérieure à la date "
+                             r"d'entrée \(02/03/2026\)"):
+        svc.close_with_exit(db.session, enrolment, exit_type("cdi"), data, TODAY)
+    assert enrolment.status is EnrolmentStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("code", "facts", "expected_status", "category"),
+    [
+        # 001: CDD ≥ 6 months is ED → 3-month follow-up (étape 3)
+        ("cdd", ExitFacts(contract_kind="cdd", contract_months=8, employer="Boulangerie"),
+         EnrolmentStatus.FOLLOW_UP, "ED"),
+        # 001: CDD < 6 months is SD → closed
+        ("cdd", ExitFacts(contract_kind="cdd", contract_months=4, employer="Boulangerie"),
+         EnrolmentStatus.CLOSED, "SD"),
+        # 001: return to tribal life is SP
+        ("tribal_life", ExitFacts(), EnrolmentStatus.CLOSED, "SP"),
+    ],
+)
+def test_del_exit_classification_and_follow_up(ctx, code, facts, expected_status, category):
+    enrolment = started(ctx, "DEL-L1", date(2026, 3, 2), 7)
+    result = svc.close_with_exit(db.session, enrolment, exit_type(code),
+                                 svc.ExitInput(exit_date=date(2026, 10, 1), facts=facts,
+                                               satisfaction=4, goal_attainment=3), TODAY)
+    assert result.del_category == category
+    assert enrolment.status is expected_status
+    if expected_status is EnrolmentStatus.FOLLOW_UP:
+        assert enrolment.follow_up_end_date == date(2027, 1, 1)
+        assert enrolment.current_phase.is_follow_up and enrolment.closed_on is None
+        svc.end_follow_up(db.session, enrolment, date(2026, 11, 20))
+        assert enrolment.status is EnrolmentStatus.CLOSED
+    else:
+        assert enrolment.closed_on == date(2026, 10, 1)
+
+
+@pytest.mark.parametrize(
+    ("hours", "positive", "status"),
+    [(110, True, EnrolmentStatus.FOLLOW_UP), (109, False, EnrolmentStatus.CLOSED)],
+)
+def test_csp_part_time_counts_from_110_hours(ctx, hours, positive, status):
+    enrolment = started(ctx, "CSP", date(2026, 1, 5))
+    facts = ExitFacts(contract_kind="cdi", hours_per_month=hours, employer="SARL Sud")
+    result = svc.close_with_exit(db.session, enrolment, exit_type("part_time"),
+                                 svc.ExitInput(exit_date=date(2026, 9, 1), facts=facts), TODAY)
+    assert result.csp_positive is positive  # 002 §6: ≥ 110 h a month
+    assert enrolment.status is status
+    if positive:
+        assert enrolment.follow_up_end_date == date(2027, 3, 1)  # 6 months (002 §6)
+
+
+def test_rupture_exit_needs_difficulties(ctx):
+    enrolment = started(ctx, "DEL-L1", date(2026, 3, 2), 7)
+    with pytest.raises(TransitionRefused, match="Difficultés"):
+        svc.close_with_exit(db.session, enrolment, exit_type("abandon"),
+                            svc.ExitInput(exit_date=date(2026, 5, 1)), TODAY)
+
+
+def test_missing_exit_facts_are_named(ctx):
+    enrolment = started(ctx, "DEL-L1", date(2026, 3, 2), 7)
+    with pytest.raises(TransitionRefused, match="Durée du contrat"):
+        svc.close_with_exit(db.session, enrolment, exit_type("cdd"),
+                            svc.ExitInput(exit_date=date(2026, 5, 1),
+                                          facts=ExitFacts(contract_kind=ContractKind.CDD)),
+                            TODAY)
