@@ -23,7 +23,9 @@ def settings_from_environment(instance_path: str) -> dict:
     default_db = "sqlite:///" + str(Path(instance_path) / "parcours.sqlite3")
     return {
         "ENV_NAME": env,
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or (DEV_SECRET if env == "development" else None),
+        "SECRET_KEY": (
+            os.environ.get("SECRET_KEY") or (DEV_SECRET if env == "development" else None)
+        ),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             os.environ.get("DATABASE_URL", default_db)
         ),

@@ -7,6 +7,7 @@ import os
 
 import pytest
 from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from backoffice import create_app
 from backoffice.enums import Role
@@ -14,6 +15,8 @@ from backoffice.extensions import db
 from backoffice.models import User
 
 PASSWORD = "motdepasse-de-test-123"
+# One cheap hash computed once: tests log in thousands of times; scrypt is tested apart.
+FAST_HASH = generate_password_hash(PASSWORD, "pbkdf2:sha256:1")
 
 
 def _database_url(tmp_path) -> str:
@@ -67,7 +70,7 @@ def make_user(role: Role, email: str | None = None, name: str | None = None) -> 
     """Add a staff account of `role` (password PASSWORD) to the session and flush it."""
     user = User(email=email or f"{role.value}@exemple.fr", name=name or f"Test {role.label}",
                 role=role)
-    user.set_password(PASSWORD)
+    user.password_hash = FAST_HASH
     db.session.add(user)
     db.session.flush()
     return user

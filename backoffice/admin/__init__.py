@@ -1,9 +1,65 @@
-"""Flask-Admin: one view per table, grouped in French menus (stub, filled in below)."""
+"""Flask-Admin: one view per table, grouped in French menus, every view guarded by the
+role table (auth/permissions.py) through `ProtectedModelView` (admin/base.py)."""
+from pathlib import Path
+
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+
+from .activity import AttendanceView, SessionView, WorkshopView
+from .administration import AuditView, UserView
+from .base import ProtectedModelView
+from .beneficiaries import BeneficiaryView
+from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
+from .home import HomeView
+from .indicators import IndicatorsView
+from .paths import (
+    BarrierView,
+    ContactView,
+    EnrolmentView,
+    InternshipView,
+    ObligationView,
+    PhaseRecordView,
+    SuspensionView,
+)
+from .reference import (
+    BarrierTypeView,
+    ContactTypeView,
+    DeadlineRuleView,
+    ExitTypeView,
+    FunderView,
+    PhaseView,
+    ProgrammeView,
+    SuspensionReasonView,
+)
+
+# French strings Flask-Admin leaves untranslated (see the .po file there).
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+# Menu order: what a user opens most comes first.
+VIEWS: tuple[type[ProtectedModelView], ...] = (
+    BeneficiaryView,
+    EnrolmentView, PhaseRecordView, SuspensionView, ContactView, InternshipView,
+    BarrierView, ObligationView,
+    ReferralView, CommissionView, PurchaseOrderView, PurchaseOrderLineView,
+    SessionView, WorkshopView, AttendanceView,
+    FunderView, ProgrammeView, PhaseView, DeadlineRuleView, ExitTypeView, BarrierTypeView,
+    ContactTypeView, SuspensionReasonView,
+    UserView, AuditView,
+)
 
 
 def init_admin(app) -> Admin:
     """Create the Admin inside the factory (a module-level one breaks a second app)."""
-    admin = Admin(app, name="Parcours", theme=Bootstrap4Theme(), url="/admin")
+    admin = Admin(
+        app,
+        name="Parcours",
+        theme=Bootstrap4Theme(swatch=app.config.get("FLASK_ADMIN_SWATCH", "default")),
+        url="/admin",
+        index_view=HomeView(),
+        translations_path=str(TRANSLATIONS),
+    )
+    for view_class in VIEWS:
+        admin.add_view(view_class())
+    admin.add_view(IndicatorsView(name="Indicateurs", endpoint="indicators", url="indicators",
+                                  category="Pilotage"))
     return admin

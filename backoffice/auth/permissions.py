@@ -22,14 +22,25 @@ REFERENCE = (
     "contact_types", "suspension_reasons",
 )
 ADMINISTRATION = ("users", "audit")
+# The alerts view (/admin/alerts/): "read" the list, "edit" = « Marquer comme fait ».
+DASHBOARDS = ("alerts", "indicators")
+MARK_DONE = frozenset({"read", "edit"})
 
 # domain.md « Users and roles »
+# "indicators" = the funders' reports and dashboard (/admin/indicators/). Who gets the
+# nominative version is decided by "beneficiaries"/"export": a viewer exports figures
+# only, pseudonymised (admin/indicators.py).
 _RULES: dict[Role, dict[str, frozenset[str]]] = {
-    Role.ADMIN: {area: ALL for area in OPERATIONAL + REFERENCE + ("users",)} | {"audit": READ},
+    Role.ADMIN: (
+        {area: ALL for area in OPERATIONAL + REFERENCE + ("users",)} | {"audit": READ}
+        | {"indicators": READ_EXPORT} | {"alerts": MARK_DONE}
+    ),
     Role.COORDINATOR: (
         {area: ALL for area in OPERATIONAL} | {area: READ for area in REFERENCE}
+        | {"indicators": READ_EXPORT} | {"alerts": MARK_DONE}
     ),
     Role.COMMISSION: {
+        "indicators": READ_EXPORT,
         "beneficiaries": READ_EXPORT,
         "referrals": READ_EXPORT,
         "commissions": WRITE,
@@ -47,9 +58,11 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
         "workshops": READ,
         "obligations": READ,
         "programmes": READ,
+        "alerts": MARK_DONE,  # own paths only (OWN_PATHS_ONLY)
     },
     # A funder's representative reads figures, never nominative records.
     Role.VIEWER: {
+        "indicators": READ_EXPORT,
         "programmes": READ,
         "sessions": READ,
         "workshops": READ,
@@ -61,7 +74,7 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
 # Areas where a counsellor sees only the rows of the paths they are referent of.
 OWN_PATHS_ONLY = frozenset(
     {"beneficiaries", "enrolments", "phase_records", "suspensions", "contacts", "barriers",
-     "internships", "obligations"}
+     "internships", "obligations", "alerts"}
 )
 
 
@@ -76,7 +89,8 @@ def can(role: str | Role | None, area: str, verb: str = "read") -> bool:
 
 def areas_for(role: str | Role) -> list[str]:
     """The areas a role may at least read (for menus and tests)."""
-    return [area for area in OPERATIONAL + REFERENCE + ADMINISTRATION if can(role, area)]
+    return [area for area in OPERATIONAL + REFERENCE + ADMINISTRATION + DASHBOARDS
+            if can(role, area)]
 
 
 def is_restricted_to_own_paths(role: str | Role, area: str) -> bool:

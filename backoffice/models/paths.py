@@ -3,8 +3,8 @@ enrolment with its phases and suspensions."""
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Column,
     CheckConstraint,
+    Column,
     Date,
     ForeignKey,
     Index,
@@ -322,7 +322,9 @@ class Suspension(db.Model):
     """A suspension of a path (002 §3: illness, leave, short job, training)."""
 
     __tablename__ = "suspensions"
-    __table_args__ = (CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates_order"),)
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates_order"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(

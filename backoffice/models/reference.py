@@ -50,7 +50,7 @@ class Programme(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     funder_id: Mapped[int] = mapped_column(ForeignKey("funders.id"), index=True)
     source: Mapped[str] = mapped_column(String(20))  # specification file, e.g. "001"
-    exit_scheme: Mapped[str] = mapped_column(String(10))  # DEL, CSP or PLIE
+    exit_scheme: Mapped[str] = mapped_column(String(10))  # enums.ExitScheme value
     planned_months: Mapped[int | None]
     planned_weeks: Mapped[int | None]
     max_months: Mapped[int | None]

@@ -59,11 +59,12 @@ def test_inactive_account_cannot_log_in(app, client, users):
     assert client.get("/admin/").status_code == 302
 
 
-def test_password_is_hashed_with_scrypt(app, users):
-    with app.app_context():
-        user = db.session.get(User, users["admin"])
-        assert user.password_hash.startswith("scrypt:")
-        assert PASSWORD not in user.password_hash
+def test_password_is_hashed_with_scrypt():
+    user = User(email="s@exemple.fr", name="S", role=Role.ADMIN)
+    user.set_password(PASSWORD)
+    assert user.password_hash.startswith("scrypt:")
+    assert PASSWORD not in user.password_hash
+    assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "x")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,101 @@
+"""Menu « Administration »: staff accounts and the audit trail."""
+from flask import abort
+from wtforms.validators import Length, Optional, ValidationError
+
+from ..enums import Role
+from ..models import AuditEntry, User
+from .base import ProtectedModelView
+from .fields import NewPasswordField, enum_filters
+
+CATEGORY = "Administration"
+MIN_PASSWORD_LENGTH = 12
+
+
+class UserView(ProtectedModelView):
+    """Accounts: the password is typed here and hashed; the hash is never shown."""
+
+    model_class = User
+    slug = "users"
+    menu_name = "Utilisateurs"
+    menu_category = CATEGORY
+    area = "users"
+
+    column_list = ("id", "name", "email", "role", "active", "last_login_at", "created_at")
+    column_details_list = column_list
+    column_export_list = column_list
+    column_default_sort = "name"
+    column_searchable_list = ("name", "email")
+    column_filters = (*enum_filters(User.role, "Rôle", Role), "active", "last_login_at")
+    form_columns = ("name", "email", "role", "active", "password")
+    form_excluded_columns = ("password_hash",)
+    form_extra_fields = {
+        "password": NewPasswordField(
+            "Mot de passe",
+            validators=[
+                Optional(),
+                Length(min=MIN_PASSWORD_LENGTH,
+                       message=f"Mot de passe : {MIN_PASSWORD_LENGTH} caractères au minimum."),
+            ],
+            description="Laisser vide pour conserver le mot de passe actuel.",
+        )
+    }
+    column_labels = {"name": "Nom affiché"}
+
+    def on_model_change(self, form, model, is_created):
+        if is_created and not form.password.data:
+            raise ValidationError(
+                f"Mot de passe : obligatoire pour un nouveau compte "
+                f"({MIN_PASSWORD_LENGTH} caractères au minimum)."
+            )
+
+
+AUDIT_ACTIONS = {"create": "Création", "update": "Modification", "delete": "Suppression"}
+
+
+def _audit_action(_view, _context, entry, _name):
+    return AUDIT_ACTIONS.get(entry.action, entry.action)
+
+
+def _audit_table(view, _context, entry, _name):
+    """The table's French menu name (« Parcours », « Bénéficiaires »…) when it has a screen."""
+    names = {getattr(v, "model", None) and v.model.__tablename__: v.name
+             for v in view.admin._views}
+    return names.get(entry.table_name, entry.table_name)
+
+
+class AuditView(ProtectedModelView):
+    """The audit trail: read-only for everyone, administrators included."""
+
+    model_class = AuditEntry
+    slug = "audit"
+    menu_name = "Journal d'audit"
+    menu_category = CATEGORY
+    area = "audit"
+
+    column_list = ("at", "user_email", "action", "table_name", "row_id", "detail")
+    column_details_list = ("id", "at", "user_email", "user", "action", "table_name", "row_id",
+                           "changes", "detail")
+    column_default_sort = ("at", True)
+    column_searchable_list = ("user_email", "table_name", "detail")
+    column_filters = ("table_name", "user_email", "action", "at", "row_id")
+    column_formatters = {"action": _audit_action, "table_name": _audit_table}
+    column_formatters_detail = column_formatters
+
+    @property
+    def can_create(self) -> bool:
+        return False
+
+    @property
+    def can_edit(self) -> bool:
+        return False
+
+    @property
+    def can_delete(self) -> bool:
+        return False
+
+    def _handle_view(self, name, **kwargs):
+        response = super()._handle_view(name, **kwargs)
+        if response is None and name in ("create_view", "edit_view", "delete_view",
+                                         "ajax_update", "action_view"):
+            abort(403)
+        return response

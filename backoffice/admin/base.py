@@ -1,0 +1,378 @@
+"""The base of every admin view: role checks from auth/permissions.py, counsellors' row
+filtering, French labels, enum selects, date-order checks and French database errors.
+
+A view declares `model_class`, `slug` (URL and endpoint), `menu_name`, `menu_category`
+and `area` (the permission area); this base does the rest.
+"""
+import re
+
+from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.helpers import is_form_submitted
+from flask_admin.model.fields import AjaxSelectField
+from flask_login import current_user
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy import false, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..auth.permissions import can, is_restricted_to_own_paths
+from ..enums import LabelledEnum
+from ..extensions import db
+from ..models import (
+    Barrier,
+    Beneficiary,
+    Contact,
+    Enrolment,
+    Internship,
+    Obligation,
+    PhaseRecord,
+    Suspension,
+    WorkshopAttendance,
+)
+from .fields import BLANK, DETAIL_FORMATTERS, EXPORT_FORMATTERS, LIST_FORMATTERS, EnumSelectField
+from .labels import LABELS
+
+# Which permission area guards a model when it is searched through another view's form
+# (AJAX lookups). Users are absent on purpose: picking a referent needs their name only.
+AREA_OF_MODEL: dict[type, str] = {}
+
+# View function → verb of the role table. Flask-Admin only hides buttons and redirects;
+# we refuse with 403 so a hand-made request changes nothing.
+VERB_OF_VIEW = {
+    "index_view": "read",
+    "details_view": "read",
+    "ajax_lookup": "read",
+    "create_view": "create",
+    "edit_view": "edit",
+    "ajax_update": "edit",
+    "delete_view": "delete",
+    "export": "export",
+}
+
+
+def current_role():
+    """The logged-in user's role, or None (anonymous, or outside a request)."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    return current_user.role
+
+
+def own_paths_clause(model: type, user_id: int):
+    """SQL condition « belongs to a path this counsellor is referent of » for `model`."""
+    own_paths = select(Enrolment.id).where(Enrolment.referent_id == user_id)
+    if model is Enrolment:
+        return Enrolment.referent_id == user_id
+    if model is Beneficiary:
+        return Beneficiary.id.in_(
+            select(Enrolment.beneficiary_id).where(Enrolment.referent_id == user_id)
+        )
+    if model in (PhaseRecord, Suspension, Contact, Barrier, Internship, Obligation,
+                 WorkshopAttendance):
+        return model.enrolment_id.in_(own_paths)
+    raise ValueError(f"No own-paths rule for {model.__name__}")
+
+
+def scope_clause(model: type, area: str | None):
+    """The row filter the current user needs on `model` (None: sees every row)."""
+    role = current_role()
+    if role is None or area is None or not is_restricted_to_own_paths(role, area):
+        return None
+    return own_paths_clause(model, current_user.id)
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """AJAX search of a related record that applies the same rules as the lists:
+    a counsellor finds only their own paths (and their people), and nobody finds rows of
+    an area they may not read. `where` adds a fixed condition (e.g. counsellors only)."""
+
+    def __init__(self, name, session, model, where=None, joins=(), label=None, **options):
+        super().__init__(name, session, model, **options)
+        self.where = where
+        self.joins = joins
+        self.label = label
+
+    def format(self, model):
+        if model is None:
+            return None
+        return model.id, (self.label(model) if self.label else str(model))
+
+    def _clauses(self, searching: bool) -> list:
+        clauses = [self.where()] if self.where is not None else []
+        area = AREA_OF_MODEL.get(self.model)
+        if area is not None:
+            scope = scope_clause(self.model, area)
+            if scope is not None:
+                clauses.append(scope)
+            # Reading a value already on the record is allowed; searching other rows is not.
+            if searching and not can(current_role(), area, "read"):
+                clauses.append(false())
+        return clauses
+
+    def get_query(self):
+        query = super().get_query()
+        for relationship in self.joins:
+            query = query.join(relationship)
+        return query.filter(*self._clauses(searching=True))
+
+    def get_one(self, pk):
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            return None
+        session = db.session
+        with session.no_autoflush:
+            return (
+                session.query(self.model)
+                .filter(self.model.id == pk, *self._clauses(searching=False))
+                .one_or_none()
+            )
+
+
+# Database constraints → what the user reads. Matched against the driver's message
+# (SQLite: "CHECK constraint failed: ck_enrolments_exit_after_entry", "UNIQUE constraint
+# failed: users.email"; PostgreSQL: the constraint name in quotes).
+CONSTRAINT_MESSAGES: list[tuple[str, str]] = [
+    (r"exit_after_entry",
+     "Date de sortie : elle ne peut pas être antérieure à la date d'entrée."),
+    (r"planned_end_after_entry",
+     "Fin prévue : elle ne peut pas être antérieure à la date d'entrée."),
+    (r"follow_up_after_exit",
+     "Fin du suivi dans l'emploi : elle ne peut pas être antérieure à la date de sortie."),
+    (r"received_after_issue",
+     "Date de réception : elle ne peut pas être antérieure à la date d'émission."),
+    (r"decision_after_referral",
+     "Date de décision : elle ne peut pas être antérieure à la date de prescription."),
+    (r"dates_order", "Date de fin : elle ne peut pas être antérieure à la date de début."),
+    (r"size_order|group_size_order",
+     "Effectif maximum : il ne peut pas être inférieur à l'effectif minimum."),
+    (r"uq_beneficiaries_identity|beneficiaries\.name_key",
+     "Doublon : un bénéficiaire avec les mêmes nom, prénom et date de naissance existe déjà."),
+    (r"beneficiaries\.external_id|uq_beneficiaries_external_id",
+     "Doublon : cet identifiant externe est déjà celui d'un autre bénéficiaire."),
+    (r"users\.email|uq_users_email", "Adresse e-mail : déjà utilisée par un autre compte."),
+    (r"UNIQUE|unique constraint|duplicate key",
+     "Doublon : une fiche identique existe déjà (valeur unique déjà utilisée)."),
+    (r"FOREIGN KEY|foreign key",
+     "Opération impossible : d'autres fiches font référence à celle-ci ; "
+     "modifiez-les ou supprimez-les d'abord."),
+    (r"NOT NULL|not-null", "Un champ obligatoire est vide."),
+    (r"_range|not_negative|plausible|CHECK|check constraint",
+     "Une valeur est hors des limites autorisées."),
+]
+
+
+def integrity_message(exc: IntegrityError) -> str:
+    """A French sentence for a refused write (never the raw database error)."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    for pattern, message in CONSTRAINT_MESSAGES:
+        if re.search(pattern, text):
+            return f"Enregistrement refusé. {message}"
+    return "Enregistrement refusé : les données ne respectent pas une règle de la base."
+
+
+def _merge_args(*dicts: dict | None) -> dict:
+    merged: dict = {}
+    for d in dicts:
+        for key, value in (d or {}).items():
+            merged[key] = {**merged.get(key, {}), **value}
+    return merged
+
+
+class ProtectedModelView(ModelView):
+    """A table in the admin, guarded by the role table (`can(role, area, verb)`)."""
+
+    model_class: type = None
+    slug: str = None
+    menu_name: str = None
+    menu_category: str | None = None
+    area: str = None
+
+    # Date pairs checked on the form: (earlier field, later field, message with {:%d/%m/%Y}).
+    date_order: tuple[tuple[str, str, str], ...] = ()
+    # Loader options for the list (nested eager loads that column_select_related_list
+    # cannot express, e.g. contact → enrolment → programme).
+    list_eager_loads: tuple = ()
+    stale_message = "Cette fiche a été modifiée entre-temps ; rechargez la page."
+
+    page_size = 20
+    can_set_page_size = True
+    column_display_pk = True
+    column_type_formatters = LIST_FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
+    column_type_formatters_export = EXPORT_FORMATTERS
+    form_widget_args = None
+    create_modal = False
+    edit_modal = False
+
+    def __init__(self):
+        model = self.model_class
+        if self.area != "users":
+            AREA_OF_MODEL.setdefault(model, self.area)
+        self.column_labels = {**LABELS, **self._declared("column_labels")}
+        # Enum columns: a select of French labels that refuses unknown values in French.
+        overrides, args = {}, {}
+        for column in model.__table__.columns:
+            enum_class = getattr(column.type, "enum_class", None)
+            if isinstance(column.type, SAEnum) and enum_class \
+                    and issubclass(enum_class, LabelledEnum):
+                overrides[column.key] = EnumSelectField
+                args[column.key] = {"enum": enum_class}
+        # Optional many-to-one selects: a dash for « none » (Flask-Admin shows "__None").
+        for relationship in model.__mapper__.relationships:
+            if relationship.direction.name == "MANYTOONE":
+                args.setdefault(relationship.key, {"blank_text": "—"})
+        self.form_overrides = {**overrides, **self._declared("form_overrides")}
+        self.form_args = _merge_args(args, self._declared("form_args"))
+        super().__init__(
+            model, db, name=self.menu_name, category=self.menu_category,
+            endpoint=self.slug.replace("-", "_"), url=self.slug,
+        )
+        # Flask-Admin prepares the detail columns only if can_view_details is true at start-up,
+        # outside any request, where our role-based property is False.
+        self._details_columns = self.get_details_columns()
+
+    @classmethod
+    def _declared(cls, name: str) -> dict:
+        """A dict attribute as the view class declares it ({} for Flask-Admin's defaults)."""
+        value = getattr(cls, name, None)
+        return value if isinstance(value, dict) else {}
+
+    # --- who may do what -------------------------------------------------------------
+    def _may(self, verb: str) -> bool:
+        return can(current_role(), self.area, verb)
+
+    def is_accessible(self) -> bool:
+        return self._may("read")
+
+    def inaccessible_callback(self, name, **kwargs):
+        """Anonymous: to the login page, coming back here after; logged in: 403."""
+        if not current_user.is_authenticated:
+            target = request.full_path if request.query_string else request.path
+            return redirect(url_for("auth.login", next=target))
+        abort(403)
+
+    def _handle_view(self, name, **kwargs):
+        response = super()._handle_view(name, **kwargs)
+        if response is not None:
+            return response
+        if name == "action_view":
+            action = request.form.get("action")
+            if action and not self.is_action_allowed(action):
+                abort(403)
+        elif name in VERB_OF_VIEW and not self._may(VERB_OF_VIEW[name]):
+            abort(403)
+        return None
+
+    @property
+    def can_create(self) -> bool:
+        return self._may("create")
+
+    @property
+    def can_edit(self) -> bool:
+        return self._may("edit")
+
+    @property
+    def can_delete(self) -> bool:
+        return self._may("delete")
+
+    @property
+    def can_export(self) -> bool:
+        return self._may("export")
+
+    @property
+    def can_view_details(self) -> bool:
+        return self._may("read")
+
+    # --- which rows ------------------------------------------------------------------
+    def _scope(self):
+        return scope_clause(self.model, self.area)
+
+    def get_query(self):
+        query = super().get_query()
+        scope = self._scope()
+        if scope is not None:
+            query = query.filter(scope)
+        if self.list_eager_loads:
+            query = query.options(*self.list_eager_loads)
+        return query
+
+    def get_count_query(self):
+        query = super().get_count_query()
+        scope = self._scope()
+        return query.filter(scope) if scope is not None else query
+
+    def get_one(self, id):
+        """One row by id, through the same filter as the list (a counsellor asking for
+        another counsellor's record by URL gets a 404)."""
+        try:
+            pk = int(id)
+        except (TypeError, ValueError):
+            abort(404)
+        scope = self._scope()
+        query = super().get_query().filter(self.model.id == pk)
+        if scope is not None:
+            query = query.filter(scope)
+        found = query.one_or_none()
+        if found is None and scope is not None:
+            abort(404)
+        return found
+
+    def _create_ajax_loader(self, name, options):
+        remote = getattr(self.model, name).property.mapper.class_
+        options = {"placeholder": "Rechercher…", "minimum_input_length": 0, **options}
+        return ScopedAjaxLoader(name, db, remote, **options)
+
+    # --- forms -----------------------------------------------------------------------
+    def validate_form(self, form) -> bool:
+        """Flask-Admin's validation, then this view's checks (dates in order…)."""
+        valid = super().validate_form(form)
+        if not is_form_submitted() or not hasattr(form, "_fields"):
+            return valid
+        return self.check_form(form) and valid
+
+    def check_form(self, form) -> bool:
+        """Cross-field checks; add French errors to the fields and return False if any."""
+        valid = True
+        for field in form:
+            # An id posted by hand that the search would not offer (another counsellor's
+            # path, a deleted row): Flask-Admin would silently store « none ».
+            if isinstance(field, AjaxSelectField) and field.data is None \
+                    and getattr(field, "_formdata", None) not in (None, "", BLANK):
+                add_error(field, "Choix impossible : cette fiche n'existe pas ou "
+                                 "vous n'y avez pas accès.")
+                valid = False
+        for earlier, later, message in self.date_order:
+            if earlier not in form or later not in form:
+                continue
+            start, end = form[earlier].data, form[later].data
+            if start is not None and end is not None and end < start:
+                add_error(form[later], message.format(start))
+                valid = False
+        return valid
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """Database refusals and concurrent edits become French messages, never a 500."""
+        if isinstance(exc, IntegrityError):
+            db.session.rollback()
+            flash(integrity_message(exc), "error")
+            return True
+        if isinstance(exc, StaleDataError):
+            db.session.rollback()
+            flash(self.stale_message, "error")
+            return True
+        return super().handle_view_exception(exc)
+
+
+def add_error(field, message: str) -> None:
+    """Append a validation message to a form field (errors may still be a tuple)."""
+    field.errors = [*field.errors, message]
+
+
+def only_counsellors():
+    """AJAX condition: a path's referent is an active counsellor account."""
+    from ..enums import Role
+    from ..models import User
+
+    return (User.role == Role.COUNSELLOR) & User.active.is_(True)

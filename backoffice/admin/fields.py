@@ -1,0 +1,130 @@
+"""Form fields, filters and display helpers shared by the admin views (French everywhere)."""
+from datetime import date, datetime
+from enum import Enum
+
+from flask_admin.contrib.sqla.filters import EnumEqualFilter, EnumFilterNotEqual
+from flask_admin.form import Select2Field
+from flask_admin.model import typefmt
+from wtforms import PasswordField
+from wtforms.fields.choices import Choice
+from wtforms.validators import Optional, ValidationError
+
+from ..enums import LabelledEnum
+
+BLANK = "__None"  # what Flask-Admin's select widgets post for « no value »
+
+
+class EnumSelectField(Select2Field):
+    """A select of an enum's French labels; the stored value stays the English one.
+
+    An unknown value posted by hand gives a French form error instead of a 500.
+    """
+
+    def __init__(self, label=None, validators=None, enum: type[LabelledEnum] | None = None,
+                 allow_blank: bool | None = None, **kwargs):
+        if enum is None:
+            raise TypeError("EnumSelectField needs enum=")
+        self.enum = enum
+        kwargs.pop("coerce", None)
+        kwargs.pop("choices", None)
+        if allow_blank is None:  # the model converter marks nullable columns with Optional()
+            allow_blank = any(isinstance(v, Optional) for v in validators or ())
+        super().__init__(label, validators, coerce=self._coerce, choices=enum.choices(),
+                         allow_blank=allow_blank, blank_text="—", **kwargs)
+
+    def _coerce(self, value):
+        if value is None or isinstance(value, self.enum):
+            return value
+        return self.enum(value)
+
+    def iter_choices(self):
+        if self.allow_blank:
+            yield Choice(BLANK, self.blank_text, self.data is None, {})
+        for value, label in self.choices:
+            yield Choice(value, label, self.data is not None and self.data == value, {})
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = valuelist[0]
+        if raw in (BLANK, "") and self.allow_blank:
+            self.data = None
+            return
+        try:
+            self.data = self.enum(raw)
+        except ValueError as err:
+            self.data = None
+            raise ValueError(
+                f"« {raw} » n'est pas une valeur possible ; choisissez dans la liste."
+            ) from err
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            return
+        if self.data is None:
+            if self.allow_blank:
+                return
+            raise ValidationError("Champ obligatoire : choisissez une valeur dans la liste.")
+        if self.data not in list(self.enum):
+            raise ValidationError("Valeur impossible ; choisissez dans la liste.")
+
+
+class NewPasswordField(PasswordField):
+    """A password typed in the user form: hashed through `User.set_password`, never stored."""
+
+    def populate_obj(self, obj, name):
+        if self.data:
+            obj.set_password(self.data)
+
+
+def enum_filters(column, label: str, enum: type[LabelledEnum]) -> list:
+    """« égal à » / « différent de » filters on an enum column, options in French.
+
+    Flask-Admin's enum filters take the member *name* in the URL (`ReferralStatus["PENDING"]`).
+    """
+    options = [(member.name, member.label) for member in enum]
+    return [EnumEqualFilter(column, label, options=options),
+            EnumFilterNotEqual(column, label, options=options)]
+
+
+def _format_enum(_view, value, _name):
+    return value.label if isinstance(value, LabelledEnum) else value.name
+
+
+def _format_date(_view, value, _name):
+    return value.strftime("%d/%m/%Y")
+
+
+def _format_datetime(_view, value, _name):
+    return value.strftime("%d/%m/%Y %H:%M")
+
+
+def _format_bool_text(_view, value, _name):
+    return "Oui" if value else "Non"
+
+
+def _type_formatters(base: dict, booleans_as_text: bool = False) -> dict:
+    """Flask-Admin's formatters with French dates and enum labels (order matters:
+    `isinstance` is tried in turn, datetime before date, our enums before `Enum`)."""
+    formatters = {LabelledEnum: _format_enum, Enum: _format_enum,
+                  datetime: _format_datetime, date: _format_date}
+    if booleans_as_text:
+        formatters[bool] = _format_bool_text
+    formatters.update({k: v for k, v in base.items() if k not in formatters})
+    return formatters
+
+
+LIST_FORMATTERS = _type_formatters(typefmt.BASE_FORMATTERS)
+DETAIL_FORMATTERS = _type_formatters(typefmt.DETAIL_FORMATTERS, booleans_as_text=True)
+EXPORT_FORMATTERS = _type_formatters(typefmt.EXPORT_FORMATTERS, booleans_as_text=True)
+
+
+def label_of(enum: type[LabelledEnum]):
+    """Column formatter for a plain string column holding an enum value (e.g. exit_scheme)."""
+    def formatter(_view, _context, model, name):
+        value = getattr(model, name)
+        try:
+            return enum(value).label if value else ""
+        except ValueError:
+            return value
+    return formatter

@@ -1,0 +1,124 @@
+"""Menu « Référentiels »: reference data seeded from seeds/, editable by an administrator."""
+from ..enums import ExitScheme
+from ..models import (
+    BarrierType,
+    ContactType,
+    DeadlineRule,
+    ExitType,
+    Funder,
+    Phase,
+    Programme,
+    SuspensionReason,
+)
+from .base import ProtectedModelView
+from .fields import EnumSelectField, label_of
+
+CATEGORY = "Référentiels"
+
+
+class ReferenceView(ProtectedModelView):
+    menu_category = CATEGORY
+    column_default_sort = "sort_order"
+
+
+class FunderView(ReferenceView):
+    model_class = Funder
+    slug = "funders"
+    menu_name = "Financeurs"
+    area = "funders"
+    column_list = ("id", "code", "name", "territory")
+    column_default_sort = "name"
+    column_searchable_list = ("code", "name")
+    form_columns = ("code", "name", "territory")
+
+
+class ProgrammeView(ReferenceView):
+    model_class = Programme
+    slug = "programmes"
+    menu_name = "Dispositifs"
+    area = "programmes"
+    column_list = ("code", "name", "funder", "source", "exit_scheme", "planned_months",
+                   "max_months", "follow_up_months", "requires_commission")
+    column_select_related_list = (Programme.funder,)
+    column_default_sort = "code"
+    column_searchable_list = ("code", "name")
+    column_filters = ("funder.name", "requires_commission")
+    column_formatters = {"exit_scheme": label_of(ExitScheme)}
+    column_formatters_detail = {"exit_scheme": label_of(ExitScheme)}
+    column_details_exclude_list = ("phases", "deadline_rules")
+    form_excluded_columns = ("phases", "deadline_rules")
+    form_overrides = {"exit_scheme": EnumSelectField}
+    form_args = {"exit_scheme": {"enum": ExitScheme}}
+    column_labels = {"name": "Intitulé", "funder.name": "Financeur"}
+
+
+class PhaseView(ReferenceView):
+    model_class = Phase
+    slug = "phases"
+    menu_name = "Phases"
+    area = "phases"
+    column_list = ("programme", "position", "code", "name", "max_days", "derogation_max_days",
+                   "is_follow_up")
+    column_select_related_list = (Phase.programme,)
+    column_default_sort = [("programme_id", False), ("position", False)]
+    column_filters = ("programme.code",)
+    form_columns = ("programme", "position", "code", "name", "max_days",
+                    "derogation_max_days", "is_follow_up")
+    column_labels = {"name": "Intitulé"}
+    date_order = (("max_days", "derogation_max_days",
+                   "Durée maximale avec dérogation : elle ne peut pas être inférieure à la "
+                   "durée maximale ({} jours)."),)
+
+
+class DeadlineRuleView(ReferenceView):
+    model_class = DeadlineRule
+    slug = "deadline-rules"
+    menu_name = "Règles d'échéance"
+    area = "deadline_rules"
+    column_list = ("programme", "code", "name", "trigger_event", "offset_value", "unit",
+                   "source", "active")
+    column_select_related_list = (DeadlineRule.programme,)
+    column_default_sort = "code"
+    column_searchable_list = ("code", "name")
+    column_filters = ("programme.code", "active")
+    form_columns = ("programme", "code", "name", "trigger_event", "offset_value", "unit",
+                    "fulfilled_by", "source", "active")
+    column_labels = {"name": "Livrable", "active": "Active"}
+
+
+class ExitTypeView(ReferenceView):
+    model_class = ExitType
+    slug = "exit-types"
+    menu_name = "Types de sortie"
+    area = "exit_types"
+    column_list = ("code", "label", "schemes", "del_category", "csp_rule", "csp_min_months",
+                   "is_durable_job", "is_rupture", "is_anticipated", "sort_order")
+    column_searchable_list = ("code", "label")
+
+
+class BarrierTypeView(ReferenceView):
+    model_class = BarrierType
+    slug = "barrier-types"
+    menu_name = "Types de frein"
+    area = "barrier_types"
+    column_list = ("code", "label", "is_sensitive", "sort_order")
+    column_searchable_list = ("code", "label")
+
+
+class ContactTypeView(ReferenceView):
+    model_class = ContactType
+    slug = "contact-types"
+    menu_name = "Types de contact"
+    area = "contact_types"
+    column_list = ("code", "label", "default_minutes", "is_group", "is_remote", "sort_order")
+    column_searchable_list = ("code", "label")
+
+
+class SuspensionReasonView(ReferenceView):
+    model_class = SuspensionReason
+    slug = "suspension-reasons"
+    menu_name = "Motifs de suspension"
+    area = "suspension_reasons"
+    column_list = ("code", "label", "pushes_end_date", "only_experimental_public",
+                   "counts_as_active", "sort_order")
+    column_searchable_list = ("code", "label")

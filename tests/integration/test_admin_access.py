@@ -1,0 +1,349 @@
+"""Who may open and change what in the admin: every view × every role, against the role
+table (auth/permissions.py), plus counsellors' row filtering and the French 403."""
+from datetime import date, datetime
+
+import pytest
+from flask_admin import BaseView
+from flask_admin.contrib.sqla import ModelView
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from backoffice.admin.base import ProtectedModelView
+from backoffice.auth.permissions import can
+from backoffice.enums import CspRule, DelayUnit, Role, Sex, Territory
+from backoffice.extensions import db
+from backoffice.models import (
+    AuditEntry,
+    Barrier,
+    BarrierType,
+    Beneficiary,
+    Commission,
+    Contact,
+    ContactType,
+    DeadlineRule,
+    Enrolment,
+    ExitType,
+    Funder,
+    Internship,
+    Obligation,
+    Phase,
+    PhaseRecord,
+    Programme,
+    ProgrammeSession,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Referral,
+    Suspension,
+    SuspensionReason,
+    Workshop,
+    WorkshopAttendance,
+)
+from tests.conftest import make_user
+
+# Every admin view: URL slug → permission area. A view registered without a line here
+# fails `test_every_registered_view_is_in_the_table`.
+SLUG_AREAS = {
+    "beneficiaries": "beneficiaries",
+    "enrolments": "enrolments",
+    "phase-records": "phase_records",
+    "suspensions": "suspensions",
+    "contacts": "contacts",
+    "internships": "internships",
+    "barriers": "barriers",
+    "obligations": "obligations",
+    "referrals": "referrals",
+    "commissions": "commissions",
+    "purchase-orders": "purchase_orders",
+    "purchase-order-lines": "purchase_orders",
+    "sessions": "sessions",
+    "workshops": "workshops",
+    "attendances": "workshop_attendances",
+    "funders": "funders",
+    "programmes": "programmes",
+    "phases": "phases",
+    "deadline-rules": "deadline_rules",
+    "exit-types": "exit_types",
+    "barrier-types": "barrier_types",
+    "contact-types": "contact_types",
+    "suspension-reasons": "suspension_reasons",
+    "users": "users",
+    "audit": "audit",
+}
+ROLES = [role.value for role in Role]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(monkeypatch):
+    """One cheap hash instead of scrypt: these tests log in hundreds of times."""
+    monkeypatch.setattr("backoffice.models.people.generate_password_hash",
+                        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"))
+
+
+# --- minimal rows (shared with test_admin_crud.py and test_admin_queries.py) -----------
+
+def make_reference() -> dict[str, object]:
+    """A funder, a programme with one phase, and one row of each closed list."""
+    funder = Funder(code="DEL", name="DEL province Sud", territory=Territory.NC)
+    programme = Programme(code="DEL-L1", name="Accompagnement renforcé", funder=funder,
+                          source="001", exit_scheme="DEL")
+    rows = {
+        "funder": funder,
+        "programme": programme,
+        "phase": Phase(programme=programme, position=1, code="etape1",
+                       name="Étape 1 accompagnement"),
+        "deadline_rule": DeadlineRule(programme=programme, code="bilan", name="Bilan de fin",
+                                      trigger_event="exit", offset_value=1,
+                                      unit=DelayUnit.MONTHS),
+        "exit_type": ExitType(code="cdi", label="CDI", schemes="DEL,CSP",
+                              csp_rule=CspRule.POSITIVE),
+        "barrier_type": BarrierType(code="mobilite", label="Mobilité"),
+        "contact_type": ContactType(code="individuel", label="Entretien individuel"),
+        "suspension_reason": SuspensionReason(code="maladie", label="Maladie"),
+    }
+    db.session.add_all(rows.values())
+    db.session.flush()
+    return rows
+
+
+def make_beneficiary(last_name="Wamytan", first_name="Léa", birth_date=date(1990, 5, 4),
+                     external_id=None, **extra) -> Beneficiary:
+    person = Beneficiary(last_name=last_name, first_name=first_name, birth_date=birth_date,
+                         sex=Sex.FEMALE, external_id=external_id, commune="Nouméa", **extra)
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def make_path(programme, referent_id, person=None, entry_date=date(2025, 1, 6)) -> Enrolment:
+    """A path (with its person) followed by `referent_id`."""
+    path = Enrolment(beneficiary=person or make_beneficiary(), programme=programme,
+                     referent_id=referent_id, entry_date=entry_date)
+    db.session.add(path)
+    db.session.flush()
+    return path
+
+
+def make_world(referent_id) -> dict[type, int]:
+    """One row in every table the admin shows; returns model → id."""
+    ref = make_reference()
+    person = make_beneficiary()
+    programme = ref["programme"]
+    referral = Referral(beneficiary=person, programme=programme, referred_on=date(2025, 1, 2))
+    order = PurchaseOrder(funder=ref["funder"], programme=programme, number="BC-1",
+                          issued_on=date(2025, 1, 1))
+    session = ProgrammeSession(programme=programme, label="Session 1",
+                               starts_on=date(2025, 1, 6))
+    db.session.add_all([referral, order, session])
+    path = make_path(programme, referent_id, person)
+    workshop = Workshop(programme=programme, title="Atelier CV", held_at=datetime(2025, 2, 3, 9))
+    rows = [
+        referral, order, session, path, workshop,
+        Commission(programme=programme, held_on=date(2025, 1, 3)),
+        PurchaseOrderLine(order=order, beneficiary=person),
+        PhaseRecord(enrolment=path, phase=ref["phase"], started_on=date(2025, 1, 6)),
+        Suspension(enrolment=path, reason=ref["suspension_reason"], starts_on=date(2025, 3, 1)),
+        Contact(enrolment=path, contact_type=ref["contact_type"],
+                occurs_at=datetime(2025, 1, 7, 10)),
+        WorkshopAttendance(workshop=workshop, enrolment=path),
+        Internship(enrolment=path, company_name="Boulangerie Kanak", starts_on=date(2025, 4, 1),
+                   ends_on=date(2025, 4, 15)),
+        Barrier(enrolment=path, barrier_type=ref["barrier_type"], identified_on=date(2025, 1, 7)),
+        Obligation(name="Bilan de fin de parcours", enrolment=path,
+                   due_at=datetime(2025, 9, 1, 12)),
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    ids = {type(row): row.id for row in [*ref.values(), person, *rows]}
+    return ids
+
+
+def registered_views(app) -> dict[str, ModelView]:
+    """slug → the ModelView registered in the app's admin."""
+    admin = app.extensions["admin"][0]
+    return {view.url.rsplit("/", 1)[-1]: view for view in admin._views
+            if isinstance(view, ModelView)}
+
+
+def row_count(app, model) -> int:
+    """Rows of `model` (audit: other than the logins' own entries on `users`)."""
+    query = select(func.count()).select_from(model)
+    if model is AuditEntry:
+        query = query.where(AuditEntry.table_name != "users")
+    with app.app_context():
+        return db.session.scalar(query)
+
+
+@pytest.fixture
+def world(app, users):
+    with app.app_context():
+        return make_world(users["counsellor"])
+
+
+# --- the table is complete ------------------------------------------------------------
+
+def test_every_registered_view_is_in_the_table(app):
+    views = registered_views(app)
+    assert set(views) == set(SLUG_AREAS), "a view was added or removed: update SLUG_AREAS"
+    for slug, view in views.items():
+        assert view.area == SLUG_AREAS[slug], slug
+        assert view.endpoint == slug.replace("-", "_")
+    admin = app.extensions["admin"][0]
+    for view in admin._views:
+        if isinstance(view, ModelView):
+            assert isinstance(view, ProtectedModelView), view.endpoint
+        else:  # the home page, the indicators: their own check, never Flask-Admin's default
+            assert type(view).is_accessible is not BaseView.is_accessible, view.endpoint
+
+
+# --- the matrix: list pages ------------------------------------------------------------
+
+@pytest.mark.parametrize("slug", SLUG_AREAS)
+@pytest.mark.parametrize("role", ROLES)
+def test_list_page_follows_the_role_table(client, auth, world, role, slug):
+    auth.login(role)
+    response = client.get(f"/admin/{slug}/")
+    if can(role, SLUG_AREAS[slug], "read"):
+        assert response.status_code == 200
+        details = client.get(f"/admin/{slug}/details/?id=1")
+        assert details.status_code == 200
+    else:
+        assert response.status_code == 403
+        assert "Accès refusé" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("slug", SLUG_AREAS)
+def test_anonymous_is_sent_to_the_login_page(client, slug):
+    response = client.get(f"/admin/{slug}/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"/login?next=/admin/{slug}/")
+
+
+def test_admin_home_requires_login_and_lists_the_role_menus(client, auth):
+    assert client.get("/admin/").headers["Location"].startswith("/login")
+    auth.login("viewer")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "Financeur (lecture seule)" in page and "Se déconnecter" in page
+    assert "Dispositifs" in page and "Bénéficiaires" not in page
+    auth.logout()
+    auth.login("admin")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "Bénéficiaires" in page and "Utilisateurs" in page
+
+
+# --- the matrix: writes are refused on the server, nothing changes -----------------------
+
+@pytest.mark.parametrize("slug", SLUG_AREAS)
+def test_create_edit_delete_refused_without_the_verb(app, client, auth, world, slug):
+    model = registered_views(app)[slug].model
+    before = row_count(app, model)
+    for role in ROLES:
+        auth.login(role)
+        area = SLUG_AREAS[slug]
+        if not can(role, area, "create") or slug == "audit":
+            assert client.get(f"/admin/{slug}/new/").status_code == 403, role
+            assert client.post(f"/admin/{slug}/new/", data={}).status_code == 403, role
+        if not can(role, area, "edit") or slug == "audit":
+            assert client.post(f"/admin/{slug}/edit/?id=1", data={}).status_code == 403, role
+        if not can(role, area, "delete") or slug == "audit":
+            assert client.post(f"/admin/{slug}/delete/", data={"id": "1"}).status_code == 403
+            bulk = client.post(f"/admin/{slug}/action/",
+                               data={"action": "delete", "rowid": ["1"]})
+            assert bulk.status_code == 403, role
+        if not can(role, area, "export"):
+            assert client.get(f"/admin/{slug}/export/csv/").status_code == 403, role
+        auth.logout()
+        assert row_count(app, model) == before, (slug, role)
+
+
+def test_audit_is_read_only_even_for_the_administrator(client, auth, world):
+    auth.login("admin")
+    page = client.get("/admin/audit/").get_data(as_text=True)
+    assert "/admin/audit/new/" not in page and "/admin/audit/edit/" not in page
+    assert client.post("/admin/audit/delete/", data={"id": "1"}).status_code == 403
+
+
+def test_commission_member_may_export_beneficiaries(client, auth, world):
+    auth.login("commission")
+    response = client.get("/admin/beneficiaries/export/csv/")
+    assert response.status_code == 200
+    assert "Wamytan" in response.get_data(as_text=True)
+
+
+# --- counsellors see their own paths only ----------------------------------------------
+
+@pytest.fixture
+def two_paths(app, users):
+    """Path `mine` followed by counsellor@, path `other` by another counsellor."""
+    with app.app_context():
+        ref = make_reference()
+        other_counsellor = make_user(Role.COUNSELLOR, email="autre@exemple.fr", name="Autre")
+        mine = make_path(ref["programme"], users["counsellor"],
+                         make_beneficiary("Mine", "Anne", external_id="A1"))
+        other = make_path(ref["programme"], other_counsellor.id,
+                          make_beneficiary("Autrui", "Paul", external_id="B2"))
+        contact = Contact(enrolment=other, contact_type=ref["contact_type"],
+                          occurs_at=datetime(2025, 2, 1, 9))
+        db.session.add(contact)
+        db.session.commit()
+        return {"mine": mine.id, "other": other.id, "other_counsellor": other_counsellor.id,
+                "other_person": other.beneficiary_id, "other_contact": contact.id,
+                "contact_type": ref["contact_type"].id}
+
+
+def test_counsellor_lists_only_their_paths_and_people(client, auth, two_paths):
+    auth.login("counsellor")
+    for slug in ("enrolments", "beneficiaries"):
+        page = client.get(f"/admin/{slug}/").get_data(as_text=True)
+        assert "MINE" in page.upper() and "AUTRUI" not in page.upper(), slug
+    contacts = client.get("/admin/contacts/").get_data(as_text=True)
+    assert "Autrui" not in contacts
+
+
+def test_counsellor_cannot_open_another_path_by_url(app, client, auth, two_paths):
+    auth.login("counsellor")
+    other = two_paths["other"]
+    assert client.get(f"/admin/enrolments/edit/?id={other}").status_code == 404
+    assert client.get(f"/admin/enrolments/details/?id={other}").status_code == 404
+    assert client.get(f"/admin/beneficiaries/details/?id={two_paths['other_person']}") \
+        .status_code == 404
+    assert client.get(f"/admin/contacts/edit/?id={two_paths['other_contact']}").status_code == 404
+    response = client.post(f"/admin/enrolments/edit/?id={other}",
+                           data={"target_job": "Pirate", "entry_date": "2025-01-06"})
+    assert response.status_code == 404
+    with app.app_context():
+        assert db.session.get(Enrolment, other).target_job is None
+    assert client.get(f"/admin/enrolments/edit/?id={two_paths['mine']}").status_code == 200
+
+
+def test_counsellor_enrolment_lookup_and_create_only_reach_their_paths(app, client, auth,
+                                                                     two_paths):
+    auth.login("counsellor")
+    found = client.get("/admin/contacts/ajax/lookup/?name=enrolment&query=").get_json()
+    assert [row[0] for row in found] == [two_paths["mine"]]
+    before = row_count(app, Contact)
+    response = client.post("/admin/contacts/new/", data={
+        "enrolment": str(two_paths["other"]), "occurs_at": "2025-03-01 10:00:00",
+        "contact_type": str(two_paths["contact_type"]), "attendance": "present",
+    })
+    assert response.status_code == 200  # the form again, with an error
+    assert row_count(app, Contact) == before
+    response = client.post("/admin/contacts/new/", data={
+        "enrolment": str(two_paths["mine"]), "occurs_at": "2025-03-01 10:00:00",
+        "contact_type": str(two_paths["contact_type"]), "attendance": "present",
+    })
+    assert response.status_code == 302
+    assert row_count(app, Contact) == before + 1
+
+
+def test_counsellor_cannot_hand_their_path_to_someone_else(app, client, auth, users, two_paths):
+    auth.login("counsellor")
+    mine = two_paths["mine"]
+    with app.app_context():
+        person = db.session.get(Enrolment, mine).beneficiary_id
+    response = client.post(f"/admin/enrolments/edit/?id={mine}", data={
+        "beneficiary": str(person), "programme": "1", "entry_date": "2025-01-06",
+        "status": "active", "referent": str(two_paths["other_counsellor"]),
+    })
+    assert "seul un coordinateur" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Enrolment, mine).referent_id == users["counsellor"]

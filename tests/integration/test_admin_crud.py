@@ -1,0 +1,433 @@
+"""Creating, editing and deleting through the admin forms, posted as a browser would,
+with the French messages for duplicates, dates out of order, unknown values, concurrent
+edits and CSRF."""
+import html
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from backoffice import create_app
+from backoffice.admin.beneficiaries import BeneficiaryView
+from backoffice.admin.paths import EnrolmentView
+from backoffice.enums import EnrolmentStatus, ReferralStatus, Role
+from backoffice.extensions import db
+from backoffice.models import Beneficiary, Enrolment, Internship, Programme, Referral, User
+from tests.conftest import PASSWORD, make_user
+from tests.integration.test_admin_access import make_beneficiary, make_path, make_reference
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(monkeypatch):
+    monkeypatch.setattr("backoffice.models.people.generate_password_hash",
+                        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"))
+
+
+@pytest.fixture
+def ref(app, users):
+    """Reference rows' ids: programme, phase, contact type…"""
+    with app.app_context():
+        rows = make_reference()
+        db.session.commit()
+        return {name: row.id for name, row in rows.items()}
+
+
+def programme_of(ref) -> Programme:
+    return db.session.get(Programme, ref["programme"])
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def text_of_html(page: str) -> str:
+    """The page as a reader sees it (tags removed, entities decoded)."""
+    page = re.sub(r"<script.*?</script>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def text_of(response) -> str:
+    return text_of_html(response.get_data(as_text=True))
+
+
+PERSON = {
+    "last_name": "Wamytan", "first_name": "Léa", "birth_date": "1990-05-04", "sex": "F",
+    "external_id": "DE-1234", "commune": "Nouméa", "education_level": "__None",
+    "rsa_recipient": "y",
+}
+
+
+# --- beneficiaries --------------------------------------------------------------------
+
+def test_beneficiary_create_edit_delete(app, client, auth):
+    auth.login("coordinator")
+    response = client.post("/admin/beneficiaries/new/", data=PERSON)
+    assert response.status_code == 302
+    with app.app_context():
+        person = db.session.scalars(select(Beneficiary)).one()
+        assert (person.last_name, person.birth_date, person.rsa_recipient) == \
+            ("Wamytan", date(1990, 5, 4), True)
+        assert person.name_key == "wamytan|lea"
+        person_id = person.id
+
+    response = client.post(f"/admin/beneficiaries/edit/?id={person_id}",
+                           data={**PERSON, "commune": "Païta", "education_level": "4"})
+    assert response.status_code == 302
+    with app.app_context():
+        person = db.session.get(Beneficiary, person_id)
+        assert person.commune == "Païta" and person.education_level.label == "Niveau 4 (Bac)"
+        assert person.rsa_recipient is True
+
+    assert client.post("/admin/beneficiaries/delete/", data={"id": person_id}).status_code == 302
+    assert count(app, Beneficiary) == 0
+
+
+def test_beneficiary_list_and_forms_are_in_french(client, auth, app):
+    with app.app_context():
+        make_beneficiary()
+        db.session.commit()
+    auth.login("coordinator")
+    page = text_of(client.get("/admin/beneficiaries/"))
+    for words in ("Liste", "Créer", "Nom", "Prénom", "Date de naissance", "Femme", "04/05/1990",
+                  "Ajouter un filtre", "Chercher"):
+        assert words in page, words
+    raw_form = client.get("/admin/beneficiaries/new/").get_data(as_text=True)
+    assert 'value="Enregistrer"' in raw_form
+    form = text_of_html(raw_form)
+    for words in ("Annuler", "Identifiant externe", "Niveau de formation"):
+        assert words in form, words
+    details = text_of(client.get("/admin/beneficiaries/details/?id=1"))
+    assert "Bénéficiaire du RSA" in details and "Non" in details
+
+
+@pytest.mark.parametrize("twin", [
+    {"last_name": "Autre", "first_name": "Nom", "external_id": "DE-1234"},
+    {"last_name": "WAMYTAN", "first_name": "lea", "external_id": ""},
+    {"last_name": "wamytan ", "first_name": "Léa", "external_id": "DE-9999"},
+], ids=["same external id", "same names other case and accents", "same names trailing space"])
+def test_duplicate_beneficiary_is_refused_with_a_link(app, client, auth, twin):
+    with app.app_context():
+        make_beneficiary(external_id="DE-1234")
+        db.session.commit()
+    auth.login("coordinator")
+    response = client.post("/admin/beneficiaries/new/", data={**PERSON, **twin})
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Doublon : un bénéficiaire « WAMYTAN Léa » né le 04/05/1990 existe déjà" in page
+    assert "fiche n° 1" in page and "Fiche non créée" in page
+    assert 'href="/admin/beneficiaries/details/?id=1"' in response.get_data(as_text=True)
+    assert count(app, Beneficiary) == 1
+
+
+def test_duplicate_caught_by_the_unique_key_names_the_existing_record(app, client, auth,
+                                                                      monkeypatch):
+    """Two people saving at once pass the form check; the unique key still refuses."""
+    monkeypatch.setattr(BeneficiaryView, "check_form", lambda self, form: True)
+    with app.app_context():
+        make_beneficiary(external_id="DE-1234")
+        db.session.commit()
+    auth.login("coordinator")
+    response = client.post("/admin/beneficiaries/new/",
+                           data={**PERSON, "last_name": "WAMYTAN", "external_id": ""})
+    assert response.status_code == 200
+    assert "Doublon : un bénéficiaire « WAMYTAN Léa » né le 04/05/1990" in text_of(response)
+    assert count(app, Beneficiary) == 1
+
+
+def test_editing_a_person_into_a_duplicate_is_refused(app, client, auth):
+    with app.app_context():
+        make_beneficiary(external_id="DE-1234")
+        make_beneficiary("Martin", "Paul", date(1980, 1, 2), external_id="DE-5678")
+        db.session.commit()
+    auth.login("coordinator")
+    response = client.post("/admin/beneficiaries/edit/?id=2",
+                           data={**PERSON, "external_id": "DE-5678"})
+    assert "Doublon : un bénéficiaire « WAMYTAN Léa »" in text_of(response)
+    with app.app_context():
+        assert db.session.get(Beneficiary, 2).last_name == "Martin"
+    # Saving a person unchanged is not a duplicate of itself.
+    same = client.post("/admin/beneficiaries/edit/?id=1", data=PERSON)
+    assert same.status_code == 302
+
+
+def test_unknown_enum_value_posted_by_hand_gives_a_french_error(app, client, auth):
+    auth.login("coordinator")
+    response = client.post("/admin/beneficiaries/new/", data={**PERSON, "sex": "X"})
+    assert response.status_code == 200
+    assert "« X » n'est pas une valeur possible" in text_of(response)
+    assert count(app, Beneficiary) == 0
+
+
+# --- referrals ------------------------------------------------------------------------
+
+def test_referral_create_edit_delete(app, client, auth, ref, users):
+    with app.app_context():
+        person_id = make_beneficiary().id
+        db.session.commit()
+    auth.login("coordinator")
+    form = {"beneficiary": str(person_id), "programme": str(ref["programme"]),
+            "referred_on": "2025-02-03", "prescriber_name": "Mme Conseillère",
+            "status": "pending", "commission": "__None", "decided_by": "",
+            "replaces": ""}
+    assert client.post("/admin/referrals/new/", data=form).status_code == 302
+    with app.app_context():
+        referral = db.session.scalars(select(Referral)).one()
+        assert (referral.beneficiary_id, referral.status) == (person_id, ReferralStatus.PENDING)
+    listing = text_of(client.get("/admin/referrals/"))
+    assert "En attente" in listing and "03/02/2025" in listing
+
+    edited = {**form, "status": "validated", "decided_on": "2025-02-10",
+              "decided_by": str(users["commission"])}
+    assert client.post(f"/admin/referrals/edit/?id={referral.id}", data=edited).status_code == 302
+    with app.app_context():
+        referral = db.session.get(Referral, referral.id)
+        assert referral.status == ReferralStatus.VALIDATED
+        assert referral.decided_by_id == users["commission"]
+
+    early = {**edited, "decided_on": "2025-01-01"}
+    response = client.post(f"/admin/referrals/edit/?id={referral.id}", data=early)
+    assert "Date de décision : elle ne peut pas être antérieure à la date de prescription " \
+        "(03/02/2025)" in text_of(response)
+
+    assert client.post("/admin/referrals/delete/", data={"id": referral.id}).status_code == 302
+    assert count(app, Referral) == 0
+
+
+def test_referral_status_filter_uses_french_labels(app, client, auth, ref):
+    with app.app_context():
+        person = make_beneficiary()
+        db.session.add(Referral(beneficiary=person, programme_id=ref["programme"],
+                                referred_on=date(2025, 1, 2), status=ReferralStatus.REJECTED))
+        db.session.commit()
+    auth.login("commission")
+    page = client.get("/admin/referrals/").get_data(as_text=True)
+    assert '["REJECTED", "Refus\\u00e9e"]' in page
+    rejected = text_of(client.get("/admin/referrals/?flt0_0=REJECTED"))
+    assert "WAMYTAN" in rejected and "Refusée" in rejected
+    assert "WAMYTAN" not in text_of(client.get("/admin/referrals/?flt0_0=PENDING"))
+
+
+# --- enrolments -----------------------------------------------------------------------
+
+def enrolment_form(person_id, ref, users, **changes):
+    return {"beneficiary": str(person_id), "programme": str(ref["programme"]),
+            "referral": "", "session": "__None", "purchase_order": "",
+            "referent": str(users["counsellor"]), "entry_date": "2025-01-06",
+            "status": "active", "current_phase": str(ref["phase"]),
+            "exit_type": "__None", "contract_kind": "__None",
+            "followup_contract_kind": "__None", **changes}
+
+
+def test_enrolment_create_edit_delete(app, client, auth, ref, users):
+    with app.app_context():
+        person_id = make_beneficiary().id
+        db.session.commit()
+    auth.login("coordinator")
+    form = enrolment_form(person_id, ref, users, target_job="Boulanger")
+    assert client.post("/admin/enrolments/new/", data=form).status_code == 302
+    with app.app_context():
+        path = db.session.scalars(select(Enrolment)).one()
+        assert (path.referent_id, path.status, path.target_job, path.version) == \
+            (users["counsellor"], EnrolmentStatus.ACTIVE, "Boulanger", 1)
+
+    edit_page = client.get(f"/admin/enrolments/edit/?id={path.id}").get_data(as_text=True)
+    assert 'name="version_seen" type="hidden" value="1"' in edit_page
+    response = client.post(f"/admin/enrolments/edit/?id={path.id}", data={
+        **form, "version_seen": "1", "exit_date": "2025-06-30", "contract_kind": "cdi",
+        "status": "closed"})
+    assert response.status_code == 302
+    with app.app_context():
+        path = db.session.get(Enrolment, path.id)
+        assert (path.exit_date, path.contract_kind.value, path.version) == \
+            (date(2025, 6, 30), "cdi", 2)
+    listing = text_of(client.get("/admin/enrolments/"))
+    assert "Clôturé" in listing and "30/06/2025" in listing
+
+    assert client.post("/admin/enrolments/delete/", data={"id": path.id}).status_code == 302
+    assert count(app, Enrolment) == 0
+
+
+def test_exit_date_before_entry_date_is_refused_in_french(app, client, auth, ref, users):
+    with app.app_context():
+        person_id = make_beneficiary().id
+        db.session.commit()
+    auth.login("coordinator")
+    response = client.post("/admin/enrolments/new/", data=enrolment_form(
+        person_id, ref, users, exit_date="2024-12-31"))
+    assert response.status_code == 200
+    assert "Date de sortie : elle ne peut pas être antérieure à la date d'entrée (06/01/2025)" \
+        in text_of(response)
+    assert count(app, Enrolment) == 0
+
+
+def test_database_check_is_a_french_backstop(app, client, auth, ref, users, monkeypatch):
+    """If the form check is bypassed, the CHECK constraint refuses; still no 500."""
+    monkeypatch.setattr(EnrolmentView, "check_form", lambda self, form: True)
+    with app.app_context():
+        person_id = make_beneficiary().id
+        db.session.commit()
+    auth.login("coordinator")
+    response = client.post("/admin/enrolments/new/", data=enrolment_form(
+        person_id, ref, users, exit_date="2024-12-31"))
+    assert response.status_code == 200
+    assert "Enregistrement refusé. Date de sortie : elle ne peut pas être antérieure à la " \
+        "date d'entrée." in text_of(response)
+    assert count(app, Enrolment) == 0
+
+
+def test_stale_enrolment_edit_is_refused(app, client, auth, ref, users):
+    with app.app_context():
+        path = make_path(programme_of(ref), users["counsellor"])
+        db.session.commit()
+        path_id, person_id = path.id, path.beneficiary_id
+    auth.login("coordinator")
+    client.get(f"/admin/enrolments/edit/?id={path_id}")  # the user opens the form (version 1)
+    with app.app_context():  # meanwhile a colleague saves the path
+        db.session.get(Enrolment, path_id).target_job = "Maçon"
+        db.session.commit()
+    response = client.post(f"/admin/enrolments/edit/?id={path_id}", data=enrolment_form(
+        person_id, ref, users, target_job="Boulanger", version_seen="1"))
+    assert response.status_code == 200
+    assert "Ce parcours a été modifié entre-temps ; rechargez la page" in text_of(response)
+    with app.app_context():
+        assert db.session.get(Enrolment, path_id).target_job == "Maçon"
+
+
+def test_internship_end_before_start_is_refused(app, client, auth, ref, users):
+    with app.app_context():
+        path_id = make_path(programme_of(ref), users["counsellor"]).id
+        db.session.commit()
+    auth.login("counsellor")
+    response = client.post("/admin/internships/new/", data={
+        "enrolment": str(path_id), "company_name": "Boulangerie", "starts_on": "2025-04-15",
+        "ends_on": "2025-04-01"})
+    assert "Fin : elle ne peut pas être antérieure au début du stage (15/04/2025)" \
+        in text_of(response)
+    assert count(app, Internship) == 0
+
+
+# --- users ----------------------------------------------------------------------------
+
+def test_user_password_is_set_through_the_form_and_never_shown(app, client, auth):
+    auth.login("admin")
+    form = {"name": "Nouvelle Référente", "email": "Nouvelle@Exemple.fr", "role": "counsellor",
+            "active": "y", "password": "court"}
+    response = client.post("/admin/users/new/", data=form)
+    assert "Mot de passe : 12 caractères au minimum." in text_of(response)
+    response = client.post("/admin/users/new/", data={**form, "password": ""})
+    assert "Mot de passe : obligatoire pour un nouveau compte" in text_of(response)
+    assert count(app, User) == 5
+
+    response = client.post("/admin/users/new/", data={**form, "password": "un-long-mot-de-passe"})
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.email == "nouvelle@exemple.fr")).one()
+        assert user.role == Role.COUNSELLOR and user.check_password("un-long-mot-de-passe")
+        user_id, stored_hash = user.id, user.password_hash
+
+    for url in ("/admin/users/", f"/admin/users/details/?id={user_id}",
+                f"/admin/users/edit/?id={user_id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "password_hash" not in page and stored_hash not in page
+        assert "pbkdf2" not in page and "scrypt" not in page
+
+    # Editing without typing a password keeps the current one.
+    response = client.post(f"/admin/users/edit/?id={user_id}",
+                           data={**form, "name": "Référente", "password": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user.name == "Référente" and user.password_hash == stored_hash
+
+
+# --- CSRF -----------------------------------------------------------------------------
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'csrf.sqlite3'}"})
+    with app.app_context():
+        db.create_all()
+        make_user(Role.COORDINATOR)
+        make_beneficiary()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def csrf_token_in(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def test_admin_posts_need_the_csrf_token(csrf_app):
+    client = csrf_app.test_client()
+    token = csrf_token_in(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": "coordinator@exemple.fr", "password": PASSWORD,
+                                "csrf_token": token})
+    listing = client.get("/admin/beneficiaries/").get_data(as_text=True)
+    assert 'name="csrf_token"' in listing  # delete and bulk forms carry the token
+    assert 'action="/logout"' in listing
+
+    assert client.post("/admin/beneficiaries/delete/", data={"id": "1"}).status_code == 400
+    assert client.post("/admin/beneficiaries/new/",
+                       data={**PERSON, "last_name": "Sans"}).status_code == 400
+    assert count(csrf_app, Beneficiary) == 1
+
+    form_token = csrf_token_in(client.get("/admin/beneficiaries/new/").get_data(as_text=True))
+    created = client.post("/admin/beneficiaries/new/",
+                          data={**PERSON, "last_name": "Avec", "external_id": "",
+                                "csrf_token": form_token})
+    assert created.status_code == 302
+    assert count(csrf_app, Beneficiary) == 2
+
+    token = csrf_token_in(client.get("/admin/beneficiaries/").get_data(as_text=True))
+    deleted = client.post("/admin/beneficiaries/delete/", data={"id": "1", "csrf_token": token})
+    assert deleted.status_code == 302
+    assert count(csrf_app, Beneficiary) == 1
+
+
+# --- French everywhere ----------------------------------------------------------------
+
+def test_every_column_field_and_filter_has_a_french_label(app):
+    """A column added without a label would show Flask-Admin's English guess."""
+    from tests.integration.test_admin_access import registered_views
+
+    missing = []
+    with app.test_request_context():
+        for slug, view in registered_views(app).items():
+            french = set(view.column_labels.values())
+            for name, _label in [*view._list_columns, *view._details_columns]:
+                if name not in view.column_labels:
+                    missing.append(f"{slug}: column {name}")
+            for field in view._create_form_class():
+                if field.type != "CSRFTokenField" and field.label.text not in french \
+                        and field.type != "HiddenField":
+                    missing.append(f"{slug}: field {field.name} ({field.label.text})")
+            for flt in view._filters or ():
+                if str(flt.name) not in french:
+                    missing.append(f"{slug}: filter {flt.name}")
+    assert missing == []
+
+
+def test_pages_show_no_english_in_menus_and_headers(app, client, auth, users):
+    """Rendered as the administrator sees them: no English word of Flask-Admin left."""
+    with app.app_context():
+        from tests.integration.test_admin_access import make_world
+
+        make_world(users["counsellor"])
+    auth.login("admin")
+    english = re.compile(r"\b(Home|List|Create|Edit|Save|Delete|Cancel|Details|Search|"
+                         r"Add Filter|items|Failed|Record|Please|Yes|No|True|False|None|"
+                         r"Created At|Updated At)\b")
+    for url in ("/admin/", "/admin/beneficiaries/", "/admin/enrolments/",
+                "/admin/enrolments/new/", "/admin/enrolments/edit/?id=1",
+                "/admin/enrolments/details/?id=1", "/admin/referrals/", "/admin/contacts/",
+                "/admin/users/new/", "/admin/audit/", "/admin/obligations/",
+                "/admin/programmes/details/?id=1"):
+        page = text_of(client.get(url))
+        assert english.findall(page) == [], url

@@ -1,0 +1,106 @@
+"""List pages run the same number of SQL queries for 5 rows as for 40 (no N+1)."""
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+from werkzeug.security import generate_password_hash
+
+from backoffice.enums import Role
+from backoffice.extensions import db
+from backoffice.models import (
+    Barrier,
+    Commission,
+    Contact,
+    Enrolment,
+    Internship,
+    Obligation,
+    Phase,
+    Programme,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Referral,
+    Workshop,
+    WorkshopAttendance,
+)
+from tests.conftest import make_user
+from tests.integration.test_admin_access import make_beneficiary, make_reference
+
+SLUGS = ["beneficiaries", "referrals", "enrolments", "contacts", "obligations", "barriers",
+         "internships", "attendances", "purchase-order-lines", "audit"]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(monkeypatch):
+    monkeypatch.setattr("backoffice.models.people.generate_password_hash",
+                        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"))
+
+
+def add_rows(start: int, stop: int) -> None:
+    """Rows `start`…`stop - 1`, each with its own person, referent, programme, commission
+    and path, so that lazy loading would show as one more query per row."""
+    funder = make_reference()["funder"] if start == 0 else db.session.get(Programme, 1).funder
+    for i in range(start, stop):
+        programme = Programme(code=f"P{i}", name=f"Dispositif {i}", funder=funder,
+                              source="001", exit_scheme="DEL")
+        phase = Phase(programme=programme, position=1, code="p1", name=f"Phase {i}")
+        db.session.add_all([programme, phase])
+        person = make_beneficiary(f"Nom{i}", "Prénom", date(1980, 1, 1) + timedelta(days=i),
+                                  external_id=f"X{i}")
+        referent = make_user(Role.COUNSELLOR, email=f"referent{i}@exemple.fr",
+                             name=f"Référent {i}")
+        commission = Commission(programme=programme, held_on=date(2025, 1, 3))
+        referral = Referral(beneficiary=person, programme=programme, commission=commission,
+                            referred_on=date(2025, 1, 2))
+        path = Enrolment(beneficiary=person, programme=programme, referent=referent,
+                         current_phase=phase, entry_date=date(2025, 1, 6), referral=referral)
+        db.session.add_all([programme, phase, commission, referral, path])
+        db.session.flush()
+        order = PurchaseOrder(funder=funder, programme=programme, number=f"BC-{i}",
+                              issued_on=date(2025, 1, 1))
+        workshop = Workshop(programme=programme, title=f"Atelier {i}",
+                            held_at=datetime(2025, 2, 3, 9))
+        db.session.add_all([
+            Contact(enrolment=path, contact_type_id=1, occurs_at=datetime(2025, 1, 7, 10),
+                    staff=referent),
+            Obligation(name="Bilan", enrolment=path, programme=programme,
+                       due_at=datetime(2025, 9, 1, 12)),
+            Barrier(enrolment=path, barrier_type_id=1, identified_on=date(2025, 1, 7)),
+            Internship(enrolment=path, company_name=f"Entreprise {i}",
+                       starts_on=date(2025, 4, 1), ends_on=date(2025, 4, 15)),
+            order, PurchaseOrderLine(order=order, beneficiary=person, referral=referral),
+            workshop, WorkshopAttendance(workshop=workshop, enrolment=path),
+        ])
+    db.session.commit()
+
+
+def queries_for(app, client, url: str) -> int:
+    """Number of SQL statements the page runs."""
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(statements)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_list_queries_do_not_grow_with_rows(app, client, auth, slug):
+    with app.app_context():
+        add_rows(0, 5)
+    auth.login("admin")
+    url = f"/admin/{slug}/?page_size=50"
+    client.get(url)  # warm-up: first request of the app
+    few = queries_for(app, client, url)
+    with app.app_context():
+        add_rows(5, 40)
+    many = queries_for(app, client, url)
+    assert many == few, f"{slug}: {few} queries for 5 rows, {many} for 40"
+    assert few <= 8, f"{slug}: {few} queries for one list page"
