@@ -80,5 +80,8 @@ def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
 
 def init_app(app) -> None:
     """Register the command groups on the app."""
+    from . import report_commands
+
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
+    report_commands.register(app)

@@ -1,0 +1,174 @@
+"""« Indicateurs » (menu Pilotage): every funder report in one click, and its headline
+figures on screen with simple server-rendered bar charts (SVG, no JavaScript library).
+
+Access (auth/permissions.py, area "indicators"): admin, coordinator and commission get
+the nominative workbooks; a viewer (funder representative) gets them pseudonymised — the
+rule is "may export beneficiaries" (area "beneficiaries", verb "export"); a counsellor
+gets 403. The figures come from backoffice/indicators, the files from backoffice/reports.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from flask import abort, current_app, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.permissions import can
+from ..extensions import db
+from ..indicators.headline import headline
+from ..indicators.scope import ScopeError
+from ..models import Programme, ProgrammeSession, PurchaseOrder
+from ..reports import REPORTS, XLSX_MIMETYPE, filename, prepare
+
+
+def nominative_allowed(role) -> bool:
+    """True when the role may see the nominative version (else: pseudonymised)."""
+    return can(role, "beneficiaries", "export")
+
+
+def _date(value: str | None) -> date | None:
+    """An ISO date from the form, None when empty; ScopeError in French when malformed."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise ScopeError(f"Date « {value} » invalide : format attendu AAAA-MM-JJ.") from error
+
+
+def _int(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError as error:
+        raise ScopeError(f"Identifiant « {value} » invalide.") from error
+
+
+class IndicatorsView(BaseView):
+    """The list of reports, a programme / period form per report, « Télécharger »."""
+
+    def __init__(
+        self,
+        name="Indicateurs",
+        endpoint="indicators",
+        url="indicators",
+        category="Pilotage",
+        **kwargs,
+    ):
+        super().__init__(name=name, endpoint=endpoint, url=url, category=category, **kwargs)
+
+    # --- access -------------------------------------------------------------------------
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and can(current_user.role, "indicators", "read")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    # --- pages --------------------------------------------------------------------------
+
+    def _choices(self) -> dict:
+        """Programmes per report, sessions of DEL programmes, ARJLJ orders (for the forms)."""
+        programmes = db.session.scalars(select(Programme).order_by(Programme.code)).all()
+        sessions = db.session.execute(
+            select(ProgrammeSession.id, ProgrammeSession.label, Programme.code)
+            .join(Programme, ProgrammeSession.programme_id == Programme.id)
+            .order_by(ProgrammeSession.starts_on.desc())
+        ).all()
+        orders = db.session.execute(
+            select(PurchaseOrder.id, PurchaseOrder.number, Programme.code)
+            .join(Programme, PurchaseOrder.programme_id == Programme.id)
+            .order_by(PurchaseOrder.issued_on.desc())
+        ).all()
+        return {
+            "programmes": {
+                code: [p for p in programmes if p.exit_scheme in r.schemes]
+                for code, r in REPORTS.items()
+            },
+            "sessions": sessions,
+            "orders": orders,
+        }
+
+    def _request(self):
+        """Report and scope from the query string (ScopeError with a French message)."""
+        args = request.args
+        return prepare(
+            db.session,
+            args.get("report", ""),
+            programme_code=args.get("programme", ""),
+            date_from=_date(args.get("date_from")),
+            date_to=_date(args.get("date_to")),
+            session_id=_int(args.get("session")),
+            order_id=_int(args.get("order")),
+        )
+
+    @expose("/")
+    def index_view(self):
+        """The reports, their forms, and the headline figures of the one asked for."""
+        today = date.today()
+        context = {
+            "reports": REPORTS,
+            "choices": self._choices(),
+            "default_from": date(today.year, 1, 1).isoformat(),
+            "default_to": date(today.year, 12, 31).isoformat(),
+            "pseudonymised": not nominative_allowed(current_user.role),
+            "args": request.args,
+            "error": None,
+            "figures": None,
+            "charts": None,
+            "scope": None,
+            "report": None,
+        }
+        if request.args.get("report"):
+            try:
+                report, scope = self._request()
+                figures, charts = headline(db.session, report.code, scope)
+                context.update(report=report, scope=scope, figures=figures, charts=charts)
+            except ScopeError as error:
+                context["error"] = str(error)
+        return self.render("admin/indicators/index.html", **context)
+
+    @expose("/telecharger/")
+    def download(self):
+        """The workbook of the report asked for; pseudonymised for a viewer."""
+        if not can(current_user.role, "indicators", "export"):
+            abort(403)
+        try:
+            report, scope = self._request()
+        except ScopeError as error:
+            return self.render(
+                "admin/indicators/index.html",
+                reports=REPORTS,
+                choices=self._choices(),
+                default_from="",
+                default_to="",
+                args=request.args,
+                error=str(error),
+                figures=None,
+                charts=None,
+                scope=None,
+                report=None,
+                pseudonymised=not nominative_allowed(current_user.role),
+            ), 400
+        key = None if nominative_allowed(current_user.role) else current_app.config["SECRET_KEY"]
+        buffer = io.BytesIO()
+        report.build(
+            db.session,
+            buffer,
+            scope,
+            producer=current_user.name,
+            produced_on=date.today(),
+            pseudonym_key=key,
+        )
+        buffer.seek(0)
+        name = filename(report, scope)
+        if key is not None:
+            name = name.replace(".xlsx", "_pseudonymise.xlsx")
+        return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)

@@ -1,0 +1,223 @@
+"""ARJLJ activity and result table for one purchase order (002 I §7, annex 11).
+
+The population is the paths attached to the order; the period defaults to the order's
+support window (002 I §3: at most 6 weeks from the start date on the order).
+
+Some activities are recorded as contacts of a given type: the contact type codes that
+mean « bilan professionnel » and « mise en relation » are listed below (data: change the
+list if the contact types of seeds/ use other codes).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import and_, distinct, func, select, union
+
+from ..enums import Attendance
+from ..models import Contact, ContactType, Enrolment, ExitType, Workshop, WorkshopAttendance
+from .base import Result, count, indicator
+from .scope import Scope, followed
+
+SOURCE = "002 I §7"
+#: Contact types counted as « entretien de bilan professionnel » (002 I §5.1).
+PROFESSIONAL_REVIEW_CODES = ("professional_review", "bilan_professionnel")
+#: Contact types counted as « mise en relation » with an employer (002 I §5.1).
+JOB_MATCH_CODES = ("job_match", "mise_en_relation")
+#: Exit types meaning the employee joined the CSP (002 I §5.2, seeds/exit_types.yaml).
+CSP_ADHESION_CODES = ("csp_adhesion",)
+
+
+def _moments(scope: Scope):
+    return (
+        datetime.combine(scope.date_from, time()),
+        datetime.combine(scope.date_to + timedelta(days=1), time()),
+    )
+
+
+def _contacts(scope: Scope, *conditions):
+    """Attended contacts of the order's paths during the period, joined to their type."""
+    start, end = _moments(scope)
+    return (
+        select()
+        .select_from(Contact)
+        .join(Enrolment, Contact.enrolment_id == Enrolment.id)
+        .join(ContactType, Contact.contact_type_id == ContactType.id)
+        .where(
+            followed(scope),
+            Contact.attendance == Attendance.PRESENT,
+            Contact.occurs_at >= start,
+            Contact.occurs_at < end,
+            *conditions,
+        )
+    )
+
+
+@indicator(
+    "arjlj.consultants",
+    "Nombre de consultants mobilisés",
+    """Personnes distinctes du prestataire référentes d'un salarié du bon de commande ou
+           ayant conduit un de ses entretiens sur la période.""",
+    SOURCE,
+)
+def consultants(session, scope: Scope) -> Result:
+    """COUNT DISTINCT over the UNION of referents and contact staff."""
+    referents = select(Enrolment.referent_id.label("user_id")).where(
+        followed(scope), Enrolment.referent_id.is_not(None)
+    )
+    staff = _contacts(scope, Contact.staff_id.is_not(None)).add_columns(
+        Contact.staff_id.label("user_id")
+    )
+    people = union(referents, staff).subquery()
+    return count(consultants.indicator, session.scalar(select(func.count()).select_from(people)))
+
+
+def _information_attendance(scope: Scope):
+    start, end = _moments(scope)
+    return (
+        select()
+        .select_from(WorkshopAttendance)
+        .join(Workshop, WorkshopAttendance.workshop_id == Workshop.id)
+        .join(Enrolment, WorkshopAttendance.enrolment_id == Enrolment.id)
+        .where(
+            followed(scope),
+            WorkshopAttendance.attendance == Attendance.PRESENT,
+            Workshop.held_at >= start,
+            Workshop.held_at < end,
+        )
+    )
+
+
+@indicator(
+    "arjlj.information_receipts",
+    "Bénéficiaires ayant émargé (information CSP)",
+    """Salariés du bon de commande ayant émargé (présents) à au moins une réunion
+           d'information, attestant la réception de l'information relative au CSP.""",
+    SOURCE,
+)
+def information_receipts(session, scope: Scope) -> Result:
+    """COUNT DISTINCT enrolments with a present attendance."""
+    stmt = _information_attendance(scope).add_columns(
+        func.count(distinct(WorkshopAttendance.enrolment_id))
+    )
+    return count(information_receipts.indicator, session.scalar(stmt))
+
+
+@indicator(
+    "arjlj.information_meetings",
+    "Réunions d'information collective réalisées",
+    "Réunions (ateliers) tenues sur la période où au moins un salarié du bon de commande a émargé.",
+    SOURCE,
+)
+def information_meetings(session, scope: Scope) -> Result:
+    """COUNT DISTINCT workshops attended by the order's employees."""
+    stmt = _information_attendance(scope).add_columns(func.count(distinct(Workshop.id)))
+    return count(information_meetings.indicator, session.scalar(stmt))
+
+
+@indicator(
+    "arjlj.group_interviews",
+    "Entretiens collectifs",
+    """Entretiens collectifs (contacts d'un type collectif) tenus sur la période : un
+           entretien réunissant plusieurs salariés compte une fois (même date, heure et
+           type).""",
+    SOURCE,
+)
+def group_interviews(session, scope: Scope) -> Result:
+    """COUNT DISTINCT (date-time, type) of group contacts."""
+    keys = (
+        _contacts(scope, ContactType.is_group.is_(True))
+        .add_columns(Contact.occurs_at, Contact.contact_type_id)
+        .distinct()
+        .subquery()
+    )
+    return count(group_interviews.indicator, session.scalar(select(func.count()).select_from(keys)))
+
+
+@indicator(
+    "arjlj.individual_interviews",
+    "Entretiens individuels",
+    "Entretiens individuels honorés sur la période (contacts d'un type non collectif).",
+    SOURCE,
+)
+def individual_interviews(session, scope: Scope) -> Result:
+    """COUNT of individual contacts."""
+    stmt = _contacts(scope, ContactType.is_group.is_(False)).add_columns(func.count(Contact.id))
+    return count(individual_interviews.indicator, session.scalar(stmt))
+
+
+@indicator(
+    "arjlj.professional_reviews",
+    "Entretiens de bilan professionnel réalisés",
+    "Contacts honorés de type « bilan professionnel » sur la période.",
+    SOURCE,
+)
+def professional_reviews(session, scope: Scope) -> Result:
+    """COUNT of contacts whose type code is in PROFESSIONAL_REVIEW_CODES."""
+    stmt = _contacts(scope, ContactType.code.in_(PROFESSIONAL_REVIEW_CODES)).add_columns(
+        func.count(Contact.id)
+    )
+    return count(professional_reviews.indicator, session.scalar(stmt))
+
+
+@indicator(
+    "arjlj.job_matches",
+    "Mises en relation effectuées",
+    "Contacts de type « mise en relation » avec un employeur sur la période.",
+    SOURCE,
+)
+def job_matches(session, scope: Scope) -> Result:
+    """COUNT of contacts whose type code is in JOB_MATCH_CODES."""
+    stmt = _contacts(scope, ContactType.code.in_(JOB_MATCH_CODES)).add_columns(
+        func.count(Contact.id)
+    )
+    return count(job_matches.indicator, session.scalar(stmt))
+
+
+@indicator(
+    "arjlj.csp_adhesions",
+    "Adhésions au CSP",
+    "Salariés du bon de commande sortis de l'appui sur la période par une adhésion au CSP.",
+    "002 I §5.2 et §7",
+)
+def csp_adhesions(session, scope: Scope) -> Result:
+    """COUNT exits of type « adhésion au CSP » in the period; rows: every exit by type."""
+    in_period = and_(followed(scope), Enrolment.exit_date.between(scope.date_from, scope.date_to))
+    stmt = (
+        select(ExitType.code, ExitType.label, func.count())
+        .select_from(Enrolment)
+        .join(ExitType, Enrolment.exit_type_id == ExitType.id)
+        .where(in_period)
+        .group_by(ExitType.id, ExitType.code, ExitType.label, ExitType.sort_order)
+        .order_by(ExitType.sort_order)
+    )
+    found = session.execute(stmt).all()
+    n = sum(k for code, _label, k in found if code in CSP_ADHESION_CODES)
+    return count(csp_adhesions.indicator, n, rows=[(label, k) for _code, label, k in found])
+
+
+@indicator(
+    "arjlj.beneficiaries",
+    "Salariés accompagnés",
+    "Parcours rattachés au bon de commande suivis sur la période.",
+    SOURCE,
+)
+def beneficiaries(session, scope: Scope) -> Result:
+    """COUNT of the order's followed paths."""
+    return count(
+        beneficiaries.indicator,
+        session.scalar(select(func.count(Enrolment.id)).where(followed(scope))),
+    )
+
+
+KEY_FIGURES = (
+    beneficiaries,
+    consultants,
+    information_receipts,
+    information_meetings,
+    group_interviews,
+    individual_interviews,
+    professional_reviews,
+    job_matches,
+    csp_adhesions,
+)

@@ -1,0 +1,109 @@
+"""Exits counted by SQL, classified by the one exit rule (backoffice/rules/exits.py).
+
+The database groups the exits by exit type and by the facts the classification reads
+(contract kind and length, hours a month, follow-up contract, exit before the planned
+end): a few dozen groups, whatever the number of paths. Each group is then classified
+once with :func:`backoffice.rules.exits.classify_exit`, so the reports never hold a
+second copy of the ED / SD / SP or CSP-positive rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqlalchemy import and_, case, func, select
+
+from ..models import Enrolment, ExitType
+from ..rules.exits import ExitClassification, ExitFacts, ExitTypeRule, classify_exit
+
+#: The enrolment columns the classification reads (002 §6, 001 indicator table).
+FACT_COLUMNS = (
+    Enrolment.contract_kind,
+    Enrolment.contract_months,
+    Enrolment.hours_per_month,
+    Enrolment.followup_contract_kind,
+    Enrolment.followup_contract_months,
+)
+
+
+@dataclass(frozen=True)
+class ExitGroup:
+    """``count`` exits sharing one exit type and the same facts."""
+
+    exit_type: ExitTypeRule
+    classification: ExitClassification
+    keys: tuple  # the extra GROUP BY values asked for (e.g. the cohort month)
+    count: int
+
+    @property
+    def is_anticipated(self) -> bool:
+        """001 « sortis avant la fin du parcours »: anticipated type or exit before planned end."""
+        return self.classification.is_anticipated
+
+
+def exit_groups(session, where, scheme: str, extra_keys=(), joins=()) -> list[ExitGroup]:
+    """Exits matching ``where`` (SQL condition on Enrolment), grouped and classified.
+
+    ``extra_keys`` are SQL expressions added to the GROUP BY and returned in ``keys``;
+    ``joins`` are (entity, on-clause) pairs the condition or the keys need.
+    """
+    early = case(
+        (
+            and_(
+                Enrolment.planned_end_date.is_not(None),
+                Enrolment.exit_date < Enrolment.planned_end_date,
+            ),
+            1,
+        ),
+        else_=0,
+    ).label("early")
+    keys = [k for k in extra_keys]
+    stmt = (
+        select(ExitType.id, *FACT_COLUMNS, early, *keys, func.count())
+        .select_from(Enrolment)
+        .join(ExitType, Enrolment.exit_type_id == ExitType.id)
+    )
+    for entity, onclause in joins:
+        stmt = stmt.join(entity, onclause)
+    stmt = stmt.where(where, Enrolment.exit_date.is_not(None)).group_by(
+        ExitType.id, *FACT_COLUMNS, early, *keys
+    )
+    rows = session.execute(stmt).all()
+    rules = _rules(session, {row[0] for row in rows})
+    groups = []
+    for exit_type_id, kind, months, hours, f_kind, f_months, is_early, *rest in rows:
+        *key_values, n = rest
+        rule = rules[exit_type_id]
+        facts = ExitFacts(kind, months, hours, f_kind, f_months)
+        classification = classify_exit(rule, facts, scheme)
+        if is_early and not classification.is_anticipated:
+            classification = _anticipated(classification)
+        groups.append(ExitGroup(rule, classification, tuple(key_values), n))
+    return groups
+
+
+def _rules(session, ids: set[int]) -> dict[int, ExitTypeRule]:
+    """The exit types used, as the classification's rule objects."""
+    if not ids:
+        return {}
+    types = session.scalars(select(ExitType).where(ExitType.id.in_(ids)))
+    return {t.id: ExitTypeRule.from_object(t) for t in types}
+
+
+def _anticipated(classification: ExitClassification) -> ExitClassification:
+    """The same classification, marked anticipated (exit before the planned end date)."""
+    return replace(classification, is_anticipated=True)
+
+
+def rule_cache(session):
+    """A function exit_type_id → ExitTypeRule that reads each type once (for streamed lists)."""
+    cache: dict[int, ExitTypeRule] = {}
+
+    def get(exit_type_id: int | None) -> ExitTypeRule | None:
+        if exit_type_id is None:
+            return None
+        if exit_type_id not in cache:
+            cache.update(_rules(session, {exit_type_id}))
+        return cache[exit_type_id]
+
+    return get

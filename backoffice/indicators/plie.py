@@ -1,0 +1,248 @@
+"""PLIE indicators (004 §5 « Critères d'évaluation de la prestation »).
+
+Quantitative criteria: participants, interviews or workshops per participant, workshops
+held, ruptures and other exits; qualitative « typologie du public » is in typology.py.
+Interim reports stop the figures at 31 May and 30 September, the final report at the end
+of the action (004, « Modalités de suivi »): the period's last day is that cut-off.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import and_, distinct, func, select
+
+from ..enums import Attendance
+from ..models import Contact, ContactType, Enrolment, Workshop, WorkshopAttendance
+from .base import Kind, Result, count, indicator, rate
+from .exit_groups import exit_groups
+from .scope import Scope, exited_in_period, followed
+
+SOURCE = "004 §5"
+
+
+def _moments(scope: Scope) -> tuple[datetime, datetime]:
+    """[first day 00:00, day after the last day 00:00): the period for date-time columns."""
+    return (
+        datetime.combine(scope.date_from, time()),
+        datetime.combine(scope.date_to + timedelta(days=1), time()),
+    )
+
+
+@indicator(
+    "plie.participants",
+    "Nombre de participants",
+    """Parcours suivis sur la période (entrés au plus tard le dernier jour, non sortis
+           avant le premier). Le détail donne les entrées de la période et le nombre de
+           personnes distinctes (une personne revenue compte deux parcours).""",
+    SOURCE,
+)
+def participants(session, scope: Scope) -> Result:
+    """COUNT followed enrolments; rows: entries in the period, distinct persons."""
+    paths, people = session.execute(
+        select(func.count(Enrolment.id), func.count(distinct(Enrolment.beneficiary_id))).where(
+            followed(scope)
+        )
+    ).one()
+    new = session.scalar(
+        select(func.count(Enrolment.id)).where(
+            followed(scope), Enrolment.entry_date >= scope.date_from
+        )
+    )
+    return count(
+        participants.indicator,
+        paths,
+        rows=[("Entrées sur la période", new), ("Personnes distinctes", people)],
+    )
+
+
+def _individual_contacts(session, scope: Scope) -> int:
+    """Individual contacts (not a group type) attended on followed paths during the period."""
+    start, end = _moments(scope)
+    return session.scalar(
+        select(func.count(Contact.id))
+        .select_from(Contact)
+        .join(Enrolment, Contact.enrolment_id == Enrolment.id)
+        .join(ContactType, Contact.contact_type_id == ContactType.id)
+        .where(
+            followed(scope),
+            ContactType.is_group.is_(False),
+            Contact.attendance == Attendance.PRESENT,
+            Contact.occurs_at >= start,
+            Contact.occurs_at < end,
+        )
+    )
+
+
+def _workshop_presences(session, scope: Scope) -> int:
+    """Presences (émargements « présent ») of followed paths at workshops held in the period."""
+    start, end = _moments(scope)
+    return session.scalar(
+        select(func.count(WorkshopAttendance.id))
+        .select_from(WorkshopAttendance)
+        .join(Workshop, WorkshopAttendance.workshop_id == Workshop.id)
+        .join(Enrolment, WorkshopAttendance.enrolment_id == Enrolment.id)
+        .where(
+            followed(scope),
+            WorkshopAttendance.attendance == Attendance.PRESENT,
+            Workshop.held_at >= start,
+            Workshop.held_at < end,
+        )
+    )
+
+
+def _participant_count(session, scope: Scope) -> int:
+    return session.scalar(select(func.count(Enrolment.id)).where(followed(scope)))
+
+
+@indicator(
+    "plie.contacts_per_participant",
+    "Nombre d'entretiens ou d'ateliers par participant",
+    """Entretiens individuels honorés et présences aux ateliers (émargements « présent »)
+           sur la période, rapportés au nombre de participants.""",
+    SOURCE,
+    Kind.AVERAGE,
+)
+def contacts_per_participant(session, scope: Scope) -> Result:
+    """(interviews + workshop presences) / participants; rows: both parts."""
+    interviews = _individual_contacts(session, scope)
+    presences = _workshop_presences(session, scope)
+    rows = [("Entretiens individuels", interviews), ("Présences en atelier", presences)]
+    return rate(
+        contacts_per_participant.indicator,
+        interviews + presences,
+        _participant_count(session, scope),
+        rows,
+    )
+
+
+@indicator(
+    "plie.interviews_per_participant",
+    "Nombre d'entretiens par participant",
+    "Entretiens individuels honorés sur la période rapportés au nombre de participants.",
+    SOURCE,
+    Kind.AVERAGE,
+)
+def interviews_per_participant(session, scope: Scope) -> Result:
+    """Interviews / participants."""
+    return rate(
+        interviews_per_participant.indicator,
+        _individual_contacts(session, scope),
+        _participant_count(session, scope),
+    )
+
+
+@indicator(
+    "plie.workshops_per_participant",
+    "Nombre d'ateliers par participant",
+    "Présences en atelier sur la période rapportées au nombre de participants.",
+    SOURCE,
+    Kind.AVERAGE,
+)
+def workshops_per_participant(session, scope: Scope) -> Result:
+    """Workshop presences / participants."""
+    return rate(
+        workshops_per_participant.indicator,
+        _workshop_presences(session, scope),
+        _participant_count(session, scope),
+    )
+
+
+@indicator(
+    "plie.workshops_held",
+    "Nombre d'ateliers collectifs animés",
+    """Ateliers du dispositif tenus sur la période ; le détail donne les heures animées
+           et le nombre total de présences.""",
+    SOURCE,
+)
+def workshops_held(session, scope: Scope) -> Result:
+    """COUNT workshops of the programme held in the period; rows: hours, presences."""
+    start, end = _moments(scope)
+    in_period = and_(
+        Workshop.programme_id == scope.programme_id,
+        Workshop.held_at >= start,
+        Workshop.held_at < end,
+    )
+    held, minutes = session.execute(
+        select(
+            func.count(Workshop.id), func.coalesce(func.sum(Workshop.duration_minutes), 0)
+        ).where(in_period)
+    ).one()
+    presences = session.scalar(
+        select(func.count(WorkshopAttendance.id))
+        .join(Workshop, WorkshopAttendance.workshop_id == Workshop.id)
+        .where(in_period, WorkshopAttendance.attendance == Attendance.PRESENT)
+    )
+    return count(
+        workshops_held.indicator,
+        held,
+        rows=[("Heures animées", round(minutes / 60, 2)), ("Présences", presences)],
+    )
+
+
+def _exits_by_reason(session, scope: Scope, ruptures: bool) -> tuple[int, list[tuple[str, int]]]:
+    reasons: Counter = Counter()
+    for g in exit_groups(session, exited_in_period(scope), scope.exit_scheme):
+        if g.classification.is_rupture == ruptures:
+            reasons[g.exit_type.label] += g.count
+    return sum(reasons.values()), sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+@indicator(
+    "plie.ruptures",
+    "Nombre de ruptures",
+    """Sorties de la période par rupture : à la demande du participant ou perte de
+           contact (2 absences injustifiées consécutives ou 2 relances sans réponse) ;
+           détail par motif.""",
+    SOURCE,
+)
+def ruptures(session, scope: Scope) -> Result:
+    """COUNT exits of a rupture type in the period; rows: by reason."""
+    n, rows = _exits_by_reason(session, scope, ruptures=True)
+    return count(ruptures.indicator, n, rows)
+
+
+@indicator(
+    "plie.other_exits",
+    "Nombre d'autres sorties",
+    """Autres sorties de la période (orientation vers une action plus adaptée, emploi
+           ou formation, fin de l'action) ; détail par motif.""",
+    SOURCE,
+)
+def other_exits(session, scope: Scope) -> Result:
+    """COUNT other exits in the period; rows: by reason."""
+    n, rows = _exits_by_reason(session, scope, ruptures=False)
+    return count(other_exits.indicator, n, rows)
+
+
+@indicator(
+    "plie.anticipated_exits",
+    "Sorties anticipées",
+    """Sorties de la période avant la fin prévue du parcours ou pour un motif autre que
+           la fin de l'action, rapportées aux participants ; détail par motif.""",
+    "004",
+    Kind.RATE,
+)
+def anticipated_exits(session, scope: Scope) -> Result:
+    """Anticipated exits / participants; rows: by reason."""
+    reasons: Counter = Counter()
+    for g in exit_groups(session, exited_in_period(scope), scope.exit_scheme):
+        if g.is_anticipated:
+            reasons[g.exit_type.label] += g.count
+    rows = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    return rate(
+        anticipated_exits.indicator, sum(reasons.values()), _participant_count(session, scope), rows
+    )
+
+
+KEY_FIGURES = (
+    participants,
+    contacts_per_participant,
+    interviews_per_participant,
+    workshops_per_participant,
+    workshops_held,
+    ruptures,
+    other_exits,
+    anticipated_exits,
+)

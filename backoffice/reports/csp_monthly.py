@@ -1,0 +1,100 @@
+"""CSP — tableau mensuel de suivi des indicateurs d'activité et de résultats (002 II §9).
+
+One line per monthly cohort (month of referral) from the first month of the period to
+the chosen month (the month of the period's last day), then « Cumul ». Every figure is
+observed on the period's last day. Due on the 5th working day of the next month.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..indicators import csp
+from ..indicators.lists import Column
+from ..indicators.scope import Scope
+from .workbook import ReportWorkbook, cover_lines
+
+TITLE = "Tableau mensuel CSP"
+
+
+def columns() -> tuple[Column, ...]:
+    """Cohort, the activity counts, then each result as « nombre » and « taux »."""
+    cols = [Column("Cohorte (mois d'orientation)", width=22)]
+    cols += [Column(card.name, "int", 13) for card in csp.ACTIVITY]
+    for card in csp.RESULTS:
+        cols += [
+            Column(f"{card.name} — nombre", "int", 14),
+            Column(f"{card.name} — taux", "percent", 12),
+        ]
+    for group in csp.CONTRACT_GROUP_ORDER:
+        cols += [
+            Column(f"Emploi : {group} — nombre", "int", 14),
+            Column(f"Emploi : {group} — taux", "percent", 12),
+        ]
+    return tuple(cols)
+
+
+def row_values(row: csp.CohortRow) -> tuple:
+    """The cells of one line, in the order of :func:`columns`."""
+    values = [row.label] + [row.counts[card.code] for card in csp.ACTIVITY]
+    for card in csp.RESULTS:
+        values += [row.counts[card.code], row.rate(card)]
+    for group in csp.CONTRACT_GROUP_ORDER:
+        values += [row.contracts[group], row.contract_rate(group)]
+    return tuple(values)
+
+
+def build(
+    session,
+    target,
+    scope: Scope,
+    *,
+    producer: str,
+    produced_on: date,
+    pseudonym_key: str | None = None,
+) -> None:
+    """Write the CSP monthly workbook (no nominative data: same for every role)."""
+    table = csp.monthly_table(session, scope)
+    month = csp.month_label(f"{table.cut_off:%Y-%m}")
+    title = f"{TITLE} — {month}"
+    cover = cover_lines(
+        scope,
+        report_title=title,
+        producer=producer,
+        produced_on=produced_on,
+        pseudonymised=pseudonym_key is not None,
+        funder=scope.funder_name,
+    )
+    cover.insert(4, ("Jour d'arrêté des chiffres", table.cut_off))
+    with ReportWorkbook(target, title=title, cover=cover) as book:
+        rows = [row_values(r) for r in table.rows] + [row_values(table.total)]
+        book.table(
+            "Tableau mensuel",
+            columns(),
+            rows,
+            title=f"Indicateurs par cohorte mensuelle et en cumulé, arrêtés au "
+            f"{table.cut_off:%d/%m/%Y}",
+            cards=[*csp.ACTIVITY, *csp.RESULTS, csp.CONTRACTS],
+        )
+        total = table.total
+        book.distributions(
+            "Résultats cumulés",
+            [
+                (
+                    "Retour à l'emploi par type de contrat (cumul)",
+                    [(group, total.contracts[group]) for group in csp.CONTRACT_GROUP_ORDER],
+                ),
+                (
+                    "Issue des adhérents sortis (cumul)",
+                    [
+                        ("Emploi", sum(total.contracts.values())),
+                        ("Création ou reprise d'entreprise", total.counts[csp.CREATIONS.code]),
+                        (
+                            "Formation qualifiante de 6 mois et plus",
+                            total.counts[csp.TRAININGS.code],
+                        ),
+                        ("Sans solution d'emploi", total.counts[csp.WITHOUT_SOLUTION.code]),
+                    ],
+                ),
+            ],
+        )

@@ -1,0 +1,327 @@
+"""The shared shape of every funder workbook (XlsxWriter, constant-memory mode).
+
+A workbook has: a cover sheet (programme, period, date produced, producer), sheets of
+key figures, distributions (with a native Excel chart) and lists (frozen header row,
+column widths, date / percent formats, a total line), and a « Définitions » sheet that
+defines every indicator in words.
+
+Safety: every text — names, notes, anything a user typed — is written with
+``write_string``, so « =1+1 », « +33 6… », « -x » or « @x » stay text and never become a
+formula. Rates that cannot be computed (nobody to divide by) are written « — ».
+
+Constant-memory mode writes each row to disk as soon as the next one starts: a sheet must
+be written top to bottom, and the memory used does not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+import xlsxwriter
+
+from ..indicators.base import Indicator, Kind, Result
+from ..indicators.lists import Column
+
+EMPTY_RATE = "—"
+#: Excel's limit on sheet names.
+MAX_SHEET_NAME = 31
+#: Options every workbook is opened with (see module docstring).
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+    "default_date_format": "dd/mm/yyyy",
+}
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ReportWorkbook:
+    """One funder workbook; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, target, *, title: str, cover: Sequence[tuple[str, object]]):
+        """Open ``target`` (a path or a binary file object) and write the cover sheet.
+
+        ``cover`` is a list of (French label, value) lines shown under the title.
+        """
+        self.book = xlsxwriter.Workbook(target, WORKBOOK_OPTIONS)
+        self.book.set_properties({"title": title, "comments": "Produit par Parcours"})
+        self._cards: dict[str, Indicator] = {}
+        self._names: set[str] = set()
+        b = self.book
+        self.f = {
+            "title": b.add_format({"bold": True, "font_size": 14}),
+            "subtitle": b.add_format({"bold": True, "font_size": 11, "font_color": "#1F4E79"}),
+            "header": b.add_format(
+                {
+                    "bold": True,
+                    "bg_color": "#DDEBF7",
+                    "border": 1,
+                    "text_wrap": True,
+                    "valign": "top",
+                }
+            ),
+            "label": b.add_format({"bold": True}),
+            "text": b.add_format({"text_wrap": False}),
+            "wrap": b.add_format({"text_wrap": True, "valign": "top"}),
+            "int": b.add_format({"num_format": "0"}),
+            "decimal": b.add_format({"num_format": "0.00"}),
+            "percent": b.add_format({"num_format": "0.0%"}),
+            "date": b.add_format({"num_format": "dd/mm/yyyy"}),
+            "dash": b.add_format({"align": "right"}),
+            "total_text": b.add_format({"bold": True, "top": 1}),
+            "total_int": b.add_format({"bold": True, "top": 1, "num_format": "0"}),
+            "total_percent": b.add_format({"bold": True, "top": 1, "num_format": "0.0%"}),
+        }
+        sheet = self._sheet("Couverture")
+        sheet.set_column(0, 0, 28)
+        sheet.set_column(1, 1, 60)
+        sheet.write_string(0, 0, title, self.f["title"])
+        for i, (label, value) in enumerate(cover, start=2):
+            sheet.write_string(i, 0, label, self.f["label"])
+            self.cell(sheet, i, 1, value)
+
+    # --- low level ------------------------------------------------------------------
+
+    def _sheet(self, name: str):
+        """Add a sheet with a valid, unique Excel name (≤ 31 characters, no []:*?/\\)."""
+        clean = "".join(" " if c in "[]:*?/\\" else c for c in name)[:MAX_SHEET_NAME].strip()
+        base, n = clean, 2
+        while clean.lower() in self._names:
+            suffix = f" ({n})"
+            clean = base[: MAX_SHEET_NAME - len(suffix)] + suffix
+            n += 1
+        self._names.add(clean.lower())
+        return self.book.add_worksheet(clean)
+
+    def cell(
+        self, sheet, row: int, col: int, value, kind: str = "text", total: bool = False
+    ) -> None:
+        """Write one value with the format of its kind; texts always as text."""
+        if value is None:
+            if kind == "percent":
+                sheet.write_string(row, col, EMPTY_RATE, self.f["dash"])
+            return
+        if isinstance(value, str):
+            sheet.write_string(
+                row,
+                col,
+                value,
+                self.f["total_text" if total else ("wrap" if kind == "wrap" else "text")],
+            )
+        elif isinstance(value, bool):
+            sheet.write_string(row, col, "oui" if value else "non")
+        elif isinstance(value, datetime | date):
+            sheet.write_datetime(
+                row,
+                col,
+                value
+                if isinstance(value, datetime)
+                else datetime(value.year, value.month, value.day),
+                self.f["date"],
+            )
+        elif kind == "percent":
+            sheet.write_number(row, col, value, self.f["total_percent" if total else "percent"])
+        elif kind == "decimal":
+            sheet.write_number(row, col, value, self.f["decimal"])
+        else:
+            sheet.write_number(row, col, value, self.f["total_int" if total else "int"])
+
+    def remember(self, *cards: Indicator) -> None:
+        """Note indicators shown in the workbook, for the « Définitions » sheet."""
+        for card in cards:
+            self._cards.setdefault(card.code, card)
+
+    # --- sheets -----------------------------------------------------------------------
+
+    def key_figures(self, name: str, results: Iterable[Result], title: str | None = None) -> None:
+        """A sheet « Indicateur | Valeur | Numérateur | Dénominateur | Source »."""
+        sheet = self._sheet(name)
+        widths = (58, 14, 14, 14, 30)
+        for i, w in enumerate(widths):
+            sheet.set_column(i, i, w)
+        row = 0
+        if title:
+            sheet.write_string(0, 0, title, self.f["subtitle"])
+            row = 1
+        for col, header in enumerate(
+            ("Indicateur", "Valeur", "Numérateur", "Dénominateur", "Source")
+        ):
+            sheet.write_string(row, col, header, self.f["header"])
+        sheet.freeze_panes(row + 1, 0)
+        for result in results:
+            row += 1
+            card = result.indicator
+            self.remember(card)
+            kind = {Kind.RATE: "percent", Kind.AVERAGE: "decimal"}.get(card.kind, "int")
+            sheet.write_string(row, 0, card.name)
+            if result.value is None:
+                sheet.write_string(row, 1, EMPTY_RATE, self.f["dash"])
+            else:
+                self.cell(sheet, row, 1, result.value, kind)
+            self.cell(sheet, row, 2, result.numerator, "int")
+            self.cell(sheet, row, 3, result.denominator, "int")
+            sheet.write_string(row, 4, card.source)
+
+    def table(
+        self,
+        name: str,
+        columns: Sequence[Column],
+        rows: Iterable[Sequence],
+        *,
+        title: str | None = None,
+        totals: Sequence[int] = (),
+        total_label: str = "Total",
+        cards: Sequence[Indicator] = (),
+    ) -> int:
+        """A list or table sheet; ``totals`` are the indexes of columns to add up.
+
+        Rows are written as they come (streamed). Returns the number of data rows.
+        """
+        self.remember(*cards)
+        sheet = self._sheet(name)
+        for i, column in enumerate(columns):
+            sheet.set_column(i, i, column.width)
+        top = 0
+        if title:
+            sheet.write_string(0, 0, title, self.f["subtitle"])
+            top = 1
+        for i, column in enumerate(columns):
+            sheet.write_string(top, i, column.header, self.f["header"])
+        sheet.freeze_panes(top + 1, 0)
+        sums = {i: 0 for i in totals}
+        n = 0
+        for n, values in enumerate(rows, start=1):
+            for i, (column, value) in enumerate(zip(columns, values, strict=True)):
+                self.cell(sheet, top + n, i, value, column.kind)
+                if i in sums and isinstance(value, int | float):
+                    sums[i] += value
+        if totals:
+            last = top + n + 1
+            sheet.write_string(last, 0, total_label, self.f["total_text"])
+            for i, value in sums.items():
+                self.cell(sheet, last, i, value, columns[i].kind, total=True)
+        if n == 0:
+            sheet.write_string(top + 1 + bool(totals), 0, "Aucune ligne sur la période.")
+        return n
+
+    def distributions(
+        self,
+        name: str,
+        sections: Sequence[tuple[str, Sequence[tuple]]],
+        *,
+        cards: Sequence[Indicator] = (),
+        chart: bool = True,
+        count_header: str = "Effectif",
+        extra_headers: Sequence[str] = (),
+    ) -> None:
+        """Several small tables « Modalité | Effectif | Part » one under the other, each with
+        a total line and, when ``chart``, a native bar chart beside it.
+
+        ``sections`` are (title, rows) with rows (label, count, *extra counts).
+        """
+        self.remember(*cards)
+        sheet = self._sheet(name)
+        sheet.set_column(0, 0, 44)
+        sheet.set_column(1, 2 + len(extra_headers), 13)
+        headers = ("Modalité", count_header, "Part", *extra_headers)
+        row = 0
+        for title, items in sections:
+            sheet.write_string(row, 0, title, self.f["subtitle"])
+            header_row = row + 1
+            for col, header in enumerate(headers):
+                sheet.write_string(header_row, col, header, self.f["header"])
+            total = sum(item[1] for item in items)
+            r = header_row
+            for item in items:
+                r += 1
+                self.cell(sheet, r, 0, str(item[0]))
+                self.cell(sheet, r, 1, item[1], "int")
+                self.cell(sheet, r, 2, item[1] / total if total else None, "percent")
+                for k, extra in enumerate(item[2:]):
+                    self.cell(sheet, r, 3 + k, extra, "int")
+            r += 1
+            sheet.write_string(r, 0, "Total", self.f["total_text"])
+            self.cell(sheet, r, 1, total, "int", total=True)
+            self.cell(sheet, r, 2, 1.0 if total else None, "percent", total=True)
+            if chart and items:
+                self._bar_chart(sheet, title, header_row + 1, r - 1, header_row)
+            row = max(r + 2, header_row + (17 if chart and items else 0))
+
+    def _bar_chart(self, sheet, title: str, first: int, last: int, anchor: int) -> None:
+        """A native horizontal bar chart of the counts of rows ``first``..``last``."""
+        chart = self.book.add_chart({"type": "bar"})
+        chart.add_series(
+            {
+                "name": title,
+                "categories": [sheet.name, first, 0, last, 0],
+                "values": [sheet.name, first, 1, last, 1],
+                "data_labels": {"value": True},
+            }
+        )
+        chart.set_title({"name": title, "name_font": {"size": 11}})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"reverse": True})
+        chart.set_size({"width": 520, "height": max(220, 24 * (last - first + 1) + 90)})
+        sheet.insert_chart(anchor, 4, chart)
+
+    def definitions(self) -> None:
+        """The « Définitions » sheet: every indicator shown, with its definition and source."""
+        sheet = self._sheet("Définitions")
+        sheet.set_column(0, 0, 46)
+        sheet.set_column(1, 1, 100)
+        sheet.set_column(2, 2, 28)
+        for col, header in enumerate(("Indicateur", "Définition", "Source")):
+            sheet.write_string(0, col, header, self.f["header"])
+        sheet.freeze_panes(1, 0)
+        for row, card in enumerate(self._cards.values(), start=1):
+            sheet.write_string(row, 0, card.name, self.f["wrap"])
+            sheet.write_string(row, 1, card.definition, self.f["wrap"])
+            sheet.write_string(row, 2, card.source, self.f["wrap"])
+
+    def close(self) -> None:
+        """Write the « Définitions » sheet last and close the file."""
+        self.definitions()
+        self.book.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            try:
+                self.book.close()
+            except Exception:  # noqa: BLE001 — the first error is the one to report
+                pass
+        return False
+
+
+def cover_lines(
+    scope,
+    *,
+    report_title: str,
+    producer: str,
+    produced_on: date,
+    pseudonymised: bool,
+    funder: str | None = None,
+) -> list[tuple[str, object]]:
+    """The usual cover lines for a scope."""
+    lines: list[tuple[str, object]] = [
+        ("Rapport", report_title),
+        ("Financeur", funder or ""),
+        ("Dispositif", f"{scope.programme_code} — {scope.programme_name}"),
+        ("Période", scope.period_label),
+    ]
+    if scope.session_label:
+        lines.append(("Session", scope.session_label))
+    if scope.order_number:
+        lines.append(("Bon de commande", scope.order_number))
+    lines += [
+        ("Date de production", produced_on),
+        ("Produit par", producer),
+        ("Version", "pseudonymisée (sans données nominatives)" if pseudonymised else "nominative"),
+    ]
+    return lines

@@ -1,0 +1,154 @@
+"""/admin/indicators/: who may open it, downloads (nominative or pseudonymised), figures."""
+
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+
+from backoffice.enums import Sex
+from backoffice.extensions import db
+from tests.integration.test_reports_common import enrol, person, programme, refer
+
+PARAMS = {
+    "report": "del-annual",
+    "programme": "DEL-L1",
+    "date_from": "2025-01-01",
+    "date_to": "2025-12-31",
+}
+
+
+@pytest.fixture
+def view_app(reference_app):
+    """The app with the indicators view (registered by init_admin once the lead wires it)."""
+    if "indicators" not in reference_app.blueprints:
+        from backoffice.admin.indicators import IndicatorsView
+
+        reference_app.extensions["admin"][0].add_view(
+            IndicatorsView(
+                name="Indicateurs", endpoint="indicators", url="indicators", category="Pilotage"
+            )
+        )
+    with reference_app.app_context():
+        p = programme("DEL-L1")
+        who = person("Dupont", "Anne", sex=Sex.FEMALE, email="anne@exemple.fr", phone="0600000000")
+        enrol(
+            who,
+            p,
+            date(2025, 3, 1),
+            referral=refer(who, p, date(2025, 2, 1)),
+            planned_end=date(2025, 9, 30),
+            exit_on=date(2025, 9, 30),
+            exit_code="cdi",
+        )
+        db.session.commit()
+    return reference_app
+
+
+@pytest.fixture
+def client(view_app):
+    return view_app.test_client()
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("admin", 200),
+        ("coordinator", 200),
+        ("commission", 200),
+        ("viewer", 200),
+        ("counsellor", 403),
+    ],
+)
+def test_access_by_role(client, auth, role, status):
+    auth.login(role)
+    assert client.get("/admin/indicators/").status_code == status
+    assert client.get("/admin/indicators/telecharger/", query_string=PARAMS).status_code == status
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/admin/indicators/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_page_lists_every_report_with_a_form(client, auth):
+    auth.login("coordinator")
+    page = client.get("/admin/indicators/").get_data(as_text=True)
+    for title in (
+        "DEL — bilan annuel",
+        "CSP — tableau mensuel",
+        "ARJLJ",
+        "PLIE — bilan intermédiaire",
+        "PLIE — bilan final",
+        "bilan de fin de parcours",
+    ):
+        assert title in page
+    assert page.count("Télécharger") >= 6
+    assert "cdn" not in page.lower()
+
+
+def _download(client, **extra):
+    response = client.get("/admin/indicators/telecharger/", query_string=PARAMS | extra)
+    return response, openpyxl.load_workbook(io.BytesIO(response.data))
+
+
+def test_coordinator_downloads_the_nominative_workbook(client, auth):
+    auth.login("coordinator")
+    response, book = _download(client)
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert (
+        "bilan-annuel_DEL-L1_2025-01-01_2025-12-31.xlsx" in response.headers["Content-Disposition"]
+    )
+    assert "Définitions" in book.sheetnames
+    names = [r[0] for r in book["Liste nominative"].iter_rows(min_row=3, values_only=True)]
+    assert names == ["Dupont"]
+    cover = {r[0]: r[1] for r in book["Couverture"].iter_rows(values_only=True) if r[0]}
+    assert cover["Produit par"] == "Test Coordinateur" and cover["Version"] == "nominative"
+
+
+def test_viewer_downloads_a_pseudonymised_workbook(client, auth, view_app):
+    from backoffice.indicators.lists import pseudonym
+
+    auth.login("viewer")
+    response, book = _download(client)
+    assert "pseudonymise" in response.headers["Content-Disposition"]
+    text = "\n".join(
+        str(v)
+        for ws in book.worksheets
+        for row in ws.iter_rows(values_only=True)
+        for v in row
+        if v is not None
+    )
+    assert "Dupont" not in text and "Anne" not in text and "0600000000" not in text
+    assert "anne@exemple.fr" not in text
+    with view_app.app_context():
+        from sqlalchemy import select
+
+        from backoffice.models import Beneficiary
+
+        expected = pseudonym(
+            db.session.scalar(select(Beneficiary.id)), view_app.config["SECRET_KEY"]
+        )
+    assert expected in text
+
+
+def test_figures_on_screen_with_svg_charts(client, auth):
+    auth.login("viewer")
+    page = client.get("/admin/indicators/", query_string=PARAMS).get_data(as_text=True)
+    assert (
+        "Taux d&#39;insertion dans l&#39;emploi durable (ED)" in page
+        or "Taux d'insertion dans l'emploi durable (ED)" in page
+    )
+    assert "100,0 %" in page  # one path, one CDI
+    assert "<svg" in page and "Dupont" not in page
+
+
+def test_bad_request_shows_a_french_message(client, auth):
+    auth.login("admin")
+    response = client.get(
+        "/admin/indicators/telecharger/", query_string=PARAMS | {"programme": "CSP"}
+    )
+    assert response.status_code == 400
+    assert "n&#39;est pas concerné" in response.get_data(as_text=True)
+    page = client.get("/admin/indicators/", query_string=PARAMS | {"date_to": "31/12/2025"})
+    assert "invalide" in page.get_data(as_text=True)

@@ -1,0 +1,283 @@
+"""Helpers shared by the report tests (datasets built by hand, workbook readers), and the
+tests of what every workbook must have: cover, « Définitions », text kept as text."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from backoffice.enums import EnrolmentStatus, ReferralStatus, Sex
+from backoffice.extensions import db
+from backoffice.models import (
+    BarrierType,
+    Beneficiary,
+    Enrolment,
+    ExitType,
+    Programme,
+    Referral,
+)
+from backoffice.reports import REPORTS, produce
+
+PRODUCED_ON = date(2026, 1, 15)
+
+
+# --- building data ---------------------------------------------------------------------
+
+
+def programme(code: str) -> Programme:
+    return db.session.scalar(select(Programme).where(Programme.code == code))
+
+
+def exit_type(code: str) -> ExitType:
+    return db.session.scalar(select(ExitType).where(ExitType.code == code))
+
+
+def barrier_type(code: str) -> BarrierType:
+    return db.session.scalar(select(BarrierType).where(BarrierType.code == code))
+
+
+def person(
+    last: str, first: str = "Jean", *, birth: date = date(1990, 1, 1), sex: Sex = Sex.MALE, **fields
+) -> Beneficiary:
+    """Add a beneficiary (unique by names and birth date)."""
+    b = Beneficiary(last_name=last, first_name=first, birth_date=birth, sex=sex, **fields)
+    db.session.add(b)
+    db.session.flush()
+    return b
+
+
+def refer(
+    who: Beneficiary,
+    prog: Programme,
+    on: date,
+    status: ReferralStatus = ReferralStatus.VALIDATED,
+    **fields,
+) -> Referral:
+    r = Referral(beneficiary=who, programme=prog, referred_on=on, status=status, **fields)
+    db.session.add(r)
+    db.session.flush()
+    return r
+
+
+def enrol(
+    who: Beneficiary,
+    prog: Programme,
+    entry: date,
+    *,
+    referral: Referral | None = None,
+    planned_end: date | None = None,
+    exit_on: date | None = None,
+    exit_code: str | None = None,
+    status: EnrolmentStatus | None = None,
+    **fields,
+) -> Enrolment:
+    """Add an enrolment; with ``exit_code`` it is closed on ``exit_on``."""
+    if status is None:
+        status = EnrolmentStatus.CLOSED if exit_on else EnrolmentStatus.ACTIVE
+    e = Enrolment(
+        beneficiary=who,
+        programme=prog,
+        referral=referral,
+        entry_date=entry,
+        planned_end_date=planned_end,
+        exit_date=exit_on,
+        exit_type=exit_type(exit_code) if exit_code else None,
+        status=status,
+        **fields,
+    )
+    db.session.add(e)
+    db.session.flush()
+    return e
+
+
+# --- producing and reading workbooks ------------------------------------------------------
+
+
+def make_report(
+    code: str,
+    programme_code: str,
+    date_from,
+    date_to,
+    *,
+    pseudonym_key=None,
+    session_id=None,
+    order_id=None,
+) -> openpyxl.Workbook:
+    """Produce report ``code`` in memory and open it with openpyxl."""
+    buffer = io.BytesIO()
+    produce(
+        db.session,
+        code,
+        buffer,
+        programme_code=programme_code,
+        date_from=date_from,
+        date_to=date_to,
+        producer="Test Coordinateur",
+        produced_on=PRODUCED_ON,
+        session_id=session_id,
+        order_id=order_id,
+        pseudonym_key=pseudonym_key,
+    )
+    buffer.seek(0)
+    return openpyxl.load_workbook(buffer)
+
+
+def _header_row(sheet, first_header: str) -> int:
+    for row in sheet.iter_rows(min_col=1, max_col=1):
+        if row[0].value == first_header:
+            return row[0].row
+    raise AssertionError(f"no header « {first_header} » in {sheet.title}")
+
+
+def key_figures(book) -> dict[str, tuple]:
+    """« Indicateurs clés » as {name: (value, numerator, denominator)}."""
+    sheet = book["Indicateurs clés"]
+    start = _header_row(sheet, "Indicateur")
+    return {
+        row[0]: (row[1], row[2], row[3])
+        for row in sheet.iter_rows(min_row=start + 1, values_only=True)
+        if row[0]
+    }
+
+
+def value(book, name: str):
+    return key_figures(book)[name][0]
+
+
+def table_rows(book, sheet_name: str, first_header: str) -> tuple[list, list[tuple]]:
+    """(headers, rows) of a list sheet."""
+    sheet = book[sheet_name]
+    start = _header_row(sheet, first_header)
+    rows = list(sheet.iter_rows(min_row=start, values_only=True))
+    return list(rows[0]), [r for r in rows[1:] if any(v is not None for v in r)]
+
+
+def section(book, sheet_name: str, title: str) -> dict[str, int]:
+    """One distribution of a distributions sheet as {label: count} (without the total)."""
+    sheet = book[sheet_name]
+    rows = list(sheet.iter_rows(values_only=True))
+    for i, row in enumerate(rows):
+        if row[0] == title:
+            found = {}
+            for r in rows[i + 2 :]:
+                if r[0] == "Total":
+                    return found
+                found[r[0]] = r[1]
+    raise AssertionError(f"no section « {title} » in {sheet_name}")
+
+
+def all_text(book) -> str:
+    return "\n".join(
+        str(v)
+        for ws in book.worksheets
+        for row in ws.iter_rows(values_only=True)
+        for v in row
+        if v is not None
+    )
+
+
+# --- tests every workbook must pass ------------------------------------------------------
+
+
+@pytest.fixture
+def small_del(reference_app):
+    with reference_app.app_context():
+        prog = programme("DEL-L1")
+        who = person("=1+1", "+33 6 12 34 56 78", sex=Sex.FEMALE)
+        ref = refer(who, prog, date(2025, 2, 1))
+        enrol(
+            who,
+            prog,
+            date(2025, 3, 1),
+            referral=ref,
+            planned_end=date(2025, 9, 30),
+            exit_on=date(2025, 4, 1),
+            exit_code="abandon",
+            exit_reason="-x",
+            difficulties="@x",
+            recommendations='=HYPERLINK("http://x")',
+            target_job="-1",
+        )
+        db.session.commit()
+    return reference_app
+
+
+@pytest.mark.parametrize("code", ["del-annual", "plie-final", "csp-monthly"])
+def test_every_workbook_has_cover_and_definitions(reference_app, code):
+    prog = {"del-annual": "DEL-L1", "plie-final": "PLIE-L1", "csp-monthly": "CSP"}[code]
+    with reference_app.app_context():
+        book = make_report(code, prog, date(2025, 1, 1), date(2025, 12, 31))
+    assert book.sheetnames[0] == "Couverture" and book.sheetnames[-1] == "Définitions"
+    cover = {r[0]: r[1] for r in book["Couverture"].iter_rows(values_only=True) if r[0]}
+    assert cover["Produit par"] == "Test Coordinateur"
+    assert cover["Date de production"] == datetime(2026, 1, 15)
+    assert cover["Période"] == "du 01/01/2025 au 31/12/2025"
+    assert prog in cover["Dispositif"]
+    definitions = list(book["Définitions"].iter_rows(values_only=True))
+    assert definitions[0] == ("Indicateur", "Définition", "Source")
+    assert len(definitions) > 5 and all(d and s for _n, d, s in definitions[1:])
+    assert book[book.sheetnames[1]].freeze_panes is not None
+
+
+def test_user_text_is_written_as_text_never_as_formula(small_del):
+    with small_del.app_context():
+        book = make_report("del-annual", "DEL-L1", date(2025, 1, 1), date(2025, 12, 31))
+    found = {}
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value[:1] in "=+-@":
+                    found[c.value] = c.data_type
+    assert found["=1+1"] == "s"
+    assert found["+33 6 12 34 56 78"] == "s"
+    assert found["-x"] == "s" and found["@x"] == "s" and found["-1"] == "s"
+    assert found['=HYPERLINK("http://x")'] == "s"
+    assert "f" not in set(found.values())
+
+
+def test_pseudonymised_version_has_no_names_and_stable_pseudonyms(small_del):
+    from backoffice.indicators.lists import pseudonym
+
+    with small_del.app_context():
+        book = make_report(
+            "del-annual", "DEL-L1", date(2025, 1, 1), date(2025, 12, 31), pseudonym_key="secret"
+        )
+        again = make_report(
+            "del-annual", "DEL-L1", date(2025, 1, 1), date(2025, 12, 31), pseudonym_key="secret"
+        )
+        who = db.session.scalar(select(Beneficiary))
+        expected = pseudonym(who.id, "secret")
+    text = all_text(book)
+    assert "=1+1" not in text and "+33 6 12 34 56 78" not in text
+    assert "@x" not in text  # free text masked: it may name people
+    headers, rows = table_rows(book, "Liste nominative", "Pseudonyme")
+    assert "Nom" not in headers and "Date de naissance" not in headers
+    assert rows[0][0] == expected and expected.startswith("B-") and len(expected) == 8
+    assert table_rows(again, "Liste nominative", "Pseudonyme")[1][0][0] == expected
+    assert pseudonym(who.id, "other key") != expected
+
+
+def test_unknown_or_mismatched_requests_are_refused_in_french(reference_app):
+    from backoffice.indicators import ScopeError
+
+    with reference_app.app_context():
+        with pytest.raises(ScopeError, match="inconnu"):
+            make_report("del-annual", "NOPE", date(2025, 1, 1), date(2025, 12, 31))
+        with pytest.raises(ScopeError, match="n'est pas concerné"):
+            make_report("del-annual", "CSP", date(2025, 1, 1), date(2025, 12, 31))
+        with pytest.raises(ScopeError, match="précède"):
+            make_report("del-annual", "DEL-L1", date(2025, 12, 31), date(2025, 1, 1))
+        with pytest.raises(ScopeError, match="session"):
+            make_report("del-end-of-path", "DEL-L1", date(2025, 1, 1), date(2025, 12, 31))
+    assert set(REPORTS) == {
+        "del-annual",
+        "del-end-of-path",
+        "csp-monthly",
+        "arjlj",
+        "plie-interim",
+        "plie-final",
+    }

@@ -1,0 +1,395 @@
+"""DEL annual and end-of-path reports on a dozen hand-made paths (001 « Évaluation »).
+
+The dataset (period 2025, programme DEL-L1), with what each person is there to test:
+
+| who | referred | path | exit | tests |
+|---|---|---|---|---|
+| A Dupont   | 10/01/25 | S1 01/03→30/09/25 | CDI 30/09 (planned end) | ED, project+plan |
+| B =1+1     | 15/01/25 | S1 01/03→30/09/25 | abandon 30/06 | rupture, anticipated |
+| C Bernard  | 01/02/25 | S1 01/03→30/09/25 | CDD 3 months, 31/12 (last day) | SD |
+| D Petit    | 05/11/24 | S2 01/12/24→30/06/25 | pre-qualifying 15/02 | straddles, SP, early |
+| E Robert   | 10/02/25 | 15/03→15/10/25 | none, suspended | barriers |
+| F Richard  | 01/05/24, 01/03/25 | 01/06/24→31/01/25, 01/04/25→ | no solution | re-entry |
+| L Lefebvre | 20/02/25 | S1 01/03→30/09/25 | CDD 8 months 30/09 | ED by length |
+| G, H       | 2025 | not entered (housing + childcare; housing) | | non-entries |
+| I, J       | 2025 | rejected, pending | | referred only |
+| K Laurent  | 20/12/25 | entered 05/01/26 | | referred, not entered by the end |
+"""
+
+from datetime import date
+
+import pytest
+
+from backoffice.enums import EducationLevel, EnrolmentStatus, ReferralStatus, Sex
+from backoffice.extensions import db
+from backoffice.models import Barrier, Internship, ProgrammeSession, Suspension, SuspensionReason
+from tests.integration.test_reports_common import (
+    barrier_type,
+    enrol,
+    key_figures,
+    make_report,
+    person,
+    programme,
+    refer,
+    section,
+    table_rows,
+)
+
+YEAR = (date(2025, 1, 1), date(2025, 12, 31))
+
+
+def days(a: date, b: date) -> int:
+    return (b - a).days
+
+
+@pytest.fixture
+def del_app(reference_app):
+    with reference_app.app_context():
+        p = programme("DEL-L1")
+        s1 = ProgrammeSession(
+            programme=p,
+            label="Session mars 2025",
+            starts_on=date(2025, 3, 1),
+            ends_on=date(2025, 9, 30),
+        )
+        s2 = ProgrammeSession(
+            programme=p, label="Session 2024", starts_on=date(2024, 9, 1), ends_on=date(2025, 3, 31)
+        )
+        db.session.add_all([s1, s2])
+        db.session.flush()
+        planned = date(2025, 9, 30)
+
+        a = person(
+            "Dupont",
+            "Anne",
+            birth=date(1995, 6, 1),
+            sex=Sex.FEMALE,
+            education_level=EducationLevel.LEVEL_3,
+            commune="Nouméa",
+        )
+        ea = enrol(
+            a,
+            p,
+            date(2025, 3, 1),
+            referral=refer(
+                a,
+                p,
+                date(2025, 1, 10),
+                prescription_place="Agence Nouméa",
+                prescriber_name="Mme Conseil",
+            ),
+            session=s1,
+            planned_end=planned,
+            exit_on=planned,
+            exit_code="cdi",
+            contract_kind="cdi",
+            satisfaction=5,
+            goal_attainment=3,
+            target_job="Cuisinière",
+            action_plan_on=date(2025, 4, 1),
+            engagement_level=4,
+            soft_skills_level=3,
+        )
+        db.session.add_all(
+            [
+                Internship(
+                    enrolment=ea,
+                    company_name="Resto",
+                    starts_on=date(2025, 5, 1),
+                    ends_on=date(2025, 5, 15),
+                ),
+                Internship(
+                    enrolment=ea,
+                    company_name="Hôtel",
+                    starts_on=date(2025, 6, 1),
+                    ends_on=date(2025, 6, 15),
+                ),
+            ]
+        )
+        b = person("=1+1", "Bruno", birth=date(2001, 2, 1), sex=Sex.MALE)
+        eb = enrol(
+            b,
+            p,
+            date(2025, 3, 1),
+            referral=refer(b, p, date(2025, 1, 15)),
+            session=s1,
+            planned_end=planned,
+            exit_on=date(2025, 6, 30),
+            exit_code="abandon",
+            satisfaction=2,
+            goal_attainment=0,
+            engagement_level=2,
+            difficulties="Garde d'enfant impossible",
+            recommendations="Solution de garde",
+        )
+        health = barrier_type("health")
+        db.session.add(Barrier(enrolment=eb, barrier_type=health, identified_on=date(2025, 3, 10)))
+        c = person("Bernard", "Chloé", birth=date(1980, 1, 1), sex=Sex.FEMALE)
+        enrol(
+            c,
+            p,
+            date(2025, 3, 1),
+            referral=refer(c, p, date(2025, 2, 1)),
+            session=s1,
+            planned_end=planned,
+            exit_on=date(2025, 12, 31),
+            exit_code="cdd",
+            contract_kind="cdd",
+            contract_months=3,
+            satisfaction=4,
+            goal_attainment=2,
+        )
+        d = person("Petit", "David", birth=date(1970, 1, 1))
+        ed = enrol(
+            d,
+            p,
+            date(2024, 12, 1),
+            referral=refer(d, p, date(2024, 11, 5)),
+            session=s2,
+            planned_end=date(2025, 6, 30),
+            exit_on=date(2025, 2, 15),
+            exit_code="pre_qualifying_training",
+            training_title="Remise à niveau",
+            goal_attainment=1,
+        )
+        db.session.add(
+            Internship(
+                enrolment=ed,
+                company_name="Avant",
+                starts_on=date(2024, 12, 10),
+                ends_on=date(2024, 12, 20),
+            )
+        )
+        e = person("Robert", "Éric", birth=date(1985, 1, 1))
+        ee = enrol(
+            e,
+            p,
+            date(2025, 3, 15),
+            referral=refer(e, p, date(2025, 2, 10)),
+            planned_end=date(2025, 10, 15),
+            status=EnrolmentStatus.SUSPENDED,
+            target_job="Maçon",
+        )
+        illness = db.session.query(SuspensionReason).filter_by(code="illness").one()
+        housing, mobility = barrier_type("housing"), barrier_type("mobility")
+        db.session.add_all(
+            [
+                Suspension(enrolment=ee, reason=illness, starts_on=date(2025, 6, 1)),
+                Barrier(
+                    enrolment=ee,
+                    barrier_type=housing,
+                    identified_on=date(2025, 3, 20),
+                    lifted_on=date(2025, 5, 1),
+                ),
+                Barrier(enrolment=ee, barrier_type=mobility, identified_on=date(2025, 4, 1)),
+            ]
+        )
+        f = person("Richard", "Fabien", birth=date(1990, 5, 5))
+        enrol(
+            f,
+            p,
+            date(2024, 6, 1),
+            referral=refer(f, p, date(2024, 5, 1)),
+            planned_end=date(2025, 1, 31),
+            exit_on=date(2025, 1, 31),
+            exit_code="no_solution",
+        )
+        enrol(
+            f,
+            p,
+            date(2025, 4, 1),
+            referral=refer(f, p, date(2025, 3, 1)),
+            planned_end=date(2025, 12, 1),
+        )
+        g = person("Durand", "Gaëlle", sex=Sex.FEMALE)
+        rg = refer(g, p, date(2025, 5, 5), ReferralStatus.NOT_ENTERED)
+        rg.non_entry_barriers = [barrier_type("housing"), barrier_type("childcare")]
+        h = person("Leroy", "Hélène", sex=Sex.FEMALE)
+        refer(h, p, date(2025, 6, 1), ReferralStatus.NOT_ENTERED).non_entry_barriers = [
+            barrier_type("housing")
+        ]
+        refer(person("Moreau", "Ivan"), p, date(2025, 7, 1), ReferralStatus.REJECTED)
+        refer(person("Simon", "Julie", sex=Sex.FEMALE), p, date(2025, 8, 1), ReferralStatus.PENDING)
+        k = person("Laurent", "Karim")
+        enrol(k, p, date(2026, 1, 5), referral=refer(k, p, date(2025, 12, 20)))
+        lf = person("Lefebvre", "Léa", birth=date(1992, 3, 3), sex=Sex.FEMALE)
+        enrol(
+            lf,
+            p,
+            date(2025, 3, 1),
+            referral=refer(lf, p, date(2025, 2, 20)),
+            session=s1,
+            planned_end=planned,
+            exit_on=planned,
+            exit_code="cdd",
+            contract_kind="cdd",
+            contract_months=8,
+            satisfaction=5,
+            goal_attainment=3,
+            target_job="Vendeuse",
+            action_plan_on=date(2025, 5, 2),
+        )
+        db.session.commit()
+        reference_app.config["S1"] = s1.id
+    return reference_app
+
+
+@pytest.fixture
+def annual(del_app):
+    with del_app.app_context():
+        return make_report("del-annual", "DEL-L1", *YEAR)
+
+
+def test_entry_indicators(annual):
+    k = key_figures(annual)
+    assert k["Demandeurs d'emploi prescrits"][0] == 11
+    # A, B, C, E, F (2nd), L entered; K entered after the period, G H not entered, I J not
+    assert k["Taux d'entrée"] == (pytest.approx(6 / 11), 6, 11)
+
+
+def test_headcount_counts_paths_straddling_suspended_and_both_reentries(annual):
+    assert key_figures(annual)["Nombre de bénéficiaires (parcours suivis)"][0] == 8
+
+
+def test_exit_rates_over_initial_headcount_are_inclusive(annual):
+    k = key_figures(annual)
+    assert k["Taux d'insertion dans l'emploi durable (ED)"] == (0.25, 2, 8)  # A (CDI), L (CDD 8 m)
+    assert k["Taux de sortie dynamique (SD)"] == (0.375, 3, 8)  # + C (CDD 3 m, on 31/12)
+    assert k["Taux de sortie positive (SP)"] == (0.5, 4, 8)  # + D (pre-qualifying)
+    assert k["Taux de sortie anticipée"] == (0.25, 2, 8)  # B abandon, D before planned end
+    assert k["Taux de placement"] == (0.375, 3, 8)  # A, C, L
+    assert k["Ruptures de parcours"][0] == 1
+
+
+def test_duration_and_integration_rates(annual):
+    effective = (
+        days(date(2025, 3, 1), date(2025, 9, 30)) * 2
+        + days(date(2025, 3, 1), date(2025, 6, 30))
+        + days(date(2025, 3, 1), date(2025, 12, 31))
+        + days(date(2024, 12, 1), date(2025, 2, 15))
+        + days(date(2024, 6, 1), date(2025, 1, 31))
+    )
+    recommended = (
+        days(date(2025, 3, 1), date(2025, 9, 30)) * 4
+        + days(date(2024, 12, 1), date(2025, 6, 30))
+        + days(date(2024, 6, 1), date(2025, 1, 31))
+    )
+    assert (effective, recommended) == (1172, 1307)
+    assert key_figures(annual)["Taux de la durée du parcours"] == (
+        pytest.approx(1172 / 1307),
+        1172,
+        1307,
+    )
+    assert key_figures(annual)["Taux d'intégration par session"] == (0.6, 3, 5)
+    _headers, rows = table_rows(annual, "Sessions", "Session")
+    by_name = {r[0]: r[2:5] for r in rows}
+    assert by_name["Session 2024"] == (1, 0, 0)
+    assert by_name["Session mars 2025"] == (4, 3, 0.75)
+    assert by_name["Total"][:2] == (5, 3)
+
+
+def test_progression_barriers_satisfaction(annual):
+    k = key_figures(annual)
+    assert k["Taux de progression — projet défini et plan d'action"] == (0.25, 2, 8)  # A, L
+    assert k["Taux de progression — freins levés"] == (pytest.approx(1 / 3), 1, 3)
+    assert k["Taux de progression — engagement du demandeur"][0] == 3.0  # (4 + 2) / 2
+    assert k["Taux de progression — savoir-être (soft skills)"][0] == 3.0
+    assert k["Stages suivis"][0] == 2  # D's internship was in 2024
+    assert k["Taux de satisfaction du demandeur d'emploi"] == (0.75, 3, 4)
+    assert k["Satisfaction moyenne"][0] == 4.0
+    assert section(
+        annual, "Freins", "Freins rencontrés pendant le parcours (identifiés, levés)"
+    ) == {"Logement": 1, "Santé": 1, "Mobilité": 1}
+    assert section(annual, "Freins", "Freins ayant empêché l'entrée (non-entrées)") == {
+        "Logement": 2,
+        "Garde d'enfants": 1,
+    }
+    assert k["Non-entrées par frein"][0] == 2
+
+
+def test_exit_distributions(annual):
+    assert section(annual, "Sorties", "Sorties par catégorie DEL") == {
+        "Emploi durable (ED)": 2,
+        "Sortie dynamique hors ED": 1,
+        "Sortie positive hors SD": 1,
+        "Autre sortie (ni ED, ni SD, ni SP)": 2,
+    }
+    assert section(annual, "Sorties", "Sorties anticipées par raison") == {
+        "Abandon ou rupture du parcours": 1,
+        "Formation pré-qualifiante": 1,
+    }
+    assert section(annual, "Sorties", "Niveau d'atteinte des objectifs") == {
+        "Non atteint": 1,
+        "Peu atteint": 1,
+        "Partiellement atteint": 1,
+        "Atteint": 2,
+        "Non évalué": 1,
+    }
+    assert section(annual, "Typologie", "Orientés par sexe") == {"Femme": 6, "Homme": 5}
+    assert section(annual, "Typologie", "Orientés par tranche d'âge")["Moins de 26 ans"] == 1
+
+
+def test_nominative_list_and_ruptures(annual):
+    headers, rows = table_rows(annual, "Liste nominative", "Nom")
+    assert len(rows) == 8
+    col = {h: i for i, h in enumerate(headers)}
+    by_name = {(r[col["Nom"]], r[col["Date d'entrée"]].date()): r for r in rows}
+    a = by_name[("Dupont", date(2025, 3, 1))]
+    assert a[col["Catégorie DEL"]] == "ED" and a[col["Atteinte des objectifs"]] == "Atteint"
+    assert a[col["Type de sortie"]] == "CDI" and a[col["Sortie anticipée"]] == "non"
+    assert by_name[("Petit", date(2024, 12, 1))][col["Sortie anticipée"]] == "oui"
+    assert by_name[("Robert", date(2025, 3, 15))][col["Statut actuel"]] == "Suspendu"
+    assert ("Richard", date(2024, 6, 1)) in by_name and ("Richard", date(2025, 4, 1)) in by_name
+    _h, ruptures = table_rows(annual, "Ruptures", "Nom")
+    assert ruptures == [
+        (
+            "=1+1",
+            "Bruno",
+            ruptures[0][2],
+            "Abandon ou rupture du parcours",
+            None,
+            "Garde d'enfant impossible",
+            "Solution de garde",
+        )
+    ]
+
+
+def test_end_of_path_report_for_a_session(del_app):
+    with del_app.app_context():
+        book = make_report("del-end-of-path", "DEL-L1", None, None, session_id=del_app.config["S1"])
+    k = key_figures(book)
+    cover = {r[0]: r[1] for r in book["Couverture"].iter_rows(values_only=True) if r[0]}
+    assert cover["Session"] == "Session mars 2025"
+    assert cover["Période"] == "du 01/03/2025 au 30/09/2025"
+    assert k["Nombre de bénéficiaires (parcours suivis)"][0] == 4  # A, B, C, L
+    # A and L exit on the session's last day: counted; C exits after it: not an exit yet
+    assert k["Taux d'insertion dans l'emploi durable (ED)"] == (0.5, 2, 4)
+    assert k["Taux de sortie positive (SP)"] == (0.5, 2, 4)
+    assert k["Taux de sortie anticipée"] == (0.25, 1, 4)
+    assert k["Taux d'intégration par session"] == (0.75, 3, 4)
+    headers, rows = table_rows(book, "Liste nominative", "Nom")
+    goals = {r[0]: r[headers.index("Atteinte des objectifs")] for r in rows}
+    assert goals == {
+        "Dupont": "Atteint",
+        "=1+1": "Non atteint",
+        "Bernard": None,
+        "Lefebvre": "Atteint",
+    }
+
+
+def test_empty_period_shows_dashes_not_a_crash(del_app):
+    with del_app.app_context():
+        # before any path (open paths of 2025 are still followed in later years)
+        book = make_report("del-annual", "DEL-L1", date(2020, 1, 1), date(2020, 12, 31))
+    k = key_figures(book)
+    assert k["Demandeurs d'emploi prescrits"][0] == 0
+    for name in (
+        "Taux d'entrée",
+        "Taux de sortie positive (SP)",
+        "Taux de la durée du parcours",
+        "Taux de satisfaction du demandeur d'emploi",
+        "Taux d'intégration par session",
+        "Taux de progression — engagement du demandeur",
+    ):
+        assert k[name][0] == "—", name
+    assert table_rows(book, "Liste nominative", "Nom")[1][0][0] == "Aucune ligne sur la période."

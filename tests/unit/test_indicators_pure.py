@@ -1,0 +1,135 @@
+"""Pure parts of the indicators and workbooks: no app, no database."""
+
+import ast
+import io
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from backoffice.indicators import REGISTRY, arjlj, del_indicators, plie
+from backoffice.indicators.base import Indicator, Kind, Result, rate
+from backoffice.indicators.csp import _months_before, month_label, months_between
+from backoffice.indicators.headline import shown
+from backoffice.indicators.lists import Column, age_band_of, pseudonym
+from backoffice.indicators.typology import years_before
+from backoffice.reports.workbook import EMPTY_RATE, ReportWorkbook
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_indicators_package_does_not_import_flask():
+    for path in sorted((ROOT / "backoffice" / "indicators").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            assert not any(n.split(".")[0].startswith("flask") for n in names), path.name
+
+
+def test_every_indicator_has_a_french_name_definition_and_source():
+    assert len(REGISTRY) >= 40
+    for card in REGISTRY.values():
+        assert card.name and card.definition and card.source, card.code
+        assert "  " not in card.definition  # whitespace of the source code folded
+    for module in (del_indicators, plie, arjlj):
+        for function in module.KEY_FIGURES:
+            assert function.indicator.code in REGISTRY
+
+
+def test_rate_of_nobody_is_none():
+    card = Indicator("t.x", "X", "déf", "test", Kind.RATE)
+    assert rate(card, 0, 0).value is None
+    assert rate(card, 1, 4).value == 0.25
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "expected"),
+    [
+        (None, Kind.RATE, "—"),
+        (0.375, Kind.RATE, "37,5 %"),
+        (1.25, Kind.AVERAGE, "1,25"),
+        (12345, Kind.COUNT, "12\u202f345"),
+    ],
+)
+def test_figures_shown_in_french(value, kind, expected):
+    assert shown(value, kind) == expected
+
+
+def test_pseudonym_is_stable_keyed_and_short():
+    assert pseudonym(42, "k") == pseudonym(42, b"k")
+    assert pseudonym(42, "k") != pseudonym(43, "k") != pseudonym(42, "other")
+    assert pseudonym(42, "k").startswith("B-") and len(pseudonym(42, "k")) == 8
+
+
+@pytest.mark.parametrize(
+    ("birth", "on", "band"),
+    [
+        (date(2000, 6, 1), date(2026, 5, 31), "Moins de 26 ans"),  # 25 the day before the birthday
+        (date(2000, 6, 1), date(2026, 6, 1), "26 à 44 ans"),
+        (date(1980, 1, 1), date(2025, 5, 31), "45 à 54 ans"),
+        (date(1970, 1, 1), date(2025, 5, 31), "55 ans et plus"),
+    ],
+)
+def test_age_bands(birth, on, band):
+    assert age_band_of(birth, on) == band
+
+
+def test_calendar_helpers():
+    assert years_before(date(2024, 2, 29), 1) == date(2023, 2, 28)
+    assert months_between(date(2024, 11, 15), date(2025, 2, 1)) == [
+        "2024-11",
+        "2024-12",
+        "2025-01",
+        "2025-02",
+    ]
+    assert month_label("2025-08") == "août 2025"
+    assert _months_before(date(2025, 3, 31), 6) == date(2024, 9, 30)
+    assert _months_before(date(2025, 8, 31), 6) == date(2025, 2, 28)
+
+
+def test_workbook_writes_texts_as_text_dates_percent_and_dash():
+    card = Indicator("t.rate", "Taux", "Définition du taux.", "test", Kind.RATE)
+    buffer = io.BytesIO()
+    with ReportWorkbook(
+        buffer, title="Essai", cover=[("Période", "2025"), ("Le", date(2025, 1, 2))]
+    ) as book:
+        book.key_figures("Indicateurs clés", [Result(card, None, 0, 0), Result(card, 0.5, 1, 2)])
+        book.table(
+            "Liste: [a]/b?",
+            (Column("Nom"), Column("Date", "date"), Column("N", "int")),
+            iter([("=1+1", date(2025, 3, 1), 2), ("@SUM(A1)", None, 3)]),
+            totals=(2,),
+        )
+        book.distributions("Répartition", [("Sexe", [("Femme", 3), ("Homme", 1)])])
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    assert book.sheetnames == [
+        "Couverture",
+        "Indicateurs clés",
+        "Liste   a  b",
+        "Répartition",
+        "Définitions",
+    ]
+    rows = list(book["Indicateurs clés"].iter_rows(min_row=2, values_only=True))
+    assert rows[0][:4] == ("Taux", EMPTY_RATE, 0, 0) and rows[1][1] == 0.5
+    assert book["Indicateurs clés"]["B3"].number_format == "0.0%"
+    sheet = book["Liste   a  b"]
+    assert sheet["A2"].value == "=1+1" and sheet["A2"].data_type == "s"
+    assert sheet["A3"].value == "@SUM(A1)" and sheet["A3"].data_type == "s"
+    assert sheet["B2"].value == datetime(2025, 3, 1) and sheet["B2"].number_format == "dd/mm/yyyy"
+    assert (sheet["A4"].value, sheet["C4"].value) == ("Total", 5)
+    assert sheet.freeze_panes == "A2"
+    assert [r for r in book["Répartition"].iter_rows(values_only=True)][1:5] == [
+        ("Modalité", "Effectif", "Part"),
+        ("Femme", 3, 0.75),
+        ("Homme", 1, 0.25),
+        ("Total", 4, 1),
+    ]
+    assert list(book["Définitions"].iter_rows(values_only=True))[1] == (
+        "Taux",
+        "Définition du taux.",
+        "test",
+    )
