@@ -65,15 +65,20 @@ def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
 
     if if_empty and db.session.scalar(select(Beneficiary.id).limit(1)) is not None:
         click.echo("Base déjà remplie : données de démonstration non rechargées.")
-    else:
-        for line in build_demo(db.session, beneficiaries=beneficiaries, seed=seed):
-            click.echo(line)
-        db.session.commit()
+        _print_demo_logins(DEMO_PASSWORD)
+        return
+    for line in build_demo(db.session, beneficiaries=beneficiaries, seed=seed):
+        click.echo(line)  # the summary ends with the demo logins
+    db.session.commit()
+
+
+def _print_demo_logins(password: str) -> None:
+    """Remind the demo accounts when the demo was seeded on an earlier run."""
     demo_users = db.session.scalars(
         select(User).where(User.email.like("%@demo.fr")).order_by(User.id)
     ).all()
     if demo_users:
-        click.echo(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :")
+        click.echo(f"Comptes de démonstration (mot de passe : {password}) :")
         for user in demo_users:
             click.echo(f"  {user.email:<28} {user.role.label}")
 
