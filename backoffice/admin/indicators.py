@@ -99,10 +99,15 @@ class IndicatorsView(BaseView):
     def _request(self):
         """Report and scope from the query string (ScopeError with a French message)."""
         args = request.args
+        report_code = args.get("report", "")
+        programme_code = args.get("programme", "")
+        if not programme_code:  # a bare link (?report=…) shows the report's first programme
+            offered = self._choices()["programmes"].get(report_code) or []
+            programme_code = offered[0].code if offered else ""
         return prepare(
             db.session,
-            args.get("report", ""),
-            programme_code=args.get("programme", ""),
+            report_code,
+            programme_code=programme_code,
             date_from=_date(args.get("date_from")),
             date_to=_date(args.get("date_to")),
             session_id=_int(args.get("session")),

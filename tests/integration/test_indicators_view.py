@@ -20,15 +20,7 @@ PARAMS = {
 
 @pytest.fixture
 def view_app(reference_app):
-    """The app with the indicators view (registered by init_admin once the lead wires it)."""
-    if "indicators" not in reference_app.blueprints:
-        from backoffice.admin.indicators import IndicatorsView
-
-        reference_app.extensions["admin"][0].add_view(
-            IndicatorsView(
-                name="Indicateurs", endpoint="indicators", url="indicators", category="Pilotage"
-            )
-        )
+    """The app with one DEL-L1 path exited on a CDI in 2025."""
     with reference_app.app_context():
         p = programme("DEL-L1")
         who = person("Dupont", "Anne", sex=Sex.FEMALE, email="anne@exemple.fr", phone="0600000000")
@@ -152,3 +144,10 @@ def test_bad_request_shows_a_french_message(client, auth):
     assert "n&#39;est pas concerné" in response.get_data(as_text=True)
     page = client.get("/admin/indicators/", query_string=PARAMS | {"date_to": "31/12/2025"})
     assert "invalide" in page.get_data(as_text=True)
+
+
+def test_bare_link_shows_the_reports_first_programme(client, auth):
+    auth.login("coordinator")
+    page = client.get("/admin/indicators/?report=del-annual").get_data(as_text=True)
+    assert "inconnu" not in page
+    assert "DEL-L1" in page
