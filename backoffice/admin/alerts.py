@@ -1,0 +1,172 @@
+"""« Alertes » (/admin/alerts/): obligations overdue or due within N days and the
+behavioural alerts, grouped by referent or by programme, with « Marquer comme fait ».
+
+Counsellors see their own paths only; coordinators and admins see everything;
+commission members and funders' representatives get a 403 (auth/permissions.py, area
+« alerts »: "read" = the list, "edit" = « Marquer comme fait »). The list itself is built
+by ``services/alerts.py``, shared with the menu badge and ``flask alerts``.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from ..auth import safe_next
+from ..auth.permissions import can
+from ..enums import Role
+from ..extensions import db
+from ..models import Programme, User
+from ..services import alerts as service
+from ..services.alerts import AREA, AlertFilters, overdue_count  # noqa: F401 (menu badge)
+from ..services.obligations import END_OF_DAY, MarkDoneRefused, mark_done
+
+GROUPINGS = {"referent": "Par référent", "programme": "Par dispositif"}
+
+
+def current_moment() -> datetime:
+    """Now, as the organisation's clock reads it (tests replace it)."""
+    return datetime.now()
+
+
+def format_due(moment: datetime | None) -> str:
+    """12/03/2026 for a due day, 12/03/2026 10:00 for a due hour (48 h delays)."""
+    if moment is None:
+        return ""
+    if moment.time() in (END_OF_DAY, datetime.min.time()):
+        return f"{moment:%d/%m/%Y}"
+    return f"{moment:%d/%m/%Y %H:%M}"
+
+
+def _link(endpoint: str, record_id: int | None, view: str = "edit_view") -> str | None:
+    """The admin page of a record, or None when that view is not registered."""
+    if record_id is None:
+        return None
+    try:
+        return url_for(f"{endpoint}.{view}", id=record_id)
+    except BuildError:
+        return None
+
+
+def record_link(row) -> str | None:
+    """Where a row of the list leads: the path first, else what the obligation is about."""
+    if getattr(row, "enrolment_id", None) is not None:
+        return _link("enrolments", row.enrolment_id)
+    if getattr(row, "purchase_order_id", None) is not None:
+        return _link("purchase_orders", row.purchase_order_id)
+    if getattr(row, "session_id", None) is not None:
+        return _link("sessions", row.session_id)
+    if getattr(row, "workshop_id", None) is not None:
+        return _link("workshops", row.workshop_id)
+    if getattr(row, "programme_id", None) is not None:
+        return _link("programmes", row.programme_id, "details_view")
+    return None
+
+
+def _int_arg(name: str) -> int | None:
+    value = (request.args.get(name) or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+class AlertsView(BaseView):
+    """The alerts list and its « Marquer comme fait » action."""
+
+    def __init__(self, name: str = "Alertes", endpoint: str = "alerts", url: str = "alerts",
+                 category: str | None = None, **kwargs):
+        super().__init__(name=name, category=category, endpoint=endpoint, url=url, **kwargs)
+
+    # --- who may ---------------------------------------------------------------------
+    def _may(self, verb: str) -> bool:
+        return current_user.is_authenticated and can(current_user.role, AREA, verb)
+
+    def is_accessible(self) -> bool:
+        return self._may("read")
+
+    def inaccessible_callback(self, name, **kwargs):
+        """Anonymous: to the login page and back; logged in without the right: 403."""
+        if not current_user.is_authenticated:
+            target = request.full_path if request.query_string else request.path
+            return redirect(url_for("auth.login", next=target))
+        abort(403)
+
+    # --- the list --------------------------------------------------------------------
+    def _filters(self, restricted: bool) -> AlertFilters:
+        """The filters of the query string; a wrong value is replaced and said in French."""
+        days = service.DEFAULT_DAYS
+        raw_days = (request.args.get("days") or "").strip()
+        if raw_days:
+            if raw_days.isdigit() and 0 <= int(raw_days) <= service.MAX_DAYS:
+                days = int(raw_days)
+            else:
+                flash(f"Nombre de jours : « {raw_days} » n'est pas un nombre de 0 à "
+                      f"{service.MAX_DAYS} ; {service.DEFAULT_DAYS} jours retenus.", "warning")
+        kind = request.args.get("kind") or None
+        if kind not in (None, *dict(service.kind_choices())):
+            flash(f"Type : « {kind} » est inconnu ; tous les types sont affichés.", "warning")
+            kind = None
+        return AlertFilters(
+            days=days, programme_id=_int_arg("programme"),
+            referent_id=None if restricted else _int_arg("referent"), kind=kind,
+        )
+
+    @expose("/")
+    def index_view(self):
+        now = current_moment()
+        own = service.own_referent_id(current_user)
+        filters = self._filters(restricted=own is not None)
+        group = request.args.get("group") if request.args.get("group") in GROUPINGS \
+            else "referent"
+        data = service.alert_list(db.session, current_user, now, filters)
+        programmes = db.session.execute(
+            select(Programme.id, Programme.code, Programme.name).order_by(Programme.code)).all()
+        referents = [] if own is not None else db.session.execute(
+            select(User.id, User.name).where(User.role == Role.COUNSELLOR)
+            .order_by(User.name)).all()
+        return self.render(
+            "admin/alerts/index.html",
+            data=data, now=now, today=now.date(), filters=filters, group=group,
+            groupings=GROUPINGS,
+            obligation_groups=service.group_rows(data.obligations, group),
+            alert_groups=service.group_rows(data.alerts_shown, group),
+            programmes=programmes, referents=referents, kinds=service.kind_choices(),
+            restricted=own is not None, can_mark_done=self._may("edit"),
+            format_due=format_due, record_link=record_link,
+            back=request.full_path if request.query_string else request.path,
+        )
+
+    # --- « Marquer comme fait » ------------------------------------------------------
+    @expose("/done/", methods=("POST",))
+    def mark_done_view(self):
+        """Set done_at (the prompted date, today by default) on one obligation."""
+        if not self._may("edit"):
+            abort(403)
+        back = safe_next(request.form.get("next"))
+        if not back.startswith(url_for(".index_view")):
+            back = url_for(".index_view")
+        raw_id = (request.form.get("obligation_id") or "").strip()
+        if not raw_id.isdigit():
+            abort(404)
+        # A counsellor asking for another counsellor's obligation gets a 404.
+        obligation = service.visible_obligation(db.session, current_user, int(raw_id))
+        if obligation is None:
+            abort(404)
+        today = current_moment().date()
+        raw_date = (request.form.get("done_on") or "").strip()
+        try:
+            done_on = date.fromisoformat(raw_date) if raw_date else today
+        except ValueError:
+            flash(f"Date de réalisation : « {raw_date} » n'est pas une date (jj/mm/aaaa).",
+                  "error")
+            return redirect(back)
+        try:
+            mark_done(obligation, done_on, today, request.form.get("document_ref"))
+        except MarkDoneRefused as refused:
+            flash(str(refused), "error")
+            return redirect(back)
+        db.session.commit()
+        flash(f"« {obligation.name} » marquée comme faite le {done_on:%d/%m/%Y}.", "success")
+        return redirect(back)

@@ -1,0 +1,246 @@
+"""Behavioural alerts: what the specifications ask a provider to watch on a running path.
+
+Each rule takes the facts (counts, dates, hours) and the programme's thresholds as
+arguments and returns an :class:`Alert` or ``None``. The thresholds come from the
+programme row (``portfolio_min`` / ``portfolio_max``, ``people_per_consultant``,
+``group_min`` / ``group_max``, ``hours_cap`` / ``hours_cap_days``), so a funder's new
+figure is a change of data, not of code. The counts themselves are SQL aggregates
+(``services/alerts.py``); nothing here touches the database or reads the clock.
+
+=====================  =========================================================  ========
+kind                   what                                                       source
+=====================  =========================================================  ========
+``absences``           the latest appointments are unexcused absences, 2 in a     004
+                       row (PLIE exit motive « perte de contact »)
+``csp_contacts``       CSP phase 2: fewer than one contact a week on average       002 §4
+``portfolio``          a referent's active CSP portfolio outside 40–60             002 §7.4
+``consultant_load``    more than 30 open ARJLJ paths for one consultant            002 I §6.4
+``past_planned_end``   an open path past its planned end date                      002 §3
+``workshop_size``      a workshop outside its programme's group limits (4–7)       004 Lot 1
+``immersion_cap``      a PLIE-L3 immersion above 30 h or over more than 2 weeks    004 Lot 3
+=====================  =========================================================  ========
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from backoffice.enums import Attendance, LabelledEnum
+
+#: 004 (Lots 1, 2, 4): « 2 absences injustifiées consécutives sont considérées comme un
+#: motif d'arrêt de l'action ». The programme table has no column for it (yet).
+CONSECUTIVE_ABSENCES_LIMIT = 2
+
+#: 002 §4 phase 2: « au moins une moyenne d'un contact par semaine ».
+CSP_CONTACTS_PER_WEEK = 1
+
+
+class AlertKind(LabelledEnum):
+    """The behavioural alerts, with the French label the alerts view shows."""
+
+    ABSENCES = "absences", "Absences injustifiées consécutives"
+    CSP_CONTACTS = "csp_contacts", "Contacts CSP insuffisants (phase 2)"
+    PORTFOLIO = "portfolio", "Portefeuille CSP hors limites"
+    CONSULTANT_LOAD = "consultant_load", "Trop de personnes par consultant (ARJLJ)"
+    PAST_PLANNED_END = "past_planned_end", "Parcours au-delà de la fin prévue"
+    WORKSHOP_SIZE = "workshop_size", "Atelier hors des limites de groupe"
+    IMMERSION_CAP = "immersion_cap", "Immersion au-delà du plafond (heures ou durée)"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One behavioural alert: its kind, a French sentence, and what it is about."""
+
+    kind: AlertKind
+    message: str
+    source: str
+    enrolment_id: int | None = None
+    referent_id: int | None = None
+    programme_id: int | None = None
+    workshop_id: int | None = None
+    internship_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The kind's French label."""
+        return self.kind.label
+
+
+def _fmt(day: date) -> str:
+    """French date: 12/03/2026."""
+    return day.strftime("%d/%m/%Y")
+
+
+# --- 004: two consecutive unexcused absences -------------------------------------------
+
+def trailing_unexcused_absences(attendances: Iterable[str]) -> int:
+    """Count the unexcused absences since the person was last present.
+
+    ``attendances`` are in chronological order (contacts and workshop attendance sheets
+    together). An excused absence neither counts nor breaks the run: the person did not
+    come, with a reason; a presence ends it. ``services.alerts`` counts the same thing in
+    SQL; this function is its specification.
+    """
+    run = 0
+    for value in attendances:
+        value = Attendance(value)
+        if value is Attendance.PRESENT:
+            run = 0
+        elif value is Attendance.UNEXCUSED:
+            run += 1
+    return run
+
+
+def absences_alert(
+    run: int, *, enrolment_id: int | None = None, referent_id: int | None = None,
+    programme_id: int | None = None, limit: int = CONSECUTIVE_ABSENCES_LIMIT,
+) -> Alert | None:
+    """Alert when ``run`` unexcused absences in a row reach ``limit`` (004: 2)."""
+    # 004: « 2 absences injustifiées consécutives » are a motive to end the action
+    if run < limit:
+        return None
+    return Alert(
+        AlertKind.ABSENCES,
+        f"{run} absences injustifiées consécutives : motif de sortie « perte de contact » "
+        f"à examiner",
+        "004", enrolment_id=enrolment_id, referent_id=referent_id, programme_id=programme_id,
+    )
+
+
+# --- 002 §4: CSP phase 2, one contact a week on average --------------------------------
+
+def csp_contacts_alert(
+    contacts: int, phase_started_on: date, today: date, *,
+    per_week: int = CSP_CONTACTS_PER_WEEK, enrolment_id: int | None = None,
+    referent_id: int | None = None, programme_id: int | None = None,
+) -> Alert | None:
+    """Alert when phase 2 has had fewer than ``per_week`` contacts per full week so far.
+
+    Only full weeks count: a phase started 10 days ago owes 1 contact, not 1.4; nothing is
+    owed in the first week.
+    """
+    # 002 §4: « au moins une moyenne d'un contact par semaine »
+    weeks = (today - phase_started_on).days // 7
+    if weeks < 1 or contacts >= per_week * weeks:
+        return None
+    return Alert(
+        AlertKind.CSP_CONTACTS,
+        f"Phase 2 depuis le {_fmt(phase_started_on)} : {contacts} contact(s) en {weeks} "
+        f"semaine(s), moins d'un par semaine en moyenne",
+        "002 §4", enrolment_id=enrolment_id, referent_id=referent_id,
+        programme_id=programme_id,
+    )
+
+
+# --- 002 §7.4: a referent's active CSP portfolio between 40 and 60 ---------------------
+
+def portfolio_alert(
+    active: int, minimum: int | None, maximum: int | None, *, referent_id: int | None = None,
+    referent_name: str = "", programme_id: int | None = None,
+) -> Alert | None:
+    """Alert when a referent's active portfolio is below ``minimum`` or above ``maximum``."""
+    # 002 §7.4: « Le portefeuille actif d'un référent comprend entre 40 et 60 bénéficiaires »
+    if minimum is not None and active < minimum:
+        side = f"sous le minimum de {minimum}"
+    elif maximum is not None and active > maximum:
+        side = f"au-dessus du maximum de {maximum}"
+    else:
+        return None
+    who = f"{referent_name} : " if referent_name else ""
+    return Alert(
+        AlertKind.PORTFOLIO,
+        f"{who}portefeuille actif de {active} bénéficiaire(s), {side}",
+        "002 §7.4", referent_id=referent_id, programme_id=programme_id,
+    )
+
+
+# --- 002 I §6.4: one ARJLJ consultant per 30 people ------------------------------------
+
+def consultant_load_alert(
+    people: int, per_consultant: int | None, *, referent_id: int | None = None,
+    referent_name: str = "", programme_id: int | None = None,
+) -> Alert | None:
+    """Alert when one consultant follows more than ``per_consultant`` open paths."""
+    # 002 I §6.4: « Le nombre de consultants mobilisés est de 1 par tranche de 30 personnes »
+    if per_consultant is None or people <= per_consultant:
+        return None
+    who = f"{referent_name} : " if referent_name else ""
+    return Alert(
+        AlertKind.CONSULTANT_LOAD,
+        f"{who}{people} personnes suivies, au-delà d'un consultant pour {per_consultant}",
+        "002 I §6.4", referent_id=referent_id, programme_id=programme_id,
+    )
+
+
+# --- a path past its planned end -------------------------------------------------------
+
+def past_planned_end_alert(
+    planned_end: date | None, today: date, *, is_open: bool = True,
+    enrolment_id: int | None = None, referent_id: int | None = None,
+    programme_id: int | None = None,
+) -> Alert | None:
+    """Alert when an open path (active or suspended) is past its planned end date."""
+    # 002 §3: « La prestation n'est ni renouvelable ni prolongeable »
+    if not is_open or planned_end is None or planned_end >= today:
+        return None
+    days = (today - planned_end).days
+    return Alert(
+        AlertKind.PAST_PLANNED_END,
+        f"Fin prévue le {_fmt(planned_end)} (il y a {days} jour(s)) : clôturer le parcours "
+        f"ou enregistrer la sortie",
+        "002 §3", enrolment_id=enrolment_id, referent_id=referent_id,
+        programme_id=programme_id,
+    )
+
+
+# --- 004 Lot 1: workshops of 4 to 7 people ---------------------------------------------
+
+def workshop_size_alert(
+    attendees: int, group_min: int | None, group_max: int | None, *, title: str = "",
+    held_on: date | None = None, workshop_id: int | None = None,
+    programme_id: int | None = None,
+) -> Alert | None:
+    """Alert when a workshop's attendance sheet is outside the programme's group limits."""
+    # 004 Lot 1: « ateliers collectifs de 4 à 7 personnes »
+    if group_min is not None and attendees < group_min:
+        side = f"moins que le minimum de {group_min}"
+    elif group_max is not None and attendees > group_max:
+        side = f"plus que le maximum de {group_max}"
+    else:
+        return None
+    when = f" du {_fmt(held_on)}" if held_on else ""
+    return Alert(
+        AlertKind.WORKSHOP_SIZE,
+        f"Atelier « {title} »{when} : {attendees} inscrit(s), {side}",
+        "004 Lot 1", workshop_id=workshop_id, programme_id=programme_id,
+    )
+
+
+# --- 004 Lot 3: immersions of at most 30 h over at most 2 weeks ------------------------
+
+def immersion_cap_alert(
+    hours: int | None, starts_on: date, ends_on: date, hours_cap: int | None,
+    days_cap: int | None, *, company: str = "", internship_id: int | None = None,
+    enrolment_id: int | None = None, referent_id: int | None = None,
+    programme_id: int | None = None,
+) -> Alert | None:
+    """Alert when an immersion exceeds ``hours_cap`` hours or spans more than ``days_cap``
+    calendar days (first and last day included: 2 weeks = 14 days)."""
+    # 004 Lot 3: « 30 h maximum par participant à répartir au plus sur deux semaines »
+    span = (ends_on - starts_on).days + 1
+    problems = []
+    if hours_cap is not None and hours is not None and hours > hours_cap:
+        problems.append(f"{hours} h pour {hours_cap} h au plus")
+    if days_cap is not None and span > days_cap:
+        problems.append(f"{span} jours pour {days_cap} au plus")
+    if not problems:
+        return None
+    where = f" chez {company}" if company else ""
+    return Alert(
+        AlertKind.IMMERSION_CAP,
+        f"Immersion{where} du {_fmt(starts_on)} au {_fmt(ends_on)} : " + " et ".join(problems),
+        "004 Lot 3", internship_id=internship_id, enrolment_id=enrolment_id,
+        referent_id=referent_id, programme_id=programme_id,
+    )

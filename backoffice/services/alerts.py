@@ -1,0 +1,592 @@
+"""The alerts list: open obligations overdue or due soon, and the behavioural alerts of
+``rules/alerts.py``, read with SQL aggregates (never a Python loop over the whole base).
+
+Shared by the alerts view (``/admin/alerts/``), the menu badge (``overdue_count``) and
+the daily digest (``flask alerts``), so the three show the same list.
+
+Obligations are read through the index ``ix_obligations_open_due`` (done_at,
+cancelled_at, due_at). A counsellor sees the obligations and alerts of the paths they
+are referent of (domain.md « Users and roles »); coordinators and admins see all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, and_, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
+
+from ..auth.permissions import can, is_restricted_to_own_paths
+from ..enums import Attendance, EnrolmentStatus
+from ..models import (
+    Beneficiary,
+    Contact,
+    DeadlineRule,
+    Enrolment,
+    Internship,
+    Obligation,
+    Phase,
+    PhaseRecord,
+    Programme,
+    ProgrammeSession,
+    PurchaseOrder,
+    User,
+    Workshop,
+    WorkshopAttendance,
+)
+from ..rules import alerts as rules
+from ..rules.alerts import AlertKind
+
+AREA = "alerts"
+DEFAULT_DAYS = 7
+MAX_DAYS = 366
+#: Rows shown at most in the view (the digest shows all); totals are always exact.
+DEFAULT_LIMIT = 200
+#: Workshops examined for group size: held in the last 30 days or within the horizon.
+WORKSHOP_LOOKBACK_DAYS = 30
+#: 002 §4: the phase where one contact a week on average is owed (programmes.yaml).
+CSP_INTENSIVE_PHASE = "phase_2"
+
+OVERDUE, DUE_SOON = "overdue", "due_soon"
+OBLIGATION_KINDS = {OVERDUE: "Échéance dépassée", DUE_SOON: "Échéance proche"}
+OPEN_STATUSES = (EnrolmentStatus.ACTIVE, EnrolmentStatus.SUSPENDED)
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """(value, French label) of every kind the filter offers."""
+    return list(OBLIGATION_KINDS.items()) + AlertKind.choices()
+
+
+class AlertsForbidden(PermissionError):
+    """The user's role may not see alerts."""
+
+
+def own_referent_id(user) -> int | None:
+    """None when ``user`` sees every alert, their id when only their own paths'.
+
+    Raises AlertsForbidden when the role may not read alerts (commission, viewer).
+    """
+    if user is None or not can(getattr(user, "role", None), AREA, "read"):
+        raise AlertsForbidden("Alertes : votre rôle ne permet pas de les consulter.")
+    return user.id if is_restricted_to_own_paths(user.role, AREA) else None
+
+
+@dataclass(frozen=True)
+class AlertFilters:
+    """What the view's form and the command's options choose."""
+
+    days: int = DEFAULT_DAYS
+    programme_id: int | None = None
+    referent_id: int | None = None
+    kind: str | None = None
+    limit: int | None = DEFAULT_LIMIT
+
+    def wants(self, kind: str) -> bool:
+        return self.kind in (None, "", kind)
+
+
+@dataclass(frozen=True)
+class ObligationRow:
+    """One open obligation, with what the list shows about it."""
+
+    id: int
+    name: str
+    due_at: datetime
+    event_at: datetime | None
+    overdue: bool
+    source: str | None
+    programme_id: int | None
+    programme_code: str | None
+    enrolment_id: int | None
+    beneficiary: str | None
+    referent_id: int | None
+    referent_name: str | None
+    purchase_order_id: int | None
+    purchase_order_number: str | None
+    session_id: int | None
+    session_label: str | None
+
+    @property
+    def kind(self) -> str:
+        return OVERDUE if self.overdue else DUE_SOON
+
+    @property
+    def kind_label(self) -> str:
+        return OBLIGATION_KINDS[self.kind]
+
+    @property
+    def subject(self) -> str:
+        """What the obligation is about, in French."""
+        if self.enrolment_id is not None:
+            return f"Parcours n° {self.enrolment_id} — {self.beneficiary or ''}".strip(" —")
+        if self.purchase_order_id is not None:
+            return f"Bon de commande {self.purchase_order_number}"
+        if self.session_id is not None:
+            return f"Session « {self.session_label} »"
+        return f"Dispositif {self.programme_code or ''}".strip()
+
+    def days_from(self, now: datetime) -> int:
+        """Days late (positive) or days left (negative or zero), by calendar day."""
+        return (now.date() - self.due_at.date()).days
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """A behavioural alert with the names the list shows."""
+
+    alert: rules.Alert
+    programme_code: str | None = None
+    beneficiary: str | None = None
+    referent_name: str | None = None
+
+    kind = property(lambda self: self.alert.kind.value)
+    kind_label = property(lambda self: self.alert.kind.label)
+    message = property(lambda self: self.alert.message)
+    source = property(lambda self: self.alert.source)
+    enrolment_id = property(lambda self: self.alert.enrolment_id)
+    referent_id = property(lambda self: self.alert.referent_id)
+    programme_id = property(lambda self: self.alert.programme_id)
+    workshop_id = property(lambda self: self.alert.workshop_id)
+    internship_id = property(lambda self: self.alert.internship_id)
+
+    @property
+    def subject(self) -> str:
+        if self.enrolment_id is not None:
+            return f"Parcours n° {self.enrolment_id} — {self.beneficiary or ''}".strip(" —")
+        if self.workshop_id is not None:
+            return f"Atelier n° {self.workshop_id}"
+        if self.referent_name:
+            return f"Référent {self.referent_name}"
+        return f"Dispositif {self.programme_code or ''}".strip()
+
+
+@dataclass
+class AlertList:
+    """Everything the view and the digest show."""
+
+    now: datetime
+    filters: AlertFilters
+    obligations: list[ObligationRow] = field(default_factory=list)
+    alerts: list[AlertItem] = field(default_factory=list)
+    overdue_total: int = 0
+    due_soon_total: int = 0
+
+    @property
+    def obligations_total(self) -> int:
+        return self.overdue_total + self.due_soon_total
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.obligations) < self.obligations_total
+
+    @property
+    def alerts_shown(self) -> list[AlertItem]:
+        """The behavioural alerts a page shows (``filters.limit`` at most; all if none)."""
+        return self.alerts[:self.filters.limit] if self.filters.limit else self.alerts
+
+    @property
+    def alerts_by_kind(self) -> list[tuple[str, str, int]]:
+        """[(kind, French label, count)] of the behavioural alerts found, in kind order."""
+        counts: dict[str, int] = {}
+        for item in self.alerts:
+            counts[item.kind] = counts.get(item.kind, 0) + 1
+        return [(k.value, k.label, counts[k.value]) for k in AlertKind if k.value in counts]
+
+
+# --- Obligations ----------------------------------------------------------------------
+
+def _beneficiary_name():
+    return func.upper(Beneficiary.last_name) + literal(" ") + Beneficiary.first_name
+
+
+def _obligation_where(now: datetime, filters: AlertFilters, own: int | None) -> list:
+    """Conditions of the obligations list (open, within the horizon, filters, scope)."""
+    horizon = now + timedelta(days=filters.days)
+    referents = [r for r in (filters.referent_id, own) if r is not None]
+    if referents:
+        # One referent's paths are few: go through them (enrolments by referent, then
+        # obligations by path) rather than through every open obligation in due order.
+        # The coalesce keeps the planner off ix_obligations_open_due (same meaning).
+        where = [func.coalesce(Obligation.done_at, Obligation.cancelled_at).is_(None),
+                 Obligation.due_at < horizon]
+        for referent_id in referents:
+            where.append(Obligation.enrolment_id.in_(
+                select(Enrolment.id).where(Enrolment.referent_id == referent_id)))
+    else:
+        where = [Obligation.done_at.is_(None), Obligation.cancelled_at.is_(None),
+                 Obligation.due_at < horizon]
+    if filters.kind == OVERDUE:
+        where.append(Obligation.due_at < now)
+    elif filters.kind == DUE_SOON:
+        where.append(Obligation.due_at >= now)
+    elif filters.kind:
+        where.append(literal(False))  # a behavioural kind: no obligation
+    if filters.programme_id is not None:
+        where.append(or_(Obligation.programme_id == filters.programme_id,
+                         and_(Obligation.programme_id.is_(None),
+                              Enrolment.programme_id == filters.programme_id)))
+    return where
+
+
+def obligations_query(now: datetime, filters: AlertFilters = AlertFilters(),
+                      own: int | None = None) -> Select:
+    """The bare SQL behind the list: open obligations due before now + days, soonest
+    first, with their path, person, referent, programme, order and session."""
+    referent = aliased(User)
+    query = (
+        select(
+            Obligation.id, Obligation.name, Obligation.due_at, Obligation.event_at,
+            DeadlineRule.source, Programme.id.label("programme_id"), Programme.code,
+            Obligation.enrolment_id, _beneficiary_name().label("beneficiary"),
+            Enrolment.referent_id, referent.name.label("referent_name"),
+            Obligation.purchase_order_id, PurchaseOrder.number,
+            Obligation.session_id, ProgrammeSession.label,
+        )
+        .select_from(Obligation)
+        .outerjoin(Enrolment, Obligation.enrolment_id == Enrolment.id)
+        .outerjoin(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
+        .outerjoin(referent, Enrolment.referent_id == referent.id)
+        .outerjoin(Programme, Programme.id == func.coalesce(Obligation.programme_id,
+                                                            Enrolment.programme_id))
+        .outerjoin(DeadlineRule, Obligation.rule_id == DeadlineRule.id)
+        .outerjoin(PurchaseOrder, Obligation.purchase_order_id == PurchaseOrder.id)
+        .outerjoin(ProgrammeSession, Obligation.session_id == ProgrammeSession.id)
+        .where(*_obligation_where(now, filters, own))
+        .order_by(Obligation.due_at, Obligation.id)
+    )
+    if filters.limit:
+        query = query.limit(filters.limit)
+    return query
+
+
+def _obligation_totals(session: Session, now: datetime, filters: AlertFilters,
+                       own: int | None) -> tuple[int, int]:
+    """(overdue, due soon) counts of the whole list, in one aggregate query."""
+    query = select(
+        func.count(Obligation.id).filter(Obligation.due_at < now),
+        func.count(Obligation.id).filter(Obligation.due_at >= now),
+    ).select_from(Obligation)
+    if filters.programme_id is not None:
+        query = query.outerjoin(Enrolment, Obligation.enrolment_id == Enrolment.id)
+    row = session.execute(query.where(*_obligation_where(now, filters, own))).one()
+    return row[0] or 0, row[1] or 0
+
+
+def obligation_rows(session: Session, now: datetime, filters: AlertFilters = AlertFilters(),
+                    own: int | None = None) -> list[ObligationRow]:
+    """The open obligations of the list, as rows."""
+    return [
+        ObligationRow(
+            id=r[0], name=r[1], due_at=r[2], event_at=r[3], overdue=r[2] < now, source=r[4],
+            programme_id=r[5], programme_code=r[6], enrolment_id=r[7], beneficiary=r[8],
+            referent_id=r[9], referent_name=r[10], purchase_order_id=r[11],
+            purchase_order_number=r[12], session_id=r[13], session_label=r[14],
+        )
+        for r in session.execute(obligations_query(now, filters, own))
+    ]
+
+
+def overdue_count(session: Session, user, now: datetime) -> int:
+    """Overdue open obligations this user sees (the menu badge); 0 for other roles."""
+    try:
+        own = own_referent_id(user)
+    except AlertsForbidden:
+        return 0
+    if own is None:
+        query = select(func.count(Obligation.id)).where(
+            Obligation.done_at.is_(None), Obligation.cancelled_at.is_(None),
+            Obligation.due_at < now)
+    else:
+        query = select(func.count(Obligation.id)).where(
+            *_obligation_where(now, AlertFilters(days=0), own))
+    return session.scalar(query) or 0
+
+
+def visible_obligation(session: Session, user, obligation_id: int) -> Obligation | None:
+    """The obligation if ``user`` may see it (a counsellor: their own paths'), else None."""
+    own = own_referent_id(user)
+    query = select(Obligation).where(Obligation.id == obligation_id)
+    if own is not None:
+        query = query.join(Enrolment, Obligation.enrolment_id == Enrolment.id).where(
+            Enrolment.referent_id == own)
+    return session.scalar(query)
+
+
+# --- Behavioural alerts ---------------------------------------------------------------
+
+def _path_filters(filters: AlertFilters, own: int | None) -> list:
+    where = []
+    if filters.programme_id is not None:
+        where.append(Enrolment.programme_id == filters.programme_id)
+    if filters.referent_id is not None:
+        where.append(Enrolment.referent_id == filters.referent_id)
+    if own is not None:
+        where.append(Enrolment.referent_id == own)
+    return where
+
+
+def _path_columns():
+    return (Enrolment.id, Enrolment.referent_id, Enrolment.programme_id, Programme.code,
+            _beneficiary_name(), User.name)
+
+
+def _path_select(*columns) -> Select:
+    """Paths with their programme, person and referent (referent may be missing)."""
+    return (
+        select(*_path_columns(), *columns)
+        .select_from(Enrolment)
+        .join(Programme, Enrolment.programme_id == Programme.id)
+        .join(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
+        .outerjoin(User, Enrolment.referent_id == User.id)
+    )
+
+
+def _item(alert, row) -> AlertItem | None:
+    if alert is None:
+        return None
+    return AlertItem(alert, programme_code=row[3], beneficiary=row[4], referent_name=row[5])
+
+
+def absence_alerts(session: Session, now: datetime, filters: AlertFilters, own: int | None,
+                   limit: int = rules.CONSECUTIVE_ABSENCES_LIMIT) -> list[AlertItem]:
+    """004: open PLIE paths whose latest appointments are ``limit`` unexcused absences.
+
+    The run is counted in SQL as in ``rules.alerts.trailing_unexcused_absences``: the
+    unexcused absences after the last presence (contacts and workshops together).
+    """
+    paths = select(Enrolment.id).join(Programme, Enrolment.programme_id == Programme.id).where(
+        Programme.exit_scheme == "PLIE", Enrolment.status.in_(OPEN_STATUSES),
+        *_path_filters(filters, own))
+    events = union_all(
+        select(Contact.enrolment_id.label("eid"), Contact.occurs_at.label("at"),
+               Contact.attendance.label("att"))
+        .where(Contact.occurs_at <= now, Contact.enrolment_id.in_(paths)),
+        select(WorkshopAttendance.enrolment_id, Workshop.held_at, WorkshopAttendance.attendance)
+        .join(Workshop, WorkshopAttendance.workshop_id == Workshop.id)
+        .where(Workshop.held_at <= now, WorkshopAttendance.enrolment_id.in_(paths)),
+    ).subquery()
+    last_present = (
+        select(events.c.eid, func.max(events.c.at).label("at"))
+        .where(events.c.att == Attendance.PRESENT.value).group_by(events.c.eid).subquery()
+    )
+    runs = (
+        select(events.c.eid, func.count().label("run"))
+        .select_from(events.outerjoin(last_present, last_present.c.eid == events.c.eid))
+        .where(events.c.att == Attendance.UNEXCUSED.value,
+               or_(last_present.c.at.is_(None), events.c.at > last_present.c.at))
+        .group_by(events.c.eid).having(func.count() >= limit).subquery()
+    )
+    query = _path_select(runs.c.run).join(runs, runs.c.eid == Enrolment.id).order_by(Enrolment.id)
+    return [item for row in session.execute(query) if (item := _item(rules.absences_alert(
+        row[6], enrolment_id=row[0], referent_id=row[1], programme_id=row[2], limit=limit),
+        row))]
+
+
+def csp_contact_alerts(session: Session, now: datetime, filters: AlertFilters,
+                       own: int | None) -> list[AlertItem]:
+    """002 §4: active CSP paths in phase 2 with fewer than one contact a week on average."""
+    today = now.date()
+    # One indexed count per candidate path (contacts by enrolment and date), no GROUP BY.
+    contacts = (
+        select(func.count(Contact.id))
+        .where(Contact.enrolment_id == Enrolment.id, Contact.attendance == Attendance.PRESENT,
+               Contact.occurs_at >= PhaseRecord.started_on, Contact.occurs_at <= now)
+        .correlate(Enrolment, PhaseRecord).scalar_subquery()
+    )
+    query = (
+        _path_select(PhaseRecord.started_on, contacts)
+        .join(PhaseRecord, and_(PhaseRecord.enrolment_id == Enrolment.id,
+                                PhaseRecord.ended_on.is_(None)))
+        .join(Phase, and_(PhaseRecord.phase_id == Phase.id, Phase.code == CSP_INTENSIVE_PHASE))
+        .where(Programme.exit_scheme == "CSP", Enrolment.status == EnrolmentStatus.ACTIVE,
+               PhaseRecord.started_on <= today - timedelta(days=7),
+               *_path_filters(filters, own))
+        .order_by(Enrolment.id)
+    )
+    return [item for row in session.execute(query) if (item := _item(rules.csp_contacts_alert(
+        row[7], row[6], today, enrolment_id=row[0], referent_id=row[1], programme_id=row[2]),
+        row))]
+
+
+def _referent_counts(session: Session, filters: AlertFilters, own: int | None, statuses,
+                     *programme_where) -> list:
+    """(referent id, name, programme id, code, count, programme row) per referent."""
+    query = (
+        select(Enrolment.referent_id, User.name, Programme.id, Programme.code,
+               func.count(Enrolment.id), Programme.portfolio_min, Programme.portfolio_max,
+               Programme.people_per_consultant)
+        .select_from(Enrolment)
+        .join(Programme, Enrolment.programme_id == Programme.id)
+        .join(User, Enrolment.referent_id == User.id)
+        .where(Enrolment.status.in_(statuses), *programme_where, *_path_filters(filters, own))
+        .group_by(Enrolment.referent_id, User.name, Programme.id, Programme.code,
+                  Programme.portfolio_min, Programme.portfolio_max,
+                  Programme.people_per_consultant)
+        .order_by(User.name)
+    )
+    return session.execute(query).all()
+
+
+def portfolio_alerts(session: Session, now: datetime, filters: AlertFilters,
+                     own: int | None) -> list[AlertItem]:
+    """002 §7.4: referents whose active portfolio is outside the programme's limits."""
+    # 002 glossary: the active portfolio excludes suspended paths (rules.lifecycle)
+    rows = _referent_counts(
+        session, filters, own, (EnrolmentStatus.ACTIVE,),
+        or_(Programme.portfolio_min.is_not(None), Programme.portfolio_max.is_not(None)))
+    items = []
+    for referent_id, name, pid, code, count, pmin, pmax, _ in rows:
+        alert = rules.portfolio_alert(count, pmin, pmax, referent_id=referent_id,
+                                      referent_name=name, programme_id=pid)
+        if alert:
+            items.append(AlertItem(alert, programme_code=code, referent_name=name))
+    return items
+
+
+def consultant_load_alerts(session: Session, now: datetime, filters: AlertFilters,
+                           own: int | None) -> list[AlertItem]:
+    """002 I §6.4: consultants following more open paths than the programme allows."""
+    rows = _referent_counts(session, filters, own, OPEN_STATUSES,
+                            Programme.people_per_consultant.is_not(None))
+    items = []
+    for referent_id, name, pid, code, count, _, _, per in rows:
+        alert = rules.consultant_load_alert(count, per, referent_id=referent_id,
+                                            referent_name=name, programme_id=pid)
+        if alert:
+            items.append(AlertItem(alert, programme_code=code, referent_name=name))
+    return items
+
+
+def past_planned_end_alerts(session: Session, now: datetime, filters: AlertFilters,
+                            own: int | None) -> list[AlertItem]:
+    """Open paths (active or suspended) past their planned end (index status, end date)."""
+    today = now.date()
+    planned_end = Enrolment.planned_end_date
+    if own is not None or filters.referent_id is not None:
+        # One referent: through (referent_id, status), not every late path of the base.
+        planned_end = func.coalesce(Enrolment.planned_end_date, None)
+    query = (
+        _path_select(Enrolment.planned_end_date)
+        .where(Enrolment.status.in_(OPEN_STATUSES), planned_end < today,
+               *_path_filters(filters, own))
+        .order_by(Enrolment.planned_end_date, Enrolment.id)
+    )
+    if filters.limit:
+        query = query.limit(filters.limit)
+    return [item for row in session.execute(query) if (item := _item(
+        rules.past_planned_end_alert(row[6], today, enrolment_id=row[0], referent_id=row[1],
+                                     programme_id=row[2]), row))]
+
+
+def workshop_size_alerts(session: Session, now: datetime, filters: AlertFilters,
+                         own: int | None) -> list[AlertItem]:
+    """004 Lot 1: recent and coming workshops outside their programme's group limits."""
+    attendees = func.count(WorkshopAttendance.id)
+    query = (
+        select(Workshop.id, Workshop.title, Workshop.held_at, Programme.id, Programme.code,
+               Programme.group_min, Programme.group_max, attendees)
+        .select_from(Workshop)
+        .join(Programme, Workshop.programme_id == Programme.id)
+        .outerjoin(WorkshopAttendance, WorkshopAttendance.workshop_id == Workshop.id)
+        .where(or_(Programme.group_min.is_not(None), Programme.group_max.is_not(None)),
+               Workshop.held_at >= now - timedelta(days=WORKSHOP_LOOKBACK_DAYS),
+               Workshop.held_at < now + timedelta(days=filters.days))
+        .group_by(Workshop.id, Workshop.title, Workshop.held_at, Programme.id, Programme.code,
+                  Programme.group_min, Programme.group_max)
+        .having(or_(attendees < func.coalesce(Programme.group_min, 0),
+                    attendees > func.coalesce(Programme.group_max, attendees)))
+        .order_by(Workshop.held_at, Workshop.id)
+    )
+    if filters.programme_id is not None:
+        query = query.where(Workshop.programme_id == filters.programme_id)
+    for referent_id in (filters.referent_id, own):
+        if referent_id is not None:  # workshops one of the referent's paths attends
+            query = query.where(Workshop.id.in_(
+                select(WorkshopAttendance.workshop_id)
+                .join(Enrolment, WorkshopAttendance.enrolment_id == Enrolment.id)
+                .where(Enrolment.referent_id == referent_id)))
+    items = []
+    for wid, title, held_at, pid, code, gmin, gmax, count in session.execute(query):
+        alert = rules.workshop_size_alert(count, gmin, gmax, title=title,
+                                          held_on=held_at.date(), workshop_id=wid,
+                                          programme_id=pid)
+        if alert:
+            items.append(AlertItem(alert, programme_code=code))
+    return items
+
+
+def immersion_cap_alerts(session: Session, now: datetime, filters: AlertFilters,
+                         own: int | None) -> list[AlertItem]:
+    """004 Lot 3: immersions of open paths above the programme's hour or day cap."""
+    query = (
+        _path_select(Internship.id, Internship.hours, Internship.starts_on, Internship.ends_on,
+                     Programme.hours_cap, Programme.hours_cap_days, Internship.company_name)
+        .join(Internship, Internship.enrolment_id == Enrolment.id)
+        .where(or_(Programme.hours_cap.is_not(None), Programme.hours_cap_days.is_not(None)),
+               Enrolment.status.in_(OPEN_STATUSES), *_path_filters(filters, own))
+        .order_by(Internship.starts_on, Internship.id)
+    )
+    items = []
+    for row in session.execute(query):
+        iid, hours, starts, ends, cap, days_cap, company = row[6:13]
+        alert = rules.immersion_cap_alert(
+            hours, starts, ends, cap, days_cap, company=company, internship_id=iid,
+            enrolment_id=row[0], referent_id=row[1], programme_id=row[2])
+        if alert:
+            items.append(_item(alert, row))
+    return items
+
+
+#: kind → the query that finds it.
+BEHAVIOUR_QUERIES = {
+    AlertKind.ABSENCES.value: absence_alerts,
+    AlertKind.CSP_CONTACTS.value: csp_contact_alerts,
+    AlertKind.PORTFOLIO.value: portfolio_alerts,
+    AlertKind.CONSULTANT_LOAD.value: consultant_load_alerts,
+    AlertKind.PAST_PLANNED_END.value: past_planned_end_alerts,
+    AlertKind.WORKSHOP_SIZE.value: workshop_size_alerts,
+    AlertKind.IMMERSION_CAP.value: immersion_cap_alerts,
+}
+
+
+def behaviour_alerts(session: Session, now: datetime, filters: AlertFilters = AlertFilters(),
+                     own: int | None = None) -> list[AlertItem]:
+    """Every behavioural alert the filters ask for."""
+    items: list[AlertItem] = []
+    for kind, query in BEHAVIOUR_QUERIES.items():
+        if filters.wants(kind):
+            items.extend(query(session, now, filters, own))
+    return items
+
+
+def alert_list(session: Session, user, now: datetime, filters: AlertFilters = AlertFilters()
+               ) -> AlertList:
+    """The list the view and the digest show to ``user`` (AlertsForbidden if not allowed).
+
+    ``user=None`` means the command line acting for everyone (coordinator's view).
+    """
+    own = None if user is None else own_referent_id(user)
+    result = AlertList(now=now, filters=filters)
+    if filters.kind in (None, "", OVERDUE, DUE_SOON):
+        result.obligations = obligation_rows(session, now, filters, own)
+        result.overdue_total, result.due_soon_total = _obligation_totals(
+            session, now, filters, own)
+    result.alerts = behaviour_alerts(session, now, filters, own)
+    return result
+
+
+def group_rows(rows, by: str) -> list[tuple[str, list]]:
+    """[(group title, rows)] by « referent » or « programme », in order of first row."""
+    groups: dict[str, list] = {}
+    for row in rows:
+        if by == "programme":
+            title = row.programme_code or "Sans dispositif"
+        else:
+            title = row.referent_name or "Sans référent (coordination)"
+        groups.setdefault(title, []).append(row)
+    return sorted(groups.items(), key=lambda item: item[0].casefold())
+
+
+def as_of_datetime(day: date) -> datetime:
+    """The moment a digest « as of » a day looks from: the start of that day."""
+    return datetime.combine(day, datetime.min.time())

@@ -1,0 +1,694 @@
+"""The deadline engine: turns the deadline rules (``deadline_rules``, seeded from
+``seeds/deadline_rules.yaml``) and the records into obligation rows (échéances).
+
+One idea runs through it: **an obligation is a function of the current facts.** For a
+path, a purchase order, a session or a programme year, the engine computes the set of
+obligations owed now (rule, event date, due date, and the date of the fact that fulfils
+it, if recorded), then reconciles it with the rows already stored:
+
+- an obligation owed and missing is **created**;
+- one whose event moved (a corrected pré-bilan, another reception date) has its event
+  and due dates **updated**, keeping what was done;
+- one whose fulfilling fact is recorded is **marked done** (``done_at``);
+- one no longer owed (the path ended before it fell due, the rule was deactivated, the
+  event was erased) is **cancelled** (``cancelled_at``), unless it was done: done rows
+  are never cancelled nor deleted.
+
+Running it twice on the same records changes nothing, so every lifecycle action can
+call it and ``flask obligations rebuild`` can recompute everything.
+
+Due dates come from ``rules.deadlines.due_at`` with the funder's territory (holidays of
+New Caledonia for the DEL, of metropolitan France otherwise). A delay counted in hours
+from a timestamp (48 h after a pré-bilan at 10:00) is due at that hour; any other delay
+is due **at the end of its due day** (``END_OF_DAY``): « 2 jours ouvrés » leaves the
+whole second working day.
+
+How an obligation is fulfilled is said by the rule's ``fulfilled_by``; the facts the
+engine knows are in ``FULFILMENT_FACTS`` below. Anything else (« document … »,
+« export … ») is a deliverable a user records with « Marquer comme fait » in the alerts
+view (``done_at``, optionally ``document_ref``).
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from ..enums import DelayUnit
+from ..models import (
+    Contact,
+    ContactType,
+    DeadlineRule,
+    Enrolment,
+    Obligation,
+    PhaseRecord,
+    Programme,
+    ProgrammeSession,
+    PurchaseOrder,
+)
+from ..rules.calendar import add_months
+from ..rules.deadlines import due_at as rule_due_at
+from ..rules.deadlines import fixed_cutoffs
+
+#: A delay in days, working days or months is due by the end of its due day.
+END_OF_DAY = time(23, 59, 59)
+
+#: Periodic reports (monthly table, interim and annual reports) are materialised this
+#: many days before their event, so that they show as « à échéance » in time.
+PERIODIC_LOOKAHEAD_DAYS = 31
+
+# Which subject each trigger event belongs to (seeds/deadline_rules.yaml lists them).
+ENROLMENT_TRIGGERS = frozenset({
+    "referral", "commission_decision", "entry", "prebilan", "phase_start", "phase_end",
+    "sixth_month", "exit", "abandon", "durable_job",
+})
+ORDER_TRIGGERS = frozenset({"order_received"})
+SESSION_TRIGGERS = frozenset({"session_end"})
+PROGRAMME_TRIGGERS = frozenset({
+    "month_end", "cutoff_may_31", "cutoff_sep_30", "action_end", "year_end",
+})
+
+#: Obligations about the running path: not owed any more when the path ended (exit
+#: date) before they fell due and they were not done. 002 II §5: the intermediate
+#: deliverable of a CSP abandoned in month 4 is never due.
+STOPS_AT_EXIT = frozenset({"entry", "sixth_month", "phase_start"})
+
+#: Fixed cut-offs (004): trigger → code of ``rules.deadlines.fixed_cutoffs``. Their due
+#: dates are the last day of the window the text gives and do not move to a working day.
+CUTOFF_OF_TRIGGER = {"cutoff_may_31": "june", "cutoff_sep_30": "october"}
+
+#: The phase a phase_start / phase_end rule is about, when ``fulfilled_by`` does not
+#: say it with « (phase CODE) ». The rule table has no phase column (yet).
+PHASE_OF_RULE = {
+    "csp_phase1_end": "phase_1",  # 002 II §4: phase 1 lasts up to 4 weeks
+    "csp_psp_phase1_report": "phase_1",  # 002 II §5: PSP 48 h after the end of phase 1
+}
+_PHASE_IN_TEXT = re.compile(r"\(phase (\w+)\)")
+
+
+# --- Facts --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A deadline rule as plain values (the engine never writes rules)."""
+
+    id: int
+    code: str
+    name: str
+    trigger: str
+    offset: int
+    unit: str
+    fulfilled_by: str | None
+
+    @property
+    def phase_code(self) -> str | None:
+        """The phase a phase rule is about: « (phase X) » in fulfilled_by, else the table."""
+        found = _PHASE_IN_TEXT.search(self.fulfilled_by or "")
+        return found.group(1) if found else PHASE_OF_RULE.get(self.code)
+
+
+@dataclass(frozen=True)
+class ProgrammeInfo:
+    """What the engine needs of a programme: its calendar and its active rules."""
+
+    id: int
+    code: str
+    territory: str
+    rules: tuple[RuleSpec, ...]
+
+    @property
+    def triggers(self) -> frozenset[str]:
+        return frozenset(r.trigger for r in self.rules)
+
+    def rules_for(self, triggers: frozenset[str]) -> list[RuleSpec]:
+        return [r for r in self.rules if r.trigger in triggers]
+
+
+def load_programme_info(session: Session, programme_ids: Iterable[int] | None = None
+                        ) -> dict[int, ProgrammeInfo]:
+    """Programme id → its territory and active rules, in two queries."""
+    query = select(Programme).options(joinedload(Programme.funder))
+    if programme_ids is not None:
+        query = query.where(Programme.id.in_(list(programme_ids)))
+    programmes = session.scalars(query).all()
+    rules: dict[int, list[RuleSpec]] = defaultdict(list)
+    rule_query = select(DeadlineRule).where(DeadlineRule.active.is_(True)).order_by(
+        DeadlineRule.id)
+    if programme_ids is not None:
+        rule_query = rule_query.where(DeadlineRule.programme_id.in_([p.id for p in programmes]))
+    for rule in session.scalars(rule_query):
+        rules[rule.programme_id].append(RuleSpec(
+            rule.id, rule.code, rule.name, rule.trigger_event, rule.offset_value,
+            DelayUnit(rule.unit).value, rule.fulfilled_by,
+        ))
+    return {
+        p.id: ProgrammeInfo(p.id, p.code, p.funder.territory.value, tuple(rules[p.id]))
+        for p in programmes
+    }
+
+
+def _as_datetime(value: date | datetime | None) -> datetime | None:
+    """A date becomes the start of that day; a datetime stays as it is."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time.min)
+
+
+def compute_due_at(rule: RuleSpec, event: date | datetime, territory: str, *,
+                   offset: int | None = None) -> datetime:
+    """When ``rule`` falls due after ``event`` (see the module docstring for the day end)."""
+    offset = rule.offset if offset is None else offset
+    roll = rule.trigger not in CUTOFF_OF_TRIGGER  # 004: « 1ère quinzaine de juin »
+    if rule.unit == DelayUnit.HOURS.value and isinstance(event, datetime):
+        return rule_due_at(event, offset, rule.unit, territory, roll_to_working_day=roll)
+    day = event.date() if isinstance(event, datetime) else event
+    due = rule_due_at(day, offset, rule.unit, territory, roll_to_working_day=roll)
+    return datetime.combine(due, END_OF_DAY)
+
+
+@dataclass
+class EnrolmentFacts:
+    """A path and the facts read from other tables that its obligations need."""
+
+    enrolment: Enrolment
+    first_individual_contact_at: datetime | None = None
+
+    def phase_record(self, phase_code: str | None) -> PhaseRecord | None:
+        """The first record of the phase ``phase_code`` on this path."""
+        for record in self.enrolment.phase_records:
+            if phase_code is not None and record.phase.code == phase_code:
+                return record
+        return None
+
+    @property
+    def is_abandon(self) -> bool:
+        """An exit whose type is a rupture (abandon, 001 « Évaluation »; 002 §4)."""
+        e = self.enrolment
+        return e.exit_date is not None and e.exit_type is not None and e.exit_type.is_rupture
+
+    @property
+    def is_durable_job(self) -> bool:
+        """An exit into a durable job (it opens the follow-up in employment, 002 §6)."""
+        e = self.enrolment
+        if e.exit_date is None:
+            return False
+        return e.follow_up_end_date is not None or (
+            e.exit_type is not None and e.exit_type.is_durable_job)
+
+
+# fulfilled_by → the fact that fulfils it (None: not recorded yet). Documented in the
+# module docstring; a new value here is the one place to teach the engine a new fact.
+FULFILMENT_FACTS: dict[str, Callable[[EnrolmentFacts, RuleSpec], date | datetime | None]] = {
+    # 002 II §3: the pré-bilan interview took place
+    "enrolments.prebilan_at": lambda f, r: f.enrolment.prebilan_at,
+    # 002 II §4: the signed contrat d'accompagnement (« Absent » / « refus d'adhésion »
+    # are recorded by hand, with « Marquer comme fait »)
+    "enrolments.csp_contract_signed_on": lambda f, r: f.enrolment.csp_contract_signed_on,
+    # 002 II §4: the phase ended; 004 Lot 4: the bilan phase ended
+    "phase_records.ended_on": lambda f, r: getattr(f.phase_record(r.phase_code), "ended_on",
+                                                   None),
+    "phase_records.ended_on (phase bilan)": lambda f, r: getattr(
+        f.phase_record("bilan"), "ended_on", None),
+    # 004 Lot 4: the first individual interview took place (a present, face-to-face contact)
+    "contacts (premier entretien individuel)": lambda f, r: f.first_individual_contact_at,
+}
+
+#: Order-level facts: 002 I §4, the support started (the order's start date or the
+#: first entry of one of its paths, whichever comes first).
+ORDER_FULFILMENT = frozenset({"purchase_orders.support_start_on"})
+
+
+def _fulfilled_at(value: date | datetime | None, now: datetime) -> datetime | None:
+    """The fact as a timestamp, if it is recorded and not in the future."""
+    moment = _as_datetime(value)
+    return moment if moment is not None and moment <= now else None
+
+
+# --- What is owed -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Owed:
+    """An obligation the records call for."""
+
+    rule: RuleSpec
+    event_at: datetime
+    due_at: datetime
+    done_at: datetime | None = None
+
+
+def _enrolment_event(facts: EnrolmentFacts, rule: RuleSpec, programme: ProgrammeInfo
+                     ) -> date | datetime | None:
+    """The date (or timestamp) of the event that starts ``rule``'s clock on this path."""
+    e = facts.enrolment
+    trigger = rule.trigger
+    if trigger == "referral":
+        return e.referral.referred_on if e.referral is not None else None
+    if trigger == "commission_decision":
+        return e.referral.decided_on if e.referral is not None else None
+    if trigger == "entry":
+        return e.entry_date
+    if trigger == "prebilan":
+        return e.prebilan_at
+    if trigger in ("phase_start", "phase_end"):
+        record = facts.phase_record(rule.phase_code)
+        if record is None:
+            return None
+        return record.started_on if trigger == "phase_start" else record.ended_on
+    if trigger == "sixth_month":
+        # 002 II §5: « avant la fin du 6ème mois d'adhésion »: its last day, counted like
+        # rules.calendar.planned_end_date (15/01 → 14/07; a clamped 31/08 → 28/02)
+        end = add_months(e.entry_date, 6)
+        return end - timedelta(days=1) if end.day == e.entry_date.day else end
+    if trigger == "abandon":
+        return e.exit_date if facts.is_abandon else None
+    if trigger == "durable_job":
+        return e.exit_date if facts.is_durable_job else None
+    if trigger == "exit":
+        # The most specific rule wins: a CSP abandon owes the abandon's final report,
+        # not also the « end of support » one; a PLIE abandon owes the fiche de sortie.
+        if e.exit_date is None:
+            return None
+        if facts.is_abandon and "abandon" in programme.triggers:
+            return None
+        if facts.is_durable_job and "durable_job" in programme.triggers:
+            return None
+        return e.exit_date
+    return None
+
+
+def owed_by_enrolment(facts: EnrolmentFacts, programme: ProgrammeInfo, now: datetime
+                      ) -> dict[int, Owed]:
+    """rule id → what this path owes now, from its current facts."""
+    e = facts.enrolment
+    owed: dict[int, Owed] = {}
+    for rule in programme.rules_for(ENROLMENT_TRIGGERS):
+        event = _enrolment_event(facts, rule, programme)
+        if event is None:
+            continue
+        offset = None
+        if rule.trigger == "phase_start":
+            # 002 II §4: « 4 semaines (ou 8 semaines par dérogation) », the derogation
+            # length is the phase's (programmes.yaml, derogation_max_days)
+            record = facts.phase_record(rule.phase_code)
+            if record.derogation and record.phase.derogation_max_days:
+                offset = record.phase.derogation_max_days
+        due = compute_due_at(rule, event, programme.territory, offset=offset)
+        fact = FULFILMENT_FACTS.get(rule.fulfilled_by or "")
+        done = _fulfilled_at(fact(facts, rule), now) if fact else None
+        if done is None and rule.trigger in STOPS_AT_EXIT and e.exit_date is not None \
+                and e.exit_date < due.date():
+            continue
+        owed[rule.id] = Owed(rule, _as_datetime(event), due, done)
+    return owed
+
+
+# --- Reconciliation -----------------------------------------------------------------
+
+@dataclass
+class SyncResult:
+    """What a synchronisation did, one count per obligation row."""
+
+    created: int = 0
+    updated: int = 0  # event or due date moved, renamed, or reinstated
+    fulfilled: int = 0  # done_at set from the fact that fulfils it
+    cancelled: int = 0
+    unchanged: int = 0
+    obligations: list[Obligation] = field(default_factory=list, repr=False)
+
+    def __iadd__(self, other: SyncResult) -> SyncResult:
+        for f in fields(self):
+            if f.name != "obligations":
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        self.obligations.extend(other.obligations)
+        return self
+
+    def counts(self) -> dict[str, int]:
+        """{"created": …, "updated": …, "fulfilled": …, "cancelled": …, "unchanged": …}"""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "obligations"}
+
+    @property
+    def changed(self) -> int:
+        """Rows created, updated, fulfilled or cancelled."""
+        return self.created + self.updated + self.fulfilled + self.cancelled
+
+
+def _reconcile(session: Session, owed: dict, existing: list[Obligation], subject: dict,
+               now: datetime, result: SyncResult, key: Callable[[Obligation], object]) -> None:
+    """Create, update, fulfil or cancel ``existing`` rows to match ``owed`` (same keys)."""
+    seen: dict = {}
+    for row in existing:
+        k = key(row)
+        if k in owed and k not in seen:
+            seen[k] = row
+            continue
+        # No longer owed (or a duplicate): cancel unless done.
+        if row.done_at is None and row.cancelled_at is None:
+            row.cancelled_at = now
+            result.cancelled += 1
+        else:
+            result.unchanged += 1
+    for k, item in owed.items():
+        row = seen.get(k)
+        if row is None:
+            row = Obligation(rule_id=item.rule.id, name=item.rule.name, event_at=item.event_at,
+                             due_at=item.due_at, done_at=item.done_at, **subject)
+            session.add(row)
+            result.created += 1
+            result.obligations.append(row)
+            continue
+        result.obligations.append(row)
+        moved = False
+        if row.cancelled_at is not None:
+            row.cancelled_at = None
+            moved = True
+        if row.event_at != item.event_at or row.due_at != item.due_at:
+            row.event_at, row.due_at = item.event_at, item.due_at
+            moved = True
+        if row.name != item.rule.name:
+            row.name = item.rule.name
+            moved = True
+        for column, value in subject.items():
+            if getattr(row, column) != value:
+                setattr(row, column, value)
+                moved = True
+        done = item.done_at is not None and row.done_at != item.done_at
+        if done:
+            row.done_at = item.done_at
+        if moved:
+            result.updated += 1
+        elif done:
+            result.fulfilled += 1
+        else:
+            result.unchanged += 1
+
+
+def _first_individual_contacts(session: Session, enrolment_ids: list[int]
+                               ) -> dict[int, datetime]:
+    """enrolment id → first present, face-to-face individual contact (004 Lot 4)."""
+    if not enrolment_ids:
+        return {}
+    rows = session.execute(
+        select(Contact.enrolment_id, func.min(Contact.occurs_at))
+        .join(ContactType, Contact.contact_type_id == ContactType.id)
+        .where(Contact.enrolment_id.in_(enrolment_ids), Contact.attendance == "present",
+               ContactType.is_group.is_(False), ContactType.is_remote.is_(False))
+        .group_by(Contact.enrolment_id)
+    ).all()
+    return {enrolment_id: first for enrolment_id, first in rows}
+
+
+def _engine_rows(session: Session, *where) -> list[Obligation]:
+    return list(session.scalars(
+        select(Obligation).where(Obligation.rule_id.is_not(None), *where).order_by(Obligation.id)
+    ))
+
+
+def _sync_enrolments(session: Session, enrolments: list[Enrolment],
+                     programmes: dict[int, ProgrammeInfo], now: datetime) -> SyncResult:
+    """Reconcile the obligations of several paths (three queries, whatever their number)."""
+    result = SyncResult()
+    ids = [e.id for e in enrolments]
+    contacts = _first_individual_contacts(session, ids)
+    existing: dict[int, list[Obligation]] = defaultdict(list)
+    if ids:
+        for row in _engine_rows(session, Obligation.enrolment_id.in_(ids)):
+            existing[row.enrolment_id].append(row)
+    for enrolment in enrolments:
+        programme = programmes.get(enrolment.programme_id)
+        if programme is None:
+            programme = load_programme_info(session, [enrolment.programme_id])[
+                enrolment.programme_id]
+            programmes[programme.id] = programme
+        facts = EnrolmentFacts(enrolment, contacts.get(enrolment.id))
+        owed = owed_by_enrolment(facts, programme, now)
+        subject = {"enrolment_id": enrolment.id, "programme_id": enrolment.programme_id}
+        _reconcile(session, owed, existing[enrolment.id], subject, now, result,
+                   key=lambda row: row.rule_id)
+    return result
+
+
+def sync_enrolment_obligations(session: Session, enrolment: Enrolment, now: datetime
+                               ) -> SyncResult:
+    """Bring the obligations of one path in line with its current facts (and those of its
+    purchase order, whose start the path's entry may fulfil). Flushes; does not commit."""
+    session.flush()
+    result = _sync_enrolments(session, [enrolment], {}, now)
+    if enrolment.purchase_order is not None:
+        result += sync_order_obligations(session, enrolment.purchase_order, now)
+    session.flush()
+    return result
+
+
+# --- Purchase orders (002 I §4) -------------------------------------------------------
+
+def _order_started(session: Session, order: PurchaseOrder) -> date | None:
+    """When an order's support started: its start date or its first path's entry."""
+    first_entry = session.scalar(
+        select(func.min(Enrolment.entry_date)).where(Enrolment.purchase_order_id == order.id))
+    starts = [d for d in (order.support_start_on, first_entry) if d is not None]
+    return min(starts) if starts else None
+
+
+def sync_order_obligations(session: Session, order: PurchaseOrder, now: datetime,
+                           programmes: dict[int, ProgrammeInfo] | None = None) -> SyncResult:
+    """The obligations a purchase order owes once received (ARJLJ: start within 2 working
+    days, 002 I §4). Flushes; does not commit."""
+    programmes = programmes if programmes is not None else {}
+    programme = programmes.get(order.programme_id) or load_programme_info(
+        session, [order.programme_id])[order.programme_id]
+    received = order.received_at or order.received_on
+    owed: dict[int, Owed] = {}
+    if received is not None:
+        for rule in programme.rules_for(ORDER_TRIGGERS):
+            done = None
+            if (rule.fulfilled_by or "") in ORDER_FULFILMENT:
+                done = _fulfilled_at(_order_started(session, order), now)
+            owed[rule.id] = Owed(rule, _as_datetime(received),
+                                 compute_due_at(rule, received, programme.territory), done)
+    existing = _engine_rows(session, Obligation.purchase_order_id == order.id,
+                            Obligation.enrolment_id.is_(None))
+    result = SyncResult()
+    _reconcile(session, owed, existing,
+               {"purchase_order_id": order.id, "programme_id": order.programme_id},
+               now, result, key=lambda row: row.rule_id)
+    session.flush()
+    return result
+
+
+# --- Sessions (001 « Évaluation ») ----------------------------------------------------
+
+def sync_session_obligations(session: Session, programme_session: ProgrammeSession,
+                             now: datetime,
+                             programmes: dict[int, ProgrammeInfo] | None = None) -> SyncResult:
+    """The end-of-path report due 1 month after the session ends (001 « Évaluation »)."""
+    programmes = programmes if programmes is not None else {}
+    pid = programme_session.programme_id
+    programme = programmes.get(pid) or load_programme_info(session, [pid])[pid]
+    owed: dict[int, Owed] = {}
+    if programme_session.ends_on is not None:
+        for rule in programme.rules_for(SESSION_TRIGGERS):
+            owed[rule.id] = Owed(rule, _as_datetime(programme_session.ends_on),
+                                 compute_due_at(rule, programme_session.ends_on,
+                                                programme.territory))
+    existing = _engine_rows(session, Obligation.session_id == programme_session.id,
+                            Obligation.enrolment_id.is_(None))
+    result = SyncResult()
+    _reconcile(session, owed, existing,
+               {"session_id": programme_session.id, "programme_id": pid},
+               now, result, key=lambda row: row.rule_id)
+    session.flush()
+    return result
+
+
+# --- Programme reports (002 §9, 004, 001) ---------------------------------------------
+
+@dataclass(frozen=True)
+class ActivitySpan:
+    """From the first entry to the last exit of a programme's paths (or ``now`` plus the
+    look-ahead while a path is open): the periods that owe a report."""
+
+    first: date
+    last: date
+
+
+def activity_spans(session: Session, now: datetime) -> dict[int, ActivitySpan]:
+    """programme id → its activity span, in one aggregate query."""
+    rows = session.execute(
+        select(
+            Enrolment.programme_id,
+            func.min(Enrolment.entry_date),
+            func.max(func.coalesce(Enrolment.closed_on, Enrolment.exit_date, Enrolment.entry_date)),
+            func.count(Enrolment.id).filter(Enrolment.closed_on.is_(None)),
+        ).group_by(Enrolment.programme_id)
+    ).all()
+    horizon = now.date() + timedelta(days=PERIODIC_LOOKAHEAD_DAYS)
+    return {
+        pid: ActivitySpan(first, max(last, horizon) if still_open else last)
+        for pid, first, last, still_open in rows
+    }
+
+
+def _periodic_events(rule: RuleSpec, year: int) -> list[date]:
+    """The events of ``rule`` in ``year``: month ends, cut-offs, the action's or year's end."""
+    if rule.trigger == "month_end":
+        return [add_months(date(year, month, 1), 1) - timedelta(days=1) for month in range(1, 13)]
+    if rule.trigger in CUTOFF_OF_TRIGGER:
+        code = CUTOFF_OF_TRIGGER[rule.trigger]
+        return [c.figures_at for c in fixed_cutoffs(year) if c.code == code]
+    if rule.trigger in ("action_end", "year_end"):
+        # 004 §4: the PLIE actions run over the calendar year; 001: annual report
+        return [date(year, 12, 31)]
+    return []
+
+
+def sync_programme_obligations(session: Session, programme: Programme, year: int,
+                               now: datetime, *, span: ActivitySpan | None = None,
+                               programmes: dict[int, ProgrammeInfo] | None = None
+                               ) -> SyncResult:
+    """The programme's periodic reports of ``year`` whose event falls in its activity span:
+    CSP monthly table (5th working day of the next month, 002 §9), PLIE interim reports
+    (31 May → June, 30 September → October) and final report (a month after the action's
+    end, 004), DEL annual report (001)."""
+    programmes = programmes if programmes is not None else {}
+    info = programmes.get(programme.id) or load_programme_info(session, [programme.id])[
+        programme.id]
+    if span is None:
+        span = activity_spans(session, now).get(programme.id)
+    owed: dict[tuple[int, date], Owed] = {}
+    for rule in info.rules_for(PROGRAMME_TRIGGERS):
+        for event in _periodic_events(rule, year):
+            if span is None or not span.first <= event <= span.last:
+                continue
+            owed[(rule.id, event)] = Owed(rule, _as_datetime(event),
+                                          compute_due_at(rule, event, info.territory))
+    start, end = datetime(year, 1, 1), datetime(year, 12, 31, 23, 59, 59)
+    existing = _engine_rows(
+        session, Obligation.programme_id == programme.id, Obligation.enrolment_id.is_(None),
+        Obligation.purchase_order_id.is_(None), Obligation.session_id.is_(None),
+        Obligation.event_at >= start, Obligation.event_at <= end,
+    )
+    result = SyncResult()
+    _reconcile(session, owed, existing, {"programme_id": programme.id}, now, result,
+               key=lambda row: (row.rule_id, row.event_at.date()))
+    session.flush()
+    return result
+
+
+# --- Everything -----------------------------------------------------------------------
+
+@dataclass
+class RebuildReport:
+    """The differences a rebuild made, per kind of subject and in total."""
+
+    by_subject: dict[str, SyncResult] = field(default_factory=dict)
+
+    @property
+    def total(self) -> SyncResult:
+        total = SyncResult()
+        for part in self.by_subject.values():
+            total += part
+        return total
+
+
+def rebuild(session: Session, now: datetime, *, batch_size: int = 2000,
+            release_memory: bool = False) -> RebuildReport:
+    """Recompute every obligation from the records (idempotent). Flushes; the caller
+    commits. ``release_memory`` empties the session after each batch (command line)."""
+    report = RebuildReport()
+    programmes = load_programme_info(session)
+
+    paths = SyncResult()
+    ids = session.scalars(select(Enrolment.id).order_by(Enrolment.id)).all()
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start:start + batch_size]
+        enrolments = session.scalars(
+            select(Enrolment).where(Enrolment.id.in_(chunk)).options(
+                joinedload(Enrolment.referral), joinedload(Enrolment.exit_type),
+                selectinload(Enrolment.phase_records).joinedload(PhaseRecord.phase),
+            )
+        ).unique().all()
+        # Paths of programmes without rules still get their stale rows cancelled.
+        paths += _sync_enrolments(session, list(enrolments), programmes, now)
+        session.flush()
+        if release_memory:
+            paths.obligations.clear()
+            session.expunge_all()
+    report.by_subject["parcours"] = paths
+
+    orders = SyncResult()
+    for order in session.scalars(select(PurchaseOrder).order_by(PurchaseOrder.id)):
+        orders += sync_order_obligations(session, order, now, programmes)
+    report.by_subject["bons de commande"] = orders
+
+    sessions = SyncResult()
+    for programme_session in session.scalars(
+            select(ProgrammeSession).order_by(ProgrammeSession.id)):
+        sessions += sync_session_obligations(session, programme_session, now, programmes)
+    report.by_subject["sessions"] = sessions
+
+    reports = SyncResult()
+    spans = activity_spans(session, now)
+    stored_years = dict(session.execute(
+        select(Obligation.programme_id, func.min(Obligation.event_at))
+        .where(Obligation.rule_id.is_not(None), Obligation.enrolment_id.is_(None),
+               Obligation.purchase_order_id.is_(None), Obligation.session_id.is_(None))
+        .group_by(Obligation.programme_id)
+    ).all())
+    for programme in session.scalars(select(Programme).order_by(Programme.id)):
+        span = spans.get(programme.id)
+        years: set[int] = set()
+        if span is not None:
+            years.update(range(span.first.year, span.last.year + 1))
+        if stored_years.get(programme.id) is not None:  # stale rows to cancel
+            years.update(range(stored_years[programme.id].year, now.year + 2))
+        for year in sorted(years):
+            reports += sync_programme_obligations(session, programme, year, now, span=span,
+                                                  programmes=programmes)
+    report.by_subject["rapports du dispositif"] = reports
+    session.flush()
+    return report
+
+
+__all__ = [
+    "END_OF_DAY", "FULFILMENT_FACTS", "PHASE_OF_RULE", "EnrolmentFacts", "MarkDoneRefused",
+    "Owed", "mark_done",
+    "ProgrammeInfo", "RebuildReport", "RuleSpec", "SyncResult", "activity_spans",
+    "compute_due_at", "load_programme_info", "owed_by_enrolment", "rebuild",
+    "sync_enrolment_obligations", "sync_order_obligations", "sync_programme_obligations",
+    "sync_session_obligations",
+]
+
+
+# --- « Marquer comme fait » -------------------------------------------------------------
+
+class MarkDoneRefused(ValueError):
+    """A refused « Marquer comme fait »; the message is French and shown as it is."""
+
+
+def mark_done(obligation: Obligation, done_on: date, today: date,
+              document_ref: str | None = None) -> Obligation:
+    """Record that the deliverable was sent on ``done_on`` (with its reference, if any).
+
+    Refused for a cancelled obligation, one already done, and a date in the future.
+    """
+    if obligation.cancelled_at is not None:
+        raise MarkDoneRefused(
+            f"« {obligation.name} » : cette échéance est annulée "
+            f"(le {obligation.cancelled_at:%d/%m/%Y}), elle n'est plus due.")
+    if obligation.done_at is not None:
+        raise MarkDoneRefused(
+            f"« {obligation.name} » : déjà faite le {obligation.done_at:%d/%m/%Y}.")
+    if done_on > today:
+        raise MarkDoneRefused(
+            f"Date de réalisation : le {done_on:%d/%m/%Y} est dans le futur "
+            f"(aujourd'hui : {today:%d/%m/%Y}).")
+    obligation.done_at = datetime.combine(done_on, time.min)
+    reference = (document_ref or "").strip()
+    if reference:
+        obligation.document_ref = reference[:200]
+    return obligation

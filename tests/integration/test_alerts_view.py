@@ -1,0 +1,393 @@
+"""/admin/alerts/: who sees what, « Marquer comme fait », filters, CSRF, the menu count,
+and each behavioural alert on real rows."""
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from backoffice.enums import Attendance, EnrolmentStatus, ReferralStatus, Role, Sex
+from backoffice.extensions import db
+from backoffice.models import (
+    Beneficiary,
+    Contact,
+    ContactType,
+    Enrolment,
+    Internship,
+    Obligation,
+    Phase,
+    PhaseRecord,
+    Programme,
+    Referral,
+    User,
+    Workshop,
+    WorkshopAttendance,
+)
+from backoffice.rules.alerts import AlertKind
+from backoffice.services import alerts as service
+from backoffice.services.obligations import sync_enrolment_obligations
+from tests.conftest import make_user
+
+NOW = datetime(2026, 11, 20, 9, 0)
+
+
+def ensure_registered(app) -> None:
+    """Register the view and the commands when the app factory does not do it (yet)."""
+    from backoffice.admin.alerts import AlertsView
+    from backoffice.obligation_commands import register
+
+    if "alerts.index_view" not in app.view_functions:
+        app.extensions["admin"][0].add_view(AlertsView())
+    if "alerts" not in app.cli.commands:
+        register(app)
+
+
+@pytest.fixture
+def alerts_app(reference_app, monkeypatch):
+    ensure_registered(reference_app)
+    monkeypatch.setattr("backoffice.admin.alerts.current_moment", lambda: NOW)
+    return reference_app
+
+
+# --- building rows --------------------------------------------------------------------
+
+_counter = [0]
+
+
+def programme(code: str) -> Programme:
+    return db.session.scalar(select(Programme).where(Programme.code == code))
+
+
+def person() -> Beneficiary:
+    _counter[0] += 1
+    n = _counter[0]
+    row = Beneficiary(last_name=f"Personne{n}", first_name="Alex",
+                      birth_date=date(1980, 1, 1) + timedelta(days=n), sex=Sex.FEMALE)
+    db.session.add(row)
+    return row
+
+
+def quick_path(code: str, referent_id: int | None, entry: date = date(2026, 9, 1),
+               referred_on: date | None = None, **extra) -> Enrolment:
+    """A path written directly (dates chosen freely), with its referral."""
+    prog = programme(code)
+    who = person()
+    referral = Referral(beneficiary=who, programme=prog, referred_on=referred_on or entry,
+                        status=ReferralStatus.VALIDATED)
+    row = Enrolment(beneficiary=who, programme=prog, referral=referral, entry_date=entry,
+                    referent_id=referent_id, status=extra.pop("status", EnrolmentStatus.ACTIVE),
+                    **extra)
+    db.session.add_all([referral, row])
+    db.session.flush()
+    return row
+
+
+def user_id(email: str) -> int:
+    return db.session.scalar(select(User.id).where(User.email == email))
+
+
+def two_counsellors_scenario() -> dict:
+    """CSP path of counsellor@ (pré-bilan overdue) and of other@ (pré-bilan due soon)."""
+    other = make_user(Role.COUNSELLOR, email="other@exemple.fr", name="Bruno Autre")
+    mine = quick_path("CSP", user_id("counsellor@exemple.fr"), entry=date(2026, 11, 2))
+    theirs = quick_path("CSP", other.id, entry=date(2026, 11, 16))
+    for path in (mine, theirs):
+        sync_enrolment_obligations(db.session, path, NOW)
+    db.session.commit()
+
+    def prebilan(path):
+        return db.session.scalar(select(Obligation.id).where(
+            Obligation.enrolment_id == path.id, Obligation.name == "Entretien de pré-bilan"))
+    return {"mine": mine.id, "theirs": theirs.id, "mine_ob": prebilan(mine),
+            "theirs_ob": prebilan(theirs), "other": other.id}
+
+
+@pytest.fixture
+def scenario(alerts_app, users):
+    with alerts_app.app_context():
+        return two_counsellors_scenario()
+
+
+# --- access ---------------------------------------------------------------------------
+
+def test_anonymous_goes_to_login(alerts_app):
+    response = alerts_app.test_client().get("/admin/alerts/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(("role", "status"), [
+    ("admin", 200), ("coordinator", 200), ("counsellor", 200),
+    ("commission", 403), ("viewer", 403),
+])
+def test_access_by_role(alerts_app, client, auth, role, status):
+    auth.login(role)
+    assert client.get("/admin/alerts/").status_code == status
+
+
+def test_coordinator_sees_every_path_grouped_by_referent(alerts_app, client, auth, scenario):
+    auth.login("coordinator")
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert f'data-obligation="{scenario["mine_ob"]}"' in page
+    assert f'data-obligation="{scenario["theirs_ob"]}"' in page
+    assert "Bruno Autre" in page and "Test Référent" in page
+    assert "Entretien de pré-bilan" in page and "En retard de 10 j" in page  # due 10/11
+    assert "Dans 4 j" in page  # due Tuesday 24/11
+    assert f'/admin/enrolments/edit/?id={scenario["mine"]}' in page
+    assert "Marquer comme fait" in page
+
+
+def test_counsellor_sees_only_own_paths(alerts_app, client, auth, scenario):
+    auth.login("counsellor")
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert f'data-obligation="{scenario["mine_ob"]}"' in page
+    assert f'data-obligation="{scenario["theirs_ob"]}"' not in page
+    assert "Bruno Autre" not in page
+    # Asking for the other referent's paths by URL changes nothing.
+    page = client.get(f"/admin/alerts/?referent={scenario['other']}").get_data(as_text=True)
+    assert f'data-obligation="{scenario["theirs_ob"]}"' not in page
+    assert f'data-obligation="{scenario["mine_ob"]}"' in page
+
+
+def test_filters_kind_days_programme_and_grouping(alerts_app, client, auth, scenario):
+    auth.login("coordinator")
+    page = client.get("/admin/alerts/?kind=overdue").get_data(as_text=True)
+    assert f'data-obligation="{scenario["mine_ob"]}"' in page
+    assert f'data-obligation="{scenario["theirs_ob"]}"' not in page
+    page = client.get("/admin/alerts/?days=2").get_data(as_text=True)
+    assert f'data-obligation="{scenario["theirs_ob"]}"' not in page  # due in 4 days
+    with alerts_app.app_context():
+        plie = programme("PLIE-L1").id
+    page = client.get(f"/admin/alerts/?programme={plie}").get_data(as_text=True)
+    assert "data-obligation=" not in page and "Aucune échéance" in page
+    page = client.get("/admin/alerts/?group=programme&days=abc").get_data(as_text=True)
+    assert "n&#39;est pas un nombre" in page or "n'est pas un nombre" in page
+    assert "<h3 class=\"h5 mt-3\">CSP" in page
+
+
+# --- « Marquer comme fait » -----------------------------------------------------------
+
+def test_counsellor_marks_own_obligation_done(alerts_app, client, auth, scenario):
+    auth.login("counsellor")
+    response = client.post("/admin/alerts/done/", data={
+        "obligation_id": scenario["mine_ob"], "done_on": "2026-11-19",
+        "document_ref": "=HYPERLINK(\"x\")", "next": "/admin/alerts/?kind=overdue"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/admin/alerts/?kind=overdue")
+    with alerts_app.app_context():
+        row = db.session.get(Obligation, scenario["mine_ob"])
+        assert row.done_at == datetime(2026, 11, 19)
+        assert row.document_ref == "=HYPERLINK(\"x\")"
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert "marquée comme faite le 19/11/2026" in page
+    assert f'data-obligation="{scenario["mine_ob"]}"' not in page
+
+
+def test_default_date_is_today_and_the_future_is_refused(alerts_app, client, auth, scenario):
+    auth.login("coordinator")
+    client.post("/admin/alerts/done/", data={"obligation_id": scenario["theirs_ob"],
+                                             "done_on": "2026-11-21"})
+    with alerts_app.app_context():
+        assert db.session.get(Obligation, scenario["theirs_ob"]).done_at is None
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert "est dans le futur" in page
+    client.post("/admin/alerts/done/", data={"obligation_id": scenario["theirs_ob"]})
+    with alerts_app.app_context():
+        assert db.session.get(Obligation, scenario["theirs_ob"]).done_at == datetime(2026, 11, 20)
+
+
+def test_counsellor_cannot_mark_another_referents_obligation(alerts_app, client, auth, scenario):
+    auth.login("counsellor")
+    response = client.post("/admin/alerts/done/", data={"obligation_id": scenario["theirs_ob"]})
+    assert response.status_code == 404
+    with alerts_app.app_context():
+        assert db.session.get(Obligation, scenario["theirs_ob"]).done_at is None
+
+
+@pytest.mark.parametrize("role", ["commission", "viewer"])
+def test_other_roles_cannot_mark_done(alerts_app, client, auth, scenario, role):
+    auth.login(role)
+    response = client.post("/admin/alerts/done/", data={"obligation_id": scenario["mine_ob"]})
+    assert response.status_code == 403
+    with alerts_app.app_context():
+        assert db.session.get(Obligation, scenario["mine_ob"]).done_at is None
+
+
+def test_post_without_csrf_token_is_refused_when_csrf_is_on(alerts_app, client, auth, scenario):
+    auth.login("coordinator")
+    alerts_app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post("/admin/alerts/done/",
+                               data={"obligation_id": scenario["mine_ob"]})
+        assert response.status_code == 400
+        with alerts_app.app_context():
+            assert db.session.get(Obligation, scenario["mine_ob"]).done_at is None
+        # The page carries the token in each form.
+        page = client.get("/admin/alerts/").get_data(as_text=True)
+        assert 'name="csrf_token"' in page
+    finally:
+        alerts_app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_overdue_count_for_the_menu(alerts_app, users, scenario):
+    with alerts_app.app_context():
+        def count(email):
+            user = db.session.scalar(select(User).where(User.email == email))
+            return service.overdue_count(db.session, user, NOW)
+        assert count("coordinator@exemple.fr") == 1
+        assert count("admin@exemple.fr") == 1
+        assert count("counsellor@exemple.fr") == 1
+        assert count("other@exemple.fr") == 0  # their pré-bilan is not late yet
+        assert count("commission@exemple.fr") == 0
+        assert service.overdue_count(db.session, None, NOW) == 0
+
+
+# --- behavioural alerts, one integration test each ------------------------------------
+
+def kinds_for(kind: str, own: int | None = None, **filters) -> list:
+    return service.behaviour_alerts(db.session, NOW, service.AlertFilters(kind=kind, **filters),
+                                    own)
+
+
+@pytest.fixture
+def ctx(alerts_app, users):
+    with alerts_app.app_context():
+        yield {"me": user_id("counsellor@exemple.fr")}
+        db.session.rollback()
+
+
+def contact_type(code: str) -> ContactType:
+    return db.session.scalar(select(ContactType).where(ContactType.code == code))
+
+
+def test_absences_alert(ctx):
+    late = quick_path("PLIE-L1", ctx["me"])
+    back = quick_path("PLIE-L1", ctx["me"])
+    individual = contact_type("individual")
+    for path, attendances in ((late, "PUU"), (back, "UUP")):
+        for day, mark in enumerate(attendances):
+            db.session.add(Contact(
+                enrolment=path, contact_type=individual, occurs_at=datetime(2026, 11, 2 + day, 10),
+                attendance={"P": Attendance.PRESENT, "U": Attendance.UNEXCUSED}[mark]))
+    # A workshop absence counts too: one more unexcused absence for `back`… after presence
+    workshop = Workshop(programme=programme("PLIE-L1"), title="Santé",
+                        held_at=datetime(2026, 11, 10, 9))
+    workshop.attendances.append(WorkshopAttendance(enrolment=back,
+                                                   attendance=Attendance.UNEXCUSED))
+    db.session.add(workshop)
+    db.session.flush()
+    found = kinds_for("absences")
+    assert [(a.enrolment_id, a.kind) for a in found] == [(late.id, "absences")]
+    assert "2 absences injustifiées" in found[0].message
+    # A second unexcused workshop absence for `back` makes two in a row.
+    workshop2 = Workshop(programme=programme("PLIE-L1"), title="Santé 2",
+                         held_at=datetime(2026, 11, 12, 9))
+    workshop2.attendances.append(WorkshopAttendance(enrolment=back,
+                                                    attendance=Attendance.UNEXCUSED))
+    db.session.add(workshop2)
+    db.session.flush()
+    assert {a.enrolment_id for a in kinds_for("absences")} == {late.id, back.id}
+    assert kinds_for("absences", own=9999) == []
+
+
+def test_csp_contacts_alert(ctx):
+    path = quick_path("CSP", ctx["me"], entry=date(2026, 9, 1))
+    phase2 = db.session.scalar(select(Phase).where(
+        Phase.programme_id == path.programme_id, Phase.code == "phase_2"))
+    db.session.add(PhaseRecord(enrolment=path, phase=phase2, started_on=date(2026, 10, 1)))
+    for day in (5, 12):
+        db.session.add(Contact(enrolment=path, contact_type=contact_type("phone"),
+                               occurs_at=datetime(2026, 10, day, 10)))
+    db.session.flush()
+    found = kinds_for("csp_contacts")
+    assert [a.enrolment_id for a in found] == [path.id]
+    assert "2 contact(s) en 7 semaine(s)" in found[0].message  # 01/10 → 20/11: 50 days
+    for week in range(5):
+        db.session.add(Contact(enrolment=path, contact_type=contact_type("individual"),
+                               occurs_at=datetime(2026, 10, 15, 10) + timedelta(weeks=week)))
+    db.session.flush()
+    assert kinds_for("csp_contacts") == []
+
+
+def test_portfolio_alert(ctx):
+    quick_path("CSP", ctx["me"])
+    quick_path("CSP", ctx["me"], status=EnrolmentStatus.SUSPENDED)  # not in the portfolio
+    found = kinds_for("portfolio")
+    assert len(found) == 1
+    assert found[0].referent_id == ctx["me"]
+    assert "portefeuille actif de 1 bénéficiaire(s), sous le minimum de 40" in found[0].message
+
+
+def test_consultant_load_alert(ctx):
+    for _ in range(31):
+        quick_path("ARJLJ", ctx["me"], entry=date(2026, 11, 16))
+    found = kinds_for("consultant_load")
+    assert [(a.referent_id, a.programme_code) for a in found] == [(ctx["me"], "ARJLJ")]
+    assert "31 personnes suivies" in found[0].message
+
+
+def test_past_planned_end_alert(ctx):
+    late = quick_path("PLIE-L4", ctx["me"], entry=date(2026, 8, 3),
+                      planned_end_date=date(2026, 10, 2))
+    quick_path("PLIE-L4", ctx["me"], entry=date(2026, 8, 3), planned_end_date=date(2026, 12, 2))
+    quick_path("PLIE-L4", ctx["me"], entry=date(2026, 8, 3), planned_end_date=date(2026, 10, 2),
+               status=EnrolmentStatus.CLOSED, exit_date=date(2026, 10, 2))
+    found = kinds_for("past_planned_end")
+    assert [a.enrolment_id for a in found] == [late.id]
+    assert "Fin prévue le 02/10/2026 (il y a 49 jour(s))" in found[0].message
+
+
+def test_workshop_size_alert(ctx):
+    small = Workshop(programme=programme("PLIE-L1"), title="Bien-être",
+                     held_at=datetime(2026, 11, 18, 9))
+    right = Workshop(programme=programme("PLIE-L1"), title="Sommeil",
+                     held_at=datetime(2026, 11, 19, 9))
+    old = Workshop(programme=programme("PLIE-L1"), title="Ancien",
+                   held_at=datetime(2026, 6, 1, 9))
+    for workshop, size in ((small, 3), (right, 5), (old, 1)):
+        for _ in range(size):
+            workshop.attendances.append(WorkshopAttendance(
+                enrolment=quick_path("PLIE-L1", ctx["me"])))
+        db.session.add(workshop)
+    db.session.flush()
+    found = kinds_for("workshop_size")
+    assert [a.workshop_id for a in found] == [small.id]
+    assert "3 inscrit(s), moins que le minimum de 4" in found[0].message
+    assert kinds_for("workshop_size", own=ctx["me"])  # one of their paths attends
+    assert kinds_for("workshop_size", own=9999) == []
+
+
+def test_immersion_cap_alert(ctx):
+    path = quick_path("PLIE-L3", ctx["me"])
+    db.session.add_all([
+        Internship(enrolment=path, company_name="Ressourcerie", starts_on=date(2026, 9, 7),
+                   ends_on=date(2026, 9, 11), hours=35),
+        Internship(enrolment=path, company_name="Jardin", starts_on=date(2026, 9, 14),
+                   ends_on=date(2026, 9, 25), hours=30),
+    ])
+    db.session.flush()
+    found = kinds_for("immersion_cap")
+    assert len(found) == 1 and "chez Ressourcerie" in found[0].message
+    assert "35 h pour 30 h au plus" in found[0].message
+
+
+def test_behavioural_alerts_show_in_the_view(alerts_app, client, auth, users):
+    with alerts_app.app_context():
+        quick_path("PLIE-L4", user_id("counsellor@exemple.fr"), entry=date(2026, 8, 3),
+                   planned_end_date=date(2026, 10, 2))
+        db.session.commit()
+    auth.login("counsellor")
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert 'data-alert="past_planned_end"' in page
+    assert AlertKind.PAST_PLANNED_END.label in page
+    page = client.get("/admin/alerts/?kind=portfolio").get_data(as_text=True)
+    assert 'data-alert="past_planned_end"' not in page
+
+
+def test_a_page_shows_at_most_the_limit_of_behavioural_alerts(ctx):
+    for day in (1, 2, 3):
+        quick_path("PLIE-L4", ctx["me"], entry=date(2026, 8, 3),
+                   planned_end_date=date(2026, 10, day))
+    data = service.alert_list(db.session, None, NOW, service.AlertFilters(limit=2))
+    assert len(data.alerts_shown) == 2
+    assert ("past_planned_end", AlertKind.PAST_PLANNED_END.label, 2) in data.alerts_by_kind
+    everything = service.alert_list(db.session, None, NOW, service.AlertFilters(limit=None))
+    assert len(everything.alerts_shown) == len(everything.alerts) >= 3

@@ -1,0 +1,148 @@
+"""The behavioural alerts of rules/alerts.py, table-driven (no app, no database)."""
+from datetime import date
+
+import pytest
+
+from backoffice.rules import alerts as rules
+from backoffice.rules.alerts import AlertKind
+
+P, E, U = "present", "excused", "unexcused"
+
+
+# --- 004: two consecutive unexcused absences -------------------------------------------
+
+@pytest.mark.parametrize(("sequence", "run", "alert"), [
+    ([], 0, False),
+    ([U], 1, False),
+    ([U, U], 2, True),
+    ([P, U, U], 2, True),
+    ([U, U, P], 0, False),  # came back: the motive is gone
+    ([U, P, U], 1, False),
+    ([U, E, U], 2, True),  # an excused absence neither counts nor breaks the run
+    ([E, E], 0, False),
+    ([U, U, U], 3, True),
+])
+def test_consecutive_unexcused_absences(sequence, run, alert):
+    assert rules.trailing_unexcused_absences(sequence) == run
+    found = rules.absences_alert(run, enrolment_id=7)
+    assert (found is not None) is alert
+    if alert:
+        assert found.kind is AlertKind.ABSENCES and found.enrolment_id == 7
+        assert found.source == "004" and "absences injustifiées consécutives" in found.message
+
+
+def test_unknown_attendance_is_refused():
+    with pytest.raises(ValueError):
+        rules.trailing_unexcused_absences(["absent"])
+
+
+# --- 002 §4: one contact a week on average in CSP phase 2 ------------------------------
+
+@pytest.mark.parametrize(("contacts", "started", "today", "alert"), [
+    (0, date(2026, 3, 2), date(2026, 3, 8), False),  # first week: nothing owed yet
+    (0, date(2026, 3, 2), date(2026, 3, 9), True),  # one full week, no contact
+    (1, date(2026, 3, 2), date(2026, 3, 12), False),  # 10 days = 1 full week
+    (3, date(2026, 3, 2), date(2026, 3, 30), True),  # 4 weeks, 3 contacts
+    (4, date(2026, 3, 2), date(2026, 3, 30), False),
+    (10, date(2026, 3, 2), date(2026, 3, 30), False),  # ahead is fine
+])
+def test_csp_contacts(contacts, started, today, alert):
+    found = rules.csp_contacts_alert(contacts, started, today, enrolment_id=1)
+    assert (found is not None) is alert
+    if alert:
+        assert found.kind is AlertKind.CSP_CONTACTS and found.source == "002 §4"
+        assert "02/03/2026" in found.message
+
+
+# --- 002 §7.4: active CSP portfolio 40–60 ----------------------------------------------
+
+@pytest.mark.parametrize(("active", "minimum", "maximum", "word"), [
+    (39, 40, 60, "minimum de 40"),
+    (40, 40, 60, None),
+    (60, 40, 60, None),
+    (61, 40, 60, "maximum de 60"),
+    (5, None, None, None),  # a programme without limits
+    (70, None, 60, "maximum de 60"),
+])
+def test_portfolio(active, minimum, maximum, word):
+    found = rules.portfolio_alert(active, minimum, maximum, referent_id=3,
+                                  referent_name="Marie Martin")
+    if word is None:
+        assert found is None
+    else:
+        assert word in found.message and found.message.startswith("Marie Martin")
+        assert (found.kind, found.referent_id, found.source) == (
+            AlertKind.PORTFOLIO, 3, "002 §7.4")
+
+
+# --- 002 I §6.4: one ARJLJ consultant per 30 people ------------------------------------
+
+@pytest.mark.parametrize(("people", "per", "alert"), [
+    (30, 30, False), (31, 30, True), (100, None, False), (0, 30, False),
+])
+def test_consultant_load(people, per, alert):
+    found = rules.consultant_load_alert(people, per, referent_id=1)
+    assert (found is not None) is alert
+    if alert:
+        assert found.kind is AlertKind.CONSULTANT_LOAD and "31 personnes" in found.message
+
+
+# --- a path past its planned end -------------------------------------------------------
+
+@pytest.mark.parametrize(("planned_end", "is_open", "days"), [
+    (date(2026, 11, 19), True, 1),
+    (date(2026, 11, 20), True, None),  # its last day: not past
+    (date(2026, 12, 1), True, None),
+    (None, True, None),
+    (date(2026, 1, 1), False, None),  # closed paths are not alerts
+])
+def test_past_planned_end(planned_end, is_open, days):
+    found = rules.past_planned_end_alert(planned_end, date(2026, 11, 20), is_open=is_open)
+    if days is None:
+        assert found is None
+    else:
+        assert found.kind is AlertKind.PAST_PLANNED_END
+        assert f"il y a {days} jour(s)" in found.message
+
+
+# --- 004 Lot 1: workshops of 4 to 7 ----------------------------------------------------
+
+@pytest.mark.parametrize(("attendees", "gmin", "gmax", "word"), [
+    (3, 4, 7, "minimum de 4"), (4, 4, 7, None), (7, 4, 7, None), (8, 4, 7, "maximum de 7"),
+    (2, 8, None, "minimum de 8"),  # PLIE Lot 2: at least 8, no maximum
+    (30, 8, None, None),
+])
+def test_workshop_size(attendees, gmin, gmax, word):
+    found = rules.workshop_size_alert(attendees, gmin, gmax, title="Estime de soi",
+                                      held_on=date(2026, 5, 12), workshop_id=4)
+    if word is None:
+        assert found is None
+    else:
+        assert word in found.message and "« Estime de soi » du 12/05/2026" in found.message
+        assert (found.kind, found.workshop_id) == (AlertKind.WORKSHOP_SIZE, 4)
+
+
+# --- 004 Lot 3: immersions ≤ 30 h over ≤ 2 weeks ---------------------------------------
+
+@pytest.mark.parametrize(("hours", "starts", "ends", "problems"), [
+    (30, date(2026, 5, 4), date(2026, 5, 17), []),  # 30 h over exactly 14 days
+    (31, date(2026, 5, 4), date(2026, 5, 8), ["31 h pour 30 h au plus"]),
+    (20, date(2026, 5, 4), date(2026, 5, 18), ["15 jours pour 14 au plus"]),
+    (35, date(2026, 5, 4), date(2026, 5, 29), ["35 h", "26 jours"]),
+    (None, date(2026, 5, 4), date(2026, 5, 8), []),  # hours not yet recorded
+])
+def test_immersion_cap(hours, starts, ends, problems):
+    found = rules.immersion_cap_alert(hours, starts, ends, 30, 14, company="Resto du cœur")
+    if not problems:
+        assert found is None
+    else:
+        assert found.kind is AlertKind.IMMERSION_CAP and "chez Resto du cœur" in found.message
+        for words in problems:
+            assert words in found.message
+
+
+def test_every_kind_has_a_french_label_and_a_rule():
+    assert {k.value for k in AlertKind} == {
+        "absences", "csp_contacts", "portfolio", "consultant_load", "past_planned_end",
+        "workshop_size", "immersion_cap"}
+    assert all(k.label and k.label[0].isupper() for k in AlertKind)
