@@ -64,10 +64,11 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"
 
-    from . import audit, models  # noqa: F401  (register the tables)
+    from . import audit, models, obligation_sync  # noqa: F401  (register the tables)
 
     audit.actor_provider = _current_actor
     audit.install()
+    obligation_sync.install()
     from .auth import bp as auth_bp
 
     app.register_blueprint(auth_bp)

@@ -116,12 +116,14 @@ def _entries(session: Session) -> list[dict]:
     user_id, email = actor_provider()
     now = utcnow()
     stored = session.info.pop("audit_stored", {})
+    # Rows a system process derives (e.g. the deadline engine's obligations), not user edits.
+    system_tables = session.info.get("audit_system_tables", ())
     rows = []
     for action, objects in (("create", session.new), ("update", session.dirty),
                             ("delete", session.deleted)):
         for obj in objects:
             table = getattr(obj, "__tablename__", None)
-            if table is None or table in NOT_AUDITED_TABLES:
+            if table is None or table in NOT_AUDITED_TABLES or table in system_tables:
                 continue
             if action == "update" and not session.is_modified(obj, include_collections=False):
                 continue

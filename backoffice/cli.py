@@ -1,4 +1,6 @@
 """Command-line tools: `flask users`, `flask seed` (more commands join as issues land)."""
+from datetime import datetime
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -67,9 +69,18 @@ def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
         click.echo("Base déjà remplie : données de démonstration non rechargées.")
         _print_demo_logins(DEMO_PASSWORD)
         return
-    for line in build_demo(db.session, beneficiaries=beneficiaries, seed=seed):
-        click.echo(line)  # the summary ends with the demo logins
+    lines = build_demo(db.session, beneficiaries=beneficiaries, seed=seed)
     db.session.commit()
+    # Bulk inserts bypass the session hook: compute the demo's obligations once.
+    from .obligation_sync import engine_writes
+    from .services.obligations import rebuild
+
+    with engine_writes(db.session):
+        report = rebuild(db.session, datetime.now(), release_memory=True)
+        db.session.commit()
+    for line in lines:
+        click.echo(line)  # the summary ends with the demo logins
+    click.echo(f"  {report.total.created} échéances calculées")
 
 
 def _print_demo_logins(password: str) -> None:
@@ -85,8 +96,9 @@ def _print_demo_logins(password: str) -> None:
 
 def init_app(app) -> None:
     """Register the command groups on the app."""
-    from . import report_commands
+    from . import obligation_commands, report_commands
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
     report_commands.register(app)
+    obligation_commands.register(app)

@@ -7,6 +7,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from .activity import AttendanceView, SessionView, WorkshopView
 from .administration import AuditView, UserView
+from .alerts import AlertsView
 from .base import ProtectedModelView
 from .beneficiaries import BeneficiaryView
 from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
@@ -60,6 +61,26 @@ def init_admin(app) -> Admin:
     )
     for view_class in VIEWS:
         admin.add_view(view_class())
+    admin.add_view(AlertsView(name="Alertes", endpoint="alerts", url="alerts"))
     admin.add_view(IndicatorsView(name="Indicateurs", endpoint="indicators", url="indicators",
                                   category="Pilotage"))
+    _add_overdue_badge(app)
     return admin
+
+
+def _add_overdue_badge(app) -> None:
+    """Every admin page shows the user's overdue obligations count in the navbar."""
+    from datetime import datetime
+
+    from flask_login import current_user
+
+    from ..extensions import db
+    from .alerts import overdue_count
+
+    @app.context_processor
+    def overdue_alerts():
+        def count() -> int:
+            if not current_user.is_authenticated:
+                return 0
+            return overdue_count(db.session, current_user, datetime.now())
+        return {"overdue_alerts": count}
