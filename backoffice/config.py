@@ -35,7 +35,11 @@ def settings_from_environment(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env == "production",
+        # HTTPS-only cookie in production; SESSION_COOKIE_SECURE=0 for plain-HTTP loopback
+        # tests of a production-like server (tests/e2e).
+        "SESSION_COOKIE_SECURE": os.environ.get(
+            "SESSION_COOKIE_SECURE", "1" if env == "production" else "0"
+        ) == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "FLASK_ADMIN_SWATCH": "default",
         "ADMIN_PAGE_SIZE": 20,

@@ -64,6 +64,7 @@ def _digest() -> str:
 
 
 def _build_and_digest(seed: int, people: int = 300) -> str:
+    db.session.rollback()  # end the previous digest's read transaction before the DDL
     db.drop_all()
     db.create_all()
     build_demo(db.session, beneficiaries=people, seed=seed, today=TODAY)

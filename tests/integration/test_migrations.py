@@ -4,13 +4,21 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
+from sqlalchemy import text
+
 from backoffice import create_app
 from backoffice.extensions import db
+from tests.conftest import _database_url
 
 
 def _fresh_app(tmp_path):
-    return create_app({"TESTING": True,
-                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'mig.sqlite3'}"})
+    """An app on an EMPTY database of the engine under test (SQLite file or PostgreSQL)."""
+    url = _database_url(tmp_path)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    if url.startswith("postgres"):
+        with app.app_context(), db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    return app
 
 
 def test_upgrade_matches_models(tmp_path):
