@@ -17,7 +17,7 @@ from sqlalchemy import false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.permissions import can, is_restricted_to_own_paths
+from ..auth.permissions import ACTIONS, can, is_restricted_to_own_paths, may_run
 from ..enums import LabelledEnum
 from ..extensions import db
 from ..models import (
@@ -264,6 +264,13 @@ class ProtectedModelView(ModelView):
         elif name in VERB_OF_VIEW and not self._may(VERB_OF_VIEW[name]):
             abort(403)
         return None
+
+    def is_action_allowed(self, name: str) -> bool:
+        """Bulk actions: lifecycle ones follow `permissions.ACTIONS`, « delete » the
+        view's delete right (checked on the menu and on the POST)."""
+        if name in ACTIONS:
+            return may_run(current_role(), name)
+        return super().is_action_allowed(name)
 
     @property
     def can_create(self) -> bool:

@@ -1,10 +1,33 @@
-"""Menu « Commission »: referrals (prescriptions), commissions, purchase orders."""
+"""Menu « Commission »: referrals (prescriptions) and their decisions, commissions,
+purchase orders.
+
+The referral list carries the commission's bulk actions (issue 3, names relied on by
+other tools): `validate`, `reject`, `defer`, `withdraw`, `not_entered`,
+`create_purchase_order`; a validated referral's page has « Démarrer le parcours ».
+Each one calls one service of `services/lifecycle.py` (see admin/lifecycle.py).
+"""
+from flask_admin import expose
+from flask_admin.actions import action
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..enums import ReferralStatus
-from ..models import Commission, PurchaseOrder, PurchaseOrderLine, Referral
+from ..enums import ReferralAction, ReferralStatus
+from ..extensions import db
+from ..models import (
+    BarrierType,
+    Commission,
+    ProgrammeSession,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Referral,
+    User,
+)
+from ..rules.lifecycle import referral_actions_allowed
+from ..services import lifecycle as service
+from . import lifecycle_forms as forms
 from .base import ProtectedModelView
 from .fields import enum_filters
+from .lifecycle import LifecycleMixin, LifecycleRowAction, current_day, field_value, plural
 
 CATEGORY = "Commission"
 
@@ -12,7 +35,7 @@ BENEFICIARY_SEARCH = {"fields": ("last_name", "first_name", "external_id")}
 REFERRAL_SEARCH = {"fields": ("id", "prescriber_name")}
 
 
-class ReferralView(ProtectedModelView):
+class ReferralView(LifecycleMixin, ProtectedModelView):
     model_class = Referral
     slug = "referrals"
     menu_name = "Prescriptions"
@@ -44,6 +67,204 @@ class ReferralView(ProtectedModelView):
     date_order = (("referred_on", "decided_on",
                    "Date de décision : elle ne peut pas être antérieure à la date de "
                    "prescription ({:%d/%m/%Y})."),)
+
+    # --- lifecycle actions (issue 3) --------------------------------------------------
+    details_template = "admin/lifecycle/details.html"
+    edit_template = "admin/lifecycle/edit.html"
+    lifecycle_endpoint = ".decide_view"
+    lifecycle_actions = {
+        "validate": (ReferralAction.VALIDATE.label, "Impossible de valider"),
+        "reject": (ReferralAction.REJECT.label, "Impossible de refuser"),
+        "defer": (ReferralAction.DEFER.label, "Impossible d'ajourner"),
+        "withdraw": (ReferralAction.WITHDRAW.label, "Impossible d'enregistrer le désistement"),
+        "not_entered": (ReferralAction.NOT_ENTERED.label,
+                        "Impossible d'enregistrer la non-entrée"),
+        "create_purchase_order": ("Créer un bon de commande",
+                                  "Impossible de créer le bon de commande"),
+        "start_path": ("Démarrer le parcours", "Impossible de démarrer le parcours"),
+    }
+    single_record_actions = frozenset({"start_path"})
+    lifecycle_columns = (
+        ("N°", lambda r: r.id),
+        ("Bénéficiaire", lambda r: r.beneficiary),
+        ("Dispositif", lambda r: r.programme.code),
+        ("Prescrite le", lambda r: f"{r.referred_on:%d/%m/%Y}"),
+        ("Statut", lambda r: r.status.label),
+    )
+    column_extra_row_actions = [
+        LifecycleRowAction("start_path", "fa fa-play-circle", "Démarrer le parcours",
+                           ".decide_view"),
+    ]
+
+    def status_allows(self, name: str, row) -> bool:
+        if name in ("create_purchase_order", "start_path"):
+            return row.status is ReferralStatus.VALIDATED
+        return ReferralAction(name) in referral_actions_allowed(row.status)
+
+    @expose("/decide/", methods=("GET", "POST"))
+    def decide_view(self):
+        """/admin/referrals/decide/?action=validate&ids=1,2 — the form of an action."""
+        return self.lifecycle_page()
+
+    @action("validate", ReferralAction.VALIDATE.label,
+            "Valider l'entrée des prescriptions sélectionnées ?")
+    def action_validate(self, ids):
+        return self.bulk_to_form("validate", ids)
+
+    @action("reject", ReferralAction.REJECT.label, "Refuser les prescriptions sélectionnées ?")
+    def action_reject(self, ids):
+        return self.bulk_to_form("reject", ids)
+
+    @action("defer", ReferralAction.DEFER.label,
+            "Ajourner les prescriptions sélectionnées (à revoir en commission) ?")
+    def action_defer(self, ids):
+        """Applied at once (today, by the user), after the browser's confirmation."""
+        self.run_action("defer", self.rows_for(ids), None)
+
+    @action("withdraw", ReferralAction.WITHDRAW.label,
+            "Enregistrer un désistement pour les prescriptions sélectionnées ?")
+    def action_withdraw(self, ids):
+        return self.bulk_to_form("withdraw", ids)
+
+    @action("not_entered", ReferralAction.NOT_ENTERED.label,
+            "Enregistrer une non-entrée pour les prescriptions sélectionnées ?")
+    def action_not_entered(self, ids):
+        return self.bulk_to_form("not_entered", ids)
+
+    @action("create_purchase_order", "Créer un bon de commande",
+            "Créer un bon de commande pour les prescriptions sélectionnées ?")
+    def action_create_purchase_order(self, ids):
+        return self.bulk_to_form("create_purchase_order", ids)
+
+    # --- the forms --------------------------------------------------------------------
+    def _decision_form(self, form_class, rows, formdata, months: bool):
+        form = form_class(formdata, today=current_day(), data={"decided_on": current_day()})
+        form.commission.choices = forms.commission_choices(
+            db.session, {row.programme_id for row in rows})
+        with_months = [row.programme for row in rows if row.programme.duration_set_by_commission]
+        if months and with_months:
+            if formdata is None:
+                form.validated_months.data = with_months[0].default_validated_months \
+                    or form.validated_months.data
+        else:
+            form.drop("validated_months")
+        return form
+
+    def form_validate(self, rows, formdata):
+        return self._decision_form(forms.DecisionForm, rows, formdata, months=True)
+
+    def form_reject(self, rows, formdata):
+        return self._decision_form(forms.RejectForm, rows, formdata, months=False)
+
+    def form_defer(self, rows, formdata):
+        return self._decision_form(forms.DecisionForm, rows, formdata, months=False)
+
+    def form_withdraw(self, rows, formdata):
+        form_class = forms.withdraw_form_class(self._form_ajax_refs["beneficiary"])
+        form = form_class(formdata, today=current_day(), data={"decided_on": current_day()})
+        if len(rows) > 1:
+            form.drop("replacement")
+        return form
+
+    def form_not_entered(self, rows, formdata):
+        form = forms.NonEntryForm(formdata, today=current_day(),
+                                  data={"decided_on": current_day()})
+        form.barrier_types.choices = forms.barrier_type_choices(db.session)
+        return form
+
+    def form_create_purchase_order(self, rows, formdata):
+        form = forms.PurchaseOrderForm(formdata, today=current_day(),
+                                       data={"issued_on": current_day()})
+        if not any(row.programme.code in service.ORDERS_NAMING_THE_COMPANY for row in rows):
+            form.drop("company_name", "support_start_on")
+        return form
+
+    def form_start_path(self, rows, formdata):
+        referral = rows[0]
+        on_order = db.session.scalar(select(PurchaseOrderLine.order_id)
+                                     .where(PurchaseOrderLine.referral_id == referral.id))
+        form = forms.StartPathForm(formdata, today=current_day(), data={
+            "entry_date": current_day(), "purchase_order": on_order})
+        form.referent.choices = forms.counsellor_choices(db.session)
+        form.programme_session.choices = forms.session_choices(db.session,
+                                                               referral.programme_id)
+        form.purchase_order.choices = forms.order_choices(db.session, referral.programme_id)
+        return form
+
+    # --- the actions: one service each ---------------------------------------------------
+    def _decide(self, action_name: str, rows, form) -> list:
+        commission_id = field_value(form, "commission") if form is not None else None
+        return service.decide_referrals(
+            db.session, rows, action_name, self.decider(),
+            field_value(form, "decided_on") if form is not None else current_day(),
+            commission=db.session.get(Commission, commission_id) if commission_id else None,
+            validated_months=field_value(form, "validated_months") if form is not None
+            else None,
+            reason=field_value(form, "reason") if form is not None else None,
+        )
+
+    def apply_validate(self, rows, form) -> str:
+        self._decide("validate", rows, form)
+        message = plural(len(rows), "prescription validée", "prescriptions validées")
+        months = sorted({row.validated_months for row in rows if row.validated_months})
+        if months:
+            message += " — durée validée : " + ", ".join(f"{m} mois" for m in months)
+        return message + "."
+
+    def apply_reject(self, rows, form) -> str:
+        self._decide("reject", rows, form)
+        return plural(len(rows), "prescription refusée", "prescriptions refusées") + "."
+
+    def apply_defer(self, rows, form) -> str:
+        self._decide("defer", rows, form)
+        return plural(len(rows), "prescription ajournée", "prescriptions ajournées") + "."
+
+    def apply_withdraw(self, rows, form) -> str:
+        replacement = field_value(form, "replacement")
+        created = self.each(rows, lambda row: service.withdraw_referral(
+            db.session, row, self.decider(), form.decided_on.data,
+            reason=field_value(form, "reason"),
+            replacement_beneficiary_id=replacement.id if replacement is not None else None,
+        ))
+        message = "Désistement enregistré : " + plural(len(rows), "prescription", "prescriptions")
+        for new in created:
+            if new is not None:
+                message += (f" ; prescription de remplacement n° {new.id} créée pour "
+                            f"{new.beneficiary}, en attente de la commission")
+        return message + "."
+
+    def apply_not_entered(self, rows, form) -> str:
+        barriers = [db.session.get(BarrierType, i) for i in form.barrier_types.data]
+        self.each(rows, lambda row: service.record_non_entry(
+            db.session, row, self.decider(), form.decided_on.data, barriers,
+            field_value(form, "notes")))
+        return "Non-entrée enregistrée : " + plural(len(rows), "prescription.", "prescriptions.")
+
+    def apply_create_purchase_order(self, rows, form) -> str:
+        order = service.create_purchase_order(
+            db.session, rows, form.number.data, form.issued_on.data,
+            company_name=field_value(form, "company_name"),
+            support_start_on=field_value(form, "support_start_on"),
+        )
+        return (f"Bon de commande n° {order.number} créé : "
+                + plural(len(order.lines), "ligne.", "lignes."))
+
+    def apply_start_path(self, rows, form):
+        referent = field_value(form, "referent")
+        session_id = field_value(form, "programme_session")
+        order_id = field_value(form, "purchase_order")
+        enrolment = service.start_path(
+            db.session, rows[0], form.entry_date.data, current_day(),
+            referent=db.session.get(User, referent) if referent else None,
+            programme_session=db.session.get(ProgrammeSession, session_id) if session_id
+            else None,
+            order=db.session.get(PurchaseOrder, order_id) if order_id else None,
+        )
+        db.session.flush()
+        end = enrolment.planned_end_date
+        message = (f"Parcours n° {enrolment.id} ouvert le {enrolment.entry_date:%d/%m/%Y}"
+                   + (f" — fin prévue le {end:%d/%m/%Y}" if end else "") + ".")
+        return message, self.get_url("enrolments.details_view", id=enrolment.id)
 
 
 class CommissionView(ProtectedModelView):

@@ -1,25 +1,49 @@
 """Menu « Parcours »: paths and what happens on them (phases, suspensions, contacts,
-internships, barriers, obligations)."""
-from flask import flash
+internships, barriers, obligations).
+
+The path list carries the lifecycle bulk actions (issue 3, names relied on by other
+tools): `next_phase`, `suspend`, `declare_abandon`, `close_with_exit`; a path's page and
+its row in the list also offer « Reprendre » and « Terminer le suivi ». Status, phase,
+planned end and exit are read-only in the edit form: they change through these actions
+only (each calls one service of `services/lifecycle.py`, see admin/lifecycle.py).
+"""
+from flask import flash, request
+from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.form import rules
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
-from ..enums import Attendance, EnrolmentStatus, Role
+from ..enums import AbandonReason, Attendance, EnrolmentAction, EnrolmentStatus, Role
+from ..extensions import db
 from ..models import (
     Barrier,
     Beneficiary,
     Contact,
     Enrolment,
+    ExitType,
     Internship,
     Obligation,
     PhaseRecord,
     Suspension,
+    SuspensionReason,
 )
+from ..rules.exits import (
+    FACT_FIELDS,
+    FIELD_LABELS,
+    ExitFacts,
+    ExitTypeRule,
+    asked_facts,
+    classification_summary,
+)
+from ..rules.lifecycle import TransitionRefused, enrolment_actions_allowed
+from ..services import lifecycle as service
+from . import lifecycle_forms as forms
 from .base import ProtectedModelView, current_role, only_counsellors
 from .fields import enum_filters
+from .lifecycle import LifecycleMixin, LifecycleRowAction, current_day, field_value, plural
 
 CATEGORY = "Parcours"
 
@@ -52,7 +76,31 @@ def path_eager_loads(relationship) -> tuple:
     )
 
 
-class EnrolmentView(ProtectedModelView):
+#: Set by the lifecycle actions only; shown but not editable in the plain edit form.
+READ_ONLY_ON_EDIT = (
+    "planned_end_date", "status", "current_phase",
+    "exit_date", "exit_type", "contract_kind", "contract_months", "hours_per_month",
+    "employer", "training_title", "followup_contract_kind", "followup_contract_months",
+    "exit_reason", "goal_attainment", "satisfaction", "difficulties", "recommendations",
+    "follow_up_end_date", "closed_on",
+)
+
+ENROLMENT_LABELS = {
+    "next_phase": (EnrolmentAction.NEXT_PHASE.label, "Impossible de passer à la phase suivante"),
+    "suspend": (EnrolmentAction.SUSPEND.label, "Impossible de suspendre"),
+    "resume": (EnrolmentAction.RESUME.label, "Impossible de reprendre"),
+    "declare_abandon": (EnrolmentAction.DECLARE_ABANDON.label, "Impossible de déclarer l'abandon"),
+    "close_with_exit": ("Clôturer avec un type de sortie", "Impossible de clôturer"),
+    "end_follow_up": ("Terminer le suivi", "Impossible de terminer le suivi"),
+}
+ROW_ICONS = {
+    "next_phase": "fa fa-step-forward", "suspend": "fa fa-pause", "resume": "fa fa-play",
+    "declare_abandon": "fa fa-user-times", "close_with_exit": "fa fa-sign-out",
+    "end_follow_up": "fa fa-flag-checkered",
+}
+
+
+class EnrolmentView(LifecycleMixin, ProtectedModelView):
     model_class = Enrolment
     slug = "enrolments"
     menu_name = "Parcours"
@@ -115,11 +163,22 @@ class EnrolmentView(ProtectedModelView):
          "({:%d/%m/%Y})."),
     )
 
+    form_widget_args = {"planned_end_date": {"disabled": True,
+                                             "title": "Calculée : entrée + durée du parcours"}}
+
     def edit_form(self, obj=None):
-        """Carry the version the user loaded, to detect a concurrent edit on save."""
+        """Carry the version the user loaded, to detect a concurrent edit on save; show
+        the lifecycle fields disabled and keep their stored values whatever is posted."""
         form = super().edit_form(obj)
         if obj is not None and not form.version_seen.data:
             form.version_seen.data = str(obj.version)
+        if obj is not None:
+            for name in READ_ONLY_ON_EDIT:
+                field = form[name]
+                field.render_kw = {**(field.render_kw or {}), "disabled": True}
+                field.data = getattr(obj, name)
+                field.raw_data = None
+                field.process_errors = []
         return form
 
     def update_model(self, form, model):
@@ -137,6 +196,178 @@ class EnrolmentView(ProtectedModelView):
             raise ValidationError(
                 "Référent : seul un coordinateur peut confier ce parcours à un autre référent."
             )
+        # The planned end is computed (entry + duration, next working day, 002 §3).
+        service.recompute_planned_end(model)
+
+    # --- lifecycle actions (issue 3) --------------------------------------------------
+    details_template = "admin/lifecycle/details.html"
+    edit_template = "admin/lifecycle/edit.html"
+    lifecycle_endpoint = ".transition_view"
+    lifecycle_actions = ENROLMENT_LABELS
+    lifecycle_columns = (
+        ("N°", lambda e: e.id),
+        ("Bénéficiaire", lambda e: e.beneficiary),
+        ("Dispositif", lambda e: e.programme.code),
+        ("Statut", lambda e: e.status.label),
+        ("Phase en cours", lambda e: e.current_phase.name if e.current_phase else "—"),
+        ("Entrée", lambda e: f"{e.entry_date:%d/%m/%Y}"),
+        ("Fin prévue", lambda e: f"{e.planned_end_date:%d/%m/%Y}" if e.planned_end_date
+         else "—"),
+    )
+    column_extra_row_actions = [
+        LifecycleRowAction(name, ROW_ICONS[name], label, ".transition_view")
+        for name, (label, _refused) in ENROLMENT_LABELS.items()
+    ]
+
+    def status_allows(self, name: str, row) -> bool:
+        return EnrolmentAction(name) in enrolment_actions_allowed(row.status)
+
+    @expose("/transition/", methods=("GET", "POST"))
+    def transition_view(self):
+        """/admin/enrolments/transition/?action=suspend&ids=3 — the form of an action."""
+        return self.lifecycle_page()
+
+    @action("next_phase", EnrolmentAction.NEXT_PHASE.label,
+            "Passer les parcours sélectionnés à la phase suivante ?")
+    def action_next_phase(self, ids):
+        return self.bulk_to_form("next_phase", ids)
+
+    @action("suspend", EnrolmentAction.SUSPEND.label, "Suspendre les parcours sélectionnés ?")
+    def action_suspend(self, ids):
+        return self.bulk_to_form("suspend", ids)
+
+    @action("declare_abandon", EnrolmentAction.DECLARE_ABANDON.label,
+            "Déclarer un abandon pour les parcours sélectionnés ?")
+    def action_declare_abandon(self, ids):
+        return self.bulk_to_form("declare_abandon", ids)
+
+    @action("close_with_exit", "Clôturer avec un type de sortie",
+            "Clôturer les parcours sélectionnés ?")
+    def action_close_with_exit(self, ids):
+        return self.bulk_to_form("close_with_exit", ids)
+
+    # --- the forms --------------------------------------------------------------------
+    def form_next_phase(self, rows, formdata):
+        return forms.NextPhaseForm(formdata, today=current_day(),
+                                   data={"on_date": current_day()})
+
+    def form_suspend(self, rows, formdata):
+        form = forms.SuspendForm(formdata, today=current_day(),
+                                 data={"starts_on": current_day()})
+        form.reason.choices = forms.suspension_reason_choices(db.session)
+        return form
+
+    def form_resume(self, rows, formdata):
+        return forms.ResumeForm(formdata, today=current_day(), data={"on_date": current_day()})
+
+    def form_declare_abandon(self, rows, formdata):
+        return forms.AbandonForm(formdata, today=current_day(), data={"on_date": current_day()})
+
+    def form_end_follow_up(self, rows, formdata):
+        return forms.EndFollowUpForm(formdata, today=current_day(),
+                                     data={"on_date": current_day()})
+
+    def form_close_with_exit(self, rows, formdata):
+        """Two steps: choose the exit type (GET), then its facts only (POST)."""
+        schemes = sorted({row.programme.exit_scheme for row in rows})
+        if len(schemes) > 1:
+            raise TransitionRefused(
+                f"Sélection : ces parcours relèvent de typologies de sortie différentes "
+                f"({', '.join(schemes)}) ; clôturez-les séparément"
+            )
+        raw = (request.values.get("exit_type") or "").strip()
+        exit_type = db.session.get(ExitType, int(raw)) if raw.isdigit() else None
+        if exit_type is None:
+            offered = forms.exit_types_for(db.session, schemes[0])
+            form = forms.ExitTypeChoiceForm(request.args if raw else None)
+            form.exit_type.choices = forms.options([(forms.NONE, "—"),
+                                                    *((t.id, t.label) for t in offered)])
+            if raw:
+                form.validate()
+            form.method, form.submit_label = "get", "Continuer"
+            return form
+        form = forms.ExitForm(formdata, today=current_day(),
+                              data={"exit_date": current_day(), "exit_type": exit_type.id})
+        rule = ExitTypeRule.from_object(exit_type)
+        asked = asked_facts(rule)
+        form.drop(*(name for name in FACT_FIELDS if name not in asked))
+        if not rule.is_rupture:
+            form.drop("difficulties", "recommendations")
+        if "contract_months" in form and rule.needs_training_title:
+            form.contract_months.label.text = FIELD_LABELS["training_months"]
+        form.intro = (f"Type de sortie : « {exit_type.label} ». Seuls les éléments que ce "
+                      f"type demande sont à renseigner.")
+        form.restart_url = self.lifecycle_url("close_with_exit", [row.id for row in rows],
+                                              request.values.get("url"))
+        form.submit_label = "Clôturer"
+        return form
+
+    # --- the actions: one service each ---------------------------------------------------
+    def apply_next_phase(self, rows, form) -> str:
+        records = self.each(rows, lambda row: service.next_phase(
+            db.session, row, form.on_date.data, derogation=form.derogation.data))
+        if len(rows) == 1:
+            return (f"{rows[0]} : passage à « {records[0].phase.name} » le "
+                    f"{form.on_date.data:%d/%m/%Y}.")
+        return plural(len(rows), "parcours passé", "parcours passés") + \
+            f" à la phase suivante le {form.on_date.data:%d/%m/%Y}."
+
+    def apply_suspend(self, rows, form) -> str:
+        reason = db.session.get(SuspensionReason, form.reason.data)
+        self.each(rows, lambda row: service.suspend(
+            db.session, row, reason, form.starts_on.data, field_value(form, "ends_on"),
+            field_value(form, "notes")))
+        return (plural(len(rows), "parcours suspendu", "parcours suspendus")
+                + f" à partir du {form.starts_on.data:%d/%m/%Y} ({reason.label})"
+                + self._planned_end(rows) + ".")
+
+    def apply_resume(self, rows, form) -> str:
+        self.each(rows, lambda row: service.resume(db.session, row, form.on_date.data))
+        return (plural(len(rows), "parcours repris", "parcours repris")
+                + f" le {form.on_date.data:%d/%m/%Y}" + self._planned_end(rows) + ".")
+
+    def apply_declare_abandon(self, rows, form) -> str:
+        self.each(rows, lambda row: service.declare_abandon(
+            db.session, row, form.on_date.data, form.reason.data, current_day(),
+            difficulties=field_value(form, "difficulties"),
+            recommendations=field_value(form, "recommendations")))
+        reason = AbandonReason(form.reason.data).label
+        return (f"Abandon déclaré ({reason}) : "
+                + plural(len(rows), "parcours clôturé", "parcours clôturés")
+                + f" le {form.on_date.data:%d/%m/%Y}.")
+
+    def apply_close_with_exit(self, rows, form) -> str:
+        exit_type = db.session.get(ExitType, int(form.exit_type.data))
+        data = service.ExitInput(
+            exit_date=form.exit_date.data,
+            facts=ExitFacts(**{name: field_value(form, name) for name in FACT_FIELDS}),
+            reason=field_value(form, "exit_reason"),
+            goal_attainment=field_value(form, "goal_attainment"),
+            satisfaction=field_value(form, "satisfaction"),
+            difficulties=field_value(form, "difficulties"),
+            recommendations=field_value(form, "recommendations"),
+        )
+        results = self.each(rows, lambda row: service.close_with_exit(
+            db.session, row, exit_type, data, current_day()))
+        sentences = []
+        for row, classification in zip(rows, results, strict=True):
+            follow_up = row.follow_up_end_date if row.status is EnrolmentStatus.FOLLOW_UP \
+                else None
+            sentence = classification_summary(classification, exit_type.label, follow_up)
+            sentences.append(sentence if len(rows) == 1 else f"{row} : {sentence}")
+        return " ; ".join(sentences) + "."
+
+    def apply_end_follow_up(self, rows, form) -> str:
+        self.each(rows, lambda row: service.end_follow_up(db.session, row, form.on_date.data))
+        return ("Suivi dans l'emploi terminé : "
+                + plural(len(rows), "parcours clôturé", "parcours clôturés")
+                + f" le {form.on_date.data:%d/%m/%Y}.")
+
+    @staticmethod
+    def _planned_end(rows) -> str:
+        if len(rows) != 1 or rows[0].planned_end_date is None:
+            return ""
+        return f" — fin prévue le {rows[0].planned_end_date:%d/%m/%Y}"
 
 
 class PathChildView(ProtectedModelView):

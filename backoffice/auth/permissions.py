@@ -1,9 +1,10 @@
 """Who may do what: the one table every view, action, export and command consults.
 
 Plain Python (no Flask) so the admin, the CLI and the tests read the same rules.
-Areas are the admin menu's tables; verbs are read, create, edit, delete, export.
-A counsellor's rights apply to the paths they are referent of only (row filtering in
-admin/base.py: `OWN_PATHS_ONLY`).
+Areas are the admin menu's tables; verbs are read, create, edit, delete, export, plus
+the lifecycle verbs (`decide`, `progress`, `close`, see `ACTIONS`). A counsellor's rights
+apply to the paths they are referent of only (row filtering in admin/base.py:
+`OWN_PATHS_ONLY`).
 """
 from ..enums import Role
 
@@ -25,6 +26,11 @@ ADMINISTRATION = ("users", "audit")
 # The alerts view (/admin/alerts/): "read" the list, "edit" = « Marquer comme fait ».
 DASHBOARDS = ("alerts", "indicators")
 MARK_DONE = frozenset({"read", "edit"})
+# Lifecycle verbs (issue 3): « decide » = the commission's decisions on referrals;
+# « progress » = next phase, suspend, resume; « close » = abandon, exit, end of follow-up.
+DECIDE = frozenset({"decide"})
+PROGRESS = frozenset({"progress"})
+CLOSE = frozenset({"progress", "close"})
 
 # domain.md « Users and roles »
 # "indicators" = the funders' reports and dashboard (/admin/indicators/). Who gets the
@@ -34,22 +40,26 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
     Role.ADMIN: (
         {area: ALL for area in OPERATIONAL + REFERENCE + ("users",)} | {"audit": READ}
         | {"indicators": READ_EXPORT} | {"alerts": MARK_DONE}
+        | {"referrals": ALL | DECIDE, "enrolments": ALL | CLOSE}
     ),
     Role.COORDINATOR: (
         {area: ALL for area in OPERATIONAL} | {area: READ for area in REFERENCE}
         | {"indicators": READ_EXPORT} | {"alerts": MARK_DONE}
+        # domain.md: the coordinator declares abandons and closes paths; the commission
+        # alone (with the administrator) decides on entries.
+        | {"enrolments": ALL | CLOSE}
     ),
     Role.COMMISSION: {
         "indicators": READ_EXPORT,
         "beneficiaries": READ_EXPORT,
-        "referrals": READ_EXPORT,
+        "referrals": READ_EXPORT | DECIDE,
         "commissions": WRITE,
         "programmes": READ,
         "sessions": READ,
     },
     Role.COUNSELLOR: {
         "beneficiaries": READ,
-        "enrolments": frozenset({"read", "edit"}),
+        "enrolments": frozenset({"read", "edit"}) | PROGRESS,  # own paths only
         "phase_records": READ,
         "suspensions": READ,
         "contacts": frozenset({"read", "create", "edit"}),
@@ -76,6 +86,36 @@ OWN_PATHS_ONLY = frozenset(
     {"beneficiaries", "enrolments", "phase_records", "suspensions", "contacts", "barriers",
      "internships", "obligations", "alerts"}
 )
+
+
+# Lifecycle actions (bulk-action names of Flask-Admin and record buttons) → the
+# (area, verb) a role needs to run them. The admin menus (`is_action_allowed`) and the
+# POST handlers both read this table.
+ACTIONS: dict[str, tuple[str, str]] = {
+    # /admin/referrals/ — 001 « Organisation »: only the commission decides on entries
+    "validate": ("referrals", "decide"),
+    "reject": ("referrals", "decide"),
+    "defer": ("referrals", "decide"),
+    "withdraw": ("referrals", "decide"),
+    "not_entered": ("referrals", "decide"),
+    "create_purchase_order": ("purchase_orders", "create"),
+    "start_path": ("enrolments", "create"),
+    # /admin/enrolments/
+    "next_phase": ("enrolments", "progress"),
+    "suspend": ("enrolments", "progress"),
+    "resume": ("enrolments", "progress"),
+    "declare_abandon": ("enrolments", "close"),
+    "close_with_exit": ("enrolments", "close"),
+    "end_follow_up": ("enrolments", "close"),
+}
+
+
+def may_run(role: str | Role | None, action: str) -> bool:
+    """True when `role` may run the lifecycle `action`; unknown actions may never run."""
+    if action not in ACTIONS:
+        return False
+    area, verb = ACTIONS[action]
+    return can(role, area, verb)
 
 
 def can(role: str | Role | None, area: str, verb: str = "read") -> bool:

@@ -332,6 +332,62 @@ def validate_exit_facts(
     return errors
 
 
+#: The facts the exit form asks, in form order, and when (see :func:`asked_facts`).
+FACT_FIELDS = (
+    "contract_kind", "contract_months", "hours_per_month", "employer", "training_title",
+    "followup_contract_kind", "followup_contract_months",
+)
+
+
+def asked_facts(rule: ExitTypeRule) -> tuple[str, ...]:
+    """The fact fields the exit form shows for ``rule``: those the type needs, the contract
+    signed after a POE or an AFPR (002 §6), nothing else (the others stay empty)."""
+    wanted = {
+        "contract_kind": rule.needs_contract_kind,
+        "contract_months": rule.needs_contract_months,
+        "hours_per_month": rule.needs_hours_per_month,
+        "employer": rule.needs_employer,
+        "training_title": rule.needs_training_title,
+        "followup_contract_kind": rule.csp_rule in (CspRule.POE, CspRule.AFPR),
+        "followup_contract_months": rule.csp_rule in (CspRule.POE, CspRule.AFPR),
+    }
+    return tuple(name for name in FACT_FIELDS if wanted[name])
+
+
+#: How each DEL category is said to the user (001 indicator table).
+DEL_CATEGORY_WORDS = {
+    DelCategory.ED.value: "emploi durable (ED)",
+    DelCategory.SD.value: "sortie dynamique (SD)",
+    DelCategory.SP.value: "sortie positive (SP)",
+}
+
+
+def classification_summary(
+    classification: ExitClassification, exit_label: str, follow_up_end: date | None = None
+) -> str:
+    """The French sentence shown after closing a path, e.g. « Sortie classée : emploi
+    durable (ED) — suivi dans l'emploi jusqu'au 01/01/2027 »."""
+    scheme = classification.scheme
+    if scheme == ExitScheme.DEL:
+        what = DEL_CATEGORY_WORDS.get(classification.del_category or "",
+                                      "ni ED, ni SD, ni SP (001)")
+    elif scheme == ExitScheme.CSP:
+        what = "issue positive CSP" if classification.csp_positive \
+            else "issue non positive CSP (002 §6)"
+    elif scheme == ExitScheme.PLIE:
+        what = f"motif de sortie PLIE « {exit_label} »"
+    else:
+        what = f"issue de l'appui « {exit_label} »"
+    parts = [f"Sortie classée : {what}"]
+    if classification.is_anticipated:
+        parts.append("sortie anticipée")
+    if follow_up_end is not None:
+        parts.append(f"suivi dans l'emploi jusqu'au {follow_up_end:%d/%m/%Y}")
+    else:
+        parts.append("parcours clôturé")
+    return " — ".join(parts)
+
+
 @dataclass(frozen=True)
 class DelRates:
     """DEL exit counts and rates over the initial headcount (001 indicator table).

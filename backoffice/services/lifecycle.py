@@ -33,6 +33,8 @@ from ..rules.exits import ExitFacts, ExitTypeRule, classify_exit, validate_exit_
 from ..rules.lifecycle import TransitionRefused
 
 ABANDON_EXIT_CODE = "abandon"
+#: 002 I §3–4: ARJLJ orders name the company in receivership and the support start date.
+ORDERS_NAMING_THE_COMPANY = ("ARJLJ",)
 
 
 def _fmt(day: date) -> str:
@@ -220,7 +222,8 @@ def create_purchase_order(
         raise TransitionRefused(
             f"Numéro du bon de commande : le n° {number} existe déjà pour ce financeur"
         )
-    if programme.code == "ARJLJ" and (not company_name or support_start_on is None):
+    if programme.code in ORDERS_NAMING_THE_COMPANY and (
+            not company_name or support_start_on is None):
         raise TransitionRefused(
             "Entreprise et date de début : obligatoires pour un bon de commande ARJLJ "
             "(002 I §3 : la prestation court à compter de la date de début du bon)"

@@ -235,16 +235,20 @@ def test_enrolment_create_edit_delete(app, client, auth, ref, users):
 
     edit_page = client.get(f"/admin/enrolments/edit/?id={path.id}").get_data(as_text=True)
     assert 'name="version_seen" type="hidden" value="1"' in edit_page
+    # Status, phase, planned end and exit are shown disabled: they change through the
+    # lifecycle actions only (test_lifecycle_actions.py); posted by hand they are ignored.
+    assert re.search(r'<select[^>]*disabled[^>]*name="status"|<select[^>]*name="status"'
+                     r'[^>]*disabled', edit_page)
     response = client.post(f"/admin/enrolments/edit/?id={path.id}", data={
-        **form, "version_seen": "1", "exit_date": "2025-06-30", "contract_kind": "cdi",
-        "status": "closed"})
+        **form, "version_seen": "1", "target_job": "Pâtissier", "exit_date": "2025-06-30",
+        "contract_kind": "cdi", "status": "closed"})
     assert response.status_code == 302
     with app.app_context():
         path = db.session.get(Enrolment, path.id)
-        assert (path.exit_date, path.contract_kind.value, path.version) == \
-            (date(2025, 6, 30), "cdi", 2)
+        assert (path.target_job, path.exit_date, path.contract_kind, path.status,
+                path.version) == ("Pâtissier", None, None, EnrolmentStatus.ACTIVE, 2)
     listing = text_of(client.get("/admin/enrolments/"))
-    assert "Clôturé" in listing and "30/06/2025" in listing
+    assert "En cours" in listing and "Clôturé" not in listing
 
     assert client.post("/admin/enrolments/delete/", data={"id": path.id}).status_code == 302
     assert count(app, Enrolment) == 0

@@ -442,3 +442,61 @@ def test_del_rates(categories, headcount, counts, rates):
 def test_del_rates_refuses_an_unknown_category():
     with pytest.raises(ValueError, match="Catégorie de sortie DEL"):
         del_rates(["ED", "XX"], 5)
+
+
+# --- What the exit form asks, what the user reads after closing ----------------------
+
+from backoffice.rules.exits import (  # noqa: E402
+    FACT_FIELDS,
+    asked_facts,
+    classification_summary,
+)
+
+
+@pytest.mark.parametrize(("code", "asked"), [
+    ("cdi", ("employer",)),
+    ("cdd", ("contract_months", "employer")),
+    ("part_time", ("contract_kind", "contract_months", "hours_per_month", "employer")),
+    ("qualifying_training", ("contract_months", "training_title")),
+    ("poe", ("employer", "training_title", "followup_contract_kind",
+             "followup_contract_months")),
+    ("afpr", ("employer", "training_title", "followup_contract_kind",
+              "followup_contract_months")),
+    ("tribal_life", ()),
+    ("end_of_action", ()),
+])
+def test_exit_form_asks_only_the_facts_of_the_type(code, asked):
+    assert asked_facts(RULES[code]) == asked
+
+
+def test_every_asked_fact_is_enough_to_pass_validation():
+    """Filling exactly the asked facts never leaves a « à renseigner » error."""
+    sample = {"contract_kind": "cdd", "contract_months": 8, "hours_per_month": 120,
+              "employer": "SARL Sud", "training_title": "CAP cuisine",
+              "followup_contract_kind": "cdd", "followup_contract_months": 12}
+    for rule in RULES.values():
+        filled = ExitFacts(**{name: sample[name] for name in asked_facts(rule)})
+        assert validate_exit_facts(rule, filled) == [], rule.code
+    assert set(FACT_FIELDS) == set(sample)
+
+
+@pytest.mark.parametrize(("code", "scheme", "facts_", "follow_up", "expected"), [
+    ("cdd", "DEL", facts(months=8, employer="X"), date(2027, 1, 1),
+     "Sortie classée : emploi durable (ED) — suivi dans l'emploi jusqu'au 01/01/2027"),
+    ("cdd", "DEL", facts(months=4, employer="X"), None,
+     "Sortie classée : sortie dynamique (SD) — parcours clôturé"),
+    ("no_solution", "DEL", facts(), None,
+     "Sortie classée : ni ED, ni SD, ni SP (001) — parcours clôturé"),
+    ("cdi", "CSP", facts(employer="X"), date(2027, 3, 1),
+     "Sortie classée : issue positive CSP — suivi dans l'emploi jusqu'au 01/03/2027"),
+    ("auto_entrepreneur", "CSP", facts(), None,
+     "Sortie classée : issue non positive CSP (002 §6) — parcours clôturé"),
+    ("loss_of_contact", "PLIE", facts(), None,
+     "Sortie classée : motif de sortie PLIE « Perte de contact » — sortie anticipée — "
+     "parcours clôturé"),
+])
+def test_classification_is_said_in_french(code, scheme, facts_, follow_up, expected):
+    rule = RULES[code]
+    label = "Perte de contact" if scheme == "PLIE" else rule.label
+    result = classify_exit(rule, facts_, scheme)
+    assert classification_summary(result, label, follow_up) == expected
