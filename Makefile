@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 WORKERS ?= 4
 FLASK  := $(BIN)/flask --app wsgi
-PYTEST := PARCOURS_ENV=testing $(BIN)/python -m pytest
+PYTEST := env PARCOURS_ENV=testing $(BIN)/python -m pytest
 
 # `make run` is a development server: no SECRET_KEY needed there.
 export PARCOURS_ENV ?= development

@@ -87,7 +87,13 @@ def page(browser, server, request):
                                   viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.console_errors = errors
     yield page
+    if errors:
+        print("Erreurs de la console du navigateur :", *errors, sep="\n  ")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
