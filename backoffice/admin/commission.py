@@ -6,6 +6,8 @@ other tools): `validate`, `reject`, `defer`, `withdraw`, `not_entered`,
 `create_purchase_order`; a validated referral's page has « Démarrer le parcours ».
 Each one calls one service of `services/lifecycle.py` (see admin/lifecycle.py).
 """
+from datetime import datetime
+
 from flask_admin import expose
 from flask_admin.actions import action
 from sqlalchemy import select
@@ -53,21 +55,21 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
         *enum_filters(Referral.status, "Statut", ReferralStatus),
         "programme.code", "referred_on", "decided_on", "prescription_place", "prescriber_name",
     )
+    # The decision (status, commission, decider, duration, replacement, non-entry) is
+    # recorded by the commission's actions only (001 « Organisation »); it is shown on
+    # the record's page, never typed in this form.
     form_columns = (
         "beneficiary", "programme", "referred_on", "prescriber_name", "prescription_place",
-        "reason", "status", "commission", "decided_on", "decided_by", "decision_reason",
-        "validated_months", "replaces", "non_entry_barriers", "non_entry_notes",
+        "reason",
     )
-    form_ajax_refs = {
-        "beneficiary": BENEFICIARY_SEARCH,
-        "decided_by": {"fields": ("name", "email")},
-        "replaces": REFERRAL_SEARCH,
-    }
+    column_details_list = (
+        "id", "beneficiary", "programme", "referred_on", "prescriber_name",
+        "prescription_place", "reason", "status", "commission", "decided_on", "decided_by",
+        "decision_reason", "validated_months", "replaces", "non_entry_barriers",
+        "non_entry_notes", "created_at",
+    )
+    form_ajax_refs = {"beneficiary": BENEFICIARY_SEARCH}
     column_labels = {"reason": "Motif de la prescription"}
-    date_order = (("referred_on", "decided_on",
-                   "Date de décision : elle ne peut pas être antérieure à la date de "
-                   "prescription ({:%d/%m/%Y})."),)
-
     # --- lifecycle actions (issue 3) --------------------------------------------------
     details_template = "admin/lifecycle/details.html"
     edit_template = "admin/lifecycle/edit.html"
@@ -283,7 +285,7 @@ class CommissionView(ProtectedModelView):
     form_columns = ("programme", "held_on", "members_present", "minutes")
 
 
-class PurchaseOrderView(ProtectedModelView):
+class PurchaseOrderView(LifecycleMixin, ProtectedModelView):
     model_class = PurchaseOrder
     slug = "purchase-orders"
     menu_name = "Bons de commande"
@@ -302,6 +304,45 @@ class PurchaseOrderView(ProtectedModelView):
     date_order = (("issued_on", "received_on",
                    "Date de réception : elle ne peut pas être antérieure à la date "
                    "d'émission ({:%d/%m/%Y})."),)
+
+    # --- reception (issue 3: « receiving the order sets its reception date ») ---------
+    details_template = "admin/lifecycle/details.html"
+    edit_template = "admin/lifecycle/edit.html"
+    lifecycle_endpoint = ".receive_view"
+    lifecycle_actions = {
+        "receive_purchase_order": ("Réceptionner le bon de commande",
+                                   "Impossible de réceptionner le bon de commande"),
+    }
+    single_record_actions = frozenset({"receive_purchase_order"})
+    lifecycle_columns = (
+        ("N°", lambda o: o.number),
+        ("Dispositif", lambda o: o.programme.code),
+        ("Émis le", lambda o: f"{o.issued_on:%d/%m/%Y}"),
+        ("Personnes", lambda o: o.beneficiary_count),
+    )
+    column_extra_row_actions = [
+        LifecycleRowAction("receive_purchase_order", "fa fa-inbox",
+                           "Réceptionner le bon de commande", ".receive_view"),
+    ]
+
+    def status_allows(self, name: str, row) -> bool:
+        return row.received_at is None and row.received_on is None
+
+    @expose("/receive/", methods=("GET", "POST"))
+    def receive_view(self):
+        """/admin/purchase-orders/receive/?action=receive_purchase_order&ids=1"""
+        return self.lifecycle_page()
+
+    def form_receive_purchase_order(self, rows, formdata):
+        form = forms.ReceiveOrderForm(formdata, today=current_day())
+        if formdata is None:
+            form.received_at.data = datetime.now().replace(second=0, microsecond=0)
+        return form
+
+    def apply_receive_purchase_order(self, rows, form) -> str:
+        order = service.receive_purchase_order(rows[0], form.received_at.data)
+        return (f"Bon de commande n° {order.number} reçu le "
+                f"{order.received_at:%d/%m/%Y à %H:%M}.")
 
 
 class PurchaseOrderLineView(ProtectedModelView):

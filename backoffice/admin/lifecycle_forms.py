@@ -13,6 +13,7 @@ from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     Form,
     HiddenField,
     IntegerField,
@@ -178,6 +179,22 @@ class PurchaseOrderForm(ActionForm):
     issued_on = date_field("Date d'émission")
     company_name = StringField("Entreprise en redressement ou liquidation (ARJLJ)")
     support_start_on = date_field("Date de début de la prestation (ARJLJ)", optional=True)
+
+
+class ReceiveOrderForm(ActionForm):
+    """When the order reached the provider: starts the ARJLJ 2-working-day clock (002 I §4)."""
+
+    received_at = DateTimeLocalField(
+        "Reçu le", format="%Y-%m-%dT%H:%M", render_kw={"type": "datetime-local"},
+        validators=[required("Reçu le")],
+    )
+
+    def validate_received_at(self, field) -> None:
+        if field.data is not None and self.today is not None and field.data.date() > self.today:
+            raise ValidationError(
+                f"Reçu le : elle ne peut pas être dans le futur "
+                f"(aujourd'hui : {self.today:%d/%m/%Y})."
+            )
 
 
 class StartPathForm(ActionForm):

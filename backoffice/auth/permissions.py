@@ -100,6 +100,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "not_entered": ("referrals", "decide"),
     "create_purchase_order": ("purchase_orders", "create"),
     "start_path": ("enrolments", "create"),
+    # /admin/purchase-orders/ — the reception date starts the ARJLJ clock (002 I §4)
+    "receive_purchase_order": ("purchase_orders", "edit"),
     # /admin/enrolments/
     "next_phase": ("enrolments", "progress"),
     "suspend": ("enrolments", "progress"),

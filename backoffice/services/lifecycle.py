@@ -45,6 +45,15 @@ def _who(referral: Referral) -> str:
     return f"Prescription n° {referral.id} ({referral.beneficiary.full_name})"
 
 
+def _check_decision_date(referral: Referral, today: date) -> None:
+    """A decision cannot precede the referral it decides on."""
+    if today < referral.referred_on:
+        raise TransitionRefused(
+            f"Date de décision : elle ne peut pas être antérieure à la date de prescription "
+            f"({_fmt(referral.referred_on)})"
+        )
+
+
 # --- Commission decisions ------------------------------------------------------------
 
 def decide_referrals(
@@ -72,6 +81,7 @@ def decide_referrals(
     decisions = []  # checked for every referral before any is changed
     for referral in referrals:
         try:
+            _check_decision_date(referral, today)
             new_status = lifecycle.next_referral_status(referral.status, action)
             months = None
             if action is ReferralAction.VALIDATE:
@@ -122,6 +132,7 @@ def withdraw_referral(
     session; the new referral points to the one it replaces and awaits the commission.
     """
     try:
+        _check_decision_date(referral, today)
         new_status = lifecycle.next_referral_status(referral.status, ReferralAction.WITHDRAW)
     except TransitionRefused as refused:
         raise TransitionRefused(f"{_who(referral)} — {refused.message}") from None
@@ -161,6 +172,7 @@ def record_non_entry(
             "Freins à l'entrée : indiquer au moins un frein (001 : typologie des non-entrées)"
         )
     try:
+        _check_decision_date(referral, today)
         referral.status = lifecycle.next_referral_status(
             referral.status, ReferralAction.NOT_ENTERED
         )
@@ -245,6 +257,11 @@ def create_purchase_order(
 
 def receive_purchase_order(order: PurchaseOrder, received_at: datetime) -> PurchaseOrder:
     """Record when the order reached the provider (starts the ARJLJ 2-working-day clock)."""
+    if order.received_at is not None:
+        raise TransitionRefused(
+            f"Réception : le bon n° {order.number} a déjà été reçu le "
+            f"{order.received_at:%d/%m/%Y à %H:%M}"
+        )
     if received_at.date() < order.issued_on:
         raise TransitionRefused(
             f"Date de réception : elle ne peut pas précéder l'émission du bon "

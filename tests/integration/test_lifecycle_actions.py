@@ -176,6 +176,7 @@ def test_action_table_matches_the_domain_roles():
         "withdraw": decide_roles, "not_entered": decide_roles,
         "create_purchase_order": ["admin", "coordinator"],
         "start_path": ["admin", "coordinator"],
+        "receive_purchase_order": ["admin", "coordinator"],
         "next_phase": ["admin", "coordinator", "counsellor"],
         "suspend": ["admin", "coordinator", "counsellor"],
         "resume": ["admin", "coordinator", "counsellor"],
@@ -349,14 +350,14 @@ def test_decision_date_in_the_future_is_refused(client, auth, app, users):
     assert referral_of(app, referral).status is ReferralStatus.PENDING
 
 
-def test_decision_before_the_referral_is_refused_by_the_database_in_french(client, auth,
-                                                                          app, users):
+def test_decision_before_the_referral_is_refused_in_french(client, auth, app, users):
     referral = new_referral(app, "PLIE-L1", referred_on=date(2026, 2, 2))
     auth.login("commission")
     response = decide(client, "validate", [referral], decided_on="2026-01-10")
     assert response.status_code == 200
-    assert "Impossible de valider. Enregistrement refusé. Date de décision : elle ne peut pas " \
-        "être antérieure à la date de prescription." in text_of(response)
+    assert "Date de décision : elle ne peut pas être antérieure à la date de prescription " \
+        "(02/02/2026)" in text_of(response)
+    assert "Impossible de valider" in text_of(response)
     assert referral_of(app, referral).status is ReferralStatus.PENDING
 
 
@@ -927,3 +928,69 @@ def test_lifecycle_posts_need_the_csrf_token(csrf_app):
                                  "csrf_token": token})
     assert response.status_code == 302
     assert referral_of(csrf_app, referral).status is ReferralStatus.DEFERRED
+
+
+# --- purchase order reception (issue 3 §3) ------------------------------------------------
+
+def _order(app) -> int:
+    with app.app_context():
+        programme = _programme("ARJLJ")
+        order = PurchaseOrder(funder_id=programme.funder_id, programme=programme,
+                              number="BC-ARJLJ-7", issued_on=date(2026, 11, 12),
+                              beneficiary_count=12, company_name="Menuiserie du Sud (LJ)",
+                              support_start_on=date(2026, 11, 16))
+        db.session.add(order)
+        db.session.commit()
+        return order.id
+
+
+def receive(client, order_id, **data):
+    return client.post(
+        f"/admin/purchase-orders/receive/?action=receive_purchase_order&ids={order_id}",
+        data=data)
+
+
+def test_coordinator_receives_an_order_and_it_is_audited(client, auth, app, users):
+    order_id = _order(app)
+    auth.login("coordinator")
+    page = client.get(
+        f"/admin/purchase-orders/receive/?action=receive_purchase_order&ids={order_id}")
+    assert page.status_code == 200 and "Réceptionner le bon de commande" in text_of(page)
+    response = receive(client, order_id, received_at="2026-11-13T10:30")
+    assert response.status_code == 302
+    with app.app_context():
+        order = db.session.get(PurchaseOrder, order_id)
+        assert order.received_on == date(2026, 11, 13)
+        entry = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.table_name == "purchase_orders", AuditEntry.row_id == order_id,
+            AuditEntry.action == "update")).one()
+        assert entry.user_id == users["coordinator"]
+        assert entry.changes["received_on"] == [None, "2026-11-13"]
+    again = receive(client, order_id, received_at="2026-11-14T09:00")
+    assert "déjà été reçu le 13/11/2026" in text_of(again)
+    with app.app_context():
+        assert db.session.get(PurchaseOrder, order_id).received_on == date(2026, 11, 13)
+
+
+@pytest.mark.parametrize("role", ["commission", "counsellor", "viewer"])
+def test_other_roles_cannot_receive_an_order(client, auth, app, users, role):
+    order_id = _order(app)
+    auth.login(role)
+    assert receive(client, order_id, received_at="2026-11-13T10:30").status_code == 403
+    with app.app_context():
+        assert db.session.get(PurchaseOrder, order_id).received_on is None
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("2026-11-10T10:00", "Date de réception : elle ne peut pas précéder l'émission du bon"),
+    ("2099-01-01T10:00", "Reçu le : elle ne peut pas être dans le futur"),
+    ("pas une date", "Reçu le"),
+])
+def test_invalid_reception_date_is_refused_in_french(client, auth, app, users, value,
+                                                     message):
+    order_id = _order(app)
+    auth.login("coordinator")
+    response = receive(client, order_id, received_at=value)
+    assert message in text_of(response)
+    with app.app_context():
+        assert db.session.get(PurchaseOrder, order_id).received_on is None

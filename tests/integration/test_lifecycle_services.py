@@ -111,6 +111,15 @@ def test_validated_duration_out_of_range_refused(ctx, months):
     assert ref.status is ReferralStatus.PENDING
 
 
+@pytest.mark.parametrize("action", ["validate", "reject", "defer"])
+def test_decision_before_the_referral_is_refused(ctx, action):
+    ref = referral(ctx, "PLIE-L1", referred_on=date(2026, 3, 10))
+    with pytest.raises(TransitionRefused, match=r"Date de décision : .* \(10/03/2026\)"):
+        svc.decide_referrals(db.session, [ref], action, ctx["coordinator"], date(2026, 3, 9),
+                             reason="Motif")
+    assert ref.status is ReferralStatus.PENDING
+
+
 def test_reject_needs_a_reason(ctx):
     ref = referral(ctx, "PLIE-L1")
     with pytest.raises(TransitionRefused, match="Motif du refus"):
