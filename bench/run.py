@@ -1,0 +1,388 @@
+"""Benchmark of the pages and reports at scale (issue 8 §2–3), against the bare SQL.
+
+Every page is requested through the real WSGI app — Flask's test client, logged in as
+the demo coordinator through the login form (CSRF on) — ``--repeat`` times after a
+warm-up; we keep the median and the 95th percentile. Beside each page:
+
+- **bare SQL**: the statements the page sent to the database to read the rows it shows,
+  replayed on a raw DBAPI cursor (``cursor.execute`` + ``fetchall``: no ORM, no form, no
+  template), median of the same number of runs. Per-request overhead common to every
+  admin page (loading the logged-in user, the navbar's overdue badge) and the pager's
+  ``count(*)`` are left out of the bare time — they are part of what the page costs;
+- **queries**: the number of SQL statements of one request, at 20 and at 100 rows per
+  page for the lists (the same number means no N+1).
+
+Each report of the indicators page is downloaded through
+``/admin/indicators/telecharger/?report=…&programme=…&date_from=…&date_to=…`` and compared
+with XlsxWriter writing the same cells alone (``bench/reports.py``: ``requests``,
+``read_cells``, ``write_alone``); its peak Python memory is traced with tracemalloc in a
+separate request (tracing slows the run, so timed runs are untraced).
+
+Usage::
+
+    .venv/bin/python bench/run.py --beneficiaries 100000 --repeat 20 --db sqlite \
+        --output /tmp/bench-sqlite.md
+    bash .ci/postgres.sh .venv/bin/python bench/run.py --beneficiaries 100000 --db env \
+        --output /tmp/bench-pg.md
+
+The SQLite database is kept in /tmp/parcours-bench-N.sqlite3 and reused by later runs;
+on PostgreSQL the demo is built in the throwaway cluster (same invocation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # noqa: E402
+    COORDINATOR,
+    NOW,
+    QueryCounter,
+    database_url,
+    ensure_demo,
+    logged_in_client,
+    make_app,
+    stats,
+)
+from sqlalchemy import event, func, select  # noqa: E402
+
+from backoffice.extensions import db  # noqa: E402
+from backoffice.models import Beneficiary, Contact, Enrolment, Referral  # noqa: E402
+
+#: Statements of every admin page that are not « the rows shown » (see the docstring).
+OVERHEAD = (
+    re.compile(r"FROM users\s+WHERE users\.id = ", re.S),  # Flask-Login's user loader
+    re.compile(r"^SELECT count\(", re.S),  # pager count and navbar badge
+)
+
+#: Targets of issue 8 §3.
+PAGE_RATIO, PAGE_MS, REPORT_RATIO = 3.0, 300.0, 2.0
+
+
+@dataclass
+class Case:
+    group: str
+    label: str
+    url: str
+    list_page: bool = False
+    page_ms: list[float] = field(default_factory=list)
+    bare_ms: list[float] = field(default_factory=list)
+    queries: int = 0
+    queries_100: int | None = None
+    rows: int | None = None
+
+
+def capture(app, client, url: str) -> tuple[list[tuple[str, object]], int]:
+    """The statements (with parameters) of one request, and the status code."""
+    seen: list[tuple[str, object]] = []
+
+    def on(_conn, _cursor, statement, parameters, _context, _many):
+        seen.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", on)
+    try:
+        status = client.get(url).status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", on)
+    return seen, status
+
+
+def rows_statements(statements):
+    """The statements that read the rows shown (overhead left out)."""
+    return [(s, p) for s, p in statements if not any(o.search(s) for o in OVERHEAD)]
+
+
+def replay(app, statements, repeat: int) -> tuple[list[float], int]:
+    """Run the statements on a raw DBAPI cursor ``repeat`` times: (ms per run, rows)."""
+    times, rows = [], 0
+    with app.app_context():
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            for attempt in range(repeat + 1):
+                started = time.perf_counter()
+                rows = 0
+                for statement, parameters in statements:
+                    cursor.execute(statement, parameters)
+                    rows += len(cursor.fetchall())
+                if attempt:  # the first run warms the caches, like the page's warm-up
+                    times.append((time.perf_counter() - started) * 1000)
+            raw.rollback()
+        finally:
+            raw.close()
+    return times, rows
+
+
+def filter_arg(app, endpoint: str, label: str, operation_class: str) -> str:
+    """The URL argument (``flt0_N``) of a list filter, by its label and class name."""
+    with app.app_context():
+        view = next(v for v in app.extensions["admin"][0]._views
+                    if getattr(v, "endpoint", None) == endpoint)
+        for index, flt in enumerate(view._filters):
+            if str(flt.name) == label and type(flt).__name__ == operation_class:
+                return f"flt0_{view.get_filter_arg(index, flt)}"
+    raise LookupError(f"{endpoint}: no filter {label!r} {operation_class}")
+
+
+def page_cases(app) -> list[Case]:
+    """Lists (first page, search, filter, deep page), records and the alerts view."""
+    with app.app_context():
+        s = db.session
+        common_name = s.scalar(select(Beneficiary.last_name).group_by(Beneficiary.last_name)
+                               .order_by(func.count().desc()).limit(1))
+        commune = s.scalar(select(Beneficiary.commune).group_by(Beneficiary.commune)
+                           .order_by(func.count().desc()).limit(1))
+        totals = {model: s.scalar(select(func.count(model.id)))
+                  for model in (Beneficiary, Referral, Enrolment, Contact)}
+        # The record with the most history: a person with several paths and contacts.
+        busiest = s.execute(
+            select(Enrolment.beneficiary_id, Enrolment.id)
+            .join(Contact, Contact.enrolment_id == Enrolment.id)
+            .group_by(Enrolment.beneficiary_id, Enrolment.id)
+            .order_by(func.count().desc()).limit(1)).one()
+        s.remove()
+
+    def deep(model) -> int:
+        return int(totals[model] / 20 * 0.8)  # 80 % into the list, 20 rows a page
+
+    search = urlencode({"search": common_name})
+    lists = [
+        ("beneficiaries", Beneficiary, (filter_arg(app, "beneficiaries", "Commune",
+                                                   "FilterEqual"), commune)),
+        ("referrals", Referral, (filter_arg(app, "referrals", "Statut", "EnumEqualFilter"),
+                                 "PENDING")),
+        ("enrolments", Enrolment, (filter_arg(app, "enrolments", "Statut", "EnumEqualFilter"),
+                                   "ACTIVE")),
+        ("contacts", Contact, (filter_arg(app, "contacts", "Présence", "EnumEqualFilter"),
+                               "UNEXCUSED")),
+    ]
+    cases = []
+    for slug, model, (flt, value) in lists:
+        base = f"/admin/{slug}/"
+        cases += [
+            Case(slug, "first page", base, list_page=True),
+            Case(slug, f"search « {common_name} »", f"{base}?{search}", list_page=True),
+            Case(slug, f"filter {value}", f"{base}?{urlencode({flt: value})}",
+                 list_page=True),
+            Case(slug, f"page {deep(model)}", f"{base}?page={deep(model)}", list_page=True),
+        ]
+    person, path = busiest
+    cases += [
+        Case("record", "beneficiary details", f"/admin/beneficiaries/details/?id={person}"),
+        Case("record", "beneficiary edit", f"/admin/beneficiaries/edit/?id={person}"),
+        Case("record", "path details", f"/admin/enrolments/details/?id={path}"),
+        Case("record", "path edit", f"/admin/enrolments/edit/?id={path}"),
+        Case("alerts", "alerts (7 days)", "/admin/alerts/"),
+        Case("home", "admin home (fixed cost)", "/admin/"),
+    ]
+    return cases
+
+
+def check_filters(app, client, cases: list[Case]) -> None:
+    """A filter the page did not apply would bench the wrong thing: fail loudly."""
+    for case in cases:
+        if "flt0_" in case.url:
+            html = client.get(case.url).get_data(as_text=True)
+            if "alert-danger" in html and "invalide" in html.lower():
+                raise SystemExit(f"{case.url}: filtre refusé")
+
+
+def measure_pages(app, client, cases: list[Case], repeat: int, log) -> None:
+    for case in cases:
+        statements, status = capture(app, client, case.url)  # also the warm-up
+        assert status == 200, f"{case.url}: HTTP {status}"
+        case.queries = len(statements)
+        if case.list_page:
+            sep = "&" if "?" in case.url else "?"
+            more, status = capture(app, client, f"{case.url}{sep}page_size=100")
+            assert status == 200
+            case.queries_100 = len(more)
+        started = time.perf_counter()
+        client.get(case.url)
+        # A page of seconds is far off target anyway: a few runs tell it (the bench ends).
+        runs = repeat if time.perf_counter() - started < 1 else min(repeat, 3)
+        for _ in range(runs):
+            started = time.perf_counter()
+            response = client.get(case.url)
+            case.page_ms.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        case.bare_ms, case.rows = replay(app, rows_statements(statements), runs)
+        median, _ = stats(case.page_ms)
+        log(f"{case.group:14} {case.label:32} {median:8.1f} ms  bare "
+            f"{stats(case.bare_ms)[0]:7.1f} ms  {case.queries} q")
+
+
+@dataclass
+class ReportCase:
+    code: str
+    url: str
+    times: list[float] = field(default_factory=list)
+    alone: list[float] = field(default_factory=list)
+    peak: int = 0
+    alone_peak: int = 0
+    rows: int = 0
+    size: int = 0
+    queries: int = 0
+
+
+def report_cases(app) -> list[ReportCase]:
+    """One download URL per report (same scopes as bench/reports.py)."""
+    from reports import requests
+
+    names = {"programme_code": "programme", "date_from": "date_from", "date_to": "date_to",
+             "session_id": "session", "order_id": "order"}
+    with app.app_context():
+        wanted = requests(db.session)
+        db.session.remove()
+    cases = []
+    for code, kwargs in wanted:
+        args = {"report": code}
+        for key, value in kwargs.items():
+            if value is not None:
+                args[names[key]] = value.isoformat() if hasattr(value, "isoformat") else value
+        cases.append(ReportCase(code, f"/admin/indicators/telecharger/?{urlencode(args)}"))
+    return cases
+
+
+def measure_reports(app, client, cases: list[ReportCase], repeat: int, log) -> None:
+    from reports import read_cells, write_alone
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-run-"))
+    for case in cases:
+        with app.app_context():
+            engine = db.engine
+        with QueryCounter(engine) as counter:
+            response = client.get(case.url)  # warm-up
+        assert response.status_code == 200, f"{case.url}: HTTP {response.status_code}"
+        case.queries = counter.count
+        target = workdir / f"{case.code}.xlsx"
+        target.write_bytes(response.data)
+        case.size = len(response.data)
+        for _ in range(repeat):
+            started = time.perf_counter()
+            response = client.get(case.url)
+            case.times.append((time.perf_counter() - started) * 1000)
+            response.close()
+        tracemalloc.start()
+        client.get(case.url).close()
+        case.peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        sheets = read_cells(target)
+        case.rows = max(len(rows) for _t, rows in sheets)
+        for _ in range(repeat):
+            started = time.perf_counter()
+            write_alone(sheets, workdir / f"{case.code}-alone.xlsx")
+            case.alone.append((time.perf_counter() - started) * 1000)
+        tracemalloc.start()
+        write_alone(sheets, workdir / f"{case.code}-alone.xlsx")
+        case.alone_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        log(f"report {case.code:16} {stats(case.times)[0]:8.0f} ms  alone "
+            f"{stats(case.alone)[0]:7.0f} ms  peak {case.peak / 2**20:.1f} MiB")
+
+
+def markdown(engine: str, beneficiaries: int, repeat: int, report_repeat: int,
+             pages: list[Case], reports: list[ReportCase], built: float | None) -> str:
+    lines = [
+        f"### {engine} — " + f"{beneficiaries:,} beneficiaries".replace(",", " "),
+        "",
+        f"Test client logged in as `{COORDINATOR}` (CSRF on); median and p95 of {repeat} "
+        f"requests after a warm-up (reports: {report_repeat}); bare SQL replayed on a raw "
+        "DBAPI cursor. Queries: statements of one request (lists: at 20 / 100 rows a page)."
+        + (f" Demo + obligations built in {built:.0f} s." if built else ""),
+        "",
+        "| page | URL | median (ms) | p95 (ms) | bare SQL (ms) | ratio | queries | target |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for c in pages:
+        median, p95 = stats(c.page_ms)
+        bare = stats(c.bare_ms)[0]
+        ratio = median / bare if bare else float("inf")
+        queries = f"{c.queries} / {c.queries_100}" if c.queries_100 is not None \
+            else str(c.queries)
+        constant = c.queries_100 is None or c.queries_100 == c.queries
+        if not constant:
+            verdict = "**queries grow**"
+        elif median >= PAGE_MS:
+            verdict = "**over 300 ms**"
+        elif ratio <= PAGE_RATIO:
+            verdict = "ok"
+        else:
+            verdict = f"< 300 ms; ratio > 3 (+{median - bare:.0f} ms)"
+        url = c.url if len(c.url) < 70 else c.url[:67] + "…"
+        lines.append(f"| {c.group}: {c.label} | `{url}` | {median:.1f} | {p95:.1f} "
+                     f"| {bare:.1f} | {ratio:.1f} | {queries} | {verdict} |")
+    if reports:
+        lines += [
+            "",
+            "| report | rows (largest sheet) | median (ms) | p95 (ms) | XlsxWriter alone (ms) "
+            "| ratio | peak (MiB) | XlsxWriter alone peak (MiB) | queries | file (KiB) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in reports:
+            median, p95 = stats(r.times)
+            alone = stats(r.alone)[0]
+            lines.append(
+                f"| {r.code} | {r.rows:,} | {median:.0f} | {p95:.0f} | {alone:.0f} "
+                f"| {median / alone:.1f} | {r.peak / 2**20:.1f} | {r.alone_peak / 2**20:.1f} "
+                f"| {r.queries} | {r.size / 1024:.0f} |".replace(",", " "))
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--beneficiaries", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--report-repeat", type=int, default=3,
+                        help="répétitions par rapport (défaut 3 : un rapport prend des secondes)")
+    parser.add_argument("--db", choices=("sqlite", "env"), default="sqlite")
+    parser.add_argument("--output", type=Path, help="fichier Markdown (défaut : stdout)")
+    parser.add_argument("--only", choices=("pages", "reports"), help="une seule partie")
+    args = parser.parse_args()
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    url = database_url(args.beneficiaries, args.db)
+    app = make_app(url)
+    import backoffice.admin.alerts as alerts_view
+
+    alerts_view.current_moment = lambda: NOW  # the demo's « now »
+    built = ensure_demo(app, args.beneficiaries, log)
+    with app.app_context():
+        engine = "PostgreSQL " + db.session.scalar(select(func.current_setting(
+            "server_version"))) if db.engine.dialect.name == "postgresql" else \
+            "SQLite " + db.session.scalar(select(func.sqlite_version()))
+        db.session.remove()
+    client = logged_in_client(app)
+    pages, reports = [], []
+    if args.only != "reports":
+        pages = page_cases(app)
+        check_filters(app, client, pages)
+        measure_pages(app, client, pages, args.repeat, log)
+    if args.only != "pages":
+        reports = report_cases(app)
+        measure_reports(app, client, reports, args.report_repeat, log)
+    text = markdown(engine, args.beneficiaries, args.repeat, args.report_repeat, pages,
+                    reports, built)
+    if args.output:
+        args.output.write_text(text)
+        log(f"écrit : {args.output}")
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
