@@ -305,6 +305,17 @@ class ProtectedModelView(ModelView):
             query = query.options(*self.list_eager_loads)
         return query
 
+    def _apply_pagination(self, query, page, page_size):
+        """A later page: OFFSET over the ids alone (an index walk), then only that page's
+        rows with their joins — otherwise the database joins every row it skips
+        (bench/run.py: page 3 520 of referrals 4.9 s → 0.15 s at 100 000 people)."""
+        if page_size is None:
+            page_size = self.page_size
+        if not page or not page_size:
+            return super()._apply_pagination(query, page, page_size)
+        ids = super()._apply_pagination(query.with_entities(self.model.id), page, page_size)
+        return query.filter(self.model.id.in_(ids.scalar_subquery())).limit(page_size)
+
     def get_count_query(self):
         query = super().get_count_query()
         scope = self._scope()

@@ -48,7 +48,7 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
                    "prescriber_name", "commission", "decided_on")
     column_select_related_list = (Referral.beneficiary, Referral.programme, Referral.commission)
     list_eager_loads = (joinedload(Referral.commission).joinedload(Commission.programme),)
-    column_default_sort = ("referred_on", True)
+    column_default_sort = [("referred_on", True), ("id", True)]
     column_searchable_list = ("beneficiary.last_name", "beneficiary.first_name",
                               "beneficiary.external_id", "prescriber_name")
     column_filters = (

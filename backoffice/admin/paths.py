@@ -112,7 +112,7 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                    "entry_date", "planned_end_date", "exit_date")
     column_select_related_list = (Enrolment.beneficiary, Enrolment.programme,
                                   Enrolment.referent, Enrolment.current_phase)
-    column_default_sort = ("entry_date", True)
+    column_default_sort = [("entry_date", True), ("id", True)]
     column_searchable_list = ("beneficiary.last_name", "beneficiary.first_name",
                               "beneficiary.external_id", "target_job")
     column_filters = (
@@ -421,7 +421,10 @@ class ContactView(PathChildView):
     column_list = ("id", "occurs_at", "enrolment", "enrolment.beneficiary", "contact_type",
                    "duration_minutes", "attendance", "staff")
     column_select_related_list = (Contact.enrolment, Contact.contact_type, Contact.staff)
-    column_default_sort = ("occurs_at", True)
+    # No total count over hundreds of thousands of contacts: previous / next only
+    # (bench/run.py: search 1.26 s → 0.12 s at 100 000 people).
+    simple_list_pager = True
+    column_default_sort = [("occurs_at", True), ("id", True)]
     column_searchable_list = ("enrolment.beneficiary.last_name",
                               "enrolment.beneficiary.first_name", "objective")
     column_filters = ("occurs_at", *enum_filters(Contact.attendance, "Présence", Attendance),

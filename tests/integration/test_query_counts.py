@@ -93,7 +93,7 @@ def filter_arg(app, endpoint: str, label: str, operation_class: str) -> str:
     view = next(v for v in app.extensions["admin"][0]._views
                 if getattr(v, "endpoint", None) == endpoint)
     for index, flt in enumerate(view._filters):
-        if str(flt.name) == label and type(flt).__name__ == operation_class:
+        if str(flt.name) == label and operation_class in {c.__name__ for c in type(flt).__mro__}:
             return f"flt0_{view.get_filter_arg(index, flt)}"
     raise LookupError(f"{endpoint}: no filter {label!r}")
 
@@ -119,7 +119,8 @@ def test_list_pages_run_the_same_queries_whatever_the_page_size_and_rows(app, de
     before = {url: queries(app, demo, url) for url in urls}
     client = grow(app)
     after = {url: queries(app, client, url) for url in urls}
-    assert set(before.values()) == {LIST_QUERIES}, before
+    expected = {url: LIST_QUERIES - ("/contacts/" in url) for url in urls}
+    assert before == expected  # contacts: simple pager, no count over the whole table
     assert after == before
 
 
