@@ -90,6 +90,8 @@ def page(browser, server, request):
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("response", lambda response: response.status >= 400 and errors.append(
+        f"{response.status} {response.url}"))
     page.console_errors = errors
     yield page
     if errors:

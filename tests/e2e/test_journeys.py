@@ -1,4 +1,6 @@
 """The journeys our users make, in a real browser against a real WSGI server."""
+from datetime import date
+
 import openpyxl
 from playwright.sync_api import expect
 
@@ -33,3 +35,61 @@ def test_coordinator_downloads_a_report_in_one_click(page, tmp_path):
     assert target.suffix == ".xlsx"
     workbook = openpyxl.load_workbook(target, read_only=True)
     assert "Définitions" in workbook.sheetnames
+
+
+def _accept_confirmations(page):
+    page.on("dialog", lambda dialog: dialog.accept())
+
+
+def test_commission_validates_two_pending_referrals_in_bulk(page):
+    login(page, "commission@demo.fr")
+    _accept_confirmations(page)
+    page.goto("/admin/referrals/?flt0_0=PENDING")  # the « Statut égal à En attente » filter
+    boxes = page.locator("input[name=rowid]")
+    expect(boxes.first).to_be_visible()
+    chosen = [boxes.nth(0).get_attribute("value"), boxes.nth(1).get_attribute("value")]
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.get_by_role("button", name="Avec la sélection").click()
+    page.get_by_role("link", name="Valider l'entrée").click()
+    expect(page.get_by_role("heading", name="Valider l'entrée")).to_be_visible()
+    page.locator("#lifecycle-form").get_by_role("button", name="Valider l'entrée").click()
+    expect(page.get_by_role("alert").first).to_contain_text("2 prescriptions validées")
+    page.goto("/admin/referrals/?flt0_0=VALIDATED")
+    for referral_id in chosen:
+        expect(page.locator(f"input[name=rowid][value='{referral_id}']")).to_have_count(1)
+
+
+def _active_del_paths(page) -> list[str]:
+    page.goto("/admin/enrolments/?search=&page_size=100")
+    rows = page.locator("tbody tr")
+    ids = []
+    for index in range(rows.count()):
+        row = rows.nth(index)
+        text = row.inner_text()
+        if "DEL-L1" in text and "En cours" in text:
+            ids.append(row.locator("input[name=rowid]").get_attribute("value"))
+    return ids
+
+
+def test_coordinator_declares_an_abandon_then_closes_a_path_with_a_durable_job(page):
+    login(page, "coordination@demo.fr")
+    first, second = _active_del_paths(page)[:2]
+
+    page.goto(f"/admin/enrolments/details/?id={first}")
+    page.get_by_role("button", name="Déclarer un abandon").click()
+    page.get_by_label("Date de l'abandon").fill(date.today().isoformat())
+    page.get_by_label("Motif de l'abandon").select_option(label="Déménagement", force=True)
+    page.get_by_label("Difficultés rencontrées").fill("Départ pour la province Nord.")
+    page.locator("#lifecycle-form").get_by_role("button", name="Déclarer un abandon").click()
+    expect(page.get_by_role("alert").first).to_contain_text("bandon")
+
+    page.goto(f"/admin/enrolments/details/?id={second}")
+    page.get_by_role("button", name="Clôturer avec un type de sortie").click()
+    page.get_by_label("Type de sortie").select_option(label="CDD", force=True)
+    page.locator("#lifecycle-form").get_by_role("button").first.click()
+    page.get_by_label("Date de sortie").fill(date.today().isoformat())
+    page.get_by_label("Durée du contrat (mois)").fill("8")
+    page.get_by_label("Employeur").fill("Boulangerie de l'Anse Vata")
+    page.locator("#lifecycle-form").get_by_role("button").first.click()
+    expect(page.get_by_role("alert").first).to_contain_text("emploi durable")
