@@ -3,6 +3,7 @@ import sqlite3
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, redirect, render_template, url_for
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -64,13 +65,17 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"
 
-    from . import audit, models, obligation_sync  # noqa: F401  (register the tables)
+    from . import audit, models, obligation_sync, value_ranges  # noqa: F401  (the tables)
 
     audit.actor_provider = _current_actor
     audit.install()
+    value_ranges.install()  # numbers out of range: a French message naming the field
     obligation_sync.install()
+    from . import access_log, security
     from .auth import bp as auth_bp
 
+    security.init_app(app)  # headers, session lifetime, proxy (issue 6 §3-4)
+    access_log.init_app(app)  # audit of record views, exports, refusals (issue 6 §1)
     app.register_blueprint(auth_bp)
 
     from .admin import init_admin
@@ -92,5 +97,22 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     @app.errorhandler(404)
     def not_found(_error):
         return render_template("errors/404.html"), 404
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(_error):
+        g.csrf_refused = True  # access_log.py records the refusal
+        return render_template(
+            "errors/400.html",
+            message="Jeton de sécurité (CSRF) absent ou expiré : rien n'a été enregistré. "
+                    "Rechargez la page puis recommencez.",
+        ), 400
+
+    @app.errorhandler(400)
+    def bad_request(_error):
+        return render_template("errors/400.html", message=None), 400
+
+    @app.errorhandler(429)
+    def too_many_requests(_error):
+        return render_template("errors/429.html", message=None), 429
 
     return app

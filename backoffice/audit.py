@@ -6,14 +6,19 @@ the hook sits on the session, not in each view.
 Who the actor is comes from `actor_provider` (the app installs one reading the logged-in
 user; the CLI gets « ligne de commande »). Free text that may hold health or social
 details is recorded as « modifié », never copied (CNIL: minimise sensitive data).
+
+Entries are never changed or deleted once written: the ORM refuses it
+(`AuditTrailIsReadOnly`) except inside `purging()`, the retention purge of privacy.py.
+Reads of personal records, exports, logins and refusals are added by access_log.py.
 """
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
 from sqlalchemy import event, insert, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.base import NO_VALUE
 
 from .models import AuditEntry
@@ -32,7 +37,10 @@ SENSITIVE_COLUMNS = frozenset({
     ("suspensions", "notes"),
 })
 SECRET_COLUMNS = frozenset({("users", "password_hash")})
-NOT_AUDITED_TABLES = frozenset({"audit_entries"})
+# login_attempts: the throttling counter; logins are recorded as « login » entries instead.
+NOT_AUDITED_TABLES = frozenset({"audit_entries", "login_attempts"})
+# Bookkeeping columns whose change alone is not worth an entry (logout bumps the version).
+NOT_AUDITED_COLUMNS = frozenset({("users", "session_version")})
 HIDDEN = "modifié"
 
 
@@ -73,6 +81,8 @@ def row_changes(obj, action: str, stored: dict | None = None) -> dict[str, list]
     changes: dict[str, list] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
+        if (table, key) in NOT_AUDITED_COLUMNS:
+            continue
         history = state.attrs[key].history
         if action == "update":
             if not history.has_changes():
@@ -147,13 +157,47 @@ def _after_flush(session: Session, _context) -> None:
 
 def record(session: Session, action: str, table: str | None = None,
            row_id: int | None = None, detail: str | None = None,
-           changes: dict | None = None) -> None:
-    """Write an entry for something that is not a row change (login, refusal, export…)."""
-    user_id, email = actor_provider()
+           changes: dict | None = None,
+           actor: tuple[int | None, str | None] | None = None) -> None:
+    """Write an entry for something that is not a row change (login, refusal, export…).
+
+    `session` may also be a Connection (access_log.py writes on a connection of its own).
+    `actor` overrides who acted (a login is recorded before the session knows the user).
+    """
+    user_id, email = actor or actor_provider()
     session.execute(insert(AuditEntry.__table__), [{
         "at": utcnow(), "user_id": user_id, "user_email": email, "action": action,
         "table_name": table, "row_id": row_id, "changes": changes, "detail": detail,
     }])
+
+
+class AuditTrailIsReadOnly(RuntimeError):
+    """An audit entry was about to be changed or deleted outside the retention purge."""
+
+
+@contextmanager
+def purging(session: Session) -> Iterator[None]:
+    """The one place allowed to delete audit entries: the retention purge (privacy.py)."""
+    session.info["audit_purge"] = True
+    try:
+        yield
+    finally:
+        session.info.pop("audit_purge", None)
+
+
+def _refuse_row_change(_mapper, _connection, target) -> None:
+    session = object_session(target)
+    if session is None or not session.info.get("audit_purge"):
+        raise AuditTrailIsReadOnly("Le journal d'audit ne peut être ni modifié ni supprimé.")
+
+
+def _refuse_bulk_change(state) -> None:
+    """`update(AuditEntry)` / `delete(AuditEntry)` through the ORM bypass the mapper events."""
+    if not (state.is_update or state.is_delete) or state.session.info.get("audit_purge"):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is not None and getattr(table, "name", None) == AuditEntry.__tablename__:
+        raise AuditTrailIsReadOnly("Le journal d'audit ne peut être ni modifié ni supprimé.")
 
 
 def install() -> None:
@@ -161,3 +205,6 @@ def install() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _refuse_bulk_change)
+        event.listen(AuditEntry, "before_update", _refuse_row_change)
+        event.listen(AuditEntry, "before_delete", _refuse_row_change)

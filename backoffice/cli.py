@@ -1,4 +1,5 @@
-"""Command-line tools: `flask users`, `flask seed` (more commands join as issues land)."""
+"""Command-line tools: `flask users`, `flask seed`, and the commands registered by their
+modules (`flask export`, `flask obligations`, `flask alerts`, `flask privacy`, `flask backup`)."""
 from datetime import datetime
 
 import click
@@ -6,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from .auth.passwords import password_problem
 from .enums import Role
 from .extensions import db
 from .models import User
@@ -26,8 +28,9 @@ def create_user(email: str, name: str, role: str, password: str) -> None:
     email = email.strip().lower()
     if db.session.scalar(select(User).where(User.email == email)):
         raise click.ClickException(f"Un compte existe déjà avec l'adresse {email}.")
-    if len(password) < 8:
-        raise click.ClickException("Mot de passe : 8 caractères au minimum.")
+    problem = password_problem(password, email)
+    if problem:
+        raise click.ClickException(problem)
     user = User(email=email, name=name, role=Role(role))
     user.set_password(password)
     db.session.add(user)
@@ -96,9 +99,11 @@ def _print_demo_logins(password: str) -> None:
 
 def init_app(app) -> None:
     """Register the command groups on the app."""
-    from . import obligation_commands, report_commands
+    from . import backup, obligation_commands, privacy_commands, report_commands
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
     report_commands.register(app)
     obligation_commands.register(app)
+    privacy_commands.register(app)
+    backup.register(app)

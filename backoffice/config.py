@@ -4,6 +4,7 @@
 `SECRET_KEY` signs sessions and CSRF tokens and is required outside development and tests.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 DEV_SECRET = "dev-only-not-secret"
@@ -15,6 +16,17 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _int_env(name: str, default: int) -> int:
+    """An integer setting from the environment (a clear error if it is not a number)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as err:
+        raise RuntimeError(f"{name} doit être un nombre entier (reçu : {value!r}).") from err
 
 
 def settings_from_environment(instance_path: str) -> dict:
@@ -31,7 +43,8 @@ def settings_from_environment(instance_path: str) -> dict:
         ),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "BABEL_DEFAULT_LOCALE": "fr",
-        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        # Times shown to users (e.g. « modifié par X à HH:MM »); stored times are UTC.
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Europe/Paris"),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -41,6 +54,20 @@ def settings_from_environment(instance_path: str) -> dict:
             "SESSION_COOKIE_SECURE", "1" if env == "production" else "0"
         ) == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        # Sessions (security.py): 30 min without activity, 12 h at most after the login.
+        "SESSION_IDLE_TIMEOUT": timedelta(minutes=_int_env("SESSION_IDLE_MINUTES", 30)),
+        "SESSION_ABSOLUTE_LIFETIME": timedelta(hours=_int_env("SESSION_MAX_HOURS", 12)),
+        # Failed logins allowed in the window before HTTP 429 (per account / per address).
+        "LOGIN_THROTTLE_WINDOW": timedelta(minutes=_int_env("LOGIN_THROTTLE_MINUTES", 15)),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int_env("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int_env("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        # Number of reverse proxies in front of gunicorn (their X-Forwarded-For is trusted).
+        "PROXY_FIX_HOPS": _int_env("PROXY_FIX_HOPS", 0),
+        # Retention (privacy.py, README « Données personnelles »): CNIL social-support
+        # reference: 2 years after the last exit or contact; audit log: 12 months.
+        "PRIVACY_RETENTION_MONTHS": _int_env("PRIVACY_RETENTION_MONTHS", 24),
+        "AUDIT_RETENTION_MONTHS": _int_env("AUDIT_RETENTION_MONTHS", 12),
         "FLASK_ADMIN_SWATCH": "default",
         "ADMIN_PAGE_SIZE": 20,
     }

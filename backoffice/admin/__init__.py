@@ -5,6 +5,7 @@ from pathlib import Path
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from ..security import allow_bulk_actions, csp_nonce
 from .activity import AttendanceView, SessionView, WorkshopView
 from .administration import AuditView, UserView
 from .alerts import AlertsView
@@ -58,9 +59,12 @@ def init_admin(app) -> Admin:
         url="/admin",
         index_view=HomeView(),
         translations_path=str(TRANSLATIONS),
+        csp_nonce_generator=csp_nonce,  # its inline scripts carry the nonce (security.py)
     )
     for view_class in VIEWS:
-        admin.add_view(view_class())
+        view = view_class()
+        admin.add_view(view)
+        allow_bulk_actions(name for name, _text in view._actions)
     admin.add_view(AlertsView(name="Alertes", endpoint="alerts", url="alerts"))
     admin.add_view(IndicatorsView(name="Indicateurs", endpoint="indicators", url="indicators",
                                   category="Pilotage"))

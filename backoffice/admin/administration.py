@@ -1,14 +1,23 @@
 """Menu « Administration »: staff accounts and the audit trail."""
 from flask import abort
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 
+from ..auth.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
+from ..auth.passwords import password_problem
 from ..enums import Role
 from ..models import AuditEntry, User
 from .base import ProtectedModelView
 from .fields import NewPasswordField, enum_filters
 
 CATEGORY = "Administration"
-MIN_PASSWORD_LENGTH = 12
+
+
+def _password_policy(form, field) -> None:
+    """Length, common/breached list, not the e-mail (auth/passwords.py)."""
+    if field.data:
+        problem = password_problem(field.data, form.email.data if "email" in form else None)
+        if problem:
+            raise ValidationError(problem)
 
 
 class UserView(ProtectedModelView):
@@ -33,8 +42,7 @@ class UserView(ProtectedModelView):
             "Mot de passe",
             validators=[
                 Optional(),
-                Length(min=MIN_PASSWORD_LENGTH,
-                       message=f"Mot de passe : {MIN_PASSWORD_LENGTH} caractères au minimum."),
+                _password_policy,
             ],
             description="Laisser vide pour conserver le mot de passe actuel.",
         )

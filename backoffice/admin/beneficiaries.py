@@ -10,7 +10,25 @@ from ..enums import Sex
 from ..extensions import db
 from ..models import Beneficiary, name_key
 from .base import ProtectedModelView, add_error
+from .concurrency import VersionCheckMixin
 from .fields import enum_filters
+
+# A plausible age for someone on an insertion path (a typing error otherwise:
+# 2025 for 1995, a child's record). Outside these bounds the form refuses the birth date.
+MIN_AGE, MAX_AGE = 14, 100
+
+
+def birth_date_problem(born: date | None, today: date) -> str | None:
+    """Why a birth date cannot be right (French, naming the field), or None."""
+    if born is None:
+        return None
+    if born > today:
+        return f"Date de naissance : le {born:%d/%m/%Y} est dans le futur."
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if not MIN_AGE <= age <= MAX_AGE:
+        return (f"Date de naissance : un âge de {age} ans n'est pas plausible "
+                f"(entre {MIN_AGE} et {MAX_AGE} ans attendus).")
+    return None
 
 
 def find_duplicate(last_name: str | None, first_name: str | None, birth_date: date | None,
@@ -45,7 +63,7 @@ def duplicate_message(existing: Beneficiary) -> Markup:
     ).format(name=existing.full_name, born=existing.birth_date, url=url, id=existing.id)
 
 
-class BeneficiaryView(ProtectedModelView):
+class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
     model_class = Beneficiary
     slug = "beneficiaries"
     menu_name = "Bénéficiaires"
@@ -61,8 +79,8 @@ class BeneficiaryView(ProtectedModelView):
         "long_term_job_seeker", "rsa_recipient", "disability_recognition",
         "experimental_csp_public", "created_at",
     )
-    column_details_exclude_list = ("name_key",)
-    column_export_exclude_list = ("name_key",)
+    column_details_exclude_list = ("name_key", "version")
+    column_export_exclude_list = ("name_key", "version")
     form_columns = (
         "last_name", "first_name", "birth_date", "sex", "external_id",
         "email", "phone", "address", "postcode", "commune", "epci", "education_level",
@@ -70,12 +88,17 @@ class BeneficiaryView(ProtectedModelView):
         "experimental_csp_public",
         "labour_market_situation", "isced_level", "household_without_employment",
         "single_parent_household", "fse_disability", "foreign_origin_or_minority",
-        "homeless_or_housing_exclusion", "rural_area", "notes",
+        "homeless_or_housing_exclusion", "rural_area", "notes", "version_seen",
     )
 
     def check_form(self, form) -> bool:
         """Refuse a duplicate before the insert, naming the record that already exists."""
         valid = super().check_form(form)
+        if "birth_date" in form:
+            problem = birth_date_problem(form.birth_date.data, date.today())
+            if problem:
+                add_error(form.birth_date, problem)
+                valid = False
         if "last_name" not in form:
             return valid
         editing = request.args.get("id", type=int) if request.endpoint.endswith("edit_view") \

@@ -1,5 +1,6 @@
 """Form fields, filters and display helpers shared by the admin views (French everywhere)."""
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 
 from flask_admin.contrib.sqla.filters import EnumEqualFilter, EnumFilterNotEqual
@@ -77,14 +78,30 @@ class NewPasswordField(PasswordField):
             obj.set_password(self.data)
 
 
+class _KnownMembersOnly:
+    """An enum filter ignores a value that names no member (a hand-made URL), instead of
+    failing with a server error."""
+
+    def validate(self, value) -> bool:
+        return value in self.enum_class.__members__ if self.enum_class else super().validate(value)
+
+
+class EnumIsFilter(_KnownMembersOnly, EnumEqualFilter):
+    pass
+
+
+class EnumIsNotFilter(_KnownMembersOnly, EnumFilterNotEqual):
+    pass
+
+
 def enum_filters(column, label: str, enum: type[LabelledEnum]) -> list:
     """« égal à » / « différent de » filters on an enum column, options in French.
 
     Flask-Admin's enum filters take the member *name* in the URL (`ReferralStatus["PENDING"]`).
     """
     options = [(member.name, member.label) for member in enum]
-    return [EnumEqualFilter(column, label, options=options),
-            EnumFilterNotEqual(column, label, options=options)]
+    return [EnumIsFilter(column, label, options=options),
+            EnumIsNotFilter(column, label, options=options)]
 
 
 def _format_enum(_view, value, _name):
@@ -114,9 +131,37 @@ def _type_formatters(base: dict, booleans_as_text: bool = False) -> dict:
     return formatters
 
 
+# A cell starting with one of these is run as a formula by spreadsheet software
+# (« =HYPERLINK(…) », « +cmd|… »): CSV injection (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def text_for_export(value) -> str:
+    """A cell the spreadsheet keeps as text: a leading apostrophe before a formula start."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _format_export_text(_view, value, _name):
+    if isinstance(value, list):
+        value = ", ".join(str(item) for item in value)
+    return text_for_export(value)
+
+
+def _format_number(_view, value, _name):
+    return value
+
+
 LIST_FORMATTERS = _type_formatters(typefmt.BASE_FORMATTERS)
 DETAIL_FORMATTERS = _type_formatters(typefmt.DETAIL_FORMATTERS, booleans_as_text=True)
-EXPORT_FORMATTERS = _type_formatters(typefmt.EXPORT_FORMATTERS, booleans_as_text=True)
+# Flask-Admin's CSV export: every remaining value (text, a related record's name, a number)
+# goes through `text_for_export` last, so a name like « =1+1 » stays text (issue 6 §6).
+EXPORT_FORMATTERS = {
+    **_type_formatters(typefmt.EXPORT_FORMATTERS, booleans_as_text=True),
+    list: _format_export_text,
+    int: _format_number, float: _format_number, Decimal: _format_number,
+    object: _format_export_text,
+}
 
 
 def label_of(enum: type[LabelledEnum]):

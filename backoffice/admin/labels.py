@@ -131,6 +131,7 @@ LABELS: dict[str, str] = {
     "follow_up_end_date": "Fin du suivi dans l'emploi",
     "closed_on": "Clôturé le",
     "version": "Version",
+    "anonymised_at": "Anonymisé le",
     "version_seen": "Version",
     "phase_records": "Phases suivies",
     "suspensions": "Suspensions",

@@ -32,6 +32,7 @@ from ..auth.permissions import may_run
 from ..extensions import db
 from ..models import User
 from ..rules.lifecycle import TransitionRefused
+from ..value_ranges import OutOfRange
 from .base import current_role, integrity_message
 
 TEMPLATE = "admin/lifecycle/form.html"
@@ -155,6 +156,9 @@ class LifecycleMixin:
             return None
         except StaleDataError:
             self._refuse(name, rows, f"{refused_words} : {self.stale_message}")
+            return None
+        except OutOfRange as exc:  # a safety net: the forms check the ranges first
+            self._refuse(name, rows, f"{refused_words} : {exc}")
             return None
         message, url = result if isinstance(result, tuple) else (result, None)
         flash(message, "success")

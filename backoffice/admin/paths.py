@@ -42,6 +42,7 @@ from ..rules.lifecycle import TransitionRefused, enrolment_actions_allowed
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView, current_role, only_counsellors
+from .concurrency import stale_message
 from .fields import enum_filters
 from .lifecycle import LifecycleMixin, LifecycleRowAction, current_day, field_value, plural
 
@@ -184,7 +185,7 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
     def update_model(self, form, model):
         seen = form.version_seen.data
         if seen and seen.isdigit() and int(seen) != model.version:
-            flash(self.stale_message, "error")
+            flash(stale_message(model), "error")
             return False
         return super().update_model(form, model)
 

@@ -22,12 +22,12 @@ from .reference import (
     Programme,
     SuspensionReason,
 )
-from .tracking import AuditEntry, Obligation
+from .tracking import AuditEntry, LoginAttempt, Obligation
 
 __all__ = [
     "AuditEntry", "Barrier", "BarrierType", "Beneficiary", "Commission", "Contact",
     "ContactType", "DeadlineRule", "Enrolment", "ExitType", "Funder", "Internship",
-    "Obligation", "Phase", "PhaseRecord", "Programme", "ProgrammeSession", "PurchaseOrder",
-    "PurchaseOrderLine", "Referral", "Suspension", "SuspensionReason", "User", "Workshop",
-    "WorkshopAttendance", "name_key", "referral_non_entry_barriers",
+    "LoginAttempt", "Obligation", "Phase", "PhaseRecord", "Programme", "ProgrammeSession",
+    "PurchaseOrder", "PurchaseOrderLine", "Referral", "Suspension", "SuspensionReason", "User",
+    "Workshop", "WorkshopAttendance", "name_key", "referral_non_entry_barriers",
 ]

@@ -25,14 +25,31 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Bumped on logout, deactivation and password change: every session cookie carrying an
+    # older number is refused (server-side invalidation, security.py).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     @validates("email")
     def _normalise_email(self, _key, value: str) -> str:
         return value.strip().lower()
 
+    @validates("active")
+    def _close_sessions_on_deactivation(self, _key, value: bool) -> bool:
+        """A deactivated account is logged out everywhere at once (issue 6 §3)."""
+        if self.active and not value:
+            self.end_all_sessions()
+        return value
+
+    def end_all_sessions(self) -> None:
+        """Every session cookie of this account stops working at its next request."""
+        self.session_version = (self.session_version or 1) + 1
+
     def set_password(self, password: str) -> None:
-        """Store a salted hash (Werkzeug's default, scrypt), never the password."""
+        """Store a salted hash (Werkzeug's default, scrypt), never the password; a new
+        password closes the sessions opened with the old one."""
         self.password_hash = generate_password_hash(password)
+        if self.id is not None:
+            self.end_all_sessions()
 
     def check_password(self, password: str) -> bool:
         """True when `password` matches the stored hash."""
@@ -103,6 +120,12 @@ class Beneficiary(db.Model):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set by `flask privacy purge`: identity erased, anonymous figures kept (privacy.py).
+    anonymised_at: Mapped[datetime | None]
+    # Two people editing the same record never silently overwrite each other (issue 6 §2).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     referrals: Mapped[list["Referral"]] = relationship(back_populates="beneficiary")  # noqa: F821
     enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="beneficiary")  # noqa: F821

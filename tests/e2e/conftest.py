@@ -62,7 +62,9 @@ def server(tmp_path_factory):
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError("gunicorn n'a pas démarré : " + process.stderr.read().decode())
+                raise RuntimeError(
+                    "gunicorn n'a pas démarré : " + process.stderr.read().decode()
+                ) from None
             time.sleep(0.3)
     yield base
     process.terminate()

@@ -295,7 +295,8 @@ def test_stale_enrolment_edit_is_refused(app, client, auth, ref, users):
     response = client.post(f"/admin/enrolments/edit/?id={path_id}", data=enrolment_form(
         person_id, ref, users, target_job="Boulanger", version_seen="1"))
     assert response.status_code == 200
-    assert "Ce parcours a été modifié entre-temps ; rechargez la page" in text_of(response)
+    assert re.search(r"Ce dossier a été modifié par .+ à \d\d:\d\d ; rechargez la page",
+                     text_of(response))
     with app.app_context():
         assert db.session.get(Enrolment, path_id).target_job == "Maçon"
 
@@ -435,3 +436,9 @@ def test_pages_show_no_english_in_menus_and_headers(app, client, auth, users):
                 "/admin/programmes/details/?id=1"):
         page = text_of(client.get(url))
         assert english.findall(page) == [], url
+
+
+def test_unknown_enum_value_in_a_filter_url_is_ignored_not_a_server_error(client, auth):
+    auth.login("coordinator")
+    response = client.get("/admin/referrals/?flt0_0=NOT_A_STATUS")
+    assert response.status_code == 200

@@ -2,9 +2,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
-
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from backoffice import create_app
 from backoffice.extensions import db

@@ -1,0 +1,213 @@
+"""Issue 6 §5: every registered endpoint × every role (and anonymous) × GET/POST is
+requested and must answer as the role table (auth/permissions.py) says.
+
+`EXPECTED` is the explicit table of what each endpoint requires. It is built from three
+hand-written tables: the model views' slugs (`SLUG_AREAS`, shared with
+test_admin_access.py), the verb of each Flask-Admin view function (`VERB_OF_FUNCTION`),
+and every other endpoint (`SPECIAL`). An endpoint registered without an entry fails
+`test_every_endpoint_has_an_expectation` — a new view or route cannot slip in unprotected.
+
+Requests carry no useful data (empty POST, no ids), so nothing is changed; an answer is
+« allowed » when it is neither 403 nor a redirect to the login page, and never a 500.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from flask import url_for
+
+from backoffice import create_app
+from backoffice.auth.permissions import can, may_run
+from backoffice.enums import Role
+from backoffice.extensions import db
+from tests.conftest import PASSWORD, _database_url, _empty_postgres_database, make_user
+from tests.integration.test_admin_access import SLUG_AREAS, make_world
+
+ROLES = [role.value for role in Role]
+ANONYMOUS = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call an endpoint with a method: `allowed(role)` for a logged-in role;
+    `public` endpoints answer anonymous users too. `query` is added to the URL."""
+
+    allowed: Callable[[str], bool]
+    public: bool = False
+    query: str = ""
+    methods: tuple[str, ...] = ("GET", "POST")
+    ends_at_login: bool = False  # logout: the allowed answer is the login page
+
+
+def everyone(_role):
+    return True
+
+
+def nobody(_role):
+    return False
+
+
+def needs(area: str, verb: str) -> Callable[[str], bool]:
+    return lambda role: can(role, area, verb)
+
+
+def runs(area: str, action: str) -> Callable[[str], bool]:
+    """A lifecycle page: the view must be readable and the action allowed."""
+    return lambda role: can(role, area, "read") and may_run(role, action)
+
+
+# Flask-Admin's model-view functions → the verb of the role table they need
+# (the same mapping as admin/base.py VERB_OF_VIEW; « action_view » is posted with the
+# built-in « delete » bulk action, which needs the delete verb).
+VERB_OF_FUNCTION = {
+    "index_view": "read",
+    "details_view": "read",
+    "ajax_lookup": "read",
+    "export": "export",
+    "create_view": "create",
+    "edit_view": "edit",
+    "ajax_update": "edit",
+    "delete_view": "delete",
+    "action_view": "delete",
+}
+READ_ONLY_VIEWS = {"audit"}  # nothing but reading, whatever the role table says
+QUERY_OF_FUNCTION = {"details_view": "?id=1", "edit_view": "?id=1",
+                     "ajax_lookup": "?name=__none__&query=a"}
+
+SPECIAL: dict[str, Rule] = {
+    "index": Rule(everyone, public=True, methods=("GET",)),
+    "static": Rule(everyone, public=True, methods=("GET",)),
+    "admin.static": Rule(everyone, public=True, methods=("GET",)),
+    "auth.login": Rule(everyone, public=True),
+    "auth.logout": Rule(everyone, methods=("POST",), ends_at_login=True),
+    "admin.index": Rule(everyone, methods=("GET",)),
+    "alerts.index_view": Rule(needs("alerts", "read"), methods=("GET",)),
+    "alerts.mark_done_view": Rule(needs("alerts", "edit"), methods=("POST",)),
+    "indicators.index_view": Rule(needs("indicators", "read"), methods=("GET",)),
+    "indicators.download": Rule(needs("indicators", "export"), methods=("GET",),
+                                query="?report=del_annual"),
+    "enrolments.transition_view": Rule(runs("enrolments", "suspend"), query="?action=suspend"),
+    "referrals.decide_view": Rule(runs("referrals", "validate"), query="?action=validate"),
+    "purchase_orders.receive_view": Rule(runs("purchase_orders", "receive_purchase_order"),
+                                         query="?action=receive_purchase_order"),
+}
+
+
+def _model_view_rule(endpoint: str) -> Rule | None:
+    view, _, function = endpoint.partition(".")
+    slug = view.replace("_", "-")
+    if slug not in SLUG_AREAS or function not in VERB_OF_FUNCTION:
+        return None
+    verb = VERB_OF_FUNCTION[function]
+    area = SLUG_AREAS[slug]
+    if slug in READ_ONLY_VIEWS and verb not in ("read", "export"):
+        allowed = nobody
+    else:
+        allowed = needs(area, verb)
+    methods = {"delete_view": ("POST",), "action_view": ("POST",), "ajax_update": ("POST",),
+               "export": ("GET",), "index_view": ("GET",), "details_view": ("GET",),
+               "ajax_lookup": ("GET",)}.get(function, ("GET", "POST"))
+    return Rule(allowed, query=QUERY_OF_FUNCTION.get(function, ""), methods=methods)
+
+
+def expectation(endpoint: str) -> Rule | None:
+    return SPECIAL.get(endpoint) or _model_view_rule(endpoint)
+
+
+# --- one app and one small world for the whole module (requests change nothing) ---------
+@pytest.fixture(scope="module")
+def sweep_app(tmp_path_factory):
+    url = _database_url(tmp_path_factory.mktemp("sweep"))
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test",
+                      "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        if url.startswith("postgres"):
+            _empty_postgres_database()
+        else:
+            db.create_all()
+        users = {role.value: make_user(role) for role in Role}
+        db.session.commit()
+        make_world(users["counsellor"].id)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _rules(app):
+    return {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+
+
+def _url(app, endpoint: str, rule: Rule) -> str:
+    with app.test_request_context():
+        arguments = {}
+        werkzeug_rule = _rules(app)[endpoint]
+        if "filename" in werkzeug_rule.arguments:
+            arguments["filename"] = "admin/js/helpers.js"
+        if "export_type" in werkzeug_rule.arguments:
+            arguments["export_type"] = "csv"
+        return url_for(endpoint, **arguments) + rule.query
+
+
+def test_every_endpoint_has_an_expectation(sweep_app):
+    missing = sorted(e for e in _rules(sweep_app) if expectation(e) is None)
+    assert missing == [], f"Endpoints without an access rule in this file: {missing}"
+
+
+def _endpoints() -> list[str]:
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "SECRET_KEY": "test"})
+    return sorted(endpoint for endpoint in _rules(app) if expectation(endpoint) is not None)
+
+
+def _logged_in(app, role):
+    client = app.test_client()
+    if role is not ANONYMOUS:
+        response = client.post("/login", data={"email": f"{role}@exemple.fr",
+                                               "password": PASSWORD})
+        assert response.status_code == 302, f"login of {role} failed"
+    return client
+
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code in (301, 302, 303) and \
+        "/login" in response.headers.get("Location", "")
+
+
+@pytest.fixture(scope="module")
+def role_clients(sweep_app):
+    """One logged-in client per role (and an anonymous one), shared by the sweep."""
+    return {role: _logged_in(sweep_app, role) for role in [ANONYMOUS, *ROLES]}
+
+
+@pytest.mark.parametrize("endpoint", _endpoints())
+def test_endpoint_follows_the_role_table(sweep_app, role_clients, endpoint):
+    rule = expectation(endpoint)
+    url = _url(sweep_app, endpoint, rule)
+    allowed_methods = _rules(sweep_app)[endpoint].methods
+    failures = []
+    for role in [ANONYMOUS, *ROLES]:
+        client = role_clients[role]
+        for method in ("GET", "POST"):
+            data = {"action": "delete"} if endpoint.endswith(".action_view") else {}
+            response = client.open(url, method=method, data=data if method == "POST" else None)
+            status = response.status_code
+            label = f"{role or 'anonyme'} {method} {url} → {status}"
+            if status >= 500:
+                failures.append(f"{label} (erreur serveur)")
+            elif method not in allowed_methods or method not in rule.methods:
+                if status not in (405, 400) and not (role is ANONYMOUS and
+                                                     _is_login_redirect(response)):
+                    failures.append(f"{label} (méthode non prévue : 405 attendu)")
+            elif role is ANONYMOUS:
+                if not rule.public and not _is_login_redirect(response):
+                    failures.append(f"{label} (redirection vers la connexion attendue)")
+            elif rule.allowed(role):
+                if status == 403 or (_is_login_redirect(response) and not rule.ends_at_login):
+                    failures.append(f"{label} (devrait être permis)")
+            elif status != 403:
+                failures.append(f"{label} (403 attendu)")
+        if endpoint == "auth.logout":  # it closed every session of the account
+            role_clients[role] = _logged_in(sweep_app, role)
+    assert failures == []
