@@ -134,6 +134,8 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
 # (SQLite: "CHECK constraint failed: ck_enrolments_exit_after_entry", "UNIQUE constraint
 # failed: users.email"; PostgreSQL: the constraint name in quotes).
 CONSTRAINT_MESSAGES: list[tuple[str, str]] = [
+    (r"suspensions_no_overlap",
+     "Période de suspension : elle chevauche une autre suspension de ce parcours (002 §3)."),
     (r"exit_after_entry",
      "Date de sortie : elle ne peut pas être antérieure à la date d'entrée."),
     (r"planned_end_after_entry",

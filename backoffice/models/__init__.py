@@ -22,6 +22,7 @@ from .reference import (
     Programme,
     SuspensionReason,
 )
+from . import guards  # noqa: F401  (database-level rules)
 from .tracking import AuditEntry, LoginAttempt, Obligation
 
 __all__ = [
