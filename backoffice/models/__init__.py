@@ -1,4 +1,5 @@
 """Every table of the domain (see ../shared/spec/domain.md), one module per area."""
+from . import guards  # noqa: F401  (database-level rules)
 from .activity import Barrier, Contact, Internship, Workshop, WorkshopAttendance
 from .paths import (
     Commission,
@@ -22,7 +23,6 @@ from .reference import (
     Programme,
     SuspensionReason,
 )
-from . import guards  # noqa: F401  (database-level rules)
 from .tracking import AuditEntry, LoginAttempt, Obligation
 
 __all__ = [
