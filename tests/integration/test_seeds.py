@@ -172,6 +172,10 @@ def test_closed_lists(reference_app):
     assert contacts["group_session"].default_minutes == 180 and contacts["group_session"].is_group
     assert contacts["phone"].is_remote and contacts["email"].is_remote
     assert set(contacts) >= {"individual", "workshop", "tripartite", "company_visit"}
+    # 002 I §7: the ARJLJ table counts professional reviews and job matches by contact type
+    from backoffice.indicators.arjlj import JOB_MATCH_CODES, PROFESSIONAL_REVIEW_CODES
+    assert set(contacts) & set(PROFESSIONAL_REVIEW_CODES)
+    assert set(contacts) & set(JOB_MATCH_CODES)
     assert set(reasons) == {"illness", "leave", "short_job", "training"}
     pushing = {c for c, r in reasons.items() if r.pushes_end_date}
     assert pushing == {"short_job"} and reasons["short_job"].only_experimental_public
