@@ -93,8 +93,9 @@ def ensure_demo(app, beneficiaries: int, log=print) -> float | None:
 
 
 def add_missing_columns() -> None:
-    """A reused bench database follows the models: add the columns added since it was
-    built (nullable or with a server default; e.g. while other work changes the models)."""
+    """A reused bench database follows the models: add the columns and indexes added since
+    it was built (nullable or with a server default; e.g. while other work changes the
+    models)."""
     from sqlalchemy import inspect
     from sqlalchemy.schema import CreateColumn
 
@@ -108,6 +109,8 @@ def add_missing_columns() -> None:
                     if not column.nullable and column.server_default is None:
                         ddl = f"{ddl} DEFAULT 0"  # e.g. a version counter
                     connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+            for index in table.indexes:  # and the indexes added since (e.g. migration 0003)
+                index.create(connection, checkfirst=True)
 
 
 def logged_in_client(app, email: str = COORDINATOR):
