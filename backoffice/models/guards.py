@@ -29,7 +29,7 @@ SQLITE = [
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {NAME}_insert", f"DROP TRIGGER IF EXISTS {NAME}_update"]
 
 POSTGRESQL = [
-    f"""CREATE FUNCTION {NAME}() RETURNS trigger AS $$
+    f"""CREATE OR REPLACE FUNCTION {NAME}() RETURNS trigger AS $$
     BEGIN
         IF EXISTS (
             SELECT 1 FROM suspensions AS other
