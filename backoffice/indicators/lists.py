@@ -80,6 +80,15 @@ def _identity_columns(pseudonymised: bool) -> tuple[Column, ...]:
     )
 
 
+# What `_identity` reads: every nominative list selects these first.
+IDENTITY_COLUMNS = (
+    Enrolment.beneficiary_id,
+    Beneficiary.last_name,
+    Beneficiary.first_name,
+    Beneficiary.birth_date,
+)
+
+
 def _identity(row, key, on) -> tuple:
     if key is not None:
         return (pseudonym(row.beneficiary_id, key), age_band_of(row.birth_date, on))
@@ -113,10 +122,7 @@ def del_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
     """One row per followed path, in order of entry (streamed)."""
     stmt = (
         select(
-            Enrolment.beneficiary_id,
-            Beneficiary.last_name,
-            Beneficiary.first_name,
-            Beneficiary.birth_date,
+            *IDENTITY_COLUMNS,
             Beneficiary.sex,
             Beneficiary.education_level,
             ProgrammeSession.label.label("session_label"),
@@ -200,10 +206,7 @@ def rupture_rows(session, scope: Scope, key: str | None = None) -> Iterator[tupl
     """One row per exit of a rupture type in the period (streamed)."""
     stmt = (
         select(
-            Enrolment.beneficiary_id,
-            Beneficiary.last_name,
-            Beneficiary.first_name,
-            Beneficiary.birth_date,
+            *IDENTITY_COLUMNS,
             Enrolment.exit_date,
             ExitType.label.label("exit_label"),
             Enrolment.exit_reason,
@@ -243,10 +246,7 @@ def plie_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
     """One row per followed PLIE path (streamed)."""
     stmt = (
         select(
-            Enrolment.beneficiary_id,
-            Beneficiary.last_name,
-            Beneficiary.first_name,
-            Beneficiary.birth_date,
+            *IDENTITY_COLUMNS,
             Beneficiary.sex,
             Beneficiary.epci,
             Beneficiary.commune,
@@ -291,10 +291,7 @@ def arjlj_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]
     """One row per path of the order (streamed)."""
     stmt = (
         select(
-            Enrolment.beneficiary_id,
-            Beneficiary.last_name,
-            Beneficiary.first_name,
-            Beneficiary.birth_date,
+            *IDENTITY_COLUMNS,
             Enrolment.entry_date,
             Enrolment.exit_date,
             ExitType.label.label("exit_label"),
