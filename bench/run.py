@@ -161,11 +161,11 @@ def page_cases(app) -> list[Case]:
     lists = [
         ("beneficiaries", Beneficiary, (filter_arg(app, "beneficiaries", "Commune",
                                                    "FilterEqual"), commune)),
-        ("referrals", Referral, (filter_arg(app, "referrals", "Statut", "EnumEqualFilter"),
+        ("referrals", Referral, (filter_arg(app, "referrals", "Statut", "EnumIsFilter"),
                                  "PENDING")),
-        ("enrolments", Enrolment, (filter_arg(app, "enrolments", "Statut", "EnumEqualFilter"),
+        ("enrolments", Enrolment, (filter_arg(app, "enrolments", "Statut", "EnumIsFilter"),
                                    "ACTIVE")),
-        ("contacts", Contact, (filter_arg(app, "contacts", "Présence", "EnumEqualFilter"),
+        ("contacts", Contact, (filter_arg(app, "contacts", "Présence", "EnumIsFilter"),
                                "UNEXCUSED")),
     ]
     cases = []
