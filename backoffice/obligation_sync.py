@@ -1,9 +1,10 @@
 """Obligations follow the records they come from, whoever changes them.
 
-Whenever a transaction saves a path (or its phases, suspensions, contacts), a purchase
-order or a session, the deadline engine (`services/obligations.py`) recomputes their
-obligations just before the commit: an admin form, a lifecycle action and a CLI command
-are covered alike, and a changed event date moves its due date at once.
+Whenever a transaction saves a path (or its phases, suspensions, contacts), an
+orientation (referral), a purchase order or a session, the deadline engine
+(`services/obligations.py`) recomputes their obligations just before the commit: an
+admin form, a lifecycle action and a CLI command are covered alike, and a changed event
+date moves its due date at once.
 
 Obligations written by the engine itself are derived facts, not user changes: they are
 left out of the audit trail (`audit.SYSTEM_WRITES`); a user's « Marquer comme fait » is
@@ -15,7 +16,15 @@ from datetime import datetime
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from .models import Contact, Enrolment, PhaseRecord, ProgrammeSession, PurchaseOrder, Suspension
+from .models import (
+    Contact,
+    Enrolment,
+    PhaseRecord,
+    ProgrammeSession,
+    PurchaseOrder,
+    Referral,
+    Suspension,
+)
 from .services import obligations as engine
 
 PENDING = "obligations_pending"
@@ -39,7 +48,7 @@ def engine_writes(session: Session):
 def _collect(session: Session, _context) -> None:
     """After each flush, remember which paths, orders and sessions changed."""
     pending = session.info.setdefault(PENDING, {"paths": set(), "orders": set(),
-                                                "sessions": set()})
+                                                "sessions": set(), "referrals": set()})
     for obj in (*session.new, *session.dirty):
         if isinstance(obj, Enrolment):
             pending["paths"].add(obj.id)
@@ -49,6 +58,8 @@ def _collect(session: Session, _context) -> None:
             pending["orders"].add(obj.id)
         elif isinstance(obj, ProgrammeSession):
             pending["sessions"].add(obj.id)
+        elif isinstance(obj, Referral):
+            pending["referrals"].add(obj.id)
     for obj in session.deleted:
         if isinstance(obj, CHILDREN_OF_PATH):
             pending["paths"].add(obj.enrolment_id)
@@ -66,11 +77,18 @@ def _sync_before_commit(session: Session) -> None:
             return
         now = clock()
         with engine_writes(session):
+            # An orientation with a path: its path owns the obligations (and a changed
+            # orientation date moves them); without one, the orientation owes them.
             paths = session.scalars(
-                select(Enrolment).where(Enrolment.id.in_(pending["paths"]))
+                select(Enrolment).where(Enrolment.id.in_(pending["paths"])
+                                        | Enrolment.referral_id.in_(pending["referrals"]))
             ).all()
             if paths:
                 engine._sync_enrolments(session, list(paths), {}, now)
+            referrals = session.scalars(
+                select(Referral).where(Referral.id.in_(pending["referrals"]))).all()
+            if referrals:
+                engine.sync_referral_obligations(session, list(referrals), now)
             orders = {p.purchase_order_id for p in paths if p.purchase_order_id}
             for order in session.scalars(select(PurchaseOrder).where(
                     PurchaseOrder.id.in_(pending["orders"] | orders))):

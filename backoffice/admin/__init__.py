@@ -73,18 +73,20 @@ def init_admin(app) -> Admin:
 
 
 def _add_overdue_badge(app) -> None:
-    """Every admin page shows the user's overdue obligations count in the navbar."""
-    from datetime import datetime
-
+    """Every admin page shows the user's overdue obligations count in the navbar
+    (« 99+ » beyond 99: the count stops there, so it costs the same at any size)."""
     from flask_login import current_user
 
     from ..extensions import db
-    from .alerts import overdue_count
+    from ..services.alerts import BADGE_CAP, badge_text, overdue_count
+    from . import alerts as alerts_view
 
     @app.context_processor
     def overdue_alerts():
-        def count() -> int:
+        def count() -> str | None:
             if not current_user.is_authenticated:
-                return 0
-            return overdue_count(db.session, current_user, datetime.now())
+                return None
+            found = overdue_count(db.session, current_user, alerts_view.current_moment(),
+                                  cap=BADGE_CAP)
+            return badge_text(found) if found else None
         return {"overdue_alerts": count}

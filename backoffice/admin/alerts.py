@@ -56,6 +56,8 @@ def record_link(row) -> str | None:
     """Where a row of the list leads: the path first, else what the obligation is about."""
     if getattr(row, "enrolment_id", None) is not None:
         return _link("enrolments", row.enrolment_id)
+    if getattr(row, "referral_id", None) is not None:
+        return _link("referrals", row.referral_id, "details_view")
     if getattr(row, "purchase_order_id", None) is not None:
         return _link("purchase_orders", row.purchase_order_id)
     if getattr(row, "session_id", None) is not None:

@@ -268,6 +268,9 @@ class Enrolment(db.Model):
     difficulties: Mapped[str | None] = mapped_column(Text)
     recommendations: Mapped[str | None] = mapped_column(Text)
     follow_up_end_date: Mapped[date | None] = mapped_column(Date)
+    # 002 II §9: « en situation d'emploi dans un délai de 6 mois après la reprise
+    # d'emploi », recorded when the follow-up in employment ends (None: not said).
+    employed_at_follow_up_end: Mapped[bool | None]
     closed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

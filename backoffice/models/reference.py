@@ -133,6 +133,8 @@ class DeadlineRule(db.Model):
     offset_value: Mapped[int]
     unit: Mapped[DelayUnit] = mapped_column(enum_type(DelayUnit))
     fulfilled_by: Mapped[str | None] = mapped_column(String(200))
+    # The phase (its code in ``phases``) a phase_start / phase_end rule is about.
+    phase_code: Mapped[str | None] = mapped_column(String(40))
     source: Mapped[str | None] = mapped_column(String(60))  # e.g. "002 §4"
     active: Mapped[bool] = mapped_column(default=True)
 

@@ -33,6 +33,11 @@ class Obligation(db.Model):
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("programme_sessions.id", ondelete="CASCADE"), index=True
     )
+    # The orientation an obligation counts from (CSP pré-bilan, PLIE fiche de liaison
+    # « entrée / non entrée »): set before any path exists, and kept when one starts.
+    referral_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
     event_at: Mapped[datetime | None]
     due_at: Mapped[datetime]
@@ -44,6 +49,7 @@ class Obligation(db.Model):
     enrolment: Mapped["Enrolment | None"] = relationship()  # noqa: F821
     purchase_order: Mapped["PurchaseOrder | None"] = relationship()  # noqa: F821
     session: Mapped["ProgrammeSession | None"] = relationship()  # noqa: F821
+    referral: Mapped["Referral | None"] = relationship()  # noqa: F821
     programme: Mapped["Programme | None"] = relationship()  # noqa: F821
 
     def __str__(self) -> str:

@@ -30,6 +30,7 @@ from ..models import (
     Programme,
     ProgrammeSession,
     PurchaseOrder,
+    Referral,
     User,
     Workshop,
     WorkshopAttendance,
@@ -105,6 +106,7 @@ class ObligationRow:
     purchase_order_number: str | None
     session_id: int | None
     session_label: str | None
+    referral_id: int | None = None
 
     @property
     def kind(self) -> str:
@@ -119,6 +121,8 @@ class ObligationRow:
         """What the obligation is about, in French."""
         if self.enrolment_id is not None:
             return f"Parcours n° {self.enrolment_id} — {self.beneficiary or ''}".strip(" —")
+        if self.referral_id is not None:
+            return f"Orientation n° {self.referral_id} — {self.beneficiary or ''}".strip(" —")
         if self.purchase_order_id is not None:
             return f"Bon de commande {self.purchase_order_number}"
         if self.session_id is not None:
@@ -240,11 +244,13 @@ def obligations_query(now: datetime, filters: AlertFilters = AlertFilters(),
             Obligation.enrolment_id, _beneficiary_name().label("beneficiary"),
             Enrolment.referent_id, referent.name.label("referent_name"),
             Obligation.purchase_order_id, PurchaseOrder.number,
-            Obligation.session_id, ProgrammeSession.label,
+            Obligation.session_id, ProgrammeSession.label, Obligation.referral_id,
         )
         .select_from(Obligation)
         .outerjoin(Enrolment, Obligation.enrolment_id == Enrolment.id)
-        .outerjoin(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
+        .outerjoin(Referral, Obligation.referral_id == Referral.id)
+        .outerjoin(Beneficiary, Beneficiary.id == func.coalesce(Enrolment.beneficiary_id,
+                                                                Referral.beneficiary_id))
         .outerjoin(referent, Enrolment.referent_id == referent.id)
         .outerjoin(Programme, Programme.id == func.coalesce(Obligation.programme_id,
                                                             Enrolment.programme_id))
@@ -281,25 +287,40 @@ def obligation_rows(session: Session, now: datetime, filters: AlertFilters = Ale
             programme_id=r[5], programme_code=r[6], enrolment_id=r[7], beneficiary=r[8],
             referent_id=r[9], referent_name=r[10], purchase_order_id=r[11],
             purchase_order_number=r[12], session_id=r[13], session_label=r[14],
+            referral_id=r[15],
         )
         for r in session.execute(obligations_query(now, filters, own))
     ]
 
 
-def overdue_count(session: Session, user, now: datetime) -> int:
-    """Overdue open obligations this user sees (the menu badge); 0 for other roles."""
+#: The menu badge counts up to this many and then shows « 99+ »: a bounded index range
+#: on every page, whatever the size of the base (the alerts page shows exact totals).
+BADGE_CAP = 99
+
+
+def overdue_count(session: Session, user, now: datetime, cap: int | None = None) -> int:
+    """Overdue open obligations this user sees (the menu badge); 0 for other roles.
+
+    With ``cap``, counting stops at ``cap + 1`` (enough to show « cap+ »).
+    """
     try:
         own = own_referent_id(user)
     except AlertsForbidden:
         return 0
     if own is None:
-        query = select(func.count(Obligation.id)).where(
-            Obligation.done_at.is_(None), Obligation.cancelled_at.is_(None),
-            Obligation.due_at < now)
+        where = (Obligation.done_at.is_(None), Obligation.cancelled_at.is_(None),
+                 Obligation.due_at < now)
     else:
-        query = select(func.count(Obligation.id)).where(
-            *_obligation_where(now, AlertFilters(days=0), own))
-    return session.scalar(query) or 0
+        where = _obligation_where(now, AlertFilters(days=0), own)
+    if cap is None:
+        return session.scalar(select(func.count(Obligation.id)).where(*where)) or 0
+    first = select(Obligation.id).where(*where).limit(cap + 1).subquery()
+    return session.scalar(select(func.count()).select_from(first)) or 0
+
+
+def badge_text(count: int, cap: int = BADGE_CAP) -> str:
+    """« 12 » or « 99+ »: what the menu badge shows for a capped count."""
+    return f"{cap}+" if count > cap else str(count)
 
 
 def visible_obligation(session: Session, user, obligation_id: int) -> Obligation | None:

@@ -30,7 +30,6 @@ view (``done_at``, optionally ``document_ref``).
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
@@ -39,7 +38,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ..enums import DelayUnit
+from ..enums import DelayUnit, ReferralStatus
 from ..models import (
     Contact,
     ContactType,
@@ -50,6 +49,7 @@ from ..models import (
     Programme,
     ProgrammeSession,
     PurchaseOrder,
+    Referral,
 )
 from ..rules.calendar import add_months
 from ..rules.deadlines import due_at as rule_due_at
@@ -82,14 +82,10 @@ STOPS_AT_EXIT = frozenset({"entry", "sixth_month", "phase_start"})
 #: dates are the last day of the window the text gives and do not move to a working day.
 CUTOFF_OF_TRIGGER = {"cutoff_may_31": "june", "cutoff_sep_30": "october"}
 
-#: The phase a phase_start / phase_end rule is about, when ``fulfilled_by`` does not
-#: say it with « (phase CODE) ». The rule table has no phase column (yet).
-PHASE_OF_RULE = {
-    "csp_phase1_end": "phase_1",  # 002 II §4: phase 1 lasts up to 4 weeks
-    "csp_psp_phase1_report": "phase_1",  # 002 II §5: PSP 48 h after the end of phase 1
-}
-_PHASE_IN_TEXT = re.compile(r"\(phase (\w+)\)")
-
+#: Rules a referral owes before (or without) a path: 002 II §3, the pré-bilan within 8
+#: days of the orientation; 004 Lots 1-4, the fiche de liaison « entrée / non entrée »
+#: within 15 days of it (owed also when the person never enters).
+REFERRAL_TRIGGERS = frozenset({"referral", "commission_decision"})
 
 # --- Facts --------------------------------------------------------------------------
 
@@ -104,12 +100,7 @@ class RuleSpec:
     offset: int
     unit: str
     fulfilled_by: str | None
-
-    @property
-    def phase_code(self) -> str | None:
-        """The phase a phase rule is about: « (phase X) » in fulfilled_by, else the table."""
-        found = _PHASE_IN_TEXT.search(self.fulfilled_by or "")
-        return found.group(1) if found else PHASE_OF_RULE.get(self.code)
+    phase_code: str | None = None  # the phase of a phase_start / phase_end rule
 
 
 @dataclass(frozen=True)
@@ -144,7 +135,7 @@ def load_programme_info(session: Session, programme_ids: Iterable[int] | None = 
     for rule in session.scalars(rule_query):
         rules[rule.programme_id].append(RuleSpec(
             rule.id, rule.code, rule.name, rule.trigger_event, rule.offset_value,
-            DelayUnit(rule.unit).value, rule.fulfilled_by,
+            DelayUnit(rule.unit).value, rule.fulfilled_by, rule.phase_code,
         ))
     return {
         p.id: ProgrammeInfo(p.id, p.code, p.funder.territory.value, tuple(rules[p.id]))
@@ -410,7 +401,11 @@ def _engine_rows(session: Session, *where) -> list[Obligation]:
 
 def _sync_enrolments(session: Session, enrolments: list[Enrolment],
                      programmes: dict[int, ProgrammeInfo], now: datetime) -> SyncResult:
-    """Reconcile the obligations of several paths (three queries, whatever their number)."""
+    """Reconcile the obligations of several paths (three queries, whatever their number).
+
+    A path adopts the rows its referral owed before it started (same rule: the pré-bilan
+    or fiche de liaison already marked done stays done, and is not owed twice).
+    """
     result = SyncResult()
     ids = [e.id for e in enrolments]
     contacts = _first_individual_contacts(session, ids)
@@ -418,6 +413,11 @@ def _sync_enrolments(session: Session, enrolments: list[Enrolment],
     if ids:
         for row in _engine_rows(session, Obligation.enrolment_id.in_(ids)):
             existing[row.enrolment_id].append(row)
+    path_of_referral = {e.referral_id: e.id for e in enrolments if e.referral_id is not None}
+    if path_of_referral:
+        for row in _engine_rows(session, Obligation.enrolment_id.is_(None),
+                                Obligation.referral_id.in_(list(path_of_referral))):
+            existing[path_of_referral[row.referral_id]].insert(0, row)
     for enrolment in enrolments:
         programme = programmes.get(enrolment.programme_id)
         if programme is None:
@@ -426,9 +426,69 @@ def _sync_enrolments(session: Session, enrolments: list[Enrolment],
             programmes[programme.id] = programme
         facts = EnrolmentFacts(enrolment, contacts.get(enrolment.id))
         owed = owed_by_enrolment(facts, programme, now)
-        subject = {"enrolment_id": enrolment.id, "programme_id": enrolment.programme_id}
+        subject = {"enrolment_id": enrolment.id, "programme_id": enrolment.programme_id,
+                   "referral_id": enrolment.referral_id}
         _reconcile(session, owed, existing[enrolment.id], subject, now, result,
                    key=lambda row: row.rule_id)
+    return result
+
+
+# --- Referrals without a path (002 II §3, 004 Lots 1-4) --------------------------------
+
+#: An orientation refused or withdrawn asks nothing more of the provider.
+REFERRAL_ENDED = frozenset({ReferralStatus.REJECTED, ReferralStatus.WITHDRAWN})
+
+
+def owed_by_referral(referral: Referral, programme: ProgrammeInfo) -> dict[int, Owed]:
+    """rule id → what an orientation without a path owes now.
+
+    Pending, validated or deferred: every rule counted from the orientation or the
+    commission's decision. Not entered (« non-entrée »): only the deliverables recorded by
+    hand (004: the fiche de liaison says « non entrée »); a fact of the path (pré-bilan
+    held, first interview) can no longer happen. Refused or withdrawn: nothing.
+    """
+    if referral.status in REFERRAL_ENDED:
+        return {}
+    owed: dict[int, Owed] = {}
+    for rule in programme.rules_for(REFERRAL_TRIGGERS):
+        if referral.status is ReferralStatus.NOT_ENTERED and \
+                (rule.fulfilled_by or "") in FULFILMENT_FACTS:
+            continue
+        event = referral.referred_on if rule.trigger == "referral" else referral.decided_on
+        if event is None:
+            continue
+        owed[rule.id] = Owed(rule, _as_datetime(event),
+                             compute_due_at(rule, event, programme.territory))
+    return owed
+
+
+def sync_referral_obligations(session: Session, referrals: list[Referral], now: datetime,
+                              programmes: dict[int, ProgrammeInfo] | None = None
+                              ) -> SyncResult:
+    """Reconcile the obligations of orientations that have no path (yet): two queries.
+    An orientation with a path is skipped: its path owns those rows. Flushes."""
+    programmes = programmes if programmes is not None else {}
+    result = SyncResult()
+    ids = [r.id for r in referrals]
+    if not ids:
+        return result
+    with_path = set(session.scalars(
+        select(Enrolment.referral_id).where(Enrolment.referral_id.in_(ids))))
+    existing: dict[int, list[Obligation]] = defaultdict(list)
+    for row in _engine_rows(session, Obligation.enrolment_id.is_(None),
+                            Obligation.referral_id.in_(ids)):
+        existing[row.referral_id].append(row)
+    missing = {r.programme_id for r in referrals} - set(programmes)
+    if missing:
+        programmes.update(load_programme_info(session, missing))
+    for referral in referrals:
+        if referral.id in with_path:
+            continue
+        owed = owed_by_referral(referral, programmes[referral.programme_id])
+        subject = {"referral_id": referral.id, "programme_id": referral.programme_id}
+        _reconcile(session, owed, existing[referral.id], subject, now, result,
+                   key=lambda row: row.rule_id)
+    session.flush()
     return result
 
 
@@ -620,6 +680,19 @@ def rebuild(session: Session, now: datetime, *, batch_size: int = 2000,
             session.expunge_all()
     report.by_subject["parcours"] = paths
 
+    referrals = SyncResult()
+    without_path = session.scalars(
+        select(Referral.id).where(~select(Enrolment.id).where(
+            Enrolment.referral_id == Referral.id).exists()).order_by(Referral.id)).all()
+    for start in range(0, len(without_path), batch_size):
+        chunk = session.scalars(select(Referral).where(
+            Referral.id.in_(without_path[start:start + batch_size]))).all()
+        referrals += sync_referral_obligations(session, list(chunk), now, programmes)
+        if release_memory:
+            referrals.obligations.clear()
+            session.expunge_all()
+    report.by_subject["orientations sans parcours"] = referrals
+
     orders = SyncResult()
     for order in session.scalars(select(PurchaseOrder).order_by(PurchaseOrder.id)):
         orders += sync_order_obligations(session, order, now, programmes)
@@ -655,12 +728,12 @@ def rebuild(session: Session, now: datetime, *, batch_size: int = 2000,
 
 
 __all__ = [
-    "END_OF_DAY", "FULFILMENT_FACTS", "PHASE_OF_RULE", "EnrolmentFacts", "MarkDoneRefused",
+    "END_OF_DAY", "FULFILMENT_FACTS", "REFERRAL_TRIGGERS", "EnrolmentFacts", "MarkDoneRefused",
     "Owed", "mark_done",
     "ProgrammeInfo", "RebuildReport", "RuleSpec", "SyncResult", "activity_spans",
     "compute_due_at", "load_programme_info", "owed_by_enrolment", "rebuild",
-    "sync_enrolment_obligations", "sync_order_obligations", "sync_programme_obligations",
-    "sync_session_obligations",
+    "owed_by_referral", "sync_enrolment_obligations", "sync_order_obligations",
+    "sync_programme_obligations", "sync_referral_obligations", "sync_session_obligations",
 ]
 
 

@@ -240,6 +240,44 @@ def test_overdue_count_for_the_menu(alerts_app, users, scenario):
         assert service.overdue_count(db.session, None, NOW) == 0
 
 
+def test_the_menu_badge_shows_the_overdue_count_and_stops_at_99(alerts_app, client, auth,
+                                                               scenario):
+    auth.login("coordinator")
+    page = client.get("/admin/beneficiaries/").get_data(as_text=True)
+    assert "1 en retard" in page
+    with alerts_app.app_context():
+        coordinator = db.session.scalar(select(User).where(User.role == Role.COORDINATOR))
+        assert service.overdue_count(db.session, coordinator, NOW, cap=0) == 1
+        # 120 overdue obligations: the badge counts 100 and says « 99+ »
+        path = db.session.get(Enrolment, scenario["mine"])
+        db.session.add_all(Obligation(name=f"Livrable {n}", enrolment_id=path.id,
+                                      programme_id=path.programme_id,
+                                      due_at=NOW - timedelta(days=1)) for n in range(120))
+        db.session.commit()
+        assert service.overdue_count(db.session, coordinator, NOW) == 121
+        assert service.overdue_count(db.session, coordinator, NOW, cap=99) == 100
+        assert service.badge_text(100) == "99+" and service.badge_text(99) == "99"
+    assert "99+ en retard" in client.get("/admin/beneficiaries/").get_data(as_text=True)
+
+
+def test_an_orientation_without_a_path_shows_its_obligation(alerts_app, client, auth, users):
+    with alerts_app.app_context():
+        who = person()
+        referral = Referral(beneficiary=who, programme=programme("CSP"),
+                            referred_on=date(2026, 11, 2), status=ReferralStatus.PENDING)
+        db.session.add(referral)
+        db.session.commit()  # the pré-bilan is owed from the orientation (002 II §3)
+        referral_id, name = referral.id, f"{who.last_name.upper()} {who.first_name}"
+    auth.login("coordinator")
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert f"Orientation n° {referral_id} — {name}" in page
+    assert f"/admin/referrals/details/?id={referral_id}" in page
+    auth.logout()
+    auth.login("counsellor")  # no path, no referent yet: the coordination's
+    assert f"Orientation n° {referral_id}" not in client.get("/admin/alerts/").get_data(
+        as_text=True)
+
+
 # --- behavioural alerts, one integration test each ------------------------------------
 
 def kinds_for(kind: str, own: int | None = None, **filters) -> list:

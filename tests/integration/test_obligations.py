@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from backoffice.enums import ReferralStatus, Role, Sex
 from backoffice.extensions import db
 from backoffice.models import (
+    BarrierType,
     Beneficiary,
     Contact,
     ContactType,
@@ -38,6 +39,7 @@ from backoffice.services.obligations import (
     sync_enrolment_obligations,
     sync_order_obligations,
     sync_programme_obligations,
+    sync_referral_obligations,
     sync_session_obligations,
 )
 from tests.conftest import make_user
@@ -101,6 +103,9 @@ def obligations(subject, *, code: str | None = None, include_cancelled=False) ->
         query = query.where(Obligation.enrolment_id == subject.id)
     elif isinstance(subject, ProgrammeSession):
         query = query.where(Obligation.session_id == subject.id)
+    elif isinstance(subject, Referral):
+        query = query.where(Obligation.referral_id == subject.id,
+                            Obligation.enrolment_id.is_(None))
     elif isinstance(subject, Programme):
         query = query.where(Obligation.programme_id == subject.id,
                             Obligation.enrolment_id.is_(None),
@@ -363,6 +368,83 @@ def test_plie_entry_liaison_sheet_is_due_15_days_after_orientation(ctx, code, re
     sync_enrolment_obligations(db.session, enrolment, at(2026, 11, 20))
     row = one(enrolment, "plie_liaison_entry")
     assert (row.done_at, row.document_ref) == (at(2026, 11, 12), "FL-2026-001")
+
+
+# --- Orientations without a path (002 II §3, 004 Lots 1-4) -----------------------------
+
+def pending_referral(ctx, code: str, referred_on: date) -> Referral:
+    ref = Referral(beneficiary=person(ctx), programme=programme(code), referred_on=referred_on,
+                   status=ReferralStatus.PENDING)
+    db.session.add(ref)
+    db.session.flush()
+    return ref
+
+
+def test_an_orientation_owes_its_liaison_sheet_and_pre_bilan_before_any_path(ctx):
+    # 004: fiche de liaison within 15 days of the orientation (Wed 29/04 → Ascension
+    # Thursday 14/05 → Friday 15/05); 002 II §3: pré-bilan within 8 days (Mon 02/11 → 10/11)
+    plie = pending_referral(ctx, "PLIE-L1", date(2026, 4, 29))
+    csp = pending_referral(ctx, "CSP", date(2026, 11, 2))
+    sync_referral_obligations(db.session, [plie, csp], at(2026, 4, 29, 9))
+    assert one(plie, "plie_liaison_entry").due_at == eod(2026, 5, 15)
+    assert one(csp, "csp_prebilan").due_at == eod(2026, 11, 10)
+    assert one(csp, "csp_prebilan").enrolment_id is None
+
+
+def test_a_non_entry_still_owes_the_liaison_sheet_but_not_the_path_facts(ctx):
+    plie = validated_referral(ctx, "PLIE-L4", date(2026, 10, 1))
+    sync_referral_obligations(db.session, [plie], at(2026, 10, 1, 9))
+    assert {o.rule.code for o in obligations(plie)} == {
+        "plie_liaison_entry", "plie_l4_first_interview"}
+    svc.record_non_entry(db.session, plie, ctx["coordinator"], date(2026, 10, 5),
+                         [db.session.scalar(select(BarrierType).limit(1))])
+    sync_referral_obligations(db.session, [plie], at(2026, 10, 5, 9))
+    # 004: the fiche says « non entrée »; a first interview can no longer take place.
+    assert [o.rule.code for o in obligations(plie)] == ["plie_liaison_entry"]
+    assert one(plie, "plie_l4_first_interview", include_cancelled=True).cancelled_at \
+        == at(2026, 10, 5, 9)
+
+
+def test_a_refused_or_withdrawn_orientation_owes_nothing_more(ctx):
+    refused = pending_referral(ctx, "PLIE-L2", date(2026, 10, 1))
+    withdrawn = validated_referral(ctx, "CSP", date(2026, 10, 1))
+    sync_referral_obligations(db.session, [refused, withdrawn], at(2026, 10, 1, 9))
+    svc.decide_referrals(db.session, [refused], "reject", ctx["coordinator"], date(2026, 10, 2),
+                         reason="Hors critères")
+    svc.withdraw_referral(db.session, withdrawn, ctx["coordinator"], date(2026, 10, 2))
+    sync_referral_obligations(db.session, [refused, withdrawn], at(2026, 10, 2, 9))
+    assert obligations(refused) == [] and obligations(withdrawn) == []
+
+
+def test_a_path_adopts_what_its_orientation_owed_and_keeps_it_done(ctx, reference_app):
+    ref = validated_referral(ctx, "PLIE-L1", date(2026, 10, 1))
+    sync_referral_obligations(db.session, [ref], at(2026, 10, 1, 9))
+    sheet = one(ref, "plie_liaison_entry")
+    mark_done(sheet, date(2026, 10, 6), date(2026, 10, 6), document_ref="FL-7")
+    enrolment = svc.start_path(db.session, ref, date(2026, 10, 12), date(2026, 10, 12),
+                               referent=ctx["counsellor"])
+    sync_enrolment_obligations(db.session, enrolment, at(2026, 10, 12, 9))
+    adopted = one(enrolment, "plie_liaison_entry")
+    assert (adopted.id, adopted.referral_id, adopted.done_at, adopted.document_ref) == (
+        sheet.id, ref.id, at(2026, 10, 6), "FL-7")
+    assert obligations(ref) == []  # the orientation no longer owes it on its own
+    assert len(obligations(enrolment, code="plie_liaison_entry", include_cancelled=True)) == 1
+
+
+def test_saving_an_orientation_computes_its_obligations(reference_app, users):
+    with reference_app.app_context():
+        ref = Referral(beneficiary=Beneficiary(last_name="Orient", first_name="Test",
+                                               birth_date=date(1990, 2, 3), sex=Sex.FEMALE),
+                       programme=programme("CSP"), referred_on=date(2026, 11, 2),
+                       status=ReferralStatus.PENDING)
+        db.session.add(ref)
+        db.session.commit()
+        assert one(ref, "csp_prebilan").due_at == eod(2026, 11, 10)
+        ref.referred_on = date(2026, 11, 6)  # corrected: the due date moves (Sat → Mon)
+        db.session.commit()
+        assert one(ref, "csp_prebilan").due_at == eod(2026, 11, 16)
+        db.session.delete(ref)
+        db.session.commit()
 
 
 @worked("plie_liaison_exit")
