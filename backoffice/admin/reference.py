@@ -1,4 +1,6 @@
 """Menu « Référentiels »: reference data seeded from seeds/, editable by an administrator."""
+from flask_admin.form import Select2Field
+
 from ..enums import ExitScheme
 from ..models import (
     BarrierType,
@@ -10,7 +12,8 @@ from ..models import (
     Programme,
     SuspensionReason,
 )
-from .base import ProtectedModelView
+from ..rules.deadlines import PHASE_TRIGGERS, TRIGGER_EVENTS
+from .base import ProtectedModelView, add_error
 from .fields import EnumSelectField, label_of
 
 CATEGORY = "Référentiels"
@@ -81,9 +84,27 @@ class DeadlineRuleView(ReferenceView):
     column_default_sort = "code"
     column_searchable_list = ("code", "name")
     column_filters = ("programme.code", "active")
-    form_columns = ("programme", "code", "name", "trigger_event", "offset_value", "unit",
-                    "fulfilled_by", "source", "active")
+    form_columns = ("programme", "code", "name", "trigger_event", "phase_code", "offset_value",
+                    "unit", "fulfilled_by", "source", "active")
+    form_overrides = {"trigger_event": Select2Field}
+    form_args = {"trigger_event": {"choices": list(TRIGGER_EVENTS.items())}}
+    column_formatters = {"trigger_event": lambda v, c, m, n: TRIGGER_EVENTS.get(m.trigger_event,
+                                                                                m.trigger_event)}
     column_labels = {"name": "Livrable", "active": "Active"}
+
+    def check_form(self, form) -> bool:
+        """A rule counted from a phase names one of its programme's phases (by code)."""
+        valid = super().check_form(form)
+        if "trigger_event" not in form or form.trigger_event.data not in PHASE_TRIGGERS:
+            return valid
+        programme = form.programme.data
+        codes = sorted(p.code for p in programme.phases) if programme is not None else []
+        if (form.phase_code.data or "").strip() not in codes:
+            add_error(form.phase_code,
+                      "Phase : une règle déclenchée par le début ou la fin d'une phase doit "
+                      f"nommer une phase du dispositif ({', '.join(codes) or 'aucune phase'}).")
+            valid = False
+        return valid
 
 
 class ExitTypeView(ReferenceView):

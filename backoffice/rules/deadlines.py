@@ -37,6 +37,30 @@ from backoffice.rules.calendar import (
     next_working_day,
 )
 
+#: The events a deadline rule can count from (``deadline_rules.trigger_event``), with
+#: what an administrator reads in /admin/deadline-rules/ (seeds/deadline_rules.yaml).
+TRIGGER_EVENTS: dict[str, str] = {
+    "referral": "Orientation (prescription)",
+    "commission_decision": "Décision de la commission",
+    "order_received": "Réception du bon de commande",
+    "entry": "Entrée en parcours",
+    "prebilan": "Entretien de pré-bilan (CSP)",
+    "phase_start": "Début d'une phase",
+    "phase_end": "Fin d'une phase",
+    "sixth_month": "6e mois d'adhésion (CSP)",
+    "exit": "Sortie",
+    "abandon": "Abandon",
+    "durable_job": "Reprise d'un emploi durable",
+    "session_end": "Fin de la session",
+    "month_end": "Fin de mois",
+    "cutoff_may_31": "Arrêté au 31 mai (PLIE)",
+    "cutoff_sep_30": "Arrêté au 30 septembre (PLIE)",
+    "action_end": "Fin de l'action (PLIE)",
+    "year_end": "Fin d'année",
+}
+#: Events about one phase: the rule names it (``deadline_rules.phase_code``).
+PHASE_TRIGGERS = frozenset({"phase_start", "phase_end"})
+
 
 def due_at(
     event_at: datetime | date,

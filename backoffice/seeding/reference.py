@@ -32,16 +32,10 @@ from ..models import (
     Programme,
     SuspensionReason,
 )
+from ..rules.deadlines import PHASE_TRIGGERS, TRIGGER_EVENTS
 
 #: Default folder of the seed files: <repository>/seeds
 DEFAULT_SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
-
-#: Events a deadline rule can start from (seeds/deadline_rules.yaml explains each one).
-TRIGGER_EVENTS = (
-    "referral", "commission_decision", "order_received", "entry", "prebilan",
-    "phase_start", "phase_end", "sixth_month", "exit", "abandon", "durable_job",
-    "session_end", "month_end", "cutoff_may_31", "cutoff_sep_30", "action_end", "year_end",
-)
 
 # Flat tables: (file, model). Funders and programmes come first (others point to them).
 SIMPLE_TABLES = (
@@ -310,6 +304,14 @@ def _load_deadline_rules(session, path: Path, programmes: dict[str, Programme]) 
                     f"{_where(path, row)} : champ « offset_value » : le délai ne peut pas "
                     "être négatif."
                 )
+            if trigger in PHASE_TRIGGERS:
+                phases = {phase.code for phase in programmes[code].phases}
+                if values.get("phase_code") not in phases:
+                    raise SeedError(
+                        f"{_where(path, row)} : champ « phase_code » : une règle déclenchée "
+                        f"par une phase doit nommer une phase de {code} "
+                        f"({', '.join(sorted(phases)) or 'aucune phase'})."
+                    )
             key = (programme_id, values["code"])
             if key in seen:
                 raise SeedError(

@@ -229,6 +229,9 @@ def test_edited_seed_updates_the_row(app, seeds_copy):
      "trigger_event"),
     ("barrier_types.yaml", 'is_sensitive: true,', 'is_sensitive: "oui",', "is_sensitive"),
     ("programmes.yaml", '  source: "002"', "  source: 002", "source"),
+    # a phase rule must name a phase of its programme (002 II §4: phase 1 of the CSP)
+    ("deadline_rules.yaml", '  phase_code: "phase_1"', '  phase_code: "phase_9"', "phase_code"),
+    ("deadline_rules.yaml", '  phase_code: "phase_1"\n', "", "phase_code"),
 ])
 def test_malformed_seed_gives_a_french_error(app, seeds_copy, filename, old, new, field):
     path = seeds_copy / filename
