@@ -269,8 +269,23 @@ class ExitForm(ActionForm):
     recommendations = TextAreaField(LABELS["recommendations"])
 
 
+def yes_no(value):
+    """Coerce a Oui / Non select: "yes" → True, "no" → False, blank → None."""
+    return {"yes": True, "no": False, True: True, False: False}.get(value)
+
+
+EMPLOYED_LABEL = "En emploi à la fin du suivi"
+
+
 class EndFollowUpForm(ActionForm):
     on_date = date_field("Fin du suivi dans l'emploi")
+    # 002 II §9: « en situation d'emploi dans un délai de 6 mois après la reprise
+    # d'emploi » is counted from this answer (indicators/csp.py).
+    employed = SelectField(
+        EMPLOYED_LABEL, coerce=yes_no, validate_choice=False,
+        choices=[("", "— choisir —"), ("yes", "Oui, toujours en emploi ou à son compte"),
+                 ("no", "Non, plus en emploi")],
+        validators=[InputRequired(f"{EMPLOYED_LABEL} : choisir Oui ou Non.")])
 
 
 # --- choices from the database ---------------------------------------------------------

@@ -83,7 +83,7 @@ READ_ONLY_ON_EDIT = (
     "exit_date", "exit_type", "contract_kind", "contract_months", "hours_per_month",
     "employer", "training_title", "followup_contract_kind", "followup_contract_months",
     "exit_reason", "goal_attainment", "satisfaction", "difficulties", "recommendations",
-    "follow_up_end_date", "closed_on",
+    "follow_up_end_date", "employed_at_follow_up_end", "closed_on",
 )
 
 ENROLMENT_LABELS = {
@@ -131,7 +131,7 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         "exit_date", "exit_type", "contract_kind", "contract_months", "hours_per_month",
         "employer", "training_title", "followup_contract_kind", "followup_contract_months",
         "exit_reason", "goal_attainment", "satisfaction", "difficulties", "recommendations",
-        "follow_up_end_date", "closed_on", "version_seen",
+        "follow_up_end_date", "employed_at_follow_up_end", "closed_on", "version_seen",
     )
     form_extra_fields = {"version_seen": HiddenField()}
     form_rules = (
@@ -146,7 +146,8 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                         "hours_per_month", "employer", "training_title",
                         "followup_contract_kind", "followup_contract_months", "exit_reason",
                         "goal_attainment", "satisfaction", "difficulties", "recommendations",
-                        "follow_up_end_date", "closed_on"), "Sortie et évaluation"),
+                        "follow_up_end_date", "employed_at_follow_up_end", "closed_on"),
+                       "Sortie et évaluation"),
         AlreadyRendered("version_seen"),
     )
     form_ajax_refs = {
@@ -359,7 +360,8 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         return " ; ".join(sentences) + "."
 
     def apply_end_follow_up(self, rows, form) -> str:
-        self.each(rows, lambda row: service.end_follow_up(db.session, row, form.on_date.data))
+        self.each(rows, lambda row: service.end_follow_up(
+            db.session, row, form.on_date.data, employed=form.employed.data))
         return ("Suivi dans l'emploi terminé : "
                 + plural(len(rows), "parcours clôturé", "parcours clôturés")
                 + f" le {form.on_date.data:%d/%m/%Y}.")

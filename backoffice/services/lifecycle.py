@@ -559,13 +559,17 @@ def declare_abandon(
     return enrolment
 
 
-def end_follow_up(session: Session, enrolment: Enrolment, on_date: date) -> Enrolment:
-    """Close a path at the end of its follow-up in employment."""
+def end_follow_up(session: Session, enrolment: Enrolment, on_date: date, *,
+                  employed: bool | None = None) -> Enrolment:
+    """Close a path at the end of its follow-up in employment, recording whether the
+    person is still in employment (002 II §9: « en situation d'emploi dans un délai de
+    6 mois après la reprise d'emploi »; None when not said)."""
     enrolment.status = lifecycle.next_enrolment_status(enrolment.status, "end_follow_up")
     if enrolment.exit_date and on_date < enrolment.exit_date:
         raise TransitionRefused(
             f"Fin du suivi : elle ne peut pas précéder la sortie ({_fmt(enrolment.exit_date)})"
         )
+    enrolment.employed_at_follow_up_end = employed
     record = _open_phase_record(enrolment)
     if record is not None:
         record.ended_on = max(on_date, record.started_on)

@@ -714,12 +714,19 @@ def test_close_with_a_durable_job_opens_the_follow_up_then_ends_it(client, auth,
 
     details = client.get(f"/admin/enrolments/details/?id={path}").get_data(as_text=True)
     assert "Terminer le suivi" in details and "Suspendre" not in details
-    response = transition(client, "end_follow_up", [path], on_date="2026-09-01")
+    response = transition(client, "end_follow_up", [path], on_date="2026-09-01",
+                          employed="yes")
     assert "Impossible de terminer le suivi : Fin du suivi : elle ne peut pas précéder la " \
         "sortie (01/10/2026)" in text_of(response)
     response = transition(client, "end_follow_up", [path], on_date="2026-11-02")
+    assert "En emploi à la fin du suivi : choisir Oui ou Non" in text_of(response)
+    assert path_state(app, path)["status"] is EnrolmentStatus.FOLLOW_UP
+    response = transition(client, "end_follow_up", [path], on_date="2026-11-02",
+                          employed="yes")
     assert response.status_code == 302
     assert path_state(app, path)["status"] is EnrolmentStatus.CLOSED
+    with app.app_context():
+        assert db.session.get(Enrolment, path).employed_at_follow_up_end is True
     assert status_changes(app, "enrolments", path, users["coordinator"])[-1] == \
         ["follow_up", "closed"]
 
