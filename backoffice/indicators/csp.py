@@ -38,9 +38,6 @@ MONTHS_FR = (
     "décembre",
 )
 
-#: Months after the job start at which employment is checked (002 §6 follow-up, §9).
-EMPLOYMENT_CHECK_MONTHS = 6
-
 #: How a CSP-positive job exit is reported « par type de contrat » (002 §9), by exit type
 #: code (seeds/exit_types.yaml). A positive job exit whose code is not listed here goes
 #: to OTHER_CONTRACTS.
@@ -105,9 +102,10 @@ WITHOUT_SOLUTION = _card(
 EMPLOYED_6M = _card(
     "employed_6_months",
     "En emploi 6 mois après la reprise",
-    """Adhérents sortis vers un emploi durable ou une création / reprise
-                    d'entreprise (issue positive, 002 §6) depuis au moins 6 mois le jour d'arrêté,
-                    donc au terme du suivi dans l'emploi ; taux sur les adhérents.""",
+    """Adhérents dont le suivi dans l'emploi de 6 mois (après une reprise d'emploi
+                    durable ou une création / reprise d'entreprise, 002 §6) s'est terminé au plus
+                    tard le jour d'arrêté, la personne étant alors toujours en emploi (réponse
+                    « Oui » à « Terminer le suivi dans l'emploi ») ; taux sur les adhérents.""",
 )
 CREATIONS = _card(
     "business_creations",
@@ -246,9 +244,11 @@ def monthly_table(session, scope: Scope) -> CspTable:
 def _add_results(session, scope: Scope, rows: dict[str, CohortRow]) -> None:
     """Result counts per cohort from the classified exits (002 §6), observed at cut-off."""
     cut_off = scope.date_to
-    six_months_before = _months_before(cut_off, EMPLOYMENT_CHECK_MONTHS)
     cohort = year_month(Referral.referred_on)
-    long_enough = case((Enrolment.exit_date <= six_months_before, 1), else_=0)
+    # 002 §9 « en situation d'emploi dans un délai de 6 mois après la reprise d'emploi »:
+    # what the counsellor recorded when the follow-up in employment ended.
+    still_employed = case((and_(Enrolment.employed_at_follow_up_end.is_(True),
+                                Enrolment.closed_on <= cut_off), 1), else_=0)
     where = and_(
         referred_in_period(scope),
         Enrolment.csp_contract_signed_on <= cut_off,
@@ -258,12 +258,14 @@ def _add_results(session, scope: Scope, rows: dict[str, CohortRow]) -> None:
         session,
         where,
         scope.exit_scheme,
-        extra_keys=(cohort, long_enough),
+        extra_keys=(cohort, still_employed),
         joins=[(Referral, Enrolment.referral_id == Referral.id)],
     )
     for g in groups:
-        key, six_months_ago = g.keys
+        key, employed_after_follow_up = g.keys
         row, rule, positive = rows[key], g.exit_type, g.classification.csp_positive
+        if employed_after_follow_up:
+            row.counts[EMPLOYED_6M.code] += g.count
         if not positive:
             row.counts[WITHOUT_SOLUTION.code] += g.count
             continue
@@ -274,20 +276,6 @@ def _add_results(session, scope: Scope, rows: dict[str, CohortRow]) -> None:
             row.counts[CREATIONS.code] += g.count
         else:
             row.contracts[CONTRACT_GROUPS.get(rule.code, OTHER_CONTRACTS)] += g.count
-        if six_months_ago and not is_training and rule.csp_rule not in ("poe", "afpr"):
-            row.counts[EMPLOYED_6M.code] += g.count
-
-
-def _months_before(day: date, months: int) -> date:
-    """The same day ``months`` earlier (clamped to the month's last day)."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 __all__ = ["CspTable", "CohortRow", "monthly_table"]

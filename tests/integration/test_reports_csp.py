@@ -3,8 +3,8 @@ figures observed on the cut-off day (31/03/2025), and the « Cumul » line.
 
 | who | referred | pré-bilan | contract | referent | exit | tests |
 |---|---|---|---|---|---|---|
-| c11 | 10/06/24 | 12/06 | 13/06 | R3 | creation 01/08/24 | creation, employed 6 months later |
-| c12 | 20/06/24 | 21/06 | 22/06 | R3 | CDI 30/09/24 (cut-off − 6 months) | CDI, employed 6 m |
+| c11 | 10/06/24 | 12/06 | 13/06 | R3 | creation 01/08/24, follow-up ended 01/02/25 (¹) | creation |
+| c12 | 20/06/24 | 21/06 | 22/06 | R3 | CDI 30/09/24, follow-up ended 31/03/25 (²) | CDI, employed |
 | c13 | 01/07/24 | 02/07 | 03/07 | R3 | POE then CDI, 15/10/24 | POE / AFPR group |
 | c1  | 05/01/25 | 08/01 | 09/01 | R1 | CDI 20/02/25 | CDI, not yet 6 months |
 | c2  | 10/01/25 | 12/01 | 14/01 | R1 | — suspended (illness) since 01/03 | not in portfolio |
@@ -17,6 +17,9 @@ figures observed on the cut-off day (31/03/2025), and the « Cumul » line.
 | c9  | 05/03/25 | 10/03 | 11/03 | R1 | CDD 4 months 25/03 | not positive (< 6 months) |
 | c10 | 02/04/25 | | | | | after the period |
 | c14 | 01/03/24 | | 06/03/24 | R2 | — active | earlier cohort, counts in the « Cumul » referents |
+
+(¹) no longer in employment when the follow-up ended; (²) still in employment, on the
+cut-off day: « en emploi 6 mois après la reprise » counts c12 only.
 """
 
 from datetime import date, datetime
@@ -86,6 +89,9 @@ def csp_app(reference_app):
             r3,
             date(2024, 8, 1),
             "creation",
+            follow_up_end_date=date(2025, 2, 1),
+            closed_on=date(2025, 2, 1),
+            employed_at_follow_up_end=False,
         )
         path(
             "C12",
@@ -96,6 +102,9 @@ def csp_app(reference_app):
             date(2024, 9, 30),
             "cdi",
             contract_kind="cdi",
+            follow_up_end_date=date(2025, 3, 31),
+            closed_on=date(2025, 3, 31),
+            employed_at_follow_up_end=True,
         )
         path(
             "C13",
@@ -117,6 +126,8 @@ def csp_app(reference_app):
             date(2025, 2, 20),
             "cdi",
             contract_kind="cdi",
+            status=EnrolmentStatus.FOLLOW_UP,  # in follow-up until 20/08/25
+            follow_up_end_date=date(2025, 8, 20),
         )
         c2 = path(
             "C2",
@@ -215,8 +226,9 @@ def test_activity_by_cohort(table):
 
 def test_results_by_cohort_and_rates_over_adherents(table):
     june = table["juin 2024"]
-    assert june["En emploi 6 mois après la reprise — nombre"] == 2  # c12 exactly 6 months before
-    assert june["En emploi 6 mois après la reprise — taux"] == 1.0
+    # c12 said in employment at the end of its follow-up (on the cut-off day); c11 not
+    assert june["En emploi 6 mois après la reprise — nombre"] == 1
+    assert june["En emploi 6 mois après la reprise — taux"] == 0.5
     assert june["Création ou reprise d'entreprise — nombre"] == 1
     assert june["Création ou reprise d'entreprise — taux"] == 0.5
     assert june["Emploi : CDI — nombre"] == 1
@@ -238,7 +250,7 @@ def test_results_by_cohort_and_rates_over_adherents(table):
 def test_cumul_and_empty_cohorts(table):
     total = table["Cumul"]
     assert total["Sans solution d'emploi à l'issue — nombre"] == 2
-    assert total["En emploi 6 mois après la reprise — nombre"] == 2
+    assert total["En emploi 6 mois après la reprise — nombre"] == 1
     assert total["Emploi : CDI — nombre"] == 2
     assert total["Emploi : CDI — taux"] == pytest.approx(2 / 9)
     assert total["Emploi : CDD ou intérim de 6 mois et plus — nombre"] == 0

@@ -10,7 +10,7 @@ import pytest
 
 from backoffice.indicators import REGISTRY, arjlj, del_indicators, plie
 from backoffice.indicators.base import Indicator, Kind, Result, rate
-from backoffice.indicators.csp import _months_before, month_label, months_between
+from backoffice.indicators.csp import month_label, months_between
 from backoffice.indicators.headline import shown
 from backoffice.indicators.lists import Column, age_band_of, pseudonym
 from backoffice.indicators.typology import years_before
@@ -87,8 +87,6 @@ def test_calendar_helpers():
         "2025-02",
     ]
     assert month_label("2025-08") == "août 2025"
-    assert _months_before(date(2025, 3, 31), 6) == date(2024, 9, 30)
-    assert _months_before(date(2025, 8, 31), 6) == date(2025, 2, 28)
 
 
 def test_workbook_writes_texts_as_text_dates_percent_and_dash():
