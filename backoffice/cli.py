@@ -65,6 +65,7 @@ def seed_reference() -> None:
               help="Ne rien faire si la base contient déjà des bénéficiaires (make run).")
 def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
     """Build a deterministic demo dataset (loads the reference data first if needed)."""
+    from .maintenance import refresh_statistics
     from .models import Beneficiary
     from .seeding.demo import DEMO_PASSWORD, build_demo
 
@@ -81,6 +82,7 @@ def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
     with engine_writes(db.session):
         report = rebuild(db.session, datetime.now(), release_memory=True)
         db.session.commit()
+    refresh_statistics(db.engine)  # the planner's figures for the rows just written
     for line in lines:
         click.echo(line)  # the summary ends with the demo logins
     click.echo(f"  {report.total.created} échéances calculées")

@@ -19,6 +19,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
+from .maintenance import refresh_statistics
 from .models import User
 from .obligation_sync import engine_writes
 from .services import alerts as service
@@ -57,6 +58,7 @@ def rebuild_command(as_of: str | None) -> None:
     with engine_writes(db.session):
         report = rebuild(db.session, now, release_memory=True)
         db.session.commit()
+    refresh_statistics(db.engine)  # a nightly rebuild also keeps the planner's figures fresh
     click.echo(f"Échéances recalculées au {now:%d/%m/%Y} :")
     for subject, result in report.by_subject.items():
         click.echo(f"  {subject} : {_line(result.counts())}")

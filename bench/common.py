@@ -109,8 +109,14 @@ def add_missing_columns() -> None:
                     if not column.nullable and column.server_default is None:
                         ddl = f"{ddl} DEFAULT 0"  # e.g. a version counter
                     connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
-            for index in table.indexes:  # and the indexes added since (e.g. migration 0003)
-                index.create(connection, checkfirst=True)
+            stored = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:  # and the indexes added or changed since (0003, 0006)
+                wanted = [c.name for c in index.columns]
+                if index.name in stored and stored[index.name] != wanted:
+                    connection.exec_driver_sql(f"DROP INDEX {index.name}")
+                    stored.pop(index.name)
+                if index.name not in stored:
+                    index.create(connection)
 
 
 def logged_in_client(app, email: str = COORDINATOR):

@@ -18,7 +18,9 @@ class Contact(db.Model):
             "duration_minutes IS NULL OR duration_minutes BETWEEN 0 AND 720",
             name="duration_range",
         ),
-        Index("ix_contacts_enrolment_occurs_at", "enrolment_id", "occurs_at"),
+        # A path's contacts in date order; with attendance, counting its present contacts
+        # over a period reads the index alone (alerts: CSP phase 2, 002 §4)
+        Index("ix_contacts_enrolment_occurs_at", "enrolment_id", "occurs_at", "attendance"),
         Index("ix_contacts_occurs_at", "occurs_at"),
     )
 

@@ -305,6 +305,8 @@ class PhaseRecord(db.Model):
     __tablename__ = "phase_records"
     __table_args__ = (
         CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="dates_order"),
+        # The open records of one phase (alerts: CSP phase 2 contacts, 002 §4)
+        Index("ix_phase_records_phase_open", "phase_id", "ended_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

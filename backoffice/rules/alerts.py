@@ -69,8 +69,8 @@ class Alert:
 
 
 def _fmt(day: date) -> str:
-    """French date: 12/03/2026."""
-    return day.strftime("%d/%m/%Y")
+    """French date: 12/03/2026 (without strftime: thousands of alerts on one page)."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 # --- 004: two consecutive unexcused absences -------------------------------------------

@@ -3,7 +3,7 @@ from datetime import date
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from backoffice.extensions import db
 from backoffice.models import Obligation
@@ -43,6 +43,18 @@ def test_rebuild_reports_differences_and_is_idempotent(cli, reference_app):
     second = run(cli, "obligations", "rebuild", "--as-of", "2026-11-20")
     assert f"total : 0 créée(s), 0 date(s) recalculée(s), 0 faite(s) d'après le dossier, " \
            f"0 annulée(s), {stored} inchangée(s)" in second
+
+
+def test_rebuild_refreshes_the_planner_statistics(cli, reference_app):
+    with reference_app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            statistics = "SELECT count(*) FROM pg_stats WHERE tablename = 'obligations'"
+        else:
+            statistics = "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            assert db.session.execute(text(statistics)).scalar() == 0  # never analysed yet
+    run(cli, "obligations", "rebuild", "--as-of", "2026-11-20")
+    with reference_app.app_context():
+        assert db.session.execute(text(statistics)).scalar() > 0
 
 
 def test_digest_text_grouped_by_referent(cli):
