@@ -6,18 +6,25 @@ For each report, at each size of the demo dataset:
   in constant-memory mode, without any database work — the floor the report is compared to;
 - **peak memory** of the report (tracemalloc): it should not grow with the number of rows.
 
+Times are the median of ``--repeat`` untraced runs (tracing slows Python down); the peak
+is traced in one more run.
+
 Usage::
 
     .venv/bin/python bench/reports.py --beneficiaries 10000 100000 > /tmp/bench.md
+    .venv/bin/python bench/reports.py --beneficiaries 100000 \
+        --database /tmp/parcours-bench-100000.sqlite3 --read-only --repeat 5
 
 Prints a Markdown section to stdout (to merge into docs/benchmarks.md). Each size builds
-its demo in a temporary SQLite file (or reuse one with --database when it exists).
+its demo in a temporary SQLite file (or reuse one with --database when it exists;
+``--read-only`` opens it read-only: nothing is created, built or written in it).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -94,15 +101,18 @@ def requests(session) -> list[tuple[str, dict]]:
     ]
 
 
-def measure(function) -> tuple[float, int]:
-    """(seconds, peak bytes traced) of one call."""
+def measure(function, repeat: int = 1) -> tuple[float, int]:
+    """(median seconds of ``repeat`` untraced calls, peak bytes traced in one more call)."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
     tracemalloc.start()
-    started = time.perf_counter()
     function()
-    seconds = time.perf_counter() - started
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return seconds, peak
+    return statistics.median(times), peak
 
 
 def read_cells(path: Path) -> list[tuple[str, list[tuple]]]:
@@ -134,8 +144,16 @@ def write_alone(sheets, target: Path) -> None:
     book.close()
 
 
-def build_database(path: Path, beneficiaries: int):
-    """An app on a SQLite file holding the demo at ``beneficiaries`` people."""
+def build_database(path: Path, beneficiaries: int, read_only: bool = False):
+    """An app on a SQLite file holding the demo at ``beneficiaries`` people.
+
+    ``read_only``: open an existing file read-only (SQLite URI ``mode=ro``), as it is.
+    """
+    if read_only:
+        if not path.exists():
+            raise SystemExit(f"--read-only : {path} n'existe pas.")
+        url = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
+        return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench", "TESTING": True}
     )
@@ -154,10 +172,14 @@ def build_database(path: Path, beneficiaries: int):
     return app
 
 
-def run(beneficiaries: int, database: Path | None) -> list[tuple]:
+def run(
+    beneficiaries: int, database: Path | None, repeat: int = 1, read_only: bool = False
+) -> list[tuple]:
     """Measure every report at one size; returns table lines."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-reports-"))
-    app = build_database(database or workdir / f"demo-{beneficiaries}.sqlite3", beneficiaries)
+    app = build_database(
+        database or workdir / f"demo-{beneficiaries}.sqlite3", beneficiaries, read_only
+    )
     lines = []
     with app.app_context():
         for code, kwargs in requests(db.session):
@@ -166,13 +188,17 @@ def run(beneficiaries: int, database: Path | None) -> list[tuple]:
             def report(code=code, out=out, kwargs=kwargs):
                 produce(db.session, code, str(out), producer="bench", produced_on=TODAY, **kwargs)
 
-            seconds, peak = measure(report)
-            db.session.rollback()
+            def report_and_rollback(report=report):
+                report()
+                db.session.rollback()
+
+            report_and_rollback()  # warm-up: database pages in the OS cache
+            seconds, peak = measure(report_and_rollback, repeat)
             sheets = read_cells(out)
             cells = sum(1 for _t, rows in sheets for row in rows for v in row if v is not None)
             rows = max(len(rows) for _t, rows in sheets)
             alone_seconds, alone_peak = measure(
-                lambda sheets=sheets, alone=alone: write_alone(sheets, alone)
+                lambda sheets=sheets, alone=alone: write_alone(sheets, alone), repeat
             )
             lines.append(
                 (
@@ -194,16 +220,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--beneficiaries", type=int, nargs="+", default=[10_000])
     parser.add_argument("--database", type=Path, help="SQLite file to reuse (one size only)")
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="open --database read-only (nothing created, built or written)",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs (median kept)")
     args = parser.parse_args()
+    if args.read_only and args.database is None:
+        parser.error("--read-only va avec --database")
+    if args.database is not None and len(args.beneficiaries) > 1:
+        parser.error("--database : une seule taille (--beneficiaries N)")
     results = []
     for n in args.beneficiaries:
-        results += run(n, args.database)
+        results += run(n, args.database, args.repeat, args.read_only)
     print("## Rapports des financeurs (XLSX)\n")
     print(
         f"Demo data (`build_demo`, seed 1, today {TODAY:%d/%m/%Y}), SQLite, Python "
         f"{sys.version.split()[0]}. *Report*: SQL aggregates + streamed lists + XlsxWriter "
         "(constant memory). *XlsxWriter alone*: the same cells, read back from the report, "
-        "written by XlsxWriter without any database work. Peak memory by tracemalloc.\n"
+        f"written by XlsxWriter without any database work. Times: median of {args.repeat} "
+        "runs after a warm-up; peak memory by tracemalloc in one more run.\n"
     )
     print(
         "| beneficiaries | report | rows (largest sheet) | cells | report (s) "
