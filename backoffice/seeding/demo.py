@@ -129,8 +129,8 @@ WORKSHOP_PLAN = {
 }
 # Individual contacts per path (min, max) and the mix of contact types.
 CONTACTS_PER_PATH = {
-    "DEL-L1": (4, 8), "DEL-L2": (5, 9), "ARJLJ": (1, 2), "CSP": (6, 14),
-    "PLIE-L1": (4, 5), "PLIE-L2": (2, 4), "PLIE-L3": (3, 5), "PLIE-L4": (5, 8),
+    "DEL-L1": (3, 6), "DEL-L2": (4, 7), "ARJLJ": (1, 2), "CSP": (4, 10),
+    "PLIE-L1": (4, 5), "PLIE-L2": (2, 4), "PLIE-L3": (3, 5), "PLIE-L4": (4, 7),
 }
 CONTACT_MIX = {
     "DEL": (("individual", 60), ("phone", 25), ("email", 10), ("company_visit", 5)),
@@ -749,7 +749,7 @@ class _DemoBuilder:
             "training_title": None, "followup_contract_kind": None,
             "followup_contract_months": None, "exit_reason": None, "goal_attainment": None,
             "satisfaction": None, "difficulties": None, "recommendations": None,
-            "follow_up_end_date": None, "closed_on": None,
+            "follow_up_end_date": None, "employed_at_follow_up_end": None, "closed_on": None,
             "created_at": _at(entry, 9), "updated_at": _at(end_at, 17), "version": 1,
         }
         if code not in ("ARJLJ", "PLIE-L1", "PLIE-L2") and rng.random() < 0.85:
@@ -780,6 +780,8 @@ class _DemoBuilder:
             row["status"] = EnrolmentStatus.CLOSED
             row["follow_up_end_date"] = follow_up_end
             row["closed_on"] = follow_up_end or exit_date
+            if follow_up_end is not None:  # still in employment when the follow-up ended?
+                row["employed_at_follow_up_end"] = rng.random() < 0.85
         suspended = self._suspensions(info, person, enrolment_id, entry, end_at, ended, scenario)
         if suspended:
             row["status"] = EnrolmentStatus.SUSPENDED
@@ -1025,7 +1027,7 @@ class _DemoBuilder:
         low, high = CONTACTS_PER_PATH[code]
         span = (end_at - entry).days
         if code == "CSP":  # more contacts on a long CSP path (002 II §4: ~ one a week)
-            high = max(high, min(40, span // 12))
+            high = max(high, min(30, span // 16))
         count = rng.randint(low, high)
         mix = CONTACT_MIX["DEL" if info.family == "DEL" else "PLIE" if info.family == "PLIE"
                           else code]
@@ -1177,7 +1179,7 @@ class _DemoBuilder:
         rng, today = self.rng, self.today
         if info.family == "DEL":
             stage = next((p for p in phases if p[0] == "etape_2"), None)
-            if stage is None or rng.random() < 0.15:
+            if stage is None or rng.random() < 0.65:  # about a third do a company internship
                 return
             start = _weekday(stage[1] + timedelta(days=rng.randint(3, 20)))
             if start > end_at:
@@ -1197,7 +1199,7 @@ class _DemoBuilder:
                 report_on=(end + timedelta(days=rng.randint(2, 10))
                            if end + timedelta(days=10) <= today else None),
             ))
-        elif info.code == "PLIE-L3":
+        elif info.code == "PLIE-L3" and rng.random() < 0.7:  # most do an immersion
             start = _weekday(end_at - timedelta(days=rng.randint(0, 25)))
             start = max(start, end_at - timedelta(days=40))
             for _ in range(1 if rng.random() < 0.8 else 2):
