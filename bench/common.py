@@ -60,6 +60,7 @@ def make_app(url: str, **overrides):
 
 def ensure_demo(app, beneficiaries: int, log=print) -> float | None:
     """Create the schema and the demo (+ obligations) if absent; seconds taken or None."""
+    from backoffice.maintenance import refresh_statistics
     from backoffice.models import Beneficiary
     from backoffice.obligation_sync import engine_writes
     from backoffice.seeding.demo import build_demo
@@ -83,11 +84,9 @@ def ensure_demo(app, beneficiaries: int, log=print) -> float | None:
             rebuild(db.session, NOW, release_memory=True)
             db.session.commit()
         log(f"échéances calculées en {time.perf_counter() - started - built:.0f} s")
-        if db.engine.dialect.name == "postgresql":
-            # What autovacuum does after a bulk load (planner statistics); SQLite is left
-            # as the app leaves it (no ANALYZE: no sqlite_stat1).
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.exec_driver_sql("VACUUM ANALYZE")
+        # What `flask seed demo` does after its bulk load: the planner's statistics
+        # (backoffice/maintenance.py; on PostgreSQL also what autovacuum would do).
+        refresh_statistics(db.engine)
         db.session.remove()
         return time.perf_counter() - started
 
