@@ -99,7 +99,9 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
     ]
 
     def status_allows(self, name: str, row) -> bool:
-        if name in ("create_purchase_order", "start_path"):
+        if name == "start_path":  # once: a second path for one referral is refused
+            return row.status is ReferralStatus.VALIDATED and not row.has_path
+        if name == "create_purchase_order":
             return row.status is ReferralStatus.VALIDATED
         return ReferralAction(name) in referral_actions_allowed(row.status)
 

@@ -12,8 +12,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    exists,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..enums import ContractKind, EnrolmentStatus, ReferralStatus
 from ..extensions import db
@@ -297,6 +298,14 @@ class Enrolment(db.Model):
 
     def __str__(self) -> str:
         return f"Parcours n° {self.id} — {self.programme.code}"
+
+
+#: Whether a path was opened from the referral, read with it (one indexed EXISTS in the
+#: same statement: the list's « Démarrer le parcours » icon shows only where it can work).
+_referral_path = Enrolment.__table__.alias("referral_path")  # never correlated away
+Referral.has_path = column_property(
+    exists().where(_referral_path.c.referral_id == Referral.id)
+    .correlate_except(_referral_path).label("has_path"))
 
 
 class PhaseRecord(db.Model):

@@ -544,6 +544,10 @@ def test_start_path_from_a_validated_referral(client, auth, app, users):
         assert created.changes["status"] == [None, "active"]
     assert response.headers["Location"] == f"/admin/enrolments/details/?id={path.id}"
     assert "fin prévue le 14/08/2026" in text_of(client.get(response.headers["Location"]))
+    # Started once: neither the list's icon nor the record's button offers it again.
+    assert "fa fa-play-circle" not in client.get("/admin/referrals/").get_data(as_text=True)
+    details = client.get(f"/admin/referrals/details/?id={referral}").get_data(as_text=True)
+    assert "action=start_path" not in details
 
 
 def test_start_path_in_the_future_is_refused(client, auth, app, users):
