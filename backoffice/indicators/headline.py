@@ -89,8 +89,8 @@ def headline(
     if report_code.startswith("plie"):
         figures = _figures([f(session, scope) for f in plie.KEY_FIGURES])
         charts = [
-            (f"Participants par {name.lower()}", list(r.rows))
-            for name, r in followed_typology(session, scope).items()
+            (f"Participants par {name.lower()}", list(rows))
+            for name, _total, rows in followed_typology(session, scope)
         ]
         return figures, charts
     if report_code == "arjlj":

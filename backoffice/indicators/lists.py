@@ -21,11 +21,9 @@ from ..models import Beneficiary, Enrolment, ExitType, ProgrammeSession
 from ..rules.exits import ExitFacts, classify_exit
 from .del_indicators import GOAL_ATTAINMENT_LABELS
 from .exit_groups import rule_cache
-from .scope import Scope, exited_in_period, followed
+from .scope import Scope, exited_in_period, followed, stream
 from .typology import AGE_BANDS
 
-#: Rows fetched from the database at a time.
-BATCH = 2000
 MASKED = "(masqué : version pseudonymisée)"
 
 
@@ -63,11 +61,6 @@ def age_band_of(birth_date, on) -> str:
 
 def _label(enum_cls, value) -> str | None:
     return enum_cls(value).label if value is not None else None
-
-
-def _stream(session, stmt):
-    """Execute ``stmt`` and yield its rows in batches (yield_per: constant memory)."""
-    yield from session.execute(stmt.execution_options(yield_per=BATCH))
 
 
 def _identity_columns(pseudonymised: bool) -> tuple[Column, ...]:
@@ -147,7 +140,7 @@ def del_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
         .order_by(Enrolment.entry_date, Beneficiary.last_name, Beneficiary.first_name, Enrolment.id)
     )
     rules = rule_cache(session)
-    for row in _stream(session, stmt):
+    for row in stream(session, stmt):
         rule = rules(row.exit_type_id)
         exit_label = category = early = goal = None
         # An exit after the period's last day has not happened yet as far as the report goes
@@ -218,7 +211,7 @@ def rupture_rows(session, scope: Scope, key: str | None = None) -> Iterator[tupl
         .where(exited_in_period(scope), ExitType.is_rupture.is_(True))
         .order_by(Enrolment.exit_date, Enrolment.id)
     )
-    for row in _stream(session, stmt):
+    for row in stream(session, stmt):
         texts = (row.exit_reason, row.difficulties, row.recommendations)
         if key is not None:
             texts = tuple(MASKED if t else None for t in texts)
@@ -261,7 +254,7 @@ def plie_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
         .where(followed(scope))
         .order_by(Enrolment.entry_date, Beneficiary.last_name, Enrolment.id)
     )
-    for row in _stream(session, stmt):
+    for row in stream(session, stmt):
         exited = row.exit_date is not None and row.exit_date <= scope.date_to
         yield _identity(row, key, scope.date_to) + (
             _label(Sex, row.sex),
@@ -301,5 +294,5 @@ def arjlj_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]
         .where(followed(scope))
         .order_by(Beneficiary.last_name, Enrolment.id)
     )
-    for row in _stream(session, stmt):
+    for row in stream(session, stmt):
         yield _identity(row, key, scope.date_to) + (row.entry_date, row.exit_date, row.exit_label)

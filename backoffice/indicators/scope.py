@@ -174,3 +174,36 @@ def _days_between_sqlite(element, compiler, **kw):
         f"CAST(julianday({compiler.process(end, **kw)}) - "
         f"julianday({compiler.process(start, **kw)}) AS INTEGER)"
     )
+
+
+class binary_text(FunctionElement):
+    """A text column compared code point by code point, as Python sorts strings.
+
+    ORDER BY on text follows the database's collation (on PostgreSQL often a French or
+    English locale); this one gives the same order on every engine and locale.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(binary_text)
+def _binary_text_default(element, compiler, **kw):
+    return f'({compiler.process(element.clauses, **kw)} COLLATE "C")'
+
+
+@compiles(binary_text, "sqlite")
+def _binary_text_sqlite(element, compiler, **kw):
+    return f"({compiler.process(element.clauses, **kw)} COLLATE BINARY)"
+
+
+# --- Streaming ----------------------------------------------------------------------------
+
+#: Rows fetched from the database at a time by :func:`stream`.
+STREAM_BATCH = 500
+
+
+def stream(session, stmt):
+    """Execute ``stmt`` and yield its rows a batch at a time (memory does not grow with the
+    number of rows; on PostgreSQL a server-side cursor)."""
+    yield from session.execute(stmt.execution_options(yield_per=STREAM_BATCH))

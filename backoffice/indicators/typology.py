@@ -9,16 +9,18 @@ Ages are whole years on the last day of the period (« âge au 31/12 » for a ca
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, select, union_all
 
 from ..enums import EducationLevel, Sex
 from ..models import Beneficiary, Enrolment, Referral
 from .base import Kind, Result, indicator
-from .scope import Scope, followed, referred_in_period
+from .scope import Scope, binary_text, followed, referred_in_period, stream
 
 NOT_GIVEN = "Non renseigné"
 
@@ -54,51 +56,52 @@ def age_band(on: date):
     return case(*whens, else_=literal(last_label))
 
 
-def _enum_label(enum_cls) -> Callable[[object], str]:
-    """Turn a stored enum value into its French label."""
-
-    def label(value) -> str:
-        if value is None:
-            return NOT_GIVEN
-        return enum_cls(value).label
-
-    return label
+def enum_labels(column, enum_cls):
+    """SQL CASE giving the French label of a stored enum value (« Non renseigné » if NULL)."""
+    return case({member: member.label for member in enum_cls}, value=column, else_=NOT_GIVEN)
 
 
-def _plain(value) -> str:
-    """A free-text value as it is, or « Non renseigné »."""
-    return NOT_GIVEN if value in (None, "") else str(value)
+def plain_label(column):
+    """SQL: a free-text value as it is, « Non renseigné » when NULL or empty."""
+    return func.coalesce(func.nullif(column, ""), NOT_GIVEN)
 
 
 @dataclass(frozen=True)
 class Dimension:
-    """One way to break a population down: a name, an SQL expression, how to label values."""
+    """One way to break a population down: a name and the SQL label of each person."""
 
     code: str
     name: str
-    expression: Callable[[date], object]  # on (the age reference day) → SQL expression
-    label: Callable[[object], str] = _plain
-    order: tuple[str, ...] = ()  # preferred order of labels (else by count)
+    label: Callable[[date], object]  # on (the age reference day) → SQL expression of the label
+    order: tuple[str, ...] = ()  # preferred order of labels (else by count, then by label)
 
 
 SEX = Dimension(
-    "sex", "Sexe", lambda on: Beneficiary.sex, _enum_label(Sex), tuple(s.label for s in Sex)
+    "sex",
+    "Sexe",
+    lambda on: enum_labels(Beneficiary.sex, Sex),
+    tuple(s.label for s in Sex),
 )
-AGE = Dimension("age_band", "Tranche d'âge", age_band, _plain, tuple(b[2] for b in AGE_BANDS))
+AGE = Dimension("age_band", "Tranche d'âge", age_band, tuple(b[2] for b in AGE_BANDS))
 EDUCATION = Dimension(
     "education_level",
     "Niveau de formation",
-    lambda on: Beneficiary.education_level,
-    _enum_label(EducationLevel),
+    lambda on: enum_labels(Beneficiary.education_level, EducationLevel),
     tuple(e.label for e in EducationLevel),
 )
-COMMUNE = Dimension("commune", "Lieu de résidence (commune)", lambda on: Beneficiary.commune)
-EPCI = Dimension("epci", "EPCI de résidence", lambda on: Beneficiary.epci)
-PLACE = Dimension(
-    "prescription_place", "Lieu de prescription", lambda on: Referral.prescription_place
+COMMUNE = Dimension(
+    "commune", "Lieu de résidence (commune)", lambda on: plain_label(Beneficiary.commune)
 )
-PRESCRIBER = Dimension("prescriber", "Conseiller prescripteur", lambda on: Referral.prescriber_name)
-REASON = Dimension("reason", "Motif de prescription", lambda on: Referral.reason)
+EPCI = Dimension("epci", "EPCI de résidence", lambda on: plain_label(Beneficiary.epci))
+PLACE = Dimension(
+    "prescription_place",
+    "Lieu de prescription",
+    lambda on: plain_label(Referral.prescription_place),
+)
+PRESCRIBER = Dimension(
+    "prescriber", "Conseiller prescripteur", lambda on: plain_label(Referral.prescriber_name)
+)
+REASON = Dimension("reason", "Motif de prescription", lambda on: plain_label(Referral.reason))
 
 #: 001, tableau des indicateurs: « Age, genre, sexe, niveau scolaire, lieu de prescription,
 #: conseiller prescripteur, motif de prescription »; 001 « Évaluation »: lieu de résidence.
@@ -117,25 +120,56 @@ STATUS_FLAGS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _ordered(
-    rows: list[tuple[str, int]], preferred: tuple[str, ...]
-) -> tuple[tuple[str, int], ...]:
-    """Preferred labels first in their order, the others by decreasing count then name."""
-    rank = {label: i for i, label in enumerate(preferred)}
-    return tuple(sorted(rows, key=lambda r: (rank.get(r[0], len(rank)), -r[1], r[0])))
+#: A distribution streamed to the workbook: (dimension name, people counted, rows in order).
+#: Every person has one label per dimension, so ``total`` is also the sum of the rows.
+Distribution = tuple[str, int, Iterator[tuple[str, int]]]
 
 
-def _distribution(
-    session, dimension: Dimension, on: date, base, where
-) -> tuple[tuple[str, int], ...]:
-    """COUNT(*) of ``base`` rows matching ``where``, GROUP BY the dimension's expression."""
-    key = dimension.expression(on).label("key")
-    stmt = base.add_columns(key, func.count().label("n")).where(where).group_by(key)
-    merged: dict[str, int] = {}
-    for value, n in session.execute(stmt):
-        label = dimension.label(value)
-        merged[label] = merged.get(label, 0) + n
-    return _ordered(list(merged.items()), dimension.order)
+def _distributions(session, dimensions, on: date, population) -> Iterator[Distribution]:
+    """One distribution per dimension of ``population`` (a SELECT of the people counted),
+    from a single statement, streamed in the order they are shown.
+
+    The statement reads the population once (a CTE) and groups it by each dimension's label
+    (UNION ALL), after a first row holding the number of people. Rows come sorted: the
+    dimension's preferred labels first in their order, then by decreasing count and by label
+    (code-point order, as Python sorts; :class:`binary_text` makes PostgreSQL agree).
+    Memory does not grow with the number of distinct labels (e.g. prescribers' names).
+    """
+    people = population.add_columns(
+        *(dim.label(on).label(f"label_{i}") for i, dim in enumerate(dimensions))
+    ).cte("people")
+    parts = [
+        select(
+            literal(-1).label("dimension"),
+            literal("").label("label"),
+            literal(0).label("rank"),
+            func.count().label("n"),
+        ).select_from(people)
+    ]
+    for i, dim in enumerate(dimensions):
+        label = people.c[f"label_{i}"]
+        rank = (
+            case({name: k for k, name in enumerate(dim.order)}, value=label, else_=len(dim.order))
+            if dim.order
+            else literal(0)
+        )
+        parts.append(
+            select(literal(i), label, rank, func.count()).select_from(people).group_by(label)
+        )
+    rows = union_all(*parts).subquery()
+    stmt = select(rows.c.dimension, rows.c.label, rows.c.n).order_by(
+        rows.c.dimension, rows.c.rank, rows.c.n.desc(), binary_text(rows.c.label)
+    )
+    result = stream(session, stmt)
+    _first, _label, total = next(result)
+    groups = groupby(result, key=itemgetter(0))
+    group = next(groups, None)
+    for i, dim in enumerate(dimensions):
+        if group is not None and group[0] == i:
+            yield dim.name, total, ((label, n) for _i, label, n in group[1])
+            group = next(groups, None)
+        else:  # nobody counted: the section is shown empty
+            yield dim.name, total, iter(())
 
 
 @indicator(
@@ -147,17 +181,16 @@ def _distribution(
     "001, tableau des indicateurs",
     Kind.DISTRIBUTION,
 )
-def referred_typology(session, scope: Scope) -> dict[str, Result]:
-    """One distribution per dimension of :data:`REFERRAL_DIMENSIONS`, over referrals."""
-    card = referred_typology.indicator
-    base = (
-        select().select_from(Referral).join(Beneficiary, Referral.beneficiary_id == Beneficiary.id)
+def referred_typology(session, scope: Scope) -> Iterator[Distribution]:
+    """One distribution per dimension of :data:`REFERRAL_DIMENSIONS`, over referrals
+    (streamed: read each one's rows before the next)."""
+    population = (
+        select()
+        .select_from(Referral)
+        .join(Beneficiary, Referral.beneficiary_id == Beneficiary.id)
+        .where(referred_in_period(scope))
     )
-    results = {}
-    for dim in REFERRAL_DIMENSIONS:
-        rows = _distribution(session, dim, scope.date_to, base, referred_in_period(scope))
-        results[dim.name] = Result(card, sum(n for _, n in rows), rows=rows)
-    return results
+    return _distributions(session, REFERRAL_DIMENSIONS, scope.date_to, population)
 
 
 @indicator(
@@ -171,20 +204,18 @@ def referred_typology(session, scope: Scope) -> dict[str, Result]:
     "004 §5",
     Kind.DISTRIBUTION,
 )
-def followed_typology(session, scope: Scope, dimensions=PLIE_DIMENSIONS) -> dict[str, Result]:
-    """One distribution per dimension, over enrolments followed in the period, plus « Statut »."""
-    card = followed_typology.indicator
-    base = (
+def followed_typology(session, scope: Scope, dimensions=PLIE_DIMENSIONS) -> Iterator[Distribution]:
+    """One distribution per dimension, over enrolments followed in the period, then
+    « Statut » (streamed: read each one's rows before the next)."""
+    population = (
         select()
         .select_from(Enrolment)
         .join(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
+        .where(followed(scope))
     )
-    results = {}
-    for dim in dimensions:
-        rows = _distribution(session, dim, scope.date_to, base, followed(scope))
-        results[dim.name] = Result(card, sum(n for _, n in rows), rows=rows)
-    results["Statut"] = status_counts(session, scope)
-    return results
+    yield from _distributions(session, dimensions, scope.date_to, population)
+    status = status_counts(session, scope)
+    yield "Statut", sum(n for _label, n in status.rows), iter(status.rows)
 
 
 def status_counts(session, scope: Scope) -> Result:

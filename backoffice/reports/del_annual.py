@@ -62,10 +62,12 @@ def build(
             title=f"{title} — {scope.programme_code} {scope.period_label}",
         )
 
-        typology = referred_typology(session, scope)
         book.distributions(
             "Typologie",
-            [(f"Orientés par {name.lower()}", r.rows) for name, r in typology.items()],
+            (
+                (f"Orientés par {name.lower()}", rows, total)
+                for name, total, rows in referred_typology(session, scope)
+            ),
             cards=[referred_typology.indicator],
         )
 

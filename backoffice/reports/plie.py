@@ -43,10 +43,12 @@ def build(
             [f(session, scope) for f in plie.KEY_FIGURES],
             title=f"Critères d'évaluation (004 §5) — {scope.programme_code} {scope.period_label}",
         )
-        typology = followed_typology(session, scope)
         book.distributions(
             "Typologie",
-            [(f"Participants par {name.lower()}", r.rows) for name, r in typology.items()],
+            (
+                (f"Participants par {name.lower()}", rows, total)
+                for name, total, rows in followed_typology(session, scope)
+            ),
             cards=[followed_typology.indicator],
         )
         book.distributions(

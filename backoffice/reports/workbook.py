@@ -209,7 +209,7 @@ class ReportWorkbook:
     def distributions(
         self,
         name: str,
-        sections: Sequence[tuple[str, Sequence[tuple]]],
+        sections: Iterable[tuple],
         *,
         cards: Sequence[Indicator] = (),
         chart: bool = True,
@@ -219,35 +219,46 @@ class ReportWorkbook:
         """Several small tables « Modalité | Effectif | Part » one under the other, each with
         a total line and, when ``chart``, a native bar chart beside it.
 
-        ``sections`` are (title, rows) with rows (label, count, *extra counts).
+        ``sections`` are (title, rows) with rows (label, count, *extra counts), or
+        (title, rows, total) when the total of the counts is known beforehand: the rows are
+        then written as they come (streamed) instead of being read first.
         """
         self.remember(*cards)
         sheet = self._sheet(name)
         sheet.set_column(0, 0, 44)
         sheet.set_column(1, 2 + len(extra_headers), 13)
         headers = ("Modalité", count_header, "Part", *extra_headers)
+        f = self.f
         row = 0
-        for title, items in sections:
-            sheet.write_string(row, 0, title, self.f["subtitle"])
+        for title, items, *known_total in sections:
+            if known_total:
+                (total,) = known_total
+            else:
+                items = list(items)
+                total = sum(item[1] for item in items)
+            sheet.write_string(row, 0, title, f["subtitle"])
             header_row = row + 1
             for col, header in enumerate(headers):
-                sheet.write_string(header_row, col, header, self.f["header"])
-            total = sum(item[1] for item in items)
+                sheet.write_string(header_row, col, header, f["header"])
             r = header_row
-            for item in items:
+            for label, n, *extras in items:
                 r += 1
-                self.cell(sheet, r, 0, str(item[0]))
-                self.cell(sheet, r, 1, item[1], "int")
-                self.cell(sheet, r, 2, item[1] / total if total else None, "percent")
-                for k, extra in enumerate(item[2:]):
+                sheet.write_string(r, 0, str(label), f["text"])
+                sheet.write_number(r, 1, n, f["int"])
+                if total:
+                    sheet.write_number(r, 2, n / total, f["percent"])
+                else:
+                    sheet.write_string(r, 2, EMPTY_RATE, f["dash"])
+                for k, extra in enumerate(extras):
                     self.cell(sheet, r, 3 + k, extra, "int")
+            drawn = chart and r > header_row
             r += 1
-            sheet.write_string(r, 0, "Total", self.f["total_text"])
+            sheet.write_string(r, 0, "Total", f["total_text"])
             self.cell(sheet, r, 1, total, "int", total=True)
             self.cell(sheet, r, 2, 1.0 if total else None, "percent", total=True)
-            if chart and items:
+            if drawn:
                 self._bar_chart(sheet, title, header_row + 1, r - 1, header_row)
-            row = max(r + 2, header_row + (17 if chart and items else 0))
+            row = max(r + 2, header_row + (17 if drawn else 0))
 
     def _bar_chart(self, sheet, title: str, first: int, last: int, anchor: int) -> None:
         """A native horizontal bar chart of the counts of rows ``first``..``last``."""
