@@ -10,9 +10,11 @@ Plain Python: no Flask import (a test checks it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import wraps
 
 
 class Kind(StrEnum):
@@ -84,6 +86,46 @@ def indicator(code: str, name: str, definition: str, source: str, kind: Kind = K
         return function
 
     return decorate
+
+
+#: Key of the memo of :func:`one_reading` in ``session.info``.
+_MEMO = "indicators.memo"
+
+
+@contextmanager
+def one_reading(session) -> Iterator[None]:
+    """Within this block, each :func:`shared` query runs once per scope.
+
+    A workbook or the dashboard asks many indicators that read the same aggregate (the
+    exits grouped and classified, the number of paths followed…): in the block the first
+    call queries the database and the next ones reuse its answer. The answers are small
+    aggregates and are dropped at the end of the block; outside a block every call
+    queries the database.
+    """
+    if _MEMO in session.info:  # nested: the outer block keeps the memo
+        yield
+        return
+    session.info[_MEMO] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_MEMO, None)
+
+
+def shared(function: Callable) -> Callable:
+    """Decorate ``function(session, scope, *args)`` whose answer :func:`one_reading` keeps."""
+
+    @wraps(function)
+    def once(session, scope, *args):
+        memo = session.info.get(_MEMO)
+        if memo is None:
+            return function(session, scope, *args)
+        key = (function, scope, args)
+        if key not in memo:
+            memo[key] = function(session, scope, *args)
+        return memo[key]
+
+    return once
 
 
 def rate(card: Indicator, numerator: int, denominator: int, rows=()) -> Result:

@@ -23,8 +23,8 @@ from ..models import (
     referral_non_entry_barriers,
 )
 from ..rules.exits import DEL_CATEGORY_ORDER
-from .base import Kind, Result, average, count, indicator, rate
-from .exit_groups import exit_groups
+from .base import Kind, Result, average, count, indicator, rate, shared
+from .exit_groups import ExitGroup, exit_groups
 from .scope import Scope, days_between, exited_in_period, followed, referred_in_period
 
 #: Goal attainment scale of the exit form (Enrolment.goal_attainment, 001 « Évaluation »).
@@ -45,6 +45,66 @@ LEVEL_LABELS = {
 SATISFIED_FROM = 4
 
 
+# --- The shared readings: several indicators come from each ---------------------------
+
+
+@shared
+def _referrals(session, scope: Scope) -> tuple[int, int, int]:
+    """Referrals of the period: (how many, entered by the period's end, not entered)."""
+    entered_by_end = case((Enrolment.entry_date <= scope.date_to, Enrolment.id))
+    not_entered = case((Referral.status == ReferralStatus.NOT_ENTERED, 1), else_=0)
+    total, entered, refused = session.execute(
+        select(func.count(Referral.id), func.count(entered_by_end), func.sum(not_entered))
+        .select_from(Referral)
+        .outerjoin(Enrolment, Enrolment.referral_id == Referral.id)  # at most one per referral
+        .where(referred_in_period(scope))
+    ).one()
+    return total, entered, int(refused or 0)
+
+
+@shared
+def _followed_paths(session, scope: Scope) -> tuple[int, int, int]:
+    """Paths followed in the period: (how many, distinct persons, with a project and plan)."""
+    with_project = case(
+        (
+            and_(
+                Enrolment.target_job.is_not(None),
+                Enrolment.target_job != "",
+                Enrolment.action_plan_on <= scope.date_to,
+            ),
+            1,
+        ),
+        else_=0,
+    )
+    paths, people, projects = session.execute(
+        select(
+            func.count(Enrolment.id),
+            func.count(distinct(Enrolment.beneficiary_id)),
+            func.sum(with_project),
+        ).where(followed(scope))
+    ).one()
+    return paths, people, int(projects or 0)
+
+
+def _headcount_n(session, scope: Scope) -> int:
+    """The initial headcount of the exit rates: paths followed in the period."""
+    return _followed_paths(session, scope)[0]
+
+
+@shared
+def _exit_groups(session, scope: Scope) -> list[ExitGroup]:
+    """Exits of the period, grouped and classified (exit_groups.py)."""
+    return exit_groups(session, exited_in_period(scope), scope.exit_scheme)
+
+
+def exits_by_category(session, scope: Scope) -> Counter:
+    """Exits of the period by their own DEL category (« ED », « SD », « SP »; « other »)."""
+    found: Counter = Counter()
+    for g in _exit_groups(session, scope):
+        found[g.classification.del_category or "other"] += g.count
+    return found
+
+
 # --- Modalités d'entrée -------------------------------------------------------------
 
 
@@ -56,8 +116,7 @@ SATISFIED_FROM = 4
 )
 def referred(session, scope: Scope) -> Result:
     """COUNT of referrals dated within the period."""
-    n = session.scalar(select(func.count()).select_from(Referral).where(referred_in_period(scope)))
-    return count(referred.indicator, n)
+    return count(referred.indicator, _referrals(session, scope)[0])
 
 
 @indicator(
@@ -71,14 +130,7 @@ def referred(session, scope: Scope) -> Result:
 )
 def entry_rate(session, scope: Scope) -> Result:
     """Entered / referred, over the referrals of the period."""
-    entered_by_end = case((Enrolment.entry_date <= scope.date_to, Enrolment.id))
-    stmt = (
-        select(func.count(Referral.id), func.count(entered_by_end))
-        .select_from(Referral)
-        .outerjoin(Enrolment, Enrolment.referral_id == Referral.id)
-        .where(referred_in_period(scope))
-    )
-    total, entered = session.execute(stmt).one()
+    total, entered, _not_entered = _referrals(session, scope)
     return rate(entry_rate.indicator, entered, total)
 
 
@@ -157,11 +209,7 @@ def duration_rate(session, scope: Scope) -> Result:
 )
 def headcount(session, scope: Scope) -> Result:
     """COUNT of followed enrolments; rows: distinct persons."""
-    paths, people = session.execute(
-        select(func.count(Enrolment.id), func.count(distinct(Enrolment.beneficiary_id))).where(
-            followed(scope)
-        )
-    ).one()
+    paths, people, _projects = _followed_paths(session, scope)
     return count(headcount.indicator, paths, rows=[("Personnes distinctes", people)])
 
 
@@ -177,7 +225,6 @@ def headcount(session, scope: Scope) -> Result:
 def non_entries(session, scope: Scope) -> Result:
     """COUNT of not-entered referrals; rows: GROUP BY barrier type."""
     where = and_(referred_in_period(scope), Referral.status == ReferralStatus.NOT_ENTERED)
-    total = session.scalar(select(func.count()).select_from(Referral).where(where))
     stmt = (
         select(BarrierType.label, func.count())
         .select_from(referral_non_entry_barriers)
@@ -187,6 +234,7 @@ def non_entries(session, scope: Scope) -> Result:
         .group_by(BarrierType.id, BarrierType.label, BarrierType.sort_order)
         .order_by(BarrierType.sort_order, BarrierType.label)
     )
+    total = _referrals(session, scope)[2]
     return count(non_entries.indicator, total, rows=session.execute(stmt).all())
 
 
@@ -203,26 +251,25 @@ def non_entries(session, scope: Scope) -> Result:
 )
 def project_rate(session, scope: Scope) -> Result:
     """SUM(CASE project and plan) / COUNT over followed paths."""
-    done = case(
-        (
-            and_(
-                Enrolment.target_job.is_not(None),
-                Enrolment.target_job != "",
-                Enrolment.action_plan_on <= scope.date_to,
-            ),
-            1,
-        ),
-        else_=0,
+    paths, _people, projects = _followed_paths(session, scope)
+    return rate(project_rate.indicator, projects, paths)
+
+
+@shared
+def _barriers(session, scope: Scope) -> list[tuple[str, int, int]]:
+    """Barriers of followed paths identified on or before the period's last day, by type:
+    (type, identified, lifted on or before that day)."""
+    lifted = case((Barrier.lifted_on <= scope.date_to, 1), else_=0)
+    stmt = (
+        select(BarrierType.label, func.count(Barrier.id), func.coalesce(func.sum(lifted), 0))
+        .select_from(Barrier)
+        .join(Enrolment, Barrier.enrolment_id == Enrolment.id)
+        .join(BarrierType, Barrier.barrier_type_id == BarrierType.id)
+        .where(followed(scope), Barrier.identified_on <= scope.date_to)
+        .group_by(BarrierType.id, BarrierType.label, BarrierType.sort_order)
+        .order_by(BarrierType.sort_order, BarrierType.label)
     )
-    total, n = session.execute(
-        select(func.count(), func.coalesce(func.sum(done), 0)).where(followed(scope))
-    ).one()
-    return rate(project_rate.indicator, int(n), total)
-
-
-def _followed_barriers(scope: Scope):
-    """Barriers of followed paths identified on or before the period's last day."""
-    return and_(followed(scope), Barrier.identified_on <= scope.date_to)
+    return [(label, n, int(up)) for label, n, up in session.execute(stmt)]
 
 
 @indicator(
@@ -235,25 +282,29 @@ def _followed_barriers(scope: Scope):
 )
 def barriers_lifted_rate(session, scope: Scope) -> Result:
     """SUM(CASE lifted) / COUNT over barriers of followed paths."""
-    lifted = case((Barrier.lifted_on <= scope.date_to, 1), else_=0)
-    total, n = session.execute(
-        select(func.count(Barrier.id), func.coalesce(func.sum(lifted), 0))
-        .select_from(Barrier)
-        .join(Enrolment, Barrier.enrolment_id == Enrolment.id)
-        .where(_followed_barriers(scope))
-    ).one()
-    return rate(barriers_lifted_rate.indicator, int(n), total)
+    rows = _barriers(session, scope)
+    return rate(barriers_lifted_rate.indicator, sum(r[2] for r in rows), sum(r[1] for r in rows))
 
 
-def _level(session, scope: Scope, column, card) -> Result:
-    """Average of a 1–4 level over followed paths where it is filled, with its distribution."""
+@shared
+def _levels(session, scope: Scope) -> dict[tuple, int]:
+    """Followed paths by (engagement level, soft-skills level): at most 25 groups."""
     stmt = (
-        select(column, func.count())
-        .where(followed(scope), column.is_not(None))
-        .group_by(column)
-        .order_by(column)
+        select(Enrolment.engagement_level, Enrolment.soft_skills_level, func.count())
+        .where(followed(scope))
+        .group_by(Enrolment.engagement_level, Enrolment.soft_skills_level)
     )
-    rows = [(LEVEL_LABELS.get(level, str(level)), n, level) for level, n in session.execute(stmt)]
+    return {(engaged, skills): n for engaged, skills, n in session.execute(stmt)}
+
+
+def _level(session, scope: Scope, which: int, card) -> Result:
+    """Average of a 1–4 level (``which``: 0 engagement, 1 soft skills) over followed paths
+    where it is filled, with its distribution."""
+    paths: Counter = Counter()
+    for levels, n in _levels(session, scope).items():
+        if levels[which] is not None:
+            paths[levels[which]] += n
+    rows = [(LEVEL_LABELS.get(level, str(level)), n, level) for level, n in sorted(paths.items())]
     answered = sum(r[1] for r in rows)
     return average(card, sum(r[1] * r[2] for r in rows), answered, [(r[0], r[1]) for r in rows])
 
@@ -268,7 +319,7 @@ def _level(session, scope: Scope, column, card) -> Result:
 )
 def engagement(session, scope: Scope) -> Result:
     """AVG engagement level (GROUP BY level)."""
-    return _level(session, scope, Enrolment.engagement_level, engagement.indicator)
+    return _level(session, scope, 0, engagement.indicator)
 
 
 @indicator(
@@ -281,7 +332,7 @@ def engagement(session, scope: Scope) -> Result:
 )
 def soft_skills(session, scope: Scope) -> Result:
     """AVG soft-skills level (GROUP BY level)."""
-    return _level(session, scope, Enrolment.soft_skills_level, soft_skills.indicator)
+    return _level(session, scope, 1, soft_skills.indicator)
 
 
 @indicator(
@@ -294,17 +345,7 @@ def soft_skills(session, scope: Scope) -> Result:
 )
 def barrier_typology(session, scope: Scope) -> Result:
     """COUNT barriers GROUP BY type; rows: (type, identified, lifted)."""
-    lifted = case((Barrier.lifted_on <= scope.date_to, 1), else_=0)
-    stmt = (
-        select(BarrierType.label, func.count(Barrier.id), func.coalesce(func.sum(lifted), 0))
-        .select_from(Barrier)
-        .join(Enrolment, Barrier.enrolment_id == Enrolment.id)
-        .join(BarrierType, Barrier.barrier_type_id == BarrierType.id)
-        .where(_followed_barriers(scope))
-        .group_by(BarrierType.id, BarrierType.label, BarrierType.sort_order)
-        .order_by(BarrierType.sort_order, BarrierType.label)
-    )
-    rows = [(label, n, int(up)) for label, n, up in session.execute(stmt)]
+    rows = _barriers(session, scope)
     return count(barrier_typology.indicator, sum(r[1] for r in rows), rows)
 
 
@@ -347,7 +388,7 @@ def exits(session, scope: Scope) -> Result:
     by_type: Counter = Counter()
     category: dict[str, str] = {}
     order: dict[str, int] = {}
-    for g in exit_groups(session, exited_in_period(scope), scope.exit_scheme):
+    for g in _exit_groups(session, scope):
         by_type[g.exit_type.label] += g.count
         order[g.exit_type.label] = g.exit_type.sort_order
         category.setdefault(g.exit_type.label, set()).add(g.classification.del_category or "—")
@@ -358,21 +399,11 @@ def exits(session, scope: Scope) -> Result:
     return count(exits.indicator, sum(by_type.values()), rows)
 
 
-def _del_counts(session, scope: Scope) -> dict[str, int]:
-    """Exits of the period per DEL category, inclusive (001: SD ⊃ ED, SP ⊃ SD)."""
-    own: Counter = Counter()
-    for g in exit_groups(session, exited_in_period(scope), scope.exit_scheme):
-        if g.classification.del_category:
-            own[g.classification.del_category] += g.count
-    inclusive, running = {}, 0
-    for code in DEL_CATEGORY_ORDER:  # ED, then SD (= ED + …), then SP (= SD + …)
-        running += own[code]
-        inclusive[code] = running
-    return inclusive
-
-
-def _headcount_n(session, scope: Scope) -> int:
-    return session.scalar(select(func.count(Enrolment.id)).where(followed(scope)))
+def _inclusive_rate(session, scope: Scope, card, category: str) -> Result:
+    """Exits of ``category`` or a better one (001: SD ⊃ ED, SP ⊃ SD) / initial headcount."""
+    own = exits_by_category(session, scope)
+    better_or_same = DEL_CATEGORY_ORDER[: DEL_CATEGORY_ORDER.index(category) + 1]
+    return rate(card, sum(own[c] for c in better_or_same), _headcount_n(session, scope))
 
 
 @indicator(
@@ -386,9 +417,7 @@ def _headcount_n(session, scope: Scope) -> int:
 )
 def ed_rate(session, scope: Scope) -> Result:
     """ED exits / initial headcount."""
-    return rate(
-        ed_rate.indicator, _del_counts(session, scope)[DelCategory.ED], _headcount_n(session, scope)
-    )
+    return _inclusive_rate(session, scope, ed_rate.indicator, DelCategory.ED)
 
 
 @indicator(
@@ -403,9 +432,7 @@ def ed_rate(session, scope: Scope) -> Result:
 )
 def sd_rate(session, scope: Scope) -> Result:
     """SD (including ED) exits / initial headcount."""
-    return rate(
-        sd_rate.indicator, _del_counts(session, scope)[DelCategory.SD], _headcount_n(session, scope)
-    )
+    return _inclusive_rate(session, scope, sd_rate.indicator, DelCategory.SD)
 
 
 @indicator(
@@ -419,9 +446,7 @@ def sd_rate(session, scope: Scope) -> Result:
 )
 def sp_rate(session, scope: Scope) -> Result:
     """SP (including SD) exits / initial headcount."""
-    return rate(
-        sp_rate.indicator, _del_counts(session, scope)[DelCategory.SP], _headcount_n(session, scope)
-    )
+    return _inclusive_rate(session, scope, sp_rate.indicator, DelCategory.SP)
 
 
 @indicator(
@@ -436,7 +461,7 @@ def sp_rate(session, scope: Scope) -> Result:
 def anticipated_rate(session, scope: Scope) -> Result:
     """Anticipated exits / initial headcount; rows: GROUP BY exit type."""
     reasons: Counter = Counter()
-    for g in exit_groups(session, exited_in_period(scope), scope.exit_scheme):
+    for g in _exit_groups(session, scope):
         if g.is_anticipated:
             reasons[g.exit_type.label] += g.count
     rows = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -457,11 +482,22 @@ def placements(session, scope: Scope) -> Result:
     """Job exits (ED or SD, not a training) / initial headcount."""
     n = sum(
         g.count
-        for g in exit_groups(session, exited_in_period(scope), scope.exit_scheme)
+        for g in _exit_groups(session, scope)
         if g.classification.del_category in (DelCategory.ED, DelCategory.SD)
         and not g.exit_type.needs_training_title
     )
     return rate(placements.indicator, n, _headcount_n(session, scope))
+
+
+@shared
+def _satisfaction_answers(session, scope: Scope) -> dict[int, int]:
+    """Exits of the period by satisfaction answer (1 to 5; unanswered left out)."""
+    stmt = (
+        select(Enrolment.satisfaction, func.count())
+        .where(exited_in_period(scope), Enrolment.satisfaction.is_not(None))
+        .group_by(Enrolment.satisfaction)
+    )
+    return dict(session.execute(stmt).all())
 
 
 @indicator(
@@ -475,13 +511,7 @@ def placements(session, scope: Scope) -> Result:
 )
 def satisfaction(session, scope: Scope) -> Result:
     """Satisfied / answered; rows: GROUP BY answer."""
-    stmt = (
-        select(Enrolment.satisfaction, func.count())
-        .where(exited_in_period(scope), Enrolment.satisfaction.is_not(None))
-        .group_by(Enrolment.satisfaction)
-        .order_by(Enrolment.satisfaction)
-    )
-    answers = dict(session.execute(stmt).all())
+    answers = _satisfaction_answers(session, scope)
     rows = [(f"{score} / 5", answers.get(score, 0)) for score in range(1, 6)]
     satisfied = sum(n for score, n in answers.items() if score >= SATISFIED_FROM)
     return rate(satisfaction.indicator, satisfied, sum(answers.values()), rows)
@@ -496,12 +526,9 @@ def satisfaction(session, scope: Scope) -> Result:
 )
 def satisfaction_average(session, scope: Scope) -> Result:
     """AVG satisfaction over answered exits of the period."""
-    total, n = session.execute(
-        select(func.sum(Enrolment.satisfaction), func.count(Enrolment.satisfaction)).where(
-            exited_in_period(scope)
-        )
-    ).one()
-    return average(satisfaction_average.indicator, total, n)
+    answers = _satisfaction_answers(session, scope)
+    total = sum(score * n for score, n in answers.items())
+    return average(satisfaction_average.indicator, total, sum(answers.values()))
 
 
 @indicator(
@@ -535,11 +562,7 @@ def goal_attainment(session, scope: Scope) -> Result:
 )
 def ruptures(session, scope: Scope) -> Result:
     """COUNT exits of the period whose type is a rupture."""
-    n = sum(
-        g.count
-        for g in exit_groups(session, exited_in_period(scope), scope.exit_scheme)
-        if g.classification.is_rupture
-    )
+    n = sum(g.count for g in _exit_groups(session, scope) if g.classification.is_rupture)
     return count(ruptures.indicator, n)
 
 

@@ -6,13 +6,11 @@ draw as bar charts. Same functions as the workbooks, so screen and file always a
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from . import arjlj, csp, del_indicators, plie
-from .base import Kind, Result
-from .exit_groups import exit_groups
-from .scope import Scope, exited_in_period
+from .base import Kind, Result, one_reading
+from .scope import Scope
 from .typology import followed_typology
 
 EMPTY = "—"
@@ -49,17 +47,20 @@ def headline(
 ) -> tuple[list[Figure], list[tuple[str, list]]]:
     """(figures, charts) for report ``report_code`` on ``scope``.
 
-    Charts are (title, [(label, n), …]).
+    Charts are (title, [(label, n), …]). The shared queries run once (``one_reading``).
     """
+    with one_reading(session):
+        return _headline(session, report_code, scope)
+
+
+def _headline(session, report_code: str, scope: Scope):
     if report_code.startswith("del"):
         figures = _figures([f(session, scope) for f in del_indicators.KEY_FIGURES])
-        categories: Counter = Counter()
-        for g in exit_groups(session, exited_in_period(scope), scope.exit_scheme):
-            categories[g.classification.del_category or "Autre"] += g.count
+        categories = del_indicators.exits_by_category(session, scope)
         charts = [
             (
                 "Sorties par catégorie DEL",
-                [(k, categories[k]) for k in ("ED", "SD", "SP", "Autre")],
+                [(k, categories[k]) for k in ("ED", "SD", "SP")] + [("Autre", categories["other"])],
             ),
             (
                 "Freins rencontrés",

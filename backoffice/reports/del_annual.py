@@ -7,17 +7,15 @@ the same workbook for the paths of one session.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 
 from ..indicators import del_indicators as ind
 from ..indicators import lists
-from ..indicators.exit_groups import exit_groups
 from ..indicators.lists import Column
-from ..indicators.scope import Scope, exited_in_period
+from ..indicators.scope import Scope
 from ..indicators.typology import referred_typology
 from ..rules.exits import DEL_CATEGORY_ORDER
-from .workbook import ReportWorkbook, cover_lines
+from .workbook import report_workbook
 
 TITLE = "Bilan annuel DEL"
 
@@ -47,21 +45,22 @@ def build(
     title: str = TITLE,
 ) -> None:
     """Write the DEL workbook for ``scope`` to ``target`` (path or binary file object)."""
-    cover = cover_lines(
+    pseudonymised = pseudonym_key is not None
+    with report_workbook(
+        session,
+        target,
         scope,
-        report_title=title,
+        title=title,
         producer=producer,
         produced_on=produced_on,
-        pseudonymised=pseudonym_key is not None,
-        funder=scope.funder_name,
-    )
-    with ReportWorkbook(target, title=title, cover=cover) as book:
+        pseudonymised=pseudonymised,
+    ) as book:
+        figures = {f: f(session, scope) for f in ind.KEY_FIGURES}
         book.key_figures(
             "Indicateurs clés",
-            [f(session, scope) for f in ind.KEY_FIGURES],
+            figures.values(),
             title=f"{title} — {scope.programme_code} {scope.period_label}",
         )
-
         book.distributions(
             "Typologie",
             (
@@ -70,8 +69,7 @@ def build(
             ),
             cards=[referred_typology.indicator],
         )
-
-        integration = ind.integration_rate(session, scope)
+        integration = figures[ind.integration_rate]
         book.table(
             "Sessions",
             SESSION_COLUMNS,
@@ -80,10 +78,9 @@ def build(
             title="Taux d'intégration par session",
             cards=[integration.indicator],
         )
-
         book.distributions(
             "Sorties",
-            _exit_sections(session, scope),
+            _exit_sections(session, scope, figures),
             cards=[
                 ind.exits.indicator,
                 ind.anticipated_rate.indicator,
@@ -91,9 +88,8 @@ def build(
                 ind.satisfaction.indicator,
             ],
         )
-
         barriers = ind.barrier_typology(session, scope)
-        non_entries = ind.non_entries(session, scope)
+        non_entries = figures[ind.non_entries]
         book.distributions(
             "Freins",
             [
@@ -103,17 +99,14 @@ def build(
             cards=[barriers.indicator, non_entries.indicator],
             extra_headers=("Levés",),
         )
-
         book.distributions(
             "Progression",
             [
-                ("Engagement du demandeur", ind.engagement(session, scope).rows),
-                ("Savoir-être, comportement", ind.soft_skills(session, scope).rows),
+                ("Engagement du demandeur", figures[ind.engagement].rows),
+                ("Savoir-être, comportement", figures[ind.soft_skills].rows),
             ],
             cards=[ind.engagement.indicator, ind.soft_skills.indicator],
         )
-
-        pseudonymised = pseudonym_key is not None
         book.table(
             "Liste nominative",
             lists.del_columns(pseudonymised),
@@ -132,11 +125,9 @@ def build(
         )
 
 
-def _exit_sections(session, scope: Scope) -> list[tuple[str, list[tuple]]]:
+def _exit_sections(session, scope: Scope, figures: dict) -> list[tuple[str, list[tuple]]]:
     """Exits by type, by DEL category (each once), anticipated reasons, goals, satisfaction."""
-    by_category: Counter = Counter()
-    for g in exit_groups(session, exited_in_period(scope), scope.exit_scheme):
-        by_category[g.classification.del_category or "other"] += g.count
+    by_category = ind.exits_by_category(session, scope)
     categories = [(DEL_CATEGORY_LABELS[c], by_category[c]) for c in DEL_CATEGORY_ORDER]
     categories.append(("Autre sortie (ni ED, ni SD, ni SP)", by_category["other"]))
     return [
@@ -145,9 +136,9 @@ def _exit_sections(session, scope: Scope) -> list[tuple[str, list[tuple]]]:
             [(label, n) for label, _category, n in ind.exits(session, scope).rows],
         ),
         ("Sorties par catégorie DEL", categories),
-        ("Sorties anticipées par raison", list(ind.anticipated_rate(session, scope).rows)),
+        ("Sorties anticipées par raison", list(figures[ind.anticipated_rate].rows)),
         ("Niveau d'atteinte des objectifs", list(ind.goal_attainment(session, scope).rows)),
-        ("Satisfaction (note sur 5)", list(ind.satisfaction(session, scope).rows)),
+        ("Satisfaction (note sur 5)", list(figures[ind.satisfaction].rows)),
     ]
 
 

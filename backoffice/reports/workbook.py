@@ -15,12 +15,13 @@ be written top to bottom, and the memory used does not grow with the number of r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 
 import xlsxwriter
 
-from ..indicators.base import Indicator, Kind, Result
+from ..indicators.base import Indicator, Kind, Result, one_reading
 from ..indicators.lists import Column
 
 EMPTY_RATE = "—"
@@ -310,6 +311,36 @@ class ReportWorkbook:
         return False
 
 
+@contextmanager
+def report_workbook(
+    session,
+    target,
+    scope,
+    *,
+    title: str,
+    producer: str,
+    produced_on: date,
+    pseudonymised: bool,
+    after_period: Sequence[tuple[str, object]] = (),
+) -> Iterator[ReportWorkbook]:
+    """The workbook of a report on ``scope``, its cover sheet written (:func:`cover_lines`).
+
+    Within the block the indicators' shared queries run once (``one_reading``); the
+    « Définitions » sheet is written and the file closed when the block ends.
+    """
+    cover = cover_lines(
+        scope,
+        report_title=title,
+        producer=producer,
+        produced_on=produced_on,
+        pseudonymised=pseudonymised,
+        funder=scope.funder_name,
+        after_period=after_period,
+    )
+    with one_reading(session), ReportWorkbook(target, title=title, cover=cover) as book:
+        yield book
+
+
 def cover_lines(
     scope,
     *,
@@ -318,13 +349,15 @@ def cover_lines(
     produced_on: date,
     pseudonymised: bool,
     funder: str | None = None,
+    after_period: Sequence[tuple[str, object]] = (),
 ) -> list[tuple[str, object]]:
-    """The usual cover lines for a scope."""
+    """The usual cover lines for a scope; ``after_period``: lines shown after « Période »."""
     lines: list[tuple[str, object]] = [
         ("Rapport", report_title),
         ("Financeur", funder or ""),
         ("Dispositif", f"{scope.programme_code} — {scope.programme_name}"),
         ("Période", scope.period_label),
+        *after_period,
     ]
     if scope.session_label:
         lines.append(("Session", scope.session_label))
