@@ -24,7 +24,7 @@ from ..models import (
 )
 from ..rules.exits import DEL_CATEGORY_ORDER
 from .base import Kind, Result, average, count, indicator, rate, shared
-from .exit_groups import ExitGroup, exit_groups
+from .exit_groups import exits_in_period
 from .scope import Scope, days_between, exited_in_period, followed, referred_in_period
 
 #: Goal attainment scale of the exit form (Enrolment.goal_attainment, 001 « Évaluation »).
@@ -91,16 +91,10 @@ def _headcount_n(session, scope: Scope) -> int:
     return _followed_paths(session, scope)[0]
 
 
-@shared
-def _exit_groups(session, scope: Scope) -> list[ExitGroup]:
-    """Exits of the period, grouped and classified (exit_groups.py)."""
-    return exit_groups(session, exited_in_period(scope), scope.exit_scheme)
-
-
 def exits_by_category(session, scope: Scope) -> Counter:
     """Exits of the period by their own DEL category (« ED », « SD », « SP »; « other »)."""
     found: Counter = Counter()
-    for g in _exit_groups(session, scope):
+    for g in exits_in_period(session, scope):
         found[g.classification.del_category or "other"] += g.count
     return found
 
@@ -388,7 +382,7 @@ def exits(session, scope: Scope) -> Result:
     by_type: Counter = Counter()
     category: dict[str, str] = {}
     order: dict[str, int] = {}
-    for g in _exit_groups(session, scope):
+    for g in exits_in_period(session, scope):
         by_type[g.exit_type.label] += g.count
         order[g.exit_type.label] = g.exit_type.sort_order
         category.setdefault(g.exit_type.label, set()).add(g.classification.del_category or "—")
@@ -461,7 +455,7 @@ def sp_rate(session, scope: Scope) -> Result:
 def anticipated_rate(session, scope: Scope) -> Result:
     """Anticipated exits / initial headcount; rows: GROUP BY exit type."""
     reasons: Counter = Counter()
-    for g in _exit_groups(session, scope):
+    for g in exits_in_period(session, scope):
         if g.is_anticipated:
             reasons[g.exit_type.label] += g.count
     rows = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -482,7 +476,7 @@ def placements(session, scope: Scope) -> Result:
     """Job exits (ED or SD, not a training) / initial headcount."""
     n = sum(
         g.count
-        for g in _exit_groups(session, scope)
+        for g in exits_in_period(session, scope)
         if g.classification.del_category in (DelCategory.ED, DelCategory.SD)
         and not g.exit_type.needs_training_title
     )
@@ -562,7 +556,7 @@ def goal_attainment(session, scope: Scope) -> Result:
 )
 def ruptures(session, scope: Scope) -> Result:
     """COUNT exits of the period whose type is a rupture."""
-    n = sum(g.count for g in _exit_groups(session, scope) if g.classification.is_rupture)
+    n = sum(g.count for g in exits_in_period(session, scope) if g.classification.is_rupture)
     return count(ruptures.indicator, n)
 
 

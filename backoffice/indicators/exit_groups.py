@@ -15,6 +15,8 @@ from sqlalchemy import and_, case, func, select
 
 from ..models import Enrolment, ExitType
 from ..rules.exits import ExitClassification, ExitFacts, ExitTypeRule, classify_exit
+from .base import shared
+from .scope import Scope, exited_in_period
 
 #: The enrolment columns the classification reads (002 §6, 001 indicator table).
 FACT_COLUMNS = (
@@ -82,6 +84,12 @@ def exit_groups(session, where, scheme: str, extra_keys=(), joins=()) -> list[Ex
     return groups
 
 
+@shared
+def exits_in_period(session, scope: Scope) -> list[ExitGroup]:
+    """The exits of the scope's period, grouped and classified (read once per workbook)."""
+    return exit_groups(session, exited_in_period(scope), scope.exit_scheme)
+
+
 def _rules(session, ids: set[int]) -> dict[int, ExitTypeRule]:
     """The exit types used, as the classification's rule objects."""
     if not ids:
@@ -96,14 +104,17 @@ def _anticipated(classification: ExitClassification) -> ExitClassification:
 
 
 def rule_cache(session):
-    """A function exit_type_id → ExitTypeRule that reads each type once (for streamed lists)."""
+    """A function exit_type_id → ExitTypeRule for streamed lists: the exit types (a few
+    dozen) are read at the first exit met."""
     cache: dict[int, ExitTypeRule] = {}
 
     def get(exit_type_id: int | None) -> ExitTypeRule | None:
         if exit_type_id is None:
             return None
-        if exit_type_id not in cache:
-            cache.update(_rules(session, {exit_type_id}))
+        if not cache:
+            cache.update(
+                (t.id, ExitTypeRule.from_object(t)) for t in session.scalars(select(ExitType))
+            )
         return cache[exit_type_id]
 
     return get

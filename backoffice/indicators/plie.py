@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, select
 
 from ..enums import Attendance
 from ..models import Contact, ContactType, Enrolment, Workshop, WorkshopAttendance
-from .base import Kind, Result, count, indicator, rate
-from .exit_groups import exit_groups
-from .scope import Scope, exited_in_period, followed
+from .base import Kind, Result, count, indicator, rate, shared
+from .exit_groups import exits_in_period
+from .scope import Scope, followed, followed_ids
 
 SOURCE = "004 §5"
 
@@ -40,16 +40,7 @@ def _moments(scope: Scope) -> tuple[datetime, datetime]:
 )
 def participants(session, scope: Scope) -> Result:
     """COUNT followed enrolments; rows: entries in the period, distinct persons."""
-    paths, people = session.execute(
-        select(func.count(Enrolment.id), func.count(distinct(Enrolment.beneficiary_id))).where(
-            followed(scope)
-        )
-    ).one()
-    new = session.scalar(
-        select(func.count(Enrolment.id)).where(
-            followed(scope), Enrolment.entry_date >= scope.date_from
-        )
-    )
+    paths, people, new = _participants(session, scope)
     return count(
         participants.indicator,
         paths,
@@ -57,16 +48,30 @@ def participants(session, scope: Scope) -> Result:
     )
 
 
+@shared
+def _participants(session, scope: Scope) -> tuple[int, int, int]:
+    """Followed paths: (how many, distinct persons, entered during the period)."""
+    entered = case((Enrolment.entry_date >= scope.date_from, 1), else_=0)
+    paths, people, new = session.execute(
+        select(
+            func.count(Enrolment.id),
+            func.count(distinct(Enrolment.beneficiary_id)),
+            func.sum(entered),
+        ).where(followed(scope))
+    ).one()
+    return paths, people, int(new or 0)
+
+
+@shared
 def _individual_contacts(session, scope: Scope) -> int:
     """Individual contacts (not a group type) attended on followed paths during the period."""
     start, end = _moments(scope)
     return session.scalar(
         select(func.count(Contact.id))
         .select_from(Contact)
-        .join(Enrolment, Contact.enrolment_id == Enrolment.id)
         .join(ContactType, Contact.contact_type_id == ContactType.id)
         .where(
-            followed(scope),
+            Contact.enrolment_id.in_(followed_ids(scope)),
             ContactType.is_group.is_(False),
             Contact.attendance == Attendance.PRESENT,
             Contact.occurs_at >= start,
@@ -75,6 +80,7 @@ def _individual_contacts(session, scope: Scope) -> int:
     )
 
 
+@shared
 def _workshop_presences(session, scope: Scope) -> int:
     """Presences (émargements « présent ») of followed paths at workshops held in the period."""
     start, end = _moments(scope)
@@ -82,9 +88,8 @@ def _workshop_presences(session, scope: Scope) -> int:
         select(func.count(WorkshopAttendance.id))
         .select_from(WorkshopAttendance)
         .join(Workshop, WorkshopAttendance.workshop_id == Workshop.id)
-        .join(Enrolment, WorkshopAttendance.enrolment_id == Enrolment.id)
         .where(
-            followed(scope),
+            WorkshopAttendance.enrolment_id.in_(followed_ids(scope)),
             WorkshopAttendance.attendance == Attendance.PRESENT,
             Workshop.held_at >= start,
             Workshop.held_at < end,
@@ -93,7 +98,7 @@ def _workshop_presences(session, scope: Scope) -> int:
 
 
 def _participant_count(session, scope: Scope) -> int:
-    return session.scalar(select(func.count(Enrolment.id)).where(followed(scope)))
+    return _participants(session, scope)[0]
 
 
 @indicator(
@@ -183,7 +188,7 @@ def workshops_held(session, scope: Scope) -> Result:
 
 def _exits_by_reason(session, scope: Scope, ruptures: bool) -> tuple[int, list[tuple[str, int]]]:
     reasons: Counter = Counter()
-    for g in exit_groups(session, exited_in_period(scope), scope.exit_scheme):
+    for g in exits_in_period(session, scope):
         if g.classification.is_rupture == ruptures:
             reasons[g.exit_type.label] += g.count
     return sum(reasons.values()), sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -227,7 +232,7 @@ def other_exits(session, scope: Scope) -> Result:
 def anticipated_exits(session, scope: Scope) -> Result:
     """Anticipated exits / participants; rows: by reason."""
     reasons: Counter = Counter()
-    for g in exit_groups(session, exited_in_period(scope), scope.exit_scheme):
+    for g in exits_in_period(session, scope):
         if g.is_anticipated:
             reasons[g.exit_type.label] += g.count
     rows = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -121,6 +121,16 @@ def followed(scope: Scope):
     return and_(*conditions)
 
 
+def followed_ids(scope: Scope):
+    """The ids of the paths :func:`followed`, as a subquery for ``IN``.
+
+    ``contacts.enrolment_id IN (…)`` lets the database start from the scope's paths
+    (through the index on the contacts' path) rather than from every contact of the period
+    of every programme, which it may prefer for a join.
+    """
+    return select(Enrolment.id).where(followed(scope))
+
+
 def exited_in_period(scope: Scope):
     """Enrolments of the scope whose exit date falls within the period (both ends included)."""
     return and_(followed(scope), Enrolment.exit_date.between(scope.date_from, scope.date_to))

@@ -11,7 +11,7 @@ from datetime import date
 from ..indicators import lists, plie
 from ..indicators.scope import Scope
 from ..indicators.typology import followed_typology
-from .workbook import ReportWorkbook, cover_lines
+from .workbook import report_workbook
 
 INTERIM_TITLE = "Bilan intermédiaire PLIE"
 FINAL_TITLE = "Bilan final PLIE"
@@ -28,19 +28,20 @@ def build(
     title: str = FINAL_TITLE,
 ) -> None:
     """Write the PLIE workbook for ``scope``."""
-    title = f"{title} — chiffres arrêtés au {scope.date_to:%d/%m/%Y}"
-    cover = cover_lines(
+    pseudonymised = pseudonym_key is not None
+    with report_workbook(
+        session,
+        target,
         scope,
-        report_title=title,
+        title=f"{title} — chiffres arrêtés au {scope.date_to:%d/%m/%Y}",
         producer=producer,
         produced_on=produced_on,
-        pseudonymised=pseudonym_key is not None,
-        funder=scope.funder_name,
-    )
-    with ReportWorkbook(target, title=title, cover=cover) as book:
+        pseudonymised=pseudonymised,
+    ) as book:
+        figures = {f: f(session, scope) for f in plie.KEY_FIGURES}
         book.key_figures(
             "Indicateurs clés",
-            [f(session, scope) for f in plie.KEY_FIGURES],
+            figures.values(),
             title=f"Critères d'évaluation (004 §5) — {scope.programme_code} {scope.period_label}",
         )
         book.distributions(
@@ -54,12 +55,11 @@ def build(
         book.distributions(
             "Sorties",
             [
-                ("Ruptures par motif", plie.ruptures(session, scope).rows),
-                ("Autres sorties par motif", plie.other_exits(session, scope).rows),
+                ("Ruptures par motif", figures[plie.ruptures].rows),
+                ("Autres sorties par motif", figures[plie.other_exits].rows),
             ],
             cards=[plie.ruptures.indicator, plie.other_exits.indicator],
         )
-        pseudonymised = pseudonym_key is not None
         book.table(
             "Participants",
             lists.plie_columns(pseudonymised),
