@@ -10,14 +10,12 @@ list if the contact types of seeds/ use other codes).
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
-from sqlalchemy import and_, distinct, func, select, union
+from sqlalchemy import and_, case, distinct, func, select, union
 
 from ..enums import Attendance
 from ..models import Contact, ContactType, Enrolment, ExitType, Workshop, WorkshopAttendance
-from .base import Result, count, indicator
-from .scope import Scope, followed
+from .base import Result, count, indicator, shared
+from .scope import Scope, followed, followed_ids, period_moments
 
 SOURCE = "002 I §7"
 #: Contact types counted as « entretien de bilan professionnel » (002 I §5.1).
@@ -28,23 +26,15 @@ JOB_MATCH_CODES = ("job_match", "mise_en_relation")
 CSP_ADHESION_CODES = ("csp_adhesion",)
 
 
-def _moments(scope: Scope):
-    return (
-        datetime.combine(scope.date_from, time()),
-        datetime.combine(scope.date_to + timedelta(days=1), time()),
-    )
-
-
 def _contacts(scope: Scope, *conditions):
     """Attended contacts of the order's paths during the period, joined to their type."""
-    start, end = _moments(scope)
+    start, end = period_moments(scope)
     return (
         select()
         .select_from(Contact)
-        .join(Enrolment, Contact.enrolment_id == Enrolment.id)
         .join(ContactType, Contact.contact_type_id == ContactType.id)
         .where(
-            followed(scope),
+            Contact.enrolment_id.in_(followed_ids(scope)),
             Contact.attendance == Attendance.PRESENT,
             Contact.occurs_at >= start,
             Contact.occurs_at < end,
@@ -72,20 +62,25 @@ def consultants(session, scope: Scope) -> Result:
     return count(consultants.indicator, session.scalar(select(func.count()).select_from(people)))
 
 
-def _information_attendance(scope: Scope):
-    start, end = _moments(scope)
-    return (
-        select()
+@shared
+def _information(session, scope: Scope) -> tuple[int, int]:
+    """Present attendances of the order's paths at workshops held during the period:
+    (distinct employees, distinct workshops)."""
+    start, end = period_moments(scope)
+    return session.execute(
+        select(
+            func.count(distinct(WorkshopAttendance.enrolment_id)),
+            func.count(distinct(Workshop.id)),
+        )
         .select_from(WorkshopAttendance)
         .join(Workshop, WorkshopAttendance.workshop_id == Workshop.id)
-        .join(Enrolment, WorkshopAttendance.enrolment_id == Enrolment.id)
         .where(
-            followed(scope),
+            WorkshopAttendance.enrolment_id.in_(followed_ids(scope)),
             WorkshopAttendance.attendance == Attendance.PRESENT,
             Workshop.held_at >= start,
             Workshop.held_at < end,
         )
-    )
+    ).one()
 
 
 @indicator(
@@ -97,10 +92,7 @@ def _information_attendance(scope: Scope):
 )
 def information_receipts(session, scope: Scope) -> Result:
     """COUNT DISTINCT enrolments with a present attendance."""
-    stmt = _information_attendance(scope).add_columns(
-        func.count(distinct(WorkshopAttendance.enrolment_id))
-    )
-    return count(information_receipts.indicator, session.scalar(stmt))
+    return count(information_receipts.indicator, _information(session, scope)[0])
 
 
 @indicator(
@@ -111,8 +103,7 @@ def information_receipts(session, scope: Scope) -> Result:
 )
 def information_meetings(session, scope: Scope) -> Result:
     """COUNT DISTINCT workshops attended by the order's employees."""
-    stmt = _information_attendance(scope).add_columns(func.count(distinct(Workshop.id)))
-    return count(information_meetings.indicator, session.scalar(stmt))
+    return count(information_meetings.indicator, _information(session, scope)[1])
 
 
 @indicator(
@@ -134,6 +125,20 @@ def group_interviews(session, scope: Scope) -> Result:
     return count(group_interviews.indicator, session.scalar(select(func.count()).select_from(keys)))
 
 
+@shared
+def _contact_counts(session, scope: Scope) -> tuple[int, int, int]:
+    """Attended contacts of the period: (individual, professional reviews, job matches)."""
+    counted = (
+        ContactType.is_group.is_(False),
+        ContactType.code.in_(PROFESSIONAL_REVIEW_CODES),
+        ContactType.code.in_(JOB_MATCH_CODES),
+    )
+    stmt = _contacts(scope).add_columns(
+        *(func.count(case((condition, Contact.id))) for condition in counted)
+    )
+    return tuple(session.execute(stmt).one())
+
+
 @indicator(
     "arjlj.individual_interviews",
     "Entretiens individuels",
@@ -142,8 +147,7 @@ def group_interviews(session, scope: Scope) -> Result:
 )
 def individual_interviews(session, scope: Scope) -> Result:
     """COUNT of individual contacts."""
-    stmt = _contacts(scope, ContactType.is_group.is_(False)).add_columns(func.count(Contact.id))
-    return count(individual_interviews.indicator, session.scalar(stmt))
+    return count(individual_interviews.indicator, _contact_counts(session, scope)[0])
 
 
 @indicator(
@@ -154,10 +158,7 @@ def individual_interviews(session, scope: Scope) -> Result:
 )
 def professional_reviews(session, scope: Scope) -> Result:
     """COUNT of contacts whose type code is in PROFESSIONAL_REVIEW_CODES."""
-    stmt = _contacts(scope, ContactType.code.in_(PROFESSIONAL_REVIEW_CODES)).add_columns(
-        func.count(Contact.id)
-    )
-    return count(professional_reviews.indicator, session.scalar(stmt))
+    return count(professional_reviews.indicator, _contact_counts(session, scope)[1])
 
 
 @indicator(
@@ -168,10 +169,7 @@ def professional_reviews(session, scope: Scope) -> Result:
 )
 def job_matches(session, scope: Scope) -> Result:
     """COUNT of contacts whose type code is in JOB_MATCH_CODES."""
-    stmt = _contacts(scope, ContactType.code.in_(JOB_MATCH_CODES)).add_columns(
-        func.count(Contact.id)
-    )
-    return count(job_matches.indicator, session.scalar(stmt))
+    return count(job_matches.indicator, _contact_counts(session, scope)[2])
 
 
 @indicator(

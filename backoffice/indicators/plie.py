@@ -9,7 +9,6 @@ of the action (004, « Modalités de suivi »): the period's last day is that cu
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, time, timedelta
 
 from sqlalchemy import and_, case, distinct, func, select
 
@@ -17,17 +16,9 @@ from ..enums import Attendance
 from ..models import Contact, ContactType, Enrolment, Workshop, WorkshopAttendance
 from .base import Kind, Result, count, indicator, rate, shared
 from .exit_groups import exits_in_period
-from .scope import Scope, followed, followed_ids
+from .scope import Scope, followed, followed_ids, period_moments
 
 SOURCE = "004 §5"
-
-
-def _moments(scope: Scope) -> tuple[datetime, datetime]:
-    """[first day 00:00, day after the last day 00:00): the period for date-time columns."""
-    return (
-        datetime.combine(scope.date_from, time()),
-        datetime.combine(scope.date_to + timedelta(days=1), time()),
-    )
 
 
 @indicator(
@@ -65,7 +56,7 @@ def _participants(session, scope: Scope) -> tuple[int, int, int]:
 @shared
 def _individual_contacts(session, scope: Scope) -> int:
     """Individual contacts (not a group type) attended on followed paths during the period."""
-    start, end = _moments(scope)
+    start, end = period_moments(scope)
     return session.scalar(
         select(func.count(Contact.id))
         .select_from(Contact)
@@ -83,7 +74,7 @@ def _individual_contacts(session, scope: Scope) -> int:
 @shared
 def _workshop_presences(session, scope: Scope) -> int:
     """Presences (émargements « présent ») of followed paths at workshops held in the period."""
-    start, end = _moments(scope)
+    start, end = period_moments(scope)
     return session.scalar(
         select(func.count(WorkshopAttendance.id))
         .select_from(WorkshopAttendance)
@@ -163,7 +154,7 @@ def workshops_per_participant(session, scope: Scope) -> Result:
 )
 def workshops_held(session, scope: Scope) -> Result:
     """COUNT workshops of the programme held in the period; rows: hours, presences."""
-    start, end = _moments(scope)
+    start, end = period_moments(scope)
     in_period = and_(
         Workshop.programme_id == scope.programme_id,
         Workshop.held_at >= start,

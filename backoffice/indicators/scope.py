@@ -8,7 +8,7 @@ The SQL conditions below are the one place where Â« followed during the period Â
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Integer, String, and_, or_, select
 from sqlalchemy.ext.compiler import compiles
@@ -134,6 +134,14 @@ def followed_ids(scope: Scope):
 def exited_in_period(scope: Scope):
     """Enrolments of the scope whose exit date falls within the period (both ends included)."""
     return and_(followed(scope), Enrolment.exit_date.between(scope.date_from, scope.date_to))
+
+
+def period_moments(scope: Scope) -> tuple[datetime, datetime]:
+    """[first day 00:00, day after the last day 00:00): the period for date-time columns."""
+    return (
+        datetime.combine(scope.date_from, time()),
+        datetime.combine(scope.date_to + timedelta(days=1), time()),
+    )
 
 
 def referred_in_period(scope: Scope):

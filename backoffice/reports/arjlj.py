@@ -9,7 +9,7 @@ from datetime import date
 
 from ..indicators import arjlj, lists
 from ..indicators.scope import Scope, ScopeError
-from .workbook import ReportWorkbook, cover_lines
+from .workbook import report_workbook
 
 TITLE = "Tableau de suivi ARJLJ"
 
@@ -27,15 +27,16 @@ def build(
     if scope.order_id is None:
         raise ScopeError("Tableau de suivi ARJLJ : choisir un bon de commande.")
     title = f"{TITLE} — bon de commande {scope.order_number}"
-    cover = cover_lines(
+    pseudonymised = pseudonym_key is not None
+    with report_workbook(
+        session,
+        target,
         scope,
-        report_title=title,
+        title=title,
         producer=producer,
         produced_on=produced_on,
-        pseudonymised=pseudonym_key is not None,
-        funder=scope.funder_name,
-    )
-    with ReportWorkbook(target, title=title, cover=cover) as book:
+        pseudonymised=pseudonymised,
+    ) as book:
         results = [f(session, scope) for f in arjlj.KEY_FIGURES]
         book.key_figures("Indicateurs clés", results, title=f"{title} {scope.period_label}")
         adhesions = next(r for r in results if r.indicator.code == "arjlj.csp_adhesions")
@@ -44,7 +45,6 @@ def build(
             [("Issue de l'appui (002 I §5.2)", adhesions.rows)],
             cards=[adhesions.indicator],
         )
-        pseudonymised = pseudonym_key is not None
         book.table(
             "Salariés",
             lists.arjlj_columns(pseudonymised),

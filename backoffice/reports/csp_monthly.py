@@ -12,7 +12,7 @@ from datetime import date
 from ..indicators import csp
 from ..indicators.lists import Column
 from ..indicators.scope import Scope
-from .workbook import ReportWorkbook, cover_lines
+from .workbook import report_workbook
 
 TITLE = "Tableau mensuel CSP"
 
@@ -56,17 +56,16 @@ def build(
     """Write the CSP monthly workbook (no nominative data: same for every role)."""
     table = csp.monthly_table(session, scope)
     month = csp.month_label(f"{table.cut_off:%Y-%m}")
-    title = f"{TITLE} — {month}"
-    cover = cover_lines(
+    with report_workbook(
+        session,
+        target,
         scope,
-        report_title=title,
+        title=f"{TITLE} — {month}",
         producer=producer,
         produced_on=produced_on,
         pseudonymised=pseudonym_key is not None,
-        funder=scope.funder_name,
-    )
-    cover.insert(4, ("Jour d'arrêté des chiffres", table.cut_off))
-    with ReportWorkbook(target, title=title, cover=cover) as book:
+        after_period=[("Jour d'arrêté des chiffres", table.cut_off)],
+    ) as book:
         rows = [row_values(r) for r in table.rows] + [row_values(table.total)]
         book.table(
             "Tableau mensuel",
