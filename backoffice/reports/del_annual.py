@@ -61,13 +61,8 @@ def build(
             figures.values(),
             title=f"{title} — {scope.programme_code} {scope.period_label}",
         )
-        book.distributions(
-            "Typologie",
-            (
-                (f"Orientés par {name.lower()}", rows, total)
-                for name, total, rows in referred_typology(session, scope)
-            ),
-            cards=[referred_typology.indicator],
+        book.typology(
+            "Orientés par", referred_typology(session, scope), referred_typology.indicator
         )
         integration = figures[ind.integration_rate]
         book.table(

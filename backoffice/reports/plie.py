@@ -44,13 +44,8 @@ def build(
             figures.values(),
             title=f"Critères d'évaluation (004 §5) — {scope.programme_code} {scope.period_label}",
         )
-        book.distributions(
-            "Typologie",
-            (
-                (f"Participants par {name.lower()}", rows, total)
-                for name, total, rows in followed_typology(session, scope)
-            ),
-            cards=[followed_typology.indicator],
+        book.typology(
+            "Participants par", followed_typology(session, scope), followed_typology.indicator
         )
         book.distributions(
             "Sorties",

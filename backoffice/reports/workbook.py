@@ -261,6 +261,15 @@ class ReportWorkbook:
                 self._bar_chart(sheet, title, header_row + 1, r - 1, header_row)
             row = max(r + 2, header_row + (17 if drawn else 0))
 
+    def typology(self, prefix: str, distributions: Iterable[tuple], card: Indicator) -> None:
+        """The « Typologie » sheet: one distribution per dimension, streamed, each titled
+        « {prefix} {dimension} » (distributions: (dimension, total, rows), typology.py)."""
+        self.distributions(
+            "Typologie",
+            ((f"{prefix} {name.lower()}", rows, total) for name, total, rows in distributions),
+            cards=[card],
+        )
+
     def _bar_chart(self, sheet, title: str, first: int, last: int, anchor: int) -> None:
         """A native horizontal bar chart of the counts of rows ``first``..``last``."""
         chart = self.book.add_chart({"type": "bar"})
