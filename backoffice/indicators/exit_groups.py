@@ -103,18 +103,29 @@ def _anticipated(classification: ExitClassification) -> ExitClassification:
     return replace(classification, is_anticipated=True)
 
 
-def rule_cache(session):
-    """A function exit_type_id → ExitTypeRule for streamed lists: the exit types (a few
-    dozen) are read at the first exit met."""
-    cache: dict[int, ExitTypeRule] = {}
+def classifier(session, scheme: str):
+    """A function (exit_type_id, facts, early) → (ExitTypeRule, ExitClassification) for
+    streamed lists, where ``facts`` are the values of :data:`FACT_COLUMNS` and ``early``
+    says whether the exit came before the planned end.
 
-    def get(exit_type_id: int | None) -> ExitTypeRule | None:
-        if exit_type_id is None:
-            return None
-        if not cache:
-            cache.update(
-                (t.id, ExitTypeRule.from_object(t)) for t in session.scalars(select(ExitType))
-            )
-        return cache[exit_type_id]
+    The exit types (a few dozen) are read at the first exit met, and each combination is
+    classified once: a few dozen calls of the exit rule, whatever the number of rows.
+    """
+    rules: dict[int, ExitTypeRule] = {}
+    classified: dict[tuple, tuple[ExitTypeRule, ExitClassification]] = {}
 
-    return get
+    def classify(exit_type_id: int, facts: tuple, early: bool):
+        key = (exit_type_id, facts, early)
+        if key not in classified:
+            if not rules:
+                rules.update(
+                    (t.id, ExitTypeRule.from_object(t)) for t in session.scalars(select(ExitType))
+                )
+            rule = rules[exit_type_id]
+            found = classify_exit(rule, ExitFacts(*facts), scheme)
+            if early and not found.is_anticipated:
+                found = _anticipated(found)
+            classified[key] = rule, found
+        return classified[key]
+
+    return classify

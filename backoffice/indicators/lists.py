@@ -18,9 +18,8 @@ from sqlalchemy import select
 
 from ..enums import EducationLevel, EnrolmentStatus, Sex
 from ..models import Beneficiary, Enrolment, ExitType, ProgrammeSession
-from ..rules.exits import ExitFacts, classify_exit
 from .del_indicators import GOAL_ATTAINMENT_LABELS
-from .exit_groups import rule_cache
+from .exit_groups import classifier
 from .scope import Scope, exited_in_period, followed, stream
 from .typology import AGE_BANDS
 
@@ -59,8 +58,14 @@ def age_band_of(birth_date, on) -> str:
     return AGE_BANDS[-1][2]
 
 
-def _label(enum_cls, value) -> str | None:
-    return enum_cls(value).label if value is not None else None
+def _labels(enum_cls) -> dict:
+    """{stored value: French label} of an enum (a value not given has no label)."""
+    return {member: member.label for member in enum_cls}
+
+
+SEX_LABELS = _labels(Sex)
+EDUCATION_LABELS = _labels(EducationLevel)
+STATUS_LABELS = _labels(EnrolmentStatus)
 
 
 def _identity_columns(pseudonymised: bool) -> tuple[Column, ...]:
@@ -139,37 +144,31 @@ def del_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
         .where(followed(scope))
         .order_by(Enrolment.entry_date, Beneficiary.last_name, Beneficiary.first_name, Enrolment.id)
     )
-    rules = rule_cache(session)
+    classify = classifier(session, scope.exit_scheme)
     for row in stream(session, stmt):
-        rule = rules(row.exit_type_id)
         exit_label = category = early = goal = None
         # An exit after the period's last day has not happened yet as far as the report goes
         exited = row.exit_date is not None and row.exit_date <= scope.date_to
-        if rule is not None and exited:
-            facts = ExitFacts(
+        if row.exit_type_id is not None and exited:
+            facts = (
                 row.contract_kind,
                 row.contract_months,
                 row.hours_per_month,
                 row.followup_contract_kind,
                 row.followup_contract_months,
             )
-            result = classify_exit(
-                rule,
-                facts,
-                scope.exit_scheme,
-                exit_date=row.exit_date,
-                planned_end_date=row.planned_end_date,
-            )
+            before_end = row.planned_end_date is not None and row.exit_date < row.planned_end_date
+            rule, result = classify(row.exit_type_id, facts, before_end)
             exit_label, category = rule.label, result.del_category
             early = "oui" if result.is_anticipated else "non"
             goal = GOAL_ATTAINMENT_LABELS.get(row.goal_attainment)
         yield _identity(row, key, scope.date_to) + (
-            _label(Sex, row.sex),
-            _label(EducationLevel, row.education_level),
+            SEX_LABELS.get(row.sex),
+            EDUCATION_LABELS.get(row.education_level),
             row.session_label,
             row.entry_date,
             row.planned_end_date,
-            _label(EnrolmentStatus, row.status),
+            STATUS_LABELS.get(row.status),
             row.target_job,
             row.action_plan_on,
             row.exit_date if exited else None,
@@ -257,12 +256,12 @@ def plie_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
     for row in stream(session, stmt):
         exited = row.exit_date is not None and row.exit_date <= scope.date_to
         yield _identity(row, key, scope.date_to) + (
-            _label(Sex, row.sex),
+            SEX_LABELS.get(row.sex),
             row.epci,
             None if key else row.commune,
             row.entry_date,
             row.planned_end_date,
-            _label(EnrolmentStatus, row.status),
+            STATUS_LABELS.get(row.status),
             row.exit_date if exited else None,
             row.exit_label if exited else None,
         )

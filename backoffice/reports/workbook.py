@@ -15,7 +15,7 @@ be written top to bottom, and the memory used does not grow with the number of r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 
@@ -36,6 +36,16 @@ WORKBOOK_OPTIONS = {
     "default_date_format": "dd/mm/yyyy",
 }
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Excel numbers days from 31/12/1899 and counts a 29/02/1900 that never was: from
+#: 01/03/1900 a day's number is simply the days since 30/12/1899.
+FIRST_SERIAL_DAY = date(1900, 3, 1)
+_DAY_ZERO = date(1899, 12, 30).toordinal()
+
+
+def excel_day(day: date) -> int:
+    """The number Excel stores for ``day`` (from 01/03/1900), shown with a date format:
+    what XlsxWriter's ``write_datetime`` writes, without converting to a date-time first."""
+    return day.toordinal() - _DAY_ZERO
 
 
 class ReportWorkbook:
@@ -113,21 +123,44 @@ class ReportWorkbook:
             )
         elif isinstance(value, bool):
             sheet.write_string(row, col, "oui" if value else "non")
-        elif isinstance(value, datetime | date):
-            sheet.write_datetime(
-                row,
-                col,
-                value
-                if isinstance(value, datetime)
-                else datetime(value.year, value.month, value.day),
-                self.f["date"],
-            )
+        elif isinstance(value, datetime):
+            sheet.write_datetime(row, col, value, self.f["date"])
+        elif isinstance(value, date):
+            if value >= FIRST_SERIAL_DAY:
+                sheet.write_number(row, col, excel_day(value), self.f["date"])
+            else:
+                sheet.write_datetime(row, col, value, self.f["date"])
         elif kind == "percent":
             sheet.write_number(row, col, value, self.f["total_percent" if total else "percent"])
         elif kind == "decimal":
             sheet.write_number(row, col, value, self.f["decimal"])
         else:
             sheet.write_number(row, col, value, self.f["total_int" if total else "int"])
+
+    def _column_writer(self, sheet, kind: str) -> Callable[[int, int, object], None]:
+        """A function (row, col, value) writing the cells of a column of ``kind``, as
+        :meth:`cell` does; the usual values (texts, numbers, days, empty cells) go straight
+        to XlsxWriter, with the formats chosen once for the column rather than per cell."""
+        cell, write_string, write_number = self.cell, sheet.write_string, sheet.write_number
+        text_format = self.f["wrap" if kind == "wrap" else "text"]
+        number_format = self.f[kind if kind in ("percent", "decimal") else "int"]
+        date_format = self.f["date"]
+
+        def write(row: int, col: int, value) -> None:
+            of = value.__class__
+            if of is str:
+                write_string(row, col, value, text_format)
+            elif value is None:
+                if kind == "percent":
+                    cell(sheet, row, col, value, kind)
+            elif of is int or of is float:
+                write_number(row, col, value, number_format)
+            elif of is date and value >= FIRST_SERIAL_DAY:
+                write_number(row, col, excel_day(value), date_format)
+            else:  # booleans, date-times, enums…
+                cell(sheet, row, col, value, kind)
+
+        return write
 
     def remember(self, *cards: Indicator) -> None:
         """Note indicators shown in the workbook, for the « Définitions » sheet."""
@@ -192,12 +225,15 @@ class ReportWorkbook:
             sheet.write_string(top, i, column.header, self.f["header"])
         sheet.freeze_panes(top + 1, 0)
         sums = {i: 0 for i in totals}
+        writers = [self._column_writer(sheet, column.kind) for column in columns]
         n = 0
         for n, values in enumerate(rows, start=1):
-            for i, (column, value) in enumerate(zip(columns, values, strict=True)):
-                self.cell(sheet, top + n, i, value, column.kind)
-                if i in sums and isinstance(value, int | float):
-                    sums[i] += value
+            row = top + n
+            for i, (write, value) in enumerate(zip(writers, values, strict=True)):
+                write(row, i, value)
+            for i in sums:
+                if isinstance(values[i], int | float):
+                    sums[i] += values[i]
         if totals:
             last = top + n + 1
             sheet.write_string(last, 0, total_label, self.f["total_text"])
