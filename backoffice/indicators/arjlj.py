@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy import and_, case, distinct, func, select, union
 
-from ..enums import Attendance
 from ..models import Contact, ContactType, Enrolment, ExitType, Workshop, WorkshopAttendance
 from .base import Result, count, indicator, shared
-from .scope import Scope, followed, followed_ids, period_moments
+from .scope import Scope, attended_contacts, attended_workshops, followed
 
 SOURCE = "002 I §7"
 #: Contact types counted as « entretien de bilan professionnel » (002 I §5.1).
@@ -24,23 +23,6 @@ PROFESSIONAL_REVIEW_CODES = ("professional_review", "bilan_professionnel")
 JOB_MATCH_CODES = ("job_match", "mise_en_relation")
 #: Exit types meaning the employee joined the CSP (002 I §5.2, seeds/exit_types.yaml).
 CSP_ADHESION_CODES = ("csp_adhesion",)
-
-
-def _contacts(scope: Scope, *conditions):
-    """Attended contacts of the order's paths during the period, joined to their type."""
-    start, end = period_moments(scope)
-    return (
-        select()
-        .select_from(Contact)
-        .join(ContactType, Contact.contact_type_id == ContactType.id)
-        .where(
-            Contact.enrolment_id.in_(followed_ids(scope)),
-            Contact.attendance == Attendance.PRESENT,
-            Contact.occurs_at >= start,
-            Contact.occurs_at < end,
-            *conditions,
-        )
-    )
 
 
 @indicator(
@@ -55,7 +37,7 @@ def consultants(session, scope: Scope) -> Result:
     referents = select(Enrolment.referent_id.label("user_id")).where(
         followed(scope), Enrolment.referent_id.is_not(None)
     )
-    staff = _contacts(scope, Contact.staff_id.is_not(None)).add_columns(
+    staff = attended_contacts(scope, Contact.staff_id.is_not(None)).add_columns(
         Contact.staff_id.label("user_id")
     )
     people = union(referents, staff).subquery()
@@ -66,21 +48,10 @@ def consultants(session, scope: Scope) -> Result:
 def _information(session, scope: Scope) -> tuple[int, int]:
     """Present attendances of the order's paths at workshops held during the period:
     (distinct employees, distinct workshops)."""
-    start, end = period_moments(scope)
-    return session.execute(
-        select(
-            func.count(distinct(WorkshopAttendance.enrolment_id)),
-            func.count(distinct(Workshop.id)),
-        )
-        .select_from(WorkshopAttendance)
-        .join(Workshop, WorkshopAttendance.workshop_id == Workshop.id)
-        .where(
-            WorkshopAttendance.enrolment_id.in_(followed_ids(scope)),
-            WorkshopAttendance.attendance == Attendance.PRESENT,
-            Workshop.held_at >= start,
-            Workshop.held_at < end,
-        )
-    ).one()
+    stmt = attended_workshops(scope).add_columns(
+        func.count(distinct(WorkshopAttendance.enrolment_id)), func.count(distinct(Workshop.id))
+    )
+    return tuple(session.execute(stmt).one())
 
 
 @indicator(
@@ -117,7 +88,7 @@ def information_meetings(session, scope: Scope) -> Result:
 def group_interviews(session, scope: Scope) -> Result:
     """COUNT DISTINCT (date-time, type) of group contacts."""
     keys = (
-        _contacts(scope, ContactType.is_group.is_(True))
+        attended_contacts(scope, ContactType.is_group.is_(True))
         .add_columns(Contact.occurs_at, Contact.contact_type_id)
         .distinct()
         .subquery()
@@ -133,7 +104,7 @@ def _contact_counts(session, scope: Scope) -> tuple[int, int, int]:
         ContactType.code.in_(PROFESSIONAL_REVIEW_CODES),
         ContactType.code.in_(JOB_MATCH_CODES),
     )
-    stmt = _contacts(scope).add_columns(
+    stmt = attended_contacts(scope).add_columns(
         *(func.count(case((condition, Contact.id))) for condition in counted)
     )
     return tuple(session.execute(stmt).one())

@@ -24,7 +24,7 @@ from ..models import (
 )
 from ..rules.exits import DEL_CATEGORY_ORDER
 from .base import Kind, Result, average, count, indicator, rate, shared
-from .exit_groups import exits_in_period
+from .exit_groups import exits_by_reason, exits_in_period
 from .scope import Scope, days_between, exited_in_period, followed, referred_in_period
 
 #: Goal attainment scale of the exit form (Enrolment.goal_attainment, 001 « Évaluation »).
@@ -453,14 +453,10 @@ def sp_rate(session, scope: Scope) -> Result:
     Kind.RATE,
 )
 def anticipated_rate(session, scope: Scope) -> Result:
-    """Anticipated exits / initial headcount; rows: GROUP BY exit type."""
-    reasons: Counter = Counter()
-    for g in exits_in_period(session, scope):
-        if g.is_anticipated:
-            reasons[g.exit_type.label] += g.count
-    rows = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    """Anticipated exits / initial headcount; rows: by exit type."""
+    rows = exits_by_reason(session, scope, lambda g: g.is_anticipated)
     return rate(
-        anticipated_rate.indicator, sum(reasons.values()), _headcount_n(session, scope), rows
+        anticipated_rate.indicator, sum(n for _, n in rows), _headcount_n(session, scope), rows
     )
 
 

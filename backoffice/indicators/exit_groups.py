@@ -9,6 +9,8 @@ second copy of the ED / SD / SP or CSP-positive rules.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sqlalchemy import and_, case, func, select
@@ -88,6 +90,16 @@ def exit_groups(session, where, scheme: str, extra_keys=(), joins=()) -> list[Ex
 def exits_in_period(session, scope: Scope) -> list[ExitGroup]:
     """The exits of the scope's period, grouped and classified (read once per workbook)."""
     return exit_groups(session, exited_in_period(scope), scope.exit_scheme)
+
+
+def exits_by_reason(session, scope: Scope, keep: Callable[[ExitGroup], bool]) -> list[tuple]:
+    """The exits of the period that ``keep`` keeps, by exit type (the « motif »):
+    [(label, count)] by decreasing count, then by label."""
+    reasons: Counter = Counter()
+    for g in exits_in_period(session, scope):
+        if keep(g):
+            reasons[g.exit_type.label] += g.count
+    return sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def _rules(session, ids: set[int]) -> dict[int, ExitTypeRule]:

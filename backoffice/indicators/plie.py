@@ -8,15 +8,13 @@ of the action (004, « Modalités de suivi »): the period's last day is that cu
 
 from __future__ import annotations
 
-from collections import Counter
-
 from sqlalchemy import and_, case, distinct, func, select
 
 from ..enums import Attendance
 from ..models import Contact, ContactType, Enrolment, Workshop, WorkshopAttendance
 from .base import Kind, Result, count, indicator, rate, shared
-from .exit_groups import exits_in_period
-from .scope import Scope, followed, followed_ids, period_moments
+from .exit_groups import exits_by_reason
+from .scope import Scope, attended_contacts, attended_workshops, followed, period_moments
 
 SOURCE = "004 §5"
 
@@ -56,36 +54,15 @@ def _participants(session, scope: Scope) -> tuple[int, int, int]:
 @shared
 def _individual_contacts(session, scope: Scope) -> int:
     """Individual contacts (not a group type) attended on followed paths during the period."""
-    start, end = period_moments(scope)
-    return session.scalar(
-        select(func.count(Contact.id))
-        .select_from(Contact)
-        .join(ContactType, Contact.contact_type_id == ContactType.id)
-        .where(
-            Contact.enrolment_id.in_(followed_ids(scope)),
-            ContactType.is_group.is_(False),
-            Contact.attendance == Attendance.PRESENT,
-            Contact.occurs_at >= start,
-            Contact.occurs_at < end,
-        )
-    )
+    contacts = attended_contacts(scope, ContactType.is_group.is_(False))
+    return session.scalar(contacts.add_columns(func.count(Contact.id)))
 
 
 @shared
 def _workshop_presences(session, scope: Scope) -> int:
     """Presences (émargements « présent ») of followed paths at workshops held in the period."""
-    start, end = period_moments(scope)
-    return session.scalar(
-        select(func.count(WorkshopAttendance.id))
-        .select_from(WorkshopAttendance)
-        .join(Workshop, WorkshopAttendance.workshop_id == Workshop.id)
-        .where(
-            WorkshopAttendance.enrolment_id.in_(followed_ids(scope)),
-            WorkshopAttendance.attendance == Attendance.PRESENT,
-            Workshop.held_at >= start,
-            Workshop.held_at < end,
-        )
-    )
+    presences = attended_workshops(scope).add_columns(func.count(WorkshopAttendance.id))
+    return session.scalar(presences)
 
 
 def _participant_count(session, scope: Scope) -> int:
@@ -177,14 +154,6 @@ def workshops_held(session, scope: Scope) -> Result:
     )
 
 
-def _exits_by_reason(session, scope: Scope, ruptures: bool) -> tuple[int, list[tuple[str, int]]]:
-    reasons: Counter = Counter()
-    for g in exits_in_period(session, scope):
-        if g.classification.is_rupture == ruptures:
-            reasons[g.exit_type.label] += g.count
-    return sum(reasons.values()), sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
 @indicator(
     "plie.ruptures",
     "Nombre de ruptures",
@@ -195,8 +164,8 @@ def _exits_by_reason(session, scope: Scope, ruptures: bool) -> tuple[int, list[t
 )
 def ruptures(session, scope: Scope) -> Result:
     """COUNT exits of a rupture type in the period; rows: by reason."""
-    n, rows = _exits_by_reason(session, scope, ruptures=True)
-    return count(ruptures.indicator, n, rows)
+    rows = exits_by_reason(session, scope, lambda g: g.classification.is_rupture)
+    return count(ruptures.indicator, sum(n for _, n in rows), rows)
 
 
 @indicator(
@@ -208,8 +177,8 @@ def ruptures(session, scope: Scope) -> Result:
 )
 def other_exits(session, scope: Scope) -> Result:
     """COUNT other exits in the period; rows: by reason."""
-    n, rows = _exits_by_reason(session, scope, ruptures=False)
-    return count(other_exits.indicator, n, rows)
+    rows = exits_by_reason(session, scope, lambda g: not g.classification.is_rupture)
+    return count(other_exits.indicator, sum(n for _, n in rows), rows)
 
 
 @indicator(
@@ -222,14 +191,9 @@ def other_exits(session, scope: Scope) -> Result:
 )
 def anticipated_exits(session, scope: Scope) -> Result:
     """Anticipated exits / participants; rows: by reason."""
-    reasons: Counter = Counter()
-    for g in exits_in_period(session, scope):
-        if g.is_anticipated:
-            reasons[g.exit_type.label] += g.count
-    rows = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-    return rate(
-        anticipated_exits.indicator, sum(reasons.values()), _participant_count(session, scope), rows
-    )
+    rows = exits_by_reason(session, scope, lambda g: g.is_anticipated)
+    anticipated = sum(n for _, n in rows)
+    return rate(anticipated_exits.indicator, anticipated, _participant_count(session, scope), rows)
 
 
 KEY_FIGURES = (

@@ -14,7 +14,18 @@ from sqlalchemy import Integer, String, and_, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from ..models import Enrolment, Programme, ProgrammeSession, PurchaseOrder, Referral
+from ..enums import Attendance
+from ..models import (
+    Contact,
+    ContactType,
+    Enrolment,
+    Programme,
+    ProgrammeSession,
+    PurchaseOrder,
+    Referral,
+    Workshop,
+    WorkshopAttendance,
+)
 
 
 @dataclass(frozen=True)
@@ -129,6 +140,41 @@ def followed_ids(scope: Scope):
     of every programme, which it may prefer for a join.
     """
     return select(Enrolment.id).where(followed(scope))
+
+
+def attended_contacts(scope: Scope, *conditions):
+    """SELECT FROM the contacts attended (« présent ») during the period on the paths
+    :func:`followed`, joined to their type, with the extra ``conditions``."""
+    start, end = period_moments(scope)
+    return (
+        select()
+        .select_from(Contact)
+        .join(ContactType, Contact.contact_type_id == ContactType.id)
+        .where(
+            Contact.enrolment_id.in_(followed_ids(scope)),
+            Contact.attendance == Attendance.PRESENT,
+            Contact.occurs_at >= start,
+            Contact.occurs_at < end,
+            *conditions,
+        )
+    )
+
+
+def attended_workshops(scope: Scope):
+    """SELECT FROM the presences (émargements « présent ») of the paths :func:`followed` at
+    workshops held during the period, joined to their workshop."""
+    start, end = period_moments(scope)
+    return (
+        select()
+        .select_from(WorkshopAttendance)
+        .join(Workshop, WorkshopAttendance.workshop_id == Workshop.id)
+        .where(
+            WorkshopAttendance.enrolment_id.in_(followed_ids(scope)),
+            WorkshopAttendance.attendance == Attendance.PRESENT,
+            Workshop.held_at >= start,
+            Workshop.held_at < end,
+        )
+    )
 
 
 def exited_in_period(scope: Scope):
