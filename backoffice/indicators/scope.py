@@ -264,7 +264,7 @@ def _binary_text_sqlite(element, compiler, **kw):
 # --- Streaming ----------------------------------------------------------------------------
 
 #: Rows fetched from the database at a time by :func:`stream`.
-STREAM_BATCH = 500
+STREAM_BATCH = 250
 
 
 def stream(session, stmt):
