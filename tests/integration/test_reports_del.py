@@ -393,3 +393,40 @@ def test_empty_period_shows_dashes_not_a_crash(del_app):
     ):
         assert k[name][0] == "—", name
     assert table_rows(book, "Liste nominative", "Nom")[1][0][0] == "Aucune ligne sur la période."
+
+
+def test_typology_order_same_on_every_engine(reference_app):
+    """Preferred labels first (sex, education), then by decreasing count and by label in
+    code-point order whatever the database's collation; NULL and empty read « Non
+    renseigné »; a dimension nobody has is shown empty."""
+    with reference_app.app_context():
+        p = programme("DEL-L1")
+        prescribers = ["Mme Été", "M. Zed", "Mme Été", "mme b", "Éric", "", None, "M. Zed"]
+        for i, name in enumerate(prescribers):
+            who = person(
+                f"P{i}",
+                sex=Sex.MALE if i < 6 else Sex.FEMALE,
+                education_level=EducationLevel.LEVEL_4 if i < 2 else None,
+            )
+            refer(who, p, date(2025, 3, 1 + i), prescriber_name=name)
+        db.session.commit()
+        book = make_report("del-annual", "DEL-L1", *YEAR)
+        nobody = make_report("del-annual", "DEL-L1", date(2020, 1, 1), date(2020, 12, 31))
+    assert section(nobody, "Typologie", "Orientés par sexe") == {}
+    by_prescriber = section(book, "Typologie", "Orientés par conseiller prescripteur")
+    assert list(by_prescriber.items()) == [
+        ("M. Zed", 2),
+        ("Mme Été", 2),
+        ("Non renseigné", 2),
+        ("mme b", 1),
+        ("Éric", 1),
+    ]
+    assert list(section(book, "Typologie", "Orientés par sexe").items()) == [
+        ("Femme", 2),
+        ("Homme", 6),
+    ]
+    assert list(section(book, "Typologie", "Orientés par niveau de formation")) == [
+        "Niveau 4 (Bac)",
+        "Non renseigné",
+    ]
+    assert section(book, "Typologie", "Orientés par motif de prescription") == {"Non renseigné": 8}

@@ -9,12 +9,12 @@ import openpyxl
 import pytest
 
 from backoffice.indicators import REGISTRY, arjlj, del_indicators, plie
-from backoffice.indicators.base import Indicator, Kind, Result, rate
+from backoffice.indicators.base import Indicator, Kind, Result, one_reading, rate, shared
 from backoffice.indicators.csp import month_label, months_between
 from backoffice.indicators.headline import shown
 from backoffice.indicators.lists import Column, age_band_of, pseudonym
 from backoffice.indicators.typology import years_before
-from backoffice.reports.workbook import EMPTY_RATE, ReportWorkbook
+from backoffice.reports.workbook import EMPTY_RATE, ReportWorkbook, excel_day
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,3 +131,66 @@ def test_workbook_writes_texts_as_text_dates_percent_and_dash():
         "Définition du taux.",
         "test",
     )
+
+
+def test_shared_readings_run_once_per_scope_within_one_reading():
+    calls = []
+
+    @shared
+    def reading(session, scope, extra=0):
+        calls.append((scope, extra))
+        return len(calls)
+
+    class Session:  # what one_reading uses of a SQLAlchemy session
+        info: dict = {}
+
+    session = Session()
+    assert (reading(session, "a"), reading(session, "a")) == (1, 2)  # outside: every call
+    with one_reading(session):
+        assert reading(session, "a") == reading(session, "a") == 3
+        assert reading(session, "b") == 4 and reading(session, "a", 1) == 5
+        with one_reading(session):  # nested: the outer reading's answers are kept
+            assert reading(session, "b") == 4
+        assert reading(session, "b") == 4
+    assert session.info == {}  # answers dropped at the end of the reading
+    assert reading(session, "a") == 6
+
+
+@pytest.mark.parametrize(
+    "day, number",
+    [(date(1900, 3, 1), 61), (date(2000, 1, 1), 36526), (date(2025, 1, 1), 45658)],
+)
+def test_excel_day_numbers(day, number):
+    assert excel_day(day) == number  # Excel's own numbers for these days
+
+
+def test_table_cells_of_every_kind_and_a_streamed_distribution():
+    buffer = io.BytesIO()
+    with ReportWorkbook(buffer, title="Essai", cover=[]) as book:
+        book.table(
+            "Liste",
+            (
+                Column("Texte", "wrap"),
+                Column("Date", "date"),
+                Column("Taux", "percent"),
+                Column("Moyenne", "decimal"),
+                Column("Oui/non"),
+            ),
+            [
+                ("a", datetime(2025, 3, 1, 12), 0.25, 1.5, True),
+                (None, date(1900, 1, 10), None, None, False),
+            ],
+        )
+        book.distributions(
+            "Répartition", [("Sexe", iter([("Femme", 3), ("Homme", 1)]), 4), ("Vide", [], 0)]
+        )
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    sheet = book["Liste"]
+    assert [c.value for c in sheet[2]] == ["a", datetime(2025, 3, 1, 12), 0.25, 1.5, "oui"]
+    assert [c.number_format for c in sheet[2][1:4]] == ["dd/mm/yyyy", "0.0%", "0.00"]
+    assert [c.value for c in sheet[3]] == [None, datetime(1900, 1, 10), EMPTY_RATE, None, "non"]
+    rows = list(book["Répartition"].iter_rows(values_only=True))
+    assert rows[2:5] == [("Femme", 3, 0.75), ("Homme", 1, 0.25), ("Total", 4, 1)]
+    empty = next(i for i, row in enumerate(rows) if row[0] == "Vide")  # below the chart
+    assert rows[empty + 2] == ("Total", 0, EMPTY_RATE)
+    assert len(book["Répartition"]._charts) == 1  # no chart of an empty distribution
