@@ -61,6 +61,8 @@ class Referral(db.Model):
         Index("ix_referrals_programme_status", "programme_id", "status"),
         Index("ix_referrals_referred_on", "referred_on"),  # the list's default sort
         Index("ix_referrals_status_referred_on", "status", "referred_on"),
+        # reports read a programme's referrals of a period (monthly cohorts, typologies)
+        Index("ix_referrals_programme_referred_on", "programme_id", "referred_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -224,6 +226,8 @@ class Enrolment(db.Model):
         Index("ix_enrolments_entry_date", "entry_date"),  # the list's default sort
         Index("ix_enrolments_referent_status", "referent_id", "status"),
         Index("ix_enrolments_status_planned_end", "status", "planned_end_date"),
+        # reports read a programme's paths open during a period (entry before its end, exit after its start)
+        Index("ix_enrolments_programme_entry_exit", "programme_id", "entry_date", "exit_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
