@@ -27,6 +27,8 @@ from ..indicators.lists import Column
 EMPTY_RATE = "—"
 #: Excel's limit on sheet names.
 MAX_SHEET_NAME = 31
+#: Bars of one chart at most: beyond, the chart shows the first ones (the largest counts).
+CHART_BARS = 20
 #: Options every workbook is opened with (see module docstring).
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
@@ -307,7 +309,12 @@ class ReportWorkbook:
         )
 
     def _bar_chart(self, sheet, title: str, first: int, last: int, anchor: int) -> None:
-        """A native horizontal bar chart of the counts of rows ``first``..``last``."""
+        """A native horizontal bar chart of the counts of rows ``first``..``last``; of the
+        first CHART_BARS rows only when there are more (a typology by prescriber has
+        thousands of labels, sorted by decreasing count: the chart shows the largest)."""
+        if last - first + 1 > CHART_BARS:
+            last = first + CHART_BARS - 1
+            title = f"{title} ({CHART_BARS} premières modalités)"
         chart = self.book.add_chart({"type": "bar"})
         chart.add_series(
             {

@@ -2,6 +2,7 @@
 
 import ast
 import io
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from backoffice.indicators.csp import month_label, months_between
 from backoffice.indicators.headline import shown
 from backoffice.indicators.lists import Column, age_band_of, pseudonym
 from backoffice.indicators.typology import years_before
-from backoffice.reports.workbook import EMPTY_RATE, ReportWorkbook, excel_day
+from backoffice.reports.workbook import CHART_BARS, EMPTY_RATE, ReportWorkbook, excel_day
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -194,3 +195,19 @@ def test_table_cells_of_every_kind_and_a_streamed_distribution():
     empty = next(i for i, row in enumerate(rows) if row[0] == "Vide")  # below the chart
     assert rows[empty + 2] == ("Total", 0, EMPTY_RATE)
     assert len(book["Répartition"]._charts) == 1  # no chart of an empty distribution
+
+
+def test_a_long_distribution_is_charted_by_its_first_bars_only():
+    buffer = io.BytesIO()
+    labels = [(f"Prescripteur {i:02}", 100 - i) for i in range(CHART_BARS + 10)]
+    with ReportWorkbook(buffer, title="Essai", cover=[]) as book:
+        book.distributions("Répartition", [("Prescripteur", labels)])
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
+        chart = archive.read("xl/charts/chart1.xml").decode()
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    rows = list(book["Répartition"].iter_rows(values_only=True))
+    assert rows[2 + CHART_BARS + 9][0] == f"Prescripteur {CHART_BARS + 9}"  # all rows in the table
+    # the chart reads the first CHART_BARS rows (rows 3 to 22 of the sheet), and says so
+    assert f"<c:f>Répartition!$A$3:$A${2 + CHART_BARS}<" in chart
+    assert f"<c:f>Répartition!$B$3:$B${2 + CHART_BARS}<" in chart
+    assert f"Prescripteur ({CHART_BARS} premières modalités)" in chart
