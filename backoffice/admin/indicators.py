@@ -9,7 +9,7 @@ gets 403. The figures come from backoffice/indicators, the files from backoffice
 
 from __future__ import annotations
 
-import io
+import tempfile
 from datetime import date
 
 from flask import abort, current_app, redirect, request, send_file, url_for
@@ -163,7 +163,9 @@ class IndicatorsView(BaseView):
                 pseudonymised=not nominative_allowed(current_user.role),
             ), 400
         key = None if nominative_allowed(current_user.role) else current_app.config["SECRET_KEY"]
-        buffer = io.BytesIO()
+        # A file on disk, not in memory: the peak memory of a download stays flat whatever
+        # the size of the workbook (issue 5 §7); send_file streams it and closes it.
+        buffer = tempfile.TemporaryFile()
         report.build(
             db.session,
             buffer,

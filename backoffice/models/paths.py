@@ -226,7 +226,7 @@ class Enrolment(db.Model):
         Index("ix_enrolments_entry_date", "entry_date"),  # the list's default sort
         Index("ix_enrolments_referent_status", "referent_id", "status"),
         Index("ix_enrolments_status_planned_end", "status", "planned_end_date"),
-        # reports read a programme's paths open during a period (entry before its end, exit after its start)
+        # reports read the paths of a programme open during a period (entry, exit)
         Index("ix_enrolments_programme_entry_exit", "programme_id", "entry_date", "exit_date"),
     )
 
