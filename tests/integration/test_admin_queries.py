@@ -104,3 +104,23 @@ def test_list_queries_do_not_grow_with_rows(app, client, auth, slug):
     many = queries_for(app, client, url)
     assert many == few, f"{slug}: {few} queries for 5 rows, {many} for 40"
     assert few <= 8, f"{slug}: {few} queries for one list page"
+
+
+
+def test_a_search_lists_without_a_total_count(app, client, auth):
+    """A search reads only its page (previous / next, no count query); the plain list shows
+    its total and numbered pages."""
+    with app.app_context():
+        add_rows(0, 25)  # Nom0 … Nom24: 20 on the first page, Nom5 … Nom9 on the second
+    auth.login("admin")
+    plain = client.get("/admin/beneficiaries/").get_data(as_text=True)
+    assert ">Liste (25)<" in plain
+    assert 'href="/admin/beneficiaries/?page=1&amp;page_size=20">2<' in plain  # numbers
+    searched = client.get("/admin/beneficiaries/?search=Nom")
+    first = searched.get_data(as_text=True)
+    assert searched.status_code == 200
+    assert ">Liste<" in first  # no total
+    assert '?page=1&amp;search=Nom&amp;page_size=20">&gt;<' in first  # « next »
+    assert ">2<" not in first
+    second = client.get("/admin/beneficiaries/?search=Nom&page=1").get_data(as_text=True)
+    assert [f"Nom{i}" in second for i in (5, 6, 7, 8, 9, 0, 24)] == [True] * 5 + [False] * 2
