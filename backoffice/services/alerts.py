@@ -5,7 +5,7 @@ Shared by the alerts view (``/admin/alerts/``), the menu badge (``overdue_count`
 the daily digest (``flask alerts``), so the three show the same list.
 
 Obligations are read through the index ``ix_obligations_open_due`` (done_at,
-cancelled_at, due_at). A counsellor sees the obligations and alerts of the paths they
+cancelled_at, due_at, id), in the list's order. A counsellor sees the obligations and alerts of the paths they
 are referent of (domain.md « Users and roles »); coordinators and admins see all.
 """
 from __future__ import annotations
