@@ -1,11 +1,14 @@
 """Obligations owed to funders (échéances) and the audit trail."""
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ._types import utcnow
+
+#: The predicate of the partial index of open obligations (ix_obligations_open_due).
+OPEN_OBLIGATION = text("done_at IS NULL AND cancelled_at IS NULL")
 
 
 class Obligation(db.Model):
@@ -18,10 +21,13 @@ class Obligation(db.Model):
             "OR session_id IS NOT NULL OR programme_id IS NOT NULL",
             name="has_subject",
         ),
-        # The alerts list reads open obligations in (due_at, id) order: with the id in the
-        # index PostgreSQL walks it instead of sorting every open row (SQLite's indexes end
-        # with the rowid anyway).
-        Index("ix_obligations_open_due", "done_at", "cancelled_at", "due_at", "id"),
+        # The open obligations in the alerts list's order (due_at, id): a partial index, so
+        # that PostgreSQL walks it in order (an index on (done_at, cancelled_at, due_at)
+        # gives no order after « IS NULL » columns: it sorted every open row) and the badge
+        # counts the overdue ones by a range of it. Both engines use it when a query says
+        # « done_at IS NULL AND cancelled_at IS NULL » in those words.
+        Index("ix_obligations_open_due", "due_at", "id",
+              postgresql_where=OPEN_OBLIGATION, sqlite_where=OPEN_OBLIGATION),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

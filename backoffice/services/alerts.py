@@ -4,9 +4,11 @@
 Shared by the alerts view (``/admin/alerts/``), the menu badge (``overdue_count``) and
 the daily digest (``flask alerts``), so the three show the same list.
 
-Obligations are read through the index ``ix_obligations_open_due`` (done_at,
-cancelled_at, due_at, id), in the list's order. A counsellor sees the obligations and alerts of the paths they
-are referent of (domain.md « Users and roles »); coordinators and admins see all.
+Obligations are read through ``ix_obligations_open_due``, a partial index on (due_at, id)
+of the open obligations (« done_at IS NULL AND cancelled_at IS NULL », written so in the
+queries that should use it), in the list's order. A counsellor sees the obligations and
+alerts of the paths they are referent of (domain.md « Users and roles »); coordinators
+and admins see all.
 """
 from __future__ import annotations
 
