@@ -110,15 +110,19 @@ FORCED_SCENARIOS = (
     ("DEL-L1", "ED", 560), ("DEL-L1", "SD", 520), ("DEL-L1", "SP", 500),
     ("DEL-L1", "ED_follow_up", 290), ("DEL-L1", "abandon", 300),
     ("DEL-L1", "running", 90), ("DEL-L1", "suspended", 110),
+    ("DEL-L2", "ED_follow_up", 290),
     ("CSP", "positive", 600), ("CSP", "not_positive", 500),
     ("CSP", "positive_follow_up", 200), ("CSP", "abandon", 300),
     ("CSP", "suspended", 150), ("CSP", "running", 60),
     ("PLIE-L1", "loss_of_contact", 200), ("PLIE-L1", "end_of_action", 500),
     ("PLIE-L1", "running_absences", 60),
 )
-# Referral statuses given to the first referrals (any programme with referrals).
+# Referral statuses given to the first referrals (any programme with referrals): every
+# status shows up even in a small demo, and the commission has at least two referrals
+# waiting for its decision (what it validates in bulk).
 FORCED_STATUSES = (
-    ReferralStatus.PENDING, ReferralStatus.REJECTED, ReferralStatus.DEFERRED,
+    ReferralStatus.PENDING, ReferralStatus.PENDING, ReferralStatus.REJECTED,
+    ReferralStatus.DEFERRED,
     ReferralStatus.WITHDRAWN, ReferralStatus.NOT_ENTERED,
 )
 

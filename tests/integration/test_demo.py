@@ -91,6 +91,15 @@ def test_same_seed_and_day_give_identical_data(app):
     assert other != first
 
 
+def test_even_a_small_demo_has_two_referrals_waiting_for_the_commission(app):
+    """The bulk validation of the browser journeys needs two (tests/e2e)."""
+    with app.app_context():
+        build_demo(db.session, beneficiaries=120, seed=7, today=TODAY)
+        pending = db.session.scalar(select(func.count(Referral.id)).where(
+            Referral.status == ReferralStatus.PENDING))
+    assert pending >= 2
+
+
 def test_every_referral_status(demo_app):
     with demo_app.app_context():
         statuses = set(db.session.scalars(select(Referral.status).distinct()))
