@@ -60,9 +60,11 @@ from sqlalchemy import event, func, select  # noqa: E402
 from backoffice.extensions import db  # noqa: E402
 from backoffice.models import Beneficiary, Contact, Enrolment, Referral  # noqa: E402
 
+#: Flask-Login's user loader, run by every request.
+USER_LOADER = re.compile(r"FROM users\s+WHERE users\.id = ", re.S)
 #: Statements of every admin page that are not « the rows shown » (see the docstring).
 OVERHEAD = (
-    re.compile(r"FROM users\s+WHERE users\.id = ", re.S),  # Flask-Login's user loader
+    USER_LOADER,
     re.compile(r"^SELECT count\(", re.S),  # pager count and navbar badge
 )
 
@@ -268,7 +270,7 @@ def measure_reports(app, client, cases: list[ReportCase], repeat: int, log) -> N
         case.queries = len(statements)
         # the report's own statements on a raw cursor: the SQL floor under the report
         # (all but the user loader: no template, no badge; its aggregates start « count( »)
-        own = [(s, p) for s, p in statements if not OVERHEAD[0].search(s)]
+        own = [(s, p) for s, p in statements if not USER_LOADER.search(s)]
         case.sql, _rows = replay(app, own, repeat)
         response = client.get(case.url)
         target = workdir / f"{case.code}.xlsx"

@@ -106,7 +106,6 @@ def test_list_queries_do_not_grow_with_rows(app, client, auth, slug):
     assert few <= 8, f"{slug}: {few} queries for one list page"
 
 
-
 def test_a_search_lists_without_a_total_count(app, client, auth):
     """A search reads only its page (previous / next, no count query); the plain list shows
     its total and numbered pages."""
