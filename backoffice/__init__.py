@@ -13,15 +13,26 @@ from .extensions import babel, csrf, db, login_manager, migrate
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+#: SQLite reads the database file through a memory map of up to this many bytes instead of
+#: copying each page into its own cache of 2 MiB per connection. The pages are the system's
+#: file cache, shared by every connection and worker, so a report or a search that walks
+#: tens of MiB of a large database no longer re-reads them with a system call each: at
+#: 100 000 people the CSP monthly table's statements take 25 % less time
+#: (docs/benchmarks.md). Pages past this size are read as before.
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """SQLite: enforce foreign keys, write-ahead log, wait for locks instead of failing."""
+    """SQLite: enforce foreign keys, write-ahead log, wait for locks instead of failing,
+    read through a shared memory map."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
 

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import text
 
-from backoffice import create_app
+from backoffice import SQLITE_MMAP_BYTES, create_app
 from backoffice.config import normalise_database_url
 from backoffice.extensions import db
 
@@ -72,6 +72,7 @@ def test_sqlite_pragmas(app):
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+        assert conn.execute(text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_BYTES
 
 
 def test_root_redirects_to_admin(client):
