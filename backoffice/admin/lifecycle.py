@@ -22,7 +22,7 @@ from datetime import date
 from flask import abort, flash, redirect, request
 from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_admin.helpers import get_redirect_target
-from flask_admin.model.template import EndpointLinkRowAction
+from flask_admin.model.template import BaseListRowAction
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,6 +34,7 @@ from ..models import User
 from ..rules.lifecycle import TransitionRefused
 from ..value_ranges import OutOfRange
 from .base import current_role, integrity_message
+from .row_actions import ROW_ID, link, row_url
 
 TEMPLATE = "admin/lifecycle/form.html"
 
@@ -58,24 +59,21 @@ def field_value(form, name: str):
     return value if value not in ("", None) else None
 
 
-class LifecycleRowAction(EndpointLinkRowAction):
+class LifecycleRowAction(BaseListRowAction):
     """An icon in the list that opens the action's form, shown only on the rows where
     the action is possible (status) and for the roles that may run it."""
 
     def __init__(self, name: str, icon_class: str, title: str, endpoint: str):
-        super().__init__(icon_class, endpoint, title=title, id_arg="ids",
-                         url_args={"action": name})
-        self.name = name
+        super().__init__(title=title)
+        self.name, self.icon_class, self.endpoint = name, icon_class, endpoint
 
     def render(self, context, row_id, row):
-        view = self._resolve_symbol(context, "admin_view")
+        view = context.resolve("admin_view")
         if not view.offers(self.name, row):
             return ""
-        link = self._resolve_symbol(context, "row_actions.link")
-        get_url = self._resolve_symbol(context, "get_url")
-        url = get_url(self.endpoint, action=self.name, ids=row_id,
+        url = row_url(view, self.endpoint, row_id, action=self.name, ids=ROW_ID,
                       url=context.resolve("return_url"))
-        return link(self, url)
+        return link(url, self.title, self.icon_class)
 
 
 class LifecycleMixin:
