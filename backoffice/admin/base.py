@@ -33,7 +33,7 @@ from ..models import (
 )
 from .fields import BLANK, DETAIL_FORMATTERS, EXPORT_FORMATTERS, LIST_FORMATTERS, EnumSelectField
 from .labels import LABELS
-from .row_actions import DeleteRow, EditRow, ViewRow
+from .row_actions import DeleteRow, edit_row, view_row
 
 # Which permission area guards a model when it is searched through another view's form
 # (AJAX lookups). Users are absent on purpose: picking a referent needs their name only.
@@ -280,9 +280,9 @@ class ProtectedModelView(ModelView):
         cost a third of a list page), then the view's lifecycle icons."""
         actions = []
         if self.can_view_details:
-            actions.append(ViewRow())
+            actions.append(view_row())
         if self.can_edit:
-            actions.append(EditRow())
+            actions.append(edit_row())
         if self.can_delete:
             actions.append(DeleteRow())
         return actions + list(self.column_extra_row_actions or [])

@@ -62,28 +62,29 @@ def link(url: str, title: str, icon: str) -> Markup:
     return _LINK.format(url=url, title=title or "", icon=icon)
 
 
-class ViewRow(BaseListRowAction):
+class RecordLink(BaseListRowAction):
+    """An icon opening one page of the row's record (``endpoint`` takes its ``id``)."""
+
+    def __init__(self, endpoint: str, title: str, icon: str):
+        super().__init__(title)
+        self.endpoint, self.icon = endpoint, icon
+
+    def render(self, context, row_id, row):
+        view, back = context.resolve("admin_view"), context.resolve("return_url")
+        url = row_url(view, self.endpoint, row_id, id=ROW_ID, url=back)
+        return link(url, self.title, self.icon)
+
+
+def view_row() -> RecordLink:
     """The eye: the record's details page."""
-
-    def __init__(self):
-        super().__init__(gettext("View Record"))
-
-    def render(self, context, row_id, row):
-        view, back = context.resolve("admin_view"), context.resolve("return_url")
-        url = row_url(view, ".details_view", row_id, id=ROW_ID, url=back)
-        return link(url, self.title, "fa fa-eye glyphicon glyphicon-eye-open")
+    return RecordLink(".details_view", gettext("View Record"),
+                      "fa fa-eye glyphicon glyphicon-eye-open")
 
 
-class EditRow(BaseListRowAction):
+def edit_row() -> RecordLink:
     """The pencil: the record's form."""
-
-    def __init__(self):
-        super().__init__(gettext("Edit Record"))
-
-    def render(self, context, row_id, row):
-        view, back = context.resolve("admin_view"), context.resolve("return_url")
-        url = row_url(view, ".edit_view", row_id, id=ROW_ID, url=back)
-        return link(url, self.title, "fa fa-pencil glyphicon glyphicon-pencil")
+    return RecordLink(".edit_view", gettext("Edit Record"),
+                      "fa fa-pencil glyphicon glyphicon-pencil")
 
 
 class DeleteRow(BaseListRowAction):

@@ -7,12 +7,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from backoffice import create_app
 from backoffice.auth.permissions import can
 from backoffice.enums import Role
 from backoffice.extensions import db
 from backoffice.models import Beneficiary
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD
 from tests.integration.test_admin_access import make_beneficiary, make_path, make_reference
 
 #: An external id full of what a query string is made of, and of the placeholder the
@@ -82,42 +81,21 @@ def test_each_role_gets_the_icons_of_its_rights(client, auth, people, role):
     assert bool(delete_forms(page)) is can(role, "beneficiaries", "delete")
 
 
-@pytest.fixture
-def csrf_app(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'rows.sqlite3'}"})
-    with app.app_context():
-        db.create_all()
-        make_user(Role.COORDINATOR)
-        make_beneficiary(external_id="DE-1")
-        make_beneficiary(last_name="Autre", first_name="Paul", external_id="DE-2")
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-def test_the_bin_posts_its_own_row_with_the_csrf_token_and_comes_back(csrf_app):
-    client = csrf_app.test_client()
+def test_the_bin_posts_its_own_row_with_the_csrf_token_and_comes_back(app, client, people):
+    app.config["WTF_CSRF_ENABLED"] = True  # read at each request: on from here
     login = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login).group(1)
     client.post("/login", data={"email": "coordinator@exemple.fr", "password": PASSWORD,
                                 "csrf_token": token})
-    with csrf_app.app_context():
-        first, second = db.session.scalars(select_ids()).all()
-    page = client.get("/admin/beneficiaries/?sort=1").get_data(as_text=True)
-    forms = delete_forms(page)
-    assert set(forms) == {str(first), str(second)}
-    action, fields = forms[str(second)]
+    tricky, other = people
+    forms = delete_forms(client.get("/admin/beneficiaries/").get_data(as_text=True))
+    assert set(forms) == {str(tricky), str(other)}
+    action, fields = forms[str(tricky)]  # (the other is on a path: not deletable)
     assert action == "/admin/beneficiaries/delete/"
     assert set(fields) == {"id", "url", "csrf_token"}
+    assert client.post(action, data={**fields, "csrf_token": "faux"}).status_code == 400
     response = client.post(action, data=fields)
     assert response.status_code == 302
     assert response.headers["Location"] == fields["url"]
-    with csrf_app.app_context():
-        assert db.session.scalars(select_ids()).all() == [first]
-
-
-def select_ids():
-    return select(Beneficiary.id).order_by(Beneficiary.id)
+    with app.app_context():
+        assert db.session.scalars(select(Beneficiary.id)).all() == [other]
