@@ -14,13 +14,13 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..enums import EducationLevel, EnrolmentStatus, Sex
 from ..models import Beneficiary, Enrolment, ExitType, ProgrammeSession
 from .del_indicators import GOAL_ATTAINMENT_LABELS
 from .exit_groups import classifier
-from .scope import Scope, exited_in_period, followed, stream
+from .scope import Scope, binary_text, exited_in_period, followed, stream
 from .typology import AGE_BANDS
 
 MASKED = "(masqué : version pseudonymisée)"
@@ -36,6 +36,17 @@ class Column:
     header: str
     kind: str = "text"
     width: int = 14
+
+
+def by_name():
+    """ORDER BY a person's names in alphabetical order, last name first: accents, case,
+    spaces and hyphens ignored (« Étienne » between « Dupont » and « Garnier », « Dupont »
+    before « Dupontel »), the same order on every database whatever its collation.
+
+    It reads :func:`backoffice.models.people.name_key` (« dupont|anne »), with a space
+    for the bar so that a shorter last name comes first.
+    """
+    return binary_text(func.replace(Beneficiary.name_key, "|", " "))
 
 
 def pseudonym(beneficiary_id: int, key: str | bytes) -> str:
@@ -142,7 +153,7 @@ def del_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
         .join(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
         .outerjoin(ProgrammeSession, Enrolment.session_id == ProgrammeSession.id)
         .where(followed(scope))
-        .order_by(Enrolment.entry_date, Beneficiary.last_name, Beneficiary.first_name, Enrolment.id)
+        .order_by(Enrolment.entry_date, by_name(), Enrolment.id)
     )
     classify = classifier(session, scope.exit_scheme)
     for row in stream(session, stmt):
@@ -251,7 +262,7 @@ def plie_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
         .join(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
         .outerjoin(ExitType, Enrolment.exit_type_id == ExitType.id)
         .where(followed(scope))
-        .order_by(Enrolment.entry_date, Beneficiary.last_name, Enrolment.id)
+        .order_by(Enrolment.entry_date, by_name(), Enrolment.id)
     )
     for row in stream(session, stmt):
         exited = row.exit_date is not None and row.exit_date <= scope.date_to
@@ -291,7 +302,7 @@ def arjlj_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]
         .join(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
         .outerjoin(ExitType, Enrolment.exit_type_id == ExitType.id)
         .where(followed(scope))
-        .order_by(Beneficiary.last_name, Enrolment.id)
+        .order_by(by_name(), Enrolment.id)
     )
     for row in stream(session, stmt):
         yield _identity(row, key, scope.date_to) + (row.entry_date, row.exit_date, row.exit_label)

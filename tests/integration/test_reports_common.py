@@ -18,6 +18,7 @@ from backoffice.models import (
     Enrolment,
     ExitType,
     Programme,
+    PurchaseOrder,
     Referral,
 )
 from backoffice.reports import REPORTS, produce
@@ -259,6 +260,50 @@ def test_pseudonymised_version_has_no_names_and_stable_pseudonyms(small_del):
     assert rows[0][0] == expected and expected.startswith("B-") and len(expected) == 8
     assert table_rows(again, "Liste nominative", "Pseudonyme")[1][0][0] == expected
     assert pseudonym(who.id, "other key") != expected
+
+
+#: Names as typed, in the order a French reader expects: accents, case, spaces and hyphens
+#: ignored, a shorter last name first (« Dupont » before « Dupontel »).
+ALPHABETICAL = [
+    ("Dupont", "Anne"),
+    ("DUPONTEL", "Paul"),
+    ("étienne", "Marc"),
+    ("Legall", "Anne"),
+    ("Le Gall", "Yann"),
+    ("Ôtoi", "Hélène"),
+    ("Zola", "Émile"),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "programme_code", "sheet"),
+    [
+        ("del-annual", "DEL-L1", "Liste nominative"),
+        ("plie-final", "PLIE-L1", "Participants"),
+        ("arjlj", "ARJLJ", "Salariés"),
+    ],
+)
+def test_nominative_lists_are_in_alphabetical_order_on_every_engine(
+    reference_app, code, programme_code, sheet
+):
+    """Same entry day for all: the names decide. SQLite's binary order would put
+    « étienne », « Ôtoi » after « Zola »; a PostgreSQL locale would mix « Le Gall » and
+    « Legall » by its own rules: the list follows neither."""
+    with reference_app.app_context():
+        prog = programme(programme_code)
+        order = None
+        if code == "arjlj":
+            order = PurchaseOrder(funder=prog.funder, programme=prog, number="BC-1",
+                                  issued_on=date(2025, 3, 1), support_start_on=date(2025, 3, 4))
+            db.session.add(order)
+            db.session.flush()
+        for last, first in reversed(ALPHABETICAL):
+            enrol(person(last, first), prog, date(2025, 3, 4), purchase_order=order)
+        db.session.commit()
+        book = make_report(code, programme_code, date(2025, 1, 1), date(2025, 12, 31),
+                           order_id=order.id if order else None)
+    _headers, rows = table_rows(book, sheet, "Nom")
+    assert [(r[0], r[1]) for r in rows] == ALPHABETICAL
 
 
 def test_unknown_or_mismatched_requests_are_refused_in_french(reference_app):
