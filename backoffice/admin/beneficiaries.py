@@ -72,7 +72,9 @@ class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
 
     column_list = ("id", "last_name", "first_name", "birth_date", "sex", "external_id",
                    "commune", "epci")
-    column_default_sort = ("last_name", False)
+    # The id breaks ties between homonyms: every page of the list is the same from one
+    # request to the next (ix_beneficiaries_names_id gives this order).
+    column_default_sort = [("last_name", False), ("first_name", False), ("id", False)]
     column_searchable_list = ("last_name", "first_name", "external_id", "commune")
     column_filters = (
         "commune", "epci", "birth_date", *enum_filters(Beneficiary.sex, "Sexe", Sex),

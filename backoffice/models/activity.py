@@ -21,7 +21,9 @@ class Contact(db.Model):
         # A path's contacts in date order; with attendance, counting its present contacts
         # over a period reads the index alone (alerts: CSP phase 2, 002 §4)
         Index("ix_contacts_enrolment_occurs_at", "enrolment_id", "occurs_at", "attendance"),
-        Index("ix_contacts_occurs_at", "occurs_at"),
+        # the list's default sort, with the id that breaks ties: a deep page walks the index
+        # alone, in order (PostgreSQL otherwise reads every skipped row and sorts them)
+        Index("ix_contacts_occurs_at_id", "occurs_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

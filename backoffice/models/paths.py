@@ -59,7 +59,7 @@ class Referral(db.Model):
             name="validated_months_range",
         ),
         Index("ix_referrals_programme_status", "programme_id", "status"),
-        Index("ix_referrals_referred_on", "referred_on"),  # the list's default sort
+        Index("ix_referrals_referred_on_id", "referred_on", "id"),  # the list's default sort
         Index("ix_referrals_status_referred_on", "status", "referred_on"),
         # reports read a programme's referrals of a period (monthly cohorts, typologies)
         Index("ix_referrals_programme_referred_on", "programme_id", "referred_on"),
@@ -223,7 +223,7 @@ class Enrolment(db.Model):
             name="soft_skills_range",
         ),
         Index("ix_enrolments_programme_status", "programme_id", "status"),
-        Index("ix_enrolments_entry_date", "entry_date"),  # the list's default sort
+        Index("ix_enrolments_entry_date_id", "entry_date", "id"),  # the list's default sort
         Index("ix_enrolments_referent_status", "referent_id", "status"),
         Index("ix_enrolments_status_planned_end", "status", "planned_end_date"),
         # reports read the paths of a programme open during a period (entry, exit)

@@ -85,7 +85,8 @@ class Beneficiary(db.Model):
         UniqueConstraint("name_key", "birth_date", name="uq_beneficiaries_identity"),
         CheckConstraint("birth_date > '1900-01-01'", name="birth_date_plausible"),
         CheckConstraint("isced_level IS NULL OR isced_level BETWEEN 0 AND 8", name="isced_range"),
-        Index("ix_beneficiaries_names", "last_name", "first_name"),
+        # the list's default sort (names, then the id that breaks ties)
+        Index("ix_beneficiaries_names_id", "last_name", "first_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
