@@ -94,7 +94,7 @@ def ensure_demo(app, beneficiaries: int, log=print) -> float | None:
 def add_missing_columns() -> None:
     """A reused bench database follows the models: add the columns and indexes added since
     it was built (nullable or with a server default; e.g. while other work changes the
-    models)."""
+    models), drop the indexes they no longer declare."""
     from sqlalchemy import inspect
     from sqlalchemy.schema import CreateColumn
 
@@ -109,6 +109,10 @@ def add_missing_columns() -> None:
                         ddl = f"{ddl} DEFAULT 0"  # e.g. a version counter
                     connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
             stored = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name)}
+            declared = {index.name for index in table.indexes}
+            for name in [n for n in stored if n.startswith("ix_") and n not in declared]:
+                connection.exec_driver_sql(f"DROP INDEX {name}")  # replaced since (0009)
+                stored.pop(name)
             for index in table.indexes:  # and the indexes added or changed since (0003, 0006)
                 wanted = [c.name for c in index.columns]
                 if index.name in stored and stored[index.name] != wanted:
