@@ -150,3 +150,30 @@ def test_a_deep_page_walks_the_index_of_the_default_sort_in_order(app, slug, ind
         db.session.rollback()
     assert index in found
     assert "ORDER BY" not in found and "Sort" not in found  # no sort step
+
+
+def test_the_first_page_reads_its_ids_first_then_joins_only_them(app, client, auth):
+    """The rows of every page, the first included, are read by id from a LIMIT subquery:
+    the joins and the per-row subqueries (a referral's « has a path ») are planned for the
+    page's rows. Over the whole table PostgreSQL hashed every path's referral to answer 20
+    rows (referrals first page at 100 000 people: 21 → 1 ms of SQL)."""
+    with app.app_context():
+        add_rows(0, 25)
+    auth.login("admin")
+    client.get("/admin/referrals/")  # warm-up
+    statements = []
+
+    def keep(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        page = client.get("/admin/referrals/").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    rows = [s for s in statements if "AS has_path" in s]
+    assert len(rows) == 1
+    assert "WHERE referrals.id IN (SELECT referrals.id" in " ".join(rows[0].split())
+    assert page.count('name="rowid"') == 20  # the page's 20 referrals, none lost
