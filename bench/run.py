@@ -140,7 +140,8 @@ def filter_arg(app, endpoint: str, label: str, operation_class: str) -> str:
 
 
 def page_cases(app) -> list[Case]:
-    """Lists (first page, search, filter, deep page), records and the alerts view."""
+    """Lists (first page, search and its second page, filter, deep page), records and the
+    alerts view."""
     with app.app_context():
         s = db.session
         common_name = s.scalar(select(Beneficiary.last_name).group_by(Beneficiary.last_name)
@@ -177,6 +178,8 @@ def page_cases(app) -> list[Case]:
         cases += [
             Case(slug, "first page", base, list_page=True),
             Case(slug, f"search « {common_name} »", f"{base}?{search}", list_page=True),
+            Case(slug, f"search « {common_name} », page 2", f"{base}?{search}&page=1",
+                 list_page=True),
             Case(slug, f"filter {value}", f"{base}?{urlencode({flt: value})}",
                  list_page=True),
             Case(slug, f"page {deep(model)}", f"{base}?page={deep(model)}", list_page=True),
