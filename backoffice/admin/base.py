@@ -345,7 +345,7 @@ class ProtectedModelView(ModelView):
         """
         count, query = super().get_list(page, sort_column, sort_desc, search, filters,
                                         execute=False, page_size=page_size)
-        limited = (page_size if page_size is not None else self.page_size)
+        limited = page_size if page_size is not None else self.page_size
         if not execute or not limited:
             return count, (query.all() if execute else query)
         ids = query.with_entities(self.model.id).scalar_subquery()
