@@ -73,15 +73,13 @@ def exit_groups(session, where, scheme: str, extra_keys=(), joins=()) -> list[Ex
         ExitType.id, *FACT_COLUMNS, early, *keys
     )
     rows = session.execute(stmt).all()
-    rules = _rules(session, {row[0] for row in rows})
+    classify = classifier(session, scheme)  # each combination of facts classified once
     groups = []
     for exit_type_id, kind, months, hours, f_kind, f_months, is_early, *rest in rows:
         *key_values, n = rest
-        rule = rules[exit_type_id]
-        facts = ExitFacts(kind, months, hours, f_kind, f_months)
-        classification = classify_exit(rule, facts, scheme)
-        if is_early and not classification.is_anticipated:
-            classification = _anticipated(classification)
+        rule, classification = classify(
+            exit_type_id, (kind, months, hours, f_kind, f_months), bool(is_early)
+        )
         groups.append(ExitGroup(rule, classification, tuple(key_values), n))
     return groups
 
@@ -100,14 +98,6 @@ def exits_by_reason(session, scope: Scope, keep: Callable[[ExitGroup], bool]) ->
         if keep(g):
             reasons[g.exit_type.label] += g.count
     return sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
-def _rules(session, ids: set[int]) -> dict[int, ExitTypeRule]:
-    """The exit types used, as the classification's rule objects."""
-    if not ids:
-        return {}
-    types = session.scalars(select(ExitType).where(ExitType.id.in_(ids)))
-    return {t.id: ExitTypeRule.from_object(t) for t in types}
 
 
 def _anticipated(classification: ExitClassification) -> ExitClassification:
