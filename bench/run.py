@@ -119,7 +119,8 @@ def replay(app, statements, repeat: int) -> tuple[list[float], int]:
                 rows = 0
                 for statement, parameters in statements:
                     cursor.execute(statement, parameters)
-                    rows += len(cursor.fetchall())
+                    if cursor.description is not None:  # not a SET
+                        rows += len(cursor.fetchall())
                 if attempt:  # the first run warms the caches, like the page's warm-up
                     times.append((time.perf_counter() - started) * 1000)
             raw.rollback()
