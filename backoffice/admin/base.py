@@ -317,9 +317,7 @@ class ProtectedModelView(ModelView):
         scope = self._scope()
         if scope is not None:
             query = query.filter(scope)
-        if self.list_eager_loads:
-            query = query.options(*self.list_eager_loads)
-        return query
+        return query.options(*self.list_eager_loads)
 
     @property
     def simple_list_pager(self) -> bool:
@@ -356,12 +354,9 @@ class ProtectedModelView(ModelView):
     def _rows_query(self):
         """The rows of a list page, without its search and filters: the model with the
         list's eager loads (the ids chosen already carry the role's scope)."""
-        query = super().get_query()
-        if self.list_eager_loads:
-            query = query.options(*self.list_eager_loads)
-        for relation in self._auto_joins:
-            query = query.options(joinedload(relation))
-        return query
+        return super().get_query().options(
+            *self.list_eager_loads, *(joinedload(relation) for relation in self._auto_joins)
+        )
 
     def get_count_query(self):
         query = super().get_count_query()

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from ..enums import EducationLevel, EnrolmentStatus, Sex
 from ..models import Beneficiary, Enrolment, ExitType, ProgrammeSession
+from ..models.people import NAME_KEY_SEPARATOR
 from .del_indicators import GOAL_ATTAINMENT_LABELS
 from .exit_groups import classifier
 from .scope import Scope, binary_text, exited_in_period, followed, stream
@@ -44,9 +45,9 @@ def by_name():
     before « Dupontel »), the same order on every database whatever its collation.
 
     It reads :func:`backoffice.models.people.name_key` (« dupont|anne »), with a space
-    for the bar so that a shorter last name comes first.
+    for the separator so that a shorter last name comes first.
     """
-    return binary_text(func.replace(Beneficiary.name_key, "|", " "))
+    return binary_text(func.replace(Beneficiary.name_key, NAME_KEY_SEPARATOR, " "))
 
 
 def pseudonym(beneficiary_id: int, key: str | bytes) -> str:

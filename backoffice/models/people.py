@@ -63,6 +63,10 @@ class User(UserMixin, db.Model):
         return self.name
 
 
+#: Between the folded last name and first name in :func:`name_key`.
+NAME_KEY_SEPARATOR = "|"
+
+
 def name_key(last_name: str, first_name: str) -> str:
     """Comparable form of a person's names: no accents, case, spaces or hyphens.
 
@@ -74,7 +78,7 @@ def name_key(last_name: str, first_name: str) -> str:
         letters = "".join(c for c in decomposed if c.isalnum())
         return letters.casefold()
 
-    return f"{fold(last_name)}|{fold(first_name)}"
+    return f"{fold(last_name)}{NAME_KEY_SEPARATOR}{fold(first_name)}"
 
 
 class Beneficiary(db.Model):

@@ -94,6 +94,8 @@ def test_the_bin_posts_its_own_row_with_the_csrf_token_and_comes_back(app, clien
     assert action == "/admin/beneficiaries/delete/"
     assert set(fields) == {"id", "url", "csrf_token"}
     assert client.post(action, data={**fields, "csrf_token": "faux"}).status_code == 400
+    with app.app_context():  # refused: nobody deleted
+        assert sorted(db.session.scalars(select(Beneficiary.id))) == sorted([tricky, other])
     response = client.post(action, data=fields)
     assert response.status_code == 302
     assert response.headers["Location"] == fields["url"]
