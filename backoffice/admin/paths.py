@@ -86,6 +86,9 @@ READ_ONLY_ON_EDIT = (
     "follow_up_end_date", "employed_at_follow_up_end", "closed_on",
 )
 
+PROJECT_FIELDS = ("target_job", "rome_code", "action_plan_on", "prebilan_at",
+                  "csp_contract_signed_on", "engagement_level", "soft_skills_level")
+
 ENROLMENT_LABELS = {
     "next_phase": (EnrolmentAction.NEXT_PHASE.label, "Impossible de passer à la phase suivante"),
     "suspend": (EnrolmentAction.SUSPEND.label, "Impossible de suspendre"),
@@ -134,20 +137,27 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         "follow_up_end_date", "employed_at_follow_up_end", "closed_on", "version_seen",
     )
     form_extra_fields = {"version_seen": HiddenField()}
-    form_rules = (
+    form_edit_rules = (
         rules.FieldSet(("beneficiary", "programme", "referral", "session", "purchase_order",
                         "referent"), "Personne et dispositif"),
         rules.FieldSet(("entry_date", "planned_end_date", "status", "current_phase"),
                        "Déroulement"),
-        rules.FieldSet(("target_job", "rome_code", "action_plan_on", "prebilan_at",
-                        "csp_contract_signed_on", "engagement_level", "soft_skills_level"),
-                       "Projet professionnel et progression"),
+        rules.FieldSet(PROJECT_FIELDS, "Projet professionnel et progression"),
         rules.FieldSet(("exit_date", "exit_type", "contract_kind", "contract_months",
                         "hours_per_month", "employer", "training_title",
                         "followup_contract_kind", "followup_contract_months", "exit_reason",
                         "goal_attainment", "satisfaction", "difficulties", "recommendations",
                         "follow_up_end_date", "employed_at_follow_up_end", "closed_on"),
                        "Sortie et évaluation"),
+        AlreadyRendered("version_seen"),
+    )
+    # A new path opens active, in its programme's first phase (services.lifecycle.open_path):
+    # status, phase, planned end and exit are not typed in, they follow from the actions.
+    form_create_rules = (
+        rules.FieldSet(("beneficiary", "programme", "referral", "session", "purchase_order",
+                        "referent"), "Personne et dispositif"),
+        rules.FieldSet(("entry_date",), "Déroulement"),
+        rules.FieldSet(PROJECT_FIELDS, "Projet professionnel et progression"),
         AlreadyRendered("version_seen"),
     )
     form_ajax_refs = {
@@ -167,6 +177,13 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
 
     form_widget_args = {"planned_end_date": {"disabled": True,
                                              "title": "Calculée : entrée + durée du parcours"}}
+
+    def get_create_form(self):
+        """The path's person, programme, entry and project; not what the actions set."""
+        form_class = super().get_create_form()  # a class scaffolded for this form alone
+        for name in READ_ONLY_ON_EDIT:
+            delattr(form_class, name)
+        return form_class
 
     def edit_form(self, obj=None):
         """Carry the version the user loaded, to detect a concurrent edit on save; show
@@ -198,6 +215,12 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
             raise ValidationError(
                 "Référent : seul un coordinateur peut confier ce parcours à un autre référent."
             )
+        if is_created:
+            try:
+                service.open_path(db.session, model, current_day())
+            except TransitionRefused as refused:
+                raise ValidationError(refused.message + ".") from None
+            return
         # The planned end is computed (entry + duration, next working day, 002 §3).
         service.recompute_planned_end(model)
 

@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 from ..enums import AbandonReason, ContractKind, EnrolmentStatus, ReferralAction, ReferralStatus
 from ..models import (
     BarrierType,
+    Beneficiary,
     Enrolment,
     ExitType,
     Phase,
     PhaseRecord,
+    Programme,
     ProgrammeSession,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -318,36 +320,89 @@ def start_path(
     order: PurchaseOrder | None = None,
 ) -> Enrolment:
     """Open the path of a validated referral, in the programme's first phase."""
-    if referral.status is not ReferralStatus.VALIDATED:
-        raise TransitionRefused(
-            f"{_who(referral)} — statut « {referral.status.label} » : seul une prescription "
-            "validée ouvre un parcours"
-        )
-    if session.scalar(select(Enrolment.id).where(Enrolment.referral_id == referral.id)):
-        raise TransitionRefused(f"{_who(referral)} — un parcours est déjà ouvert pour elle")
-    if entry_date < referral.referred_on:
-        raise TransitionRefused(
-            f"Date d'entrée : elle ne peut pas précéder la prescription "
-            f"({_fmt(referral.referred_on)})"
-        )
+    check_new_path(session, referral.beneficiary, referral.programme, referral, entry_date,
+                   today, programme_session=programme_session, order=order)
+    enrolment = Enrolment(
+        beneficiary=referral.beneficiary, programme=referral.programme, referral=referral,
+        session=programme_session, purchase_order=order, referent=referent,
+        entry_date=entry_date,
+    )
+    session.add(enrolment)
+    return _open(session, enrolment)
+
+
+def open_path(session: Session, enrolment: Enrolment, today: date) -> Enrolment:
+    """Check a path typed in the create form (already added to the session) and open it.
+
+    The same checks and opening as « Démarrer le parcours »: a path never starts closed,
+    without its first phase, or on another person's referral.
+    """
+    with session.no_autoflush:  # the new path must not be written before it is checked
+        check_new_path(session, enrolment.beneficiary, enrolment.programme,
+                       enrolment.referral, enrolment.entry_date, today,
+                       programme_session=enrolment.session, order=enrolment.purchase_order)
+    return _open(session, enrolment)
+
+
+def check_new_path(
+    session: Session,
+    beneficiary: Beneficiary,
+    programme: Programme,
+    referral: Referral | None,
+    entry_date: date,
+    today: date,
+    *,
+    programme_session: ProgrammeSession | None = None,
+    order: PurchaseOrder | None = None,
+) -> None:
+    """A new path: its referral (if any) validated, of this person and programme, without
+    a path yet; the entry neither before the referral nor in the future; its session and
+    order of the same programme."""
+    if referral is not None:
+        if referral.status is not ReferralStatus.VALIDATED:
+            raise TransitionRefused(
+                f"{_who(referral)} — statut « {referral.status.label} » : seule une "
+                "prescription validée ouvre un parcours"
+            )
+        if referral.beneficiary_id != beneficiary.id:
+            raise TransitionRefused(
+                f"{_who(referral)} — elle concerne une autre personne que "
+                f"{beneficiary.full_name}"
+            )
+        if referral.programme_id != programme.id:
+            raise TransitionRefused(
+                f"{_who(referral)} — elle oriente vers le dispositif "
+                f"{referral.programme.code}, pas vers {programme.code}"
+            )
+        if session.scalar(select(Enrolment.id).where(Enrolment.referral_id == referral.id)):
+            raise TransitionRefused(f"{_who(referral)} — un parcours est déjà ouvert pour elle")
+        if entry_date < referral.referred_on:
+            raise TransitionRefused(
+                f"Date d'entrée : elle ne peut pas précéder la prescription "
+                f"({_fmt(referral.referred_on)})"
+            )
     if entry_date > today:
         raise TransitionRefused(
             f"Date d'entrée : elle ne peut pas être dans le futur (aujourd'hui : {_fmt(today)})"
         )
-    if programme_session is not None and programme_session.programme_id != referral.programme_id:
+    if programme_session is not None and programme_session.programme_id != programme.id:
         raise TransitionRefused("Session : elle appartient à un autre dispositif")
-    first_phase = session.scalar(
-        select(Phase).where(Phase.programme_id == referral.programme_id)
-        .order_by(Phase.position).limit(1)
-    )
-    enrolment = Enrolment(
-        beneficiary=referral.beneficiary, programme=referral.programme, referral=referral,
-        session=programme_session, purchase_order=order, referent=referent,
-        entry_date=entry_date, status=EnrolmentStatus.ACTIVE, current_phase=first_phase,
-    )
-    session.add(enrolment)
+    if order is not None and order.programme_id != programme.id:
+        raise TransitionRefused("Bon de commande : il porte sur un autre dispositif")
+
+
+def _open(session: Session, enrolment: Enrolment) -> Enrolment:
+    """Active, in the programme's first phase from the entry date, planned end computed."""
+    with session.no_autoflush:
+        first_phase = session.scalar(
+            select(Phase).where(Phase.programme_id == enrolment.programme.id)
+            .order_by(Phase.position).limit(1)
+        )
+    enrolment.status = EnrolmentStatus.ACTIVE
+    enrolment.current_phase = first_phase
     if first_phase is not None:
-        enrolment.phase_records.append(PhaseRecord(phase=first_phase, started_on=entry_date))
+        enrolment.phase_records.append(
+            PhaseRecord(phase=first_phase, started_on=enrolment.entry_date))
     recompute_planned_end(enrolment)
     session.flush()
     return enrolment

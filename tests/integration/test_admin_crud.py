@@ -11,10 +11,18 @@ from werkzeug.security import generate_password_hash
 
 from backoffice import create_app
 from backoffice.admin.beneficiaries import BeneficiaryView
-from backoffice.admin.paths import EnrolmentView
+from backoffice.admin.paths import InternshipView
 from backoffice.enums import EnrolmentStatus, ReferralStatus, Role
 from backoffice.extensions import db
-from backoffice.models import Beneficiary, Enrolment, Internship, Programme, Referral, User
+from backoffice.models import (
+    Beneficiary,
+    Enrolment,
+    Internship,
+    Phase,
+    Programme,
+    Referral,
+    User,
+)
 from tests.conftest import PASSWORD, make_user
 from tests.integration.test_admin_access import make_beneficiary, make_path, make_reference
 
@@ -254,32 +262,82 @@ def test_enrolment_create_edit_delete(app, client, auth, ref, users):
     assert count(app, Enrolment) == 0
 
 
-def test_exit_date_before_entry_date_is_refused_in_french(app, client, auth, ref, users):
+def test_a_new_path_opens_active_in_its_first_phase_whatever_is_posted(app, client, auth,
+                                                                       ref, users):
+    """Status, phase and exit follow from the lifecycle actions: the create form neither
+    shows them nor takes them posted by hand (services.lifecycle.open_path)."""
     with app.app_context():
         person_id = make_beneficiary().id
+        programme = programme_of(ref)
+        later = Phase(programme=programme, position=2, code="etape2", name="Étape 2")
+        db.session.add(later)
         db.session.commit()
+        later_id = later.id
     auth.login("coordinator")
+    page = client.get("/admin/enrolments/new/").get_data(as_text=True)
+    for hidden in ("status", "current_phase", "planned_end_date", "exit_date", "exit_type"):
+        assert f'name="{hidden}"' not in page, hidden
+    assert 'name="entry_date"' in page and 'name="target_job"' in page
     response = client.post("/admin/enrolments/new/", data=enrolment_form(
-        person_id, ref, users, exit_date="2024-12-31"))
+        person_id, ref, users, status="closed", current_phase=str(later_id),
+        exit_date="2025-03-31", exit_type=str(ref["exit_type"]), contract_kind="cdi"))
+    assert response.status_code == 302
+    with app.app_context():
+        path = db.session.scalars(select(Enrolment)).one()
+        assert (path.status, path.current_phase_id, path.exit_date, path.exit_type_id,
+                path.contract_kind) == (EnrolmentStatus.ACTIVE, ref["phase"], None, None, None)
+        assert [(r.phase_id, r.started_on, r.ended_on) for r in path.phase_records] == \
+            [(ref["phase"], date(2025, 1, 6), None)]
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("pending", "statut « En attente » : seule une prescription validée ouvre un parcours."),
+    ("other_person", "Prescription n° 1 (GOPE Paul) — elle concerne une autre personne que "
+                     "WAMYTAN Léa."),
+    ("before_referral", "Date d'entrée : elle ne peut pas précéder la prescription "
+                        "(10/01/2025)."),
+    ("already_open", "un parcours est déjà ouvert pour elle."),
+])
+def test_a_new_path_on_a_referral_is_checked_like_starting_it(app, client, auth, ref, users,
+                                                              case, message):
+    with app.app_context():
+        person = make_beneficiary()
+        other = make_beneficiary(last_name="Gope", first_name="Paul")
+        referral = Referral(beneficiary=other if case == "other_person" else person,
+                            programme_id=ref["programme"], referred_on=date(2025, 1, 10),
+                            status=ReferralStatus.PENDING if case == "pending"
+                            else ReferralStatus.VALIDATED)
+        db.session.add(referral)
+        db.session.flush()
+        if case == "already_open":
+            db.session.add(Enrolment(beneficiary=person, programme_id=ref["programme"],
+                                     referral=referral, entry_date=date(2025, 1, 13)))
+        db.session.commit()
+        person_id, referral_id = person.id, referral.id
+        before = count(app, Enrolment)
+    auth.login("coordinator")
+    entry = "2025-01-06" if case == "before_referral" else "2025-01-20"
+    response = client.post("/admin/enrolments/new/", data=enrolment_form(
+        person_id, ref, users, referral=str(referral_id), entry_date=entry))
     assert response.status_code == 200
-    assert "Date de sortie : elle ne peut pas être antérieure à la date d'entrée (06/01/2025)" \
-        in text_of(response)
-    assert count(app, Enrolment) == 0
+    assert message in text_of(response)
+    assert count(app, Enrolment) == before
 
 
 def test_database_check_is_a_french_backstop(app, client, auth, ref, users, monkeypatch):
     """If the form check is bypassed, the CHECK constraint refuses; still no 500."""
-    monkeypatch.setattr(EnrolmentView, "check_form", lambda self, form: True)
+    monkeypatch.setattr(InternshipView, "check_form", lambda self, form: True)
     with app.app_context():
-        person_id = make_beneficiary().id
+        path_id = make_path(programme_of(ref), users["counsellor"]).id
         db.session.commit()
-    auth.login("coordinator")
-    response = client.post("/admin/enrolments/new/", data=enrolment_form(
-        person_id, ref, users, exit_date="2024-12-31"))
+    auth.login("counsellor")
+    response = client.post("/admin/internships/new/", data={
+        "enrolment": str(path_id), "company_name": "Boulangerie", "starts_on": "2025-04-15",
+        "ends_on": "2025-04-01"})
     assert response.status_code == 200
-    assert "Enregistrement refusé. Date de sortie : elle ne peut pas être antérieure à la " \
-        "date d'entrée." in text_of(response)
-    assert count(app, Enrolment) == 0
+    assert "Enregistrement refusé. Date de fin : elle ne peut pas être antérieure à la date " \
+        "de début." in text_of(response)
+    assert count(app, Internship) == 0
 
 
 def test_stale_enrolment_edit_is_refused(app, client, auth, ref, users):

@@ -8,13 +8,16 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.enums import CspRule, ReferralStatus
 from backoffice.extensions import db
 from backoffice.models import (
     AuditEntry,
     Beneficiary,
     Contact,
     Enrolment,
+    ExitType,
     Internship,
+    Referral,
     Suspension,
     User,
 )
@@ -38,6 +41,7 @@ def world(app, users):
         path = make_path(ref["programme"], users["counsellor"])
         db.session.commit()
         return {"programme": ref["programme"].id, "phase": ref["phase"].id,
+                "exit_type": ref["exit_type"].id,
                 "contact_type": ref["contact_type"].id,
                 "suspension_reason": ref["suspension_reason"].id,
                 "path": path.id, "person": path.beneficiary_id}
@@ -53,11 +57,28 @@ def refused(response, *fragments) -> str:
 
 
 # --- dates in the wrong order ----------------------------------------------------------
-def test_exit_before_entry(app, client, auth, users, world):
+def test_exit_before_entry(app, client, auth, world):
+    auth.login("coordinator")
+    response = client.post(
+        f"/admin/enrolments/transition/?action=close_with_exit&ids={world['path']}",
+        data={"exit_type": str(world["exit_type"]), "exit_date": "2024-12-31"})
+    refused(response, "Date de sortie : elle ne peut pas être antérieure à la date "
+                      "d'entrée (06/01/2025)")
+    with app.app_context():
+        assert db.session.get(Enrolment, world["path"]).exit_date is None
+
+
+def test_entry_before_the_referral(app, client, auth, users, world):
+    with app.app_context():
+        referral = Referral(beneficiary_id=world["person"], programme_id=world["programme"],
+                            referred_on=date(2025, 2, 3), status=ReferralStatus.VALIDATED)
+        db.session.add(referral)
+        db.session.commit()
+        referral_id = referral.id
     auth.login("coordinator")
     response = client.post("/admin/enrolments/new/", data=enrolment_form(
-        world["person"], world, users, exit_date="2024-12-31"))
-    refused(response, "Date de sortie : elle ne peut pas être antérieure", SUMMARY)
+        world["person"], world, users, referral=str(referral_id), entry_date="2025-01-31"))
+    refused(response, "Date d'entrée : elle ne peut pas précéder la prescription (03/02/2025)")
     assert count(app, Enrolment) == 1
 
 
@@ -189,12 +210,22 @@ def test_absurd_internship_hours(app, client, auth, world):
     assert count(app, Internship) == 0
 
 
-def test_absurd_hours_per_month_on_an_enrolment(app, client, auth, users, world):
+def test_absurd_hours_per_month_on_an_exit(app, client, auth, world):
+    with app.app_context():
+        part_time = ExitType(code="part_time", label="Emploi à temps partiel", schemes="DEL",
+                             csp_rule=CspRule.NOT_POSITIVE, needs_hours_per_month=True)
+        db.session.add(part_time)
+        db.session.commit()
+        part_time_id = part_time.id
     auth.login("coordinator")
-    response = client.post("/admin/enrolments/new/", data=enrolment_form(
-        world["person"], world, users, hours_per_month="1000", entry_date="2025-02-03"))
-    refused(response, "Heures par mois : 1000 n'est pas possible (entre 0 et 744 attendu)")
-    assert count(app, Enrolment) == 1
+    response = client.post(
+        f"/admin/enrolments/transition/?action=close_with_exit&ids={world['path']}",
+        data={"exit_type": str(part_time_id), "exit_date": "2025-02-03",
+              "hours_per_month": "1000"})
+    refused(response, "Impossible de clôturer : Heures par mois : 1000 h dépasse le maximum "
+                      "vraisemblable de 300 h par mois, vérifier la saisie")
+    with app.app_context():
+        assert db.session.get(Enrolment, world["path"]).exit_date is None
 
 
 # --- hand-made posts -------------------------------------------------------------------

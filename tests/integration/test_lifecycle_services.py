@@ -1,6 +1,6 @@
 """The lifecycle actions on real rows: decisions, orders, start, phases, suspensions,
 abandon, exits. Figures come from the specifications (001, 002, 004)."""
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from backoffice.models import (
     Enrolment,
     ExitType,
     Programme,
+    PurchaseOrder,
     Referral,
     SuspensionReason,
 )
@@ -209,6 +210,39 @@ def test_start_path_refuses_unvalidated_and_second_start(ctx):
     svc.start_path(db.session, ref, date(2026, 2, 1), TODAY)
     with pytest.raises(TransitionRefused, match="déjà ouvert"):
         svc.start_path(db.session, ref, date(2026, 2, 2), TODAY)
+
+
+def test_a_path_typed_in_the_form_opens_like_a_started_one(ctx):
+    """open_path (the create form): active, first phase from the entry, planned end."""
+    ref = referral(ctx, "CSP", status=ReferralStatus.VALIDATED)
+    typed = Enrolment(beneficiary=ref.beneficiary, programme=ref.programme, referral=ref,
+                      entry_date=date(2026, 7, 15), status=EnrolmentStatus.CLOSED)
+    db.session.add(typed)
+    svc.open_path(db.session, typed, TODAY)
+    assert typed.status is EnrolmentStatus.ACTIVE and typed.current_phase.position == 1
+    assert [r.started_on for r in typed.phase_records] == [date(2026, 7, 15)]
+    assert typed.planned_end_date == date(2027, 7, 15)  # 12 months, 14/07/2027 a holiday
+
+
+@pytest.mark.parametrize(("case", "refused"), [
+    ("other_person", "elle concerne une autre personne que"),
+    ("other_programme", "elle oriente vers le dispositif PLIE-L1, pas vers CSP"),
+    ("order_of_other_programme", "Bon de commande : il porte sur un autre dispositif"),
+    ("future_entry", "Date d'entrée : elle ne peut pas être dans le futur"),
+])
+def test_a_path_typed_in_the_form_is_refused_like_a_started_one(ctx, case, refused):
+    ref = referral(ctx, "PLIE-L1", status=ReferralStatus.VALIDATED)
+    csp = db.session.scalar(select(Programme).where(Programme.code == "CSP"))
+    order = PurchaseOrder(funder_id=csp.funder_id, programme=csp, number="BC-9",
+                          issued_on=date(2026, 1, 5))
+    typed = Enrolment(
+        beneficiary=person(ctx) if case == "other_person" else ref.beneficiary,
+        programme=csp if case == "other_programme" else ref.programme, referral=ref,
+        purchase_order=order if case == "order_of_other_programme" else None,
+        entry_date=TODAY + timedelta(days=1) if case == "future_entry" else date(2026, 2, 2))
+    db.session.add(typed)
+    with pytest.raises(TransitionRefused, match=refused):
+        svc.open_path(db.session, typed, TODAY)
 
 
 # --- Phases ---------------------------------------------------------------------------
