@@ -14,14 +14,13 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..enums import EducationLevel, EnrolmentStatus, Sex
 from ..models import Beneficiary, Enrolment, ExitType, ProgrammeSession
-from ..models.people import NAME_KEY_SEPARATOR
 from .del_indicators import GOAL_ATTAINMENT_LABELS
 from .exit_groups import classifier
-from .scope import Scope, binary_text, exited_in_period, followed, stream
+from .scope import Scope, exited_in_period, followed, stream
 from .typology import AGE_BANDS
 
 MASKED = "(masqué : version pseudonymisée)"
@@ -44,10 +43,10 @@ def by_name():
     spaces and hyphens ignored (« Étienne » between « Dupont » and « Garnier », « Dupont »
     before « Dupontel »), the same order on every database whatever its collation.
 
-    It reads :func:`backoffice.models.people.name_key` (« dupont|anne »), with a space
-    for the separator so that a shorter last name comes first.
+    It reads :func:`backoffice.models.people.name_key` (« dupont anne »), compared byte by
+    byte on every engine (``NAME_KEY_TYPE``); the admin's beneficiaries list uses it too.
     """
-    return binary_text(func.replace(Beneficiary.name_key, NAME_KEY_SEPARATOR, " "))
+    return Beneficiary.name_key
 
 
 def pseudonym(beneficiary_id: int, key: str | bytes) -> str:

@@ -25,6 +25,7 @@ from backoffice.models import (
 )
 from tests.conftest import PASSWORD, make_user
 from tests.integration.test_admin_access import make_beneficiary, make_path, make_reference
+from tests.integration.test_reports_common import ALPHABETICAL
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +79,7 @@ def test_beneficiary_create_edit_delete(app, client, auth):
         person = db.session.scalars(select(Beneficiary)).one()
         assert (person.last_name, person.birth_date, person.rsa_recipient) == \
             ("Wamytan", date(1990, 5, 4), True)
-        assert person.name_key == "wamytan|lea"
+        assert person.name_key == "wamytan lea"
         person_id = person.id
 
     response = client.post(f"/admin/beneficiaries/edit/?id={person_id}",
@@ -109,6 +110,24 @@ def test_beneficiary_list_and_forms_are_in_french(client, auth, app):
         assert words in form, words
     details = text_of(client.get("/admin/beneficiaries/details/?id=1"))
     assert "Bénéficiaire du RSA" in details and "Non" in details
+
+
+@pytest.mark.parametrize("url", ["/admin/beneficiaries/", "/admin/beneficiaries/?sort=1"])
+def test_beneficiary_list_is_in_alphabetical_order_on_every_engine(client, auth, app, url):
+    """The list (and its « Nom » header) in the order of the reports' nominative lists:
+    accents, case, spaces and hyphens ignored, « Dupont » before « Dupontel »; before,
+    SQLite put « Étienne » after « Zola » (tests/integration/test_reports_common.py)."""
+    with app.app_context():
+        for last, first in reversed(ALPHABETICAL):
+            make_beneficiary(last_name=last, first_name=first)
+        db.session.commit()
+    auth.login("coordinator")
+    page = text_of(client.get(url))
+    places = [page.index(last) for last, _first in ALPHABETICAL]
+    assert places == sorted(places)
+    descending = text_of(client.get(url + ("&" if "?" in url else "?") + "sort=1&desc=1"))
+    places = [descending.index(last) for last, _first in ALPHABETICAL]
+    assert places == sorted(places, reverse=True)
 
 
 @pytest.mark.parametrize("twin", [
