@@ -145,10 +145,13 @@ def page_cases(app) -> list[Case]:
     alerts view."""
     with app.app_context():
         s = db.session
+        # The most frequent name and commune; ties broken by name, so that the same term is
+        # searched whatever the engine's plan (a search's cost depends on where its matches
+        # lie in the list's order).
         common_name = s.scalar(select(Beneficiary.last_name).group_by(Beneficiary.last_name)
-                               .order_by(func.count().desc()).limit(1))
+                               .order_by(func.count().desc(), Beneficiary.last_name).limit(1))
         commune = s.scalar(select(Beneficiary.commune).group_by(Beneficiary.commune)
-                           .order_by(func.count().desc()).limit(1))
+                           .order_by(func.count().desc(), Beneficiary.commune).limit(1))
         totals = {model: s.scalar(select(func.count(model.id)))
                   for model in (Beneficiary, Referral, Enrolment, Contact)}
         # The record with the most history: a person with several paths and contacts.
