@@ -438,6 +438,20 @@ class SuspensionView(PathChildView):
                    "Fin : elle ne peut pas être antérieure au début ({:%d/%m/%Y})."),)
     column_labels = {"reason.label": "Motif"}
 
+    def on_model_change(self, form, model, is_created):
+        """Typed here as by « Suspendre » (002 §3): a new suspension suspends its path; a
+        correction keeps the dates checked; the planned end follows both."""
+        try:
+            if is_created:
+                service.add_suspension(db.session, model.enrolment, model)
+            else:
+                service.correct_suspension(db.session, model)
+        except TransitionRefused as refused:
+            raise ValidationError(refused.message + ".") from None
+
+    def on_model_delete(self, model):
+        service.before_suspension_deleted(model)
+
 
 class ContactView(PathChildView):
     model_class = Contact

@@ -287,9 +287,10 @@ def path_duration(enrolment: Enrolment) -> tuple[int | None, int | None]:
     return (months, None) if months else (None, weeks)
 
 
-def recompute_planned_end(enrolment: Enrolment) -> date | None:
+def recompute_planned_end(enrolment: Enrolment, without: Suspension | None = None) -> date | None:
     """Set and return the planned end: entry + duration, inclusive, next working day,
-    pushed by work suspensions of experimental CSP publics (002 §3)."""
+    pushed by work suspensions of experimental CSP publics (002 §3); ``without``: a
+    suspension being deleted."""
     months, weeks = path_duration(enrolment)
     if months is None and weeks is None:
         enrolment.planned_end_date = None
@@ -298,6 +299,7 @@ def recompute_planned_end(enrolment: Enrolment) -> date | None:
     base = planned_end_date(enrolment.entry_date, months, weeks, territory=territory)
     pushing = [
         (s.starts_on, s.ends_on, s.reason.pushes_end_date) for s in enrolment.suspensions
+        if s is not without
     ]
     extra = lifecycle.suspension_extension_days(
         pushing, base, experimental_public=enrolment.beneficiary.experimental_csp_public
@@ -456,22 +458,50 @@ def suspend(
     notes: str | None = None,
 ) -> Suspension:
     """Suspend a path (002 §3); the planned end moves only for experimental publics' work."""
+    suspension = Suspension(reason=reason, starts_on=starts_on, ends_on=ends_on,
+                            notes=(notes or "").strip() or None)
+    return add_suspension(session, enrolment, suspension)
+
+
+def add_suspension(session: Session, enrolment: Enrolment, suspension: Suspension) -> Suspension:
+    """« Suspendre », or a suspension typed in its create form: the path must be in
+    progress; it becomes suspended and its planned end is computed again."""
     lifecycle.next_enrolment_status(enrolment.status, "suspend")
-    if starts_on < enrolment.entry_date:
+    with session.no_autoflush:  # checked before it is written
+        _check_suspension_dates(enrolment, suspension)
+        if suspension not in enrolment.suspensions:
+            enrolment.suspensions.append(suspension)
+        enrolment.status = EnrolmentStatus.SUSPENDED
+        recompute_planned_end(enrolment)
+    session.flush()
+    return suspension
+
+
+def correct_suspension(session: Session, suspension: Suspension) -> Suspension:
+    """A suspension's dates corrected in its edit form: the same checks, and the path's
+    planned end computed again (a work suspension of an experimental public moves it)."""
+    with session.no_autoflush:  # checked before it is written
+        _check_suspension_dates(suspension.enrolment, suspension)
+        recompute_planned_end(suspension.enrolment)
+    session.flush()
+    return suspension
+
+
+def before_suspension_deleted(suspension: Suspension) -> None:
+    """A suspension about to be deleted from its list: the path's planned end without it."""
+    recompute_planned_end(suspension.enrolment, without=suspension)
+
+
+def _check_suspension_dates(enrolment: Enrolment, suspension: Suspension) -> None:
+    if suspension.starts_on < enrolment.entry_date:
         raise TransitionRefused(
             f"Début de la suspension : il ne peut pas précéder l'entrée "
             f"({_fmt(enrolment.entry_date)})"
         )
     lifecycle.check_suspension(
-        starts_on, ends_on, [(s.starts_on, s.ends_on) for s in enrolment.suspensions]
+        suspension.starts_on, suspension.ends_on,
+        [(s.starts_on, s.ends_on) for s in enrolment.suspensions if s is not suspension],
     )
-    suspension = Suspension(reason=reason, starts_on=starts_on, ends_on=ends_on,
-                            notes=(notes or "").strip() or None)
-    enrolment.suspensions.append(suspension)
-    enrolment.status = EnrolmentStatus.SUSPENDED
-    recompute_planned_end(enrolment)
-    session.flush()
-    return suspension
 
 
 def resume(session: Session, enrolment: Enrolment, on_date: date) -> Enrolment:

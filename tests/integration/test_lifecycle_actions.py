@@ -593,6 +593,58 @@ def test_csp_phase_one_beyond_four_weeks_needs_the_derogation(client, auth, app,
     assert path_state(app, path)["phase"] == "phase_2"
 
 
+def suspension_form(path: int, reason: int, starts_on: str, ends_on: str = "") -> dict:
+    return {"enrolment": str(path), "reason": str(reason), "starts_on": starts_on,
+            "ends_on": ends_on, "notes": ""}
+
+
+def test_a_suspension_typed_in_its_form_suspends_the_path_and_moves_its_end(
+        client, auth, app, users):
+    """The create form of /admin/suspensions/ does what « Suspendre » does (002 §3), and
+    correcting or deleting a suspension computes the planned end again."""
+    path = new_path(app, "CSP", users["counsellor"], experimental_csp_public=True)
+    base = path_state(app, path)["planned_end"]
+    work = row_id(app, SuspensionReason, code="short_job")  # pushes an experimental's end
+    auth.login("coordinator")
+    response = client.post("/admin/suspensions/new/", data=suspension_form(
+        path, work, "2026-04-01", "2026-04-30"))
+    assert response.status_code == 302
+    state = path_state(app, path)
+    assert (state["status"], state["suspensions"]) == (EnrolmentStatus.SUSPENDED, 1)
+    pushed = state["planned_end"]
+    assert (pushed - base).days >= 30  # 30 days of work, then the next working day
+
+    suspension = row_id(app, Suspension, enrolment_id=path)
+    response = client.post(f"/admin/suspensions/edit/?id={suspension}", data=suspension_form(
+        path, work, "2026-04-01", "2026-04-10"))
+    assert response.status_code == 302
+    shorter = path_state(app, path)["planned_end"]
+    assert base < shorter < pushed
+
+    response = client.post(f"/admin/suspensions/edit/?id={suspension}", data=suspension_form(
+        path, work, "2026-02-20", "2026-04-10"))
+    assert "Début de la suspension : il ne peut pas précéder l'entrée (02/03/2026)" \
+        in text_of(response)
+    assert path_state(app, path)["planned_end"] == shorter
+
+    assert client.post("/admin/suspensions/delete/", data={"id": suspension}).status_code == 302
+    state = path_state(app, path)
+    assert (state["suspensions"], state["planned_end"]) == (0, base)
+
+
+def test_a_suspension_typed_in_its_form_is_refused_like_suspend(client, auth, app, users):
+    path = new_path(app, "CSP", users["counsellor"])
+    illness = row_id(app, SuspensionReason, code="illness")
+    auth.login("coordinator")
+    assert client.post("/admin/suspensions/new/", data=suspension_form(
+        path, illness, "2026-04-01", "2026-04-20")).status_code == 302
+    response = client.post("/admin/suspensions/new/", data=suspension_form(
+        path, illness, "2026-05-01"))
+    assert response.status_code == 200
+    assert "« Suspendu »" in text_of(response)  # already suspended: the state machine refuses
+    assert path_state(app, path)["suspensions"] == 1
+
+
 def test_suspend_and_resume(client, auth, app, users):
     path = new_path(app, "CSP", users["counsellor"])
     planned_end = path_state(app, path)["planned_end"]
