@@ -422,6 +422,17 @@ class PhaseRecordView(PathChildView):
                    "Fin : elle ne peut pas être antérieure au début ({:%d/%m/%Y})."),)
     column_labels = {"phase.name": "Phase"}
 
+    def on_model_change(self, form, model, is_created):
+        """A correction of the path's phases (002 §4): checked, and the path's current
+        phase follows its records; moving on is « Phase suivante »."""
+        try:
+            service.save_phase_record(db.session, model)
+        except TransitionRefused as refused:
+            raise ValidationError(refused.message + ".") from None
+
+    def on_model_delete(self, model):
+        service.before_phase_record_deleted(model)
+
 
 class SuspensionView(PathChildView):
     model_class = Suspension

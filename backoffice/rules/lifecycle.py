@@ -282,6 +282,35 @@ def suspension_extension_days(
     return min(total, cap)
 
 
+def check_phase_record(
+    start: date,
+    end: date | None,
+    entry_date: date,
+    others: list[tuple[str, date, date | None]],
+) -> None:
+    """A phase record typed or corrected by hand (002 §4: one phase at a time).
+
+    Refused when it starts before the path's entry or overlaps another record of the same
+    path, given in ``others`` as (phase name, start, end or None while open). A phase may
+    start on the day the previous one ends, as « Phase suivante » records it.
+    """
+    if start < entry_date:
+        raise TransitionRefused(
+            f"Début de la phase : il ne peut pas précéder l'entrée ({_fmt(entry_date)})"
+        )
+    for name, other_start, other_end in others:
+        starts_before_other_ends = other_end is None or start < other_end
+        ends_after_other_starts = end is None or end > other_start
+        if starts_before_other_ends and ends_after_other_starts:
+            period = f"du {_fmt(other_start)} " + (
+                f"au {_fmt(other_end)}" if other_end else "(en cours)"
+            )
+            raise TransitionRefused(
+                f"Période de la phase : elle chevauche « {name} » {period} (002 §4 : une "
+                f"phase à la fois ; pour passer à la suivante, l'action « Phase suivante »)"
+            )
+
+
 def check_next_phase(
     current_phase_end: date | None,
     current_phase_start: date,

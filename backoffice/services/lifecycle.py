@@ -447,6 +447,40 @@ def next_phase(
     return new_record
 
 
+def save_phase_record(session: Session, record: PhaseRecord) -> PhaseRecord:
+    """A phase record typed or corrected in its form: a phase of the path's programme,
+    not before the entry, overlapping no other record (002 §4); the path's current phase
+    then follows its records (the latest started)."""
+    with session.no_autoflush:  # checked before it is written
+        enrolment = record.enrolment
+        if record.phase.programme_id != enrolment.programme_id:
+            raise TransitionRefused(
+                f"Phase : « {record.phase.name} » n'est pas une phase du dispositif "
+                f"{enrolment.programme.code}"
+            )
+        lifecycle.check_phase_record(
+            record.started_on, record.ended_on, enrolment.entry_date,
+            [(r.phase.name, r.started_on, r.ended_on)
+             for r in enrolment.phase_records if r is not record],
+        )
+        if record not in enrolment.phase_records:
+            enrolment.phase_records.append(record)
+        _follow_phase_records(enrolment)
+    session.flush()
+    return record
+
+
+def before_phase_record_deleted(record: PhaseRecord) -> None:
+    """A phase record about to be deleted: the current phase follows the others."""
+    _follow_phase_records(record.enrolment, without=record)
+
+
+def _follow_phase_records(enrolment: Enrolment, without: PhaseRecord | None = None) -> None:
+    records = [r for r in enrolment.phase_records if r is not without]
+    if records:
+        enrolment.current_phase = max(records, key=lambda r: r.started_on).phase
+
+
 # --- Suspensions ---------------------------------------------------------------------
 
 def suspend(

@@ -22,6 +22,8 @@ from backoffice.models import (
     Commission,
     Enrolment,
     ExitType,
+    Phase,
+    PhaseRecord,
     Programme,
     PurchaseOrder,
     Referral,
@@ -591,6 +593,43 @@ def test_csp_phase_one_beyond_four_weeks_needs_the_derogation(client, auth, app,
     response = transition(client, "next_phase", [path], on_date="2026-04-06", derogation="y")
     assert response.status_code == 302
     assert path_state(app, path)["phase"] == "phase_2"
+
+
+def test_phase_records_corrected_by_hand_keep_one_phase_at_a_time(client, auth, app, users):
+    """/admin/phase-records/: corrections are checked (002 §4) and the path's current
+    phase follows its records."""
+    path = new_path(app, "CSP", users["counsellor"])  # in « prebilan » since 02/03/2026
+    prebilan = row_id(app, PhaseRecord, enrolment_id=path)
+    first, second = (row_id(app, Phase, code=code, programme_id=_programme_id(app, "CSP"))
+                     for code in ("phase_1", "phase_2"))
+    del_phase = row_id(app, Phase, programme_id=_programme_id(app, "DEL-L1"))
+
+    def record(phase, started_on, ended_on=""):
+        return {"enrolment": str(path), "phase": str(phase), "started_on": started_on,
+                "ended_on": ended_on}
+
+    auth.login("coordinator")
+    assert client.post(f"/admin/phase-records/edit/?id={prebilan}", data={
+        **record(row_id(app, Phase, code="prebilan"), "2026-03-02", "2026-03-06")}
+    ).status_code == 302
+    assert client.post("/admin/phase-records/new/", data=record(first, "2026-03-06")) \
+        .status_code == 302
+    assert path_state(app, path)["phase"] == "phase_1"
+
+    response = client.post("/admin/phase-records/new/", data=record(second, "2026-03-20"))
+    assert "Période de la phase : elle chevauche « Phase 1 — Co-construction du plan " \
+        "d'action et du projet professionnel » du 06/03/2026 (en cours)" in text_of(response)
+    response = client.post("/admin/phase-records/new/", data=record(del_phase, "2026-04-01"))
+    assert "n'est pas une phase du dispositif CSP." in text_of(response)
+    assert (path_state(app, path)["phases"], path_state(app, path)["phase"]) == (2, "phase_1")
+
+    opened = row_id(app, PhaseRecord, enrolment_id=path, phase_id=first)
+    assert client.post("/admin/phase-records/delete/", data={"id": opened}).status_code == 302
+    assert (path_state(app, path)["phases"], path_state(app, path)["phase"]) == (1, "prebilan")
+
+
+def _programme_id(app, code: str) -> int:
+    return row_id(app, Programme, code=code)
 
 
 def suspension_form(path: int, reason: int, starts_on: str, ends_on: str = "") -> dict:

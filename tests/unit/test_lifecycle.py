@@ -10,6 +10,7 @@ from backoffice.rules.lifecycle import (
     can_be_suspended,
     check_exit,
     check_next_phase,
+    check_phase_record,
     check_reject,
     check_suspension,
     check_validation,
@@ -330,6 +331,39 @@ def test_check_suspension(start, end, message):
     else:
         with pytest.raises(TransitionRefused) as refused:
             check_suspension(start, end, EXISTING)
+        assert refused.value.message.startswith(message)
+
+
+#: The other phase records of a path: phase 1 done, phase 2 open (002 §4).
+RECORDS = [("Phase 1", D(2026, 3, 2), D(2026, 3, 27)), ("Phase 2", D(2026, 3, 27), None)]
+ENTRY_DAY = D(2026, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "others", "message"),
+    [
+        (D(2026, 3, 2), D(2026, 3, 27), [], None),
+        (D(2026, 3, 1), None, [], "Début de la phase : il ne peut pas précéder l'entrée "
+                                  "(02/03/2026)"),
+        # « Phase suivante » starts the next phase on the day the previous one ends
+        (D(2026, 3, 27), None, RECORDS[:1], None),
+        (D(2026, 3, 2), D(2026, 3, 27), RECORDS[1:], None),
+        (D(2026, 3, 20), None, RECORDS[:1],
+         "Période de la phase : elle chevauche « Phase 1 » du 02/03/2026 au 27/03/2026"),
+        (D(2026, 4, 15), None, RECORDS,
+         "Période de la phase : elle chevauche « Phase 2 » du 27/03/2026 (en cours)"),
+        (D(2026, 3, 5), D(2026, 3, 10), RECORDS[:1],
+         "Période de la phase : elle chevauche « Phase 1 »"),
+        (D(2026, 3, 2), D(2026, 4, 2), RECORDS[1:],
+         "Période de la phase : elle chevauche « Phase 2 » du 27/03/2026 (en cours)"),
+    ],
+)
+def test_check_phase_record(start, end, others, message):
+    if message is None:
+        assert check_phase_record(start, end, ENTRY_DAY, others) is None
+    else:
+        with pytest.raises(TransitionRefused) as refused:
+            check_phase_record(start, end, ENTRY_DAY, others)
         assert refused.value.message.startswith(message)
 
 
