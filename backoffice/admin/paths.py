@@ -12,6 +12,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.form import rules
 from flask_login import current_user
+from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
@@ -166,14 +167,9 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         "purchase_order": {"fields": ("number",)},
         "referent": {**USER_SEARCH, "where": only_counsellors},
     }
-    date_order = (
-        ENTRY_EXIT,
-        ("entry_date", "planned_end_date",
-         "Fin prévue : elle ne peut pas être antérieure à la date d'entrée ({:%d/%m/%Y})."),
-        ("exit_date", "follow_up_end_date",
-         "Fin du suivi dans l'emploi : elle ne peut pas être antérieure à la date de sortie "
-         "({:%d/%m/%Y})."),
-    )
+    # The planned end is computed and the exit's dates are set by the actions (checked
+    # there): only the entry, typed here, is checked against the recorded exit.
+    date_order = (ENTRY_EXIT,)
 
     form_widget_args = {"planned_end_date": {"disabled": True,
                                              "title": "Calculée : entrée + durée du parcours"}}
@@ -192,12 +188,16 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         if obj is not None and not form.version_seen.data:
             form.version_seen.data = str(obj.version)
         if obj is not None:
-            for name in READ_ONLY_ON_EDIT:
+            form.programme.render_kw = {
+                "title": "Le dispositif d'un parcours ne change pas ; en cas d'erreur, "
+                         "supprimer le parcours et le recréer."}
+            for name in (*READ_ONLY_ON_EDIT, "programme"):
                 field = form[name]
                 field.render_kw = {**(field.render_kw or {}), "disabled": True}
                 field.data = getattr(obj, name)
                 field.raw_data = None
                 field.process_errors = []
+            form.programme.raw_data = [str(obj.programme_id)]  # required: kept as stored
         return form
 
     def update_model(self, form, model):
@@ -208,6 +208,8 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         return super().update_model(form, model)
 
     def on_model_change(self, form, model, is_created):
+        # Read before anything may flush: the entry date the form replaces.
+        previous_entry = inspect(model).attrs.entry_date.history.deleted
         # A counsellor works on their own paths; handing one over is a coordinator's job.
         if current_role() == Role.COUNSELLOR and (
             model.referent is None or model.referent.id != current_user.id
@@ -221,8 +223,12 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
             except TransitionRefused as refused:
                 raise ValidationError(refused.message + ".") from None
             return
-        # The planned end is computed (entry + duration, next working day, 002 §3).
-        service.recompute_planned_end(model)
+        try:
+            # checked as a new path; the planned end is computed again (002 §3)
+            service.correct_path(db.session, model, current_day(),
+                                 previous_entry[0] if previous_entry else model.entry_date)
+        except TransitionRefused as refused:
+            raise ValidationError(refused.message + ".") from None
 
     # --- lifecycle actions (issue 3) --------------------------------------------------
     details_template = "admin/lifecycle/details.html"

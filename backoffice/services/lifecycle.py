@@ -8,7 +8,7 @@ message), then changes the rows. Audit entries are written by the session hook
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from ..enums import AbandonReason, ContractKind, EnrolmentStatus, ReferralAction, ReferralStatus
@@ -356,12 +356,15 @@ def check_new_path(
     *,
     programme_session: ProgrammeSession | None = None,
     order: PurchaseOrder | None = None,
+    path_id: int | None = None,
+    referral_changed: bool = True,
 ) -> None:
-    """A new path: its referral (if any) validated, of this person and programme, without
-    a path yet; the entry neither before the referral nor in the future; its session and
-    order of the same programme."""
+    """A new path (or, with ``path_id``, a path corrected in its edit form): its referral
+    (if any) validated, of this person and programme, without another path; the entry
+    neither before the referral nor in the future; its session and order of the same
+    programme. A path's own referral, unchanged, is not checked for its status again."""
     if referral is not None:
-        if referral.status is not ReferralStatus.VALIDATED:
+        if referral_changed and referral.status is not ReferralStatus.VALIDATED:
             raise TransitionRefused(
                 f"{_who(referral)} — statut « {referral.status.label} » : seule une "
                 "prescription validée ouvre un parcours"
@@ -376,7 +379,10 @@ def check_new_path(
                 f"{_who(referral)} — elle oriente vers le dispositif "
                 f"{referral.programme.code}, pas vers {programme.code}"
             )
-        if session.scalar(select(Enrolment.id).where(Enrolment.referral_id == referral.id)):
+        other_paths = select(Enrolment.id).where(Enrolment.referral_id == referral.id)
+        if path_id is not None:
+            other_paths = other_paths.where(Enrolment.id != path_id)
+        if session.scalar(other_paths):
             raise TransitionRefused(f"{_who(referral)} — un parcours est déjà ouvert pour elle")
         if entry_date < referral.referred_on:
             raise TransitionRefused(
@@ -391,6 +397,38 @@ def check_new_path(
         raise TransitionRefused("Session : elle appartient à un autre dispositif")
     if order is not None and order.programme_id != programme.id:
         raise TransitionRefused("Bon de commande : il porte sur un autre dispositif")
+
+
+def correct_path(session: Session, enrolment: Enrolment, today: date,
+                 previous_entry: date) -> Enrolment:
+    """A path corrected in its edit form: checked as a new one; a corrected entry date
+    moves the first phase's start with it (as it was opened on the entry) but may not
+    leave a phase or a suspension before it; the planned end is computed again."""
+    with session.no_autoflush:  # checked before it is written
+        check_new_path(session, enrolment.beneficiary, enrolment.programme,
+                       enrolment.referral, enrolment.entry_date, today,
+                       programme_session=enrolment.session, order=enrolment.purchase_order,
+                       path_id=enrolment.id,
+                       referral_changed=inspect(enrolment).attrs.referral.history.has_changes())
+        entry = enrolment.entry_date
+        if entry != previous_entry:
+            for record in enrolment.phase_records:
+                if record.started_on == previous_entry:
+                    record.started_on = entry
+            earlier = [(f"la phase « {r.phase.name} »", r.started_on, r.ended_on)
+                       for r in enrolment.phase_records]
+            earlier += [(f"la suspension ({s.reason.label})", s.starts_on, s.ends_on)
+                        for s in enrolment.suspensions]
+            for what, started_on, ended_on in sorted(earlier, key=lambda item: item[1]):
+                if started_on < entry or (ended_on is not None and ended_on < entry):
+                    day = started_on if started_on < entry else ended_on
+                    raise TransitionRefused(
+                        f"Date d'entrée : {what} commence ou se termine le {_fmt(day)}, "
+                        f"avant la nouvelle date d'entrée ({_fmt(entry)})"
+                    )
+        recompute_planned_end(enrolment)
+    session.flush()
+    return enrolment
 
 
 def _open(session: Session, enrolment: Enrolment) -> Enrolment:

@@ -632,6 +632,101 @@ def _programme_id(app, code: str) -> int:
     return row_id(app, Programme, code=code)
 
 
+def path_edit(app, client, path: int, **changes):
+    """Post the path's edit form as a browser would, with ``changes``."""
+    with app.app_context():
+        row = db.session.get(Enrolment, path)
+        data = {"beneficiary": str(row.beneficiary_id), "programme": str(row.programme_id),
+                "referral": str(row.referral_id or ""), "session": "__None",
+                "purchase_order": "", "referent": str(row.referent_id or ""),
+                "entry_date": f"{row.entry_date:%Y-%m-%d}", "version_seen": str(row.version),
+                "exit_type": "__None", "contract_kind": "__None",
+                "followup_contract_kind": "__None"}
+    return client.post(f"/admin/enrolments/edit/?id={path}", data={**data, **changes})
+
+
+def test_a_corrected_entry_date_moves_the_first_phase_and_the_planned_end(
+        client, auth, app, users):
+    path = new_path(app, "CSP", users["counsellor"])  # entry 02/03/2026, referred 02/02
+    before = path_state(app, path)
+    auth.login("coordinator")
+    assert path_edit(app, client, path, entry_date="2026-03-09").status_code == 302
+    with app.app_context():
+        row = db.session.get(Enrolment, path)
+        assert [r.started_on for r in row.phase_records] == [date(2026, 3, 9)]
+        assert row.planned_end_date > before["planned_end"]
+
+
+@pytest.mark.parametrize(("changes", "refused"), [
+    ({"entry_date": "2026-01-30"},
+     "Date d'entrée : elle ne peut pas précéder la prescription (02/02/2026)."),
+    ({"entry_date": "2026-04-06"},
+     "Date d'entrée : la suspension (Maladie) commence ou se termine le 01/04/2026, avant "
+     "la nouvelle date d'entrée (06/04/2026)."),
+    ({"entry_date": "2099-01-05"}, "Date d'entrée : elle ne peut pas être dans le futur"),
+    ({"referral": "other"}, "elle concerne une autre personne que"),
+])
+def test_a_corrected_path_is_checked_as_a_new_one(client, auth, app, users, changes, refused):
+    path = new_path(app, "CSP", users["counsellor"])
+    with app.app_context():
+        row = db.session.get(Enrolment, path)
+        svc.suspend(db.session, row, db.session.scalar(
+            select(SuspensionReason).filter_by(code="illness")), date(2026, 4, 1),
+            date(2026, 4, 10))
+        db.session.commit()
+    if changes.get("referral") == "other":
+        changes = {"referral": str(new_referral(app, "CSP", ReferralStatus.VALIDATED))}
+    before = path_state(app, path)
+    auth.login("coordinator")
+    response = path_edit(app, client, path, **changes)
+    assert response.status_code == 200
+    assert refused in text_of(response)
+    assert path_state(app, path) == before
+
+
+def test_a_corrected_entry_may_not_pass_the_exit(client, auth, app, users):
+    path = new_path(app, "CSP", users["counsellor"])
+    with app.app_context():
+        abandon = db.session.scalar(select(ExitType).filter_by(code="abandon"))
+        svc.close_with_exit(db.session, db.session.get(Enrolment, path), abandon,
+                            svc.ExitInput(exit_date=date(2026, 3, 20), difficulties="Santé",
+                                          recommendations="Soins"), date(2026, 11, 20))
+        db.session.commit()
+    before = path_state(app, path)
+    auth.login("coordinator")
+    response = path_edit(app, client, path, entry_date="2026-03-23")
+    assert "Date de sortie : elle ne peut pas être antérieure à la date d'entrée " \
+        "(23/03/2026)." in text_of(response)
+    assert path_state(app, path) == before
+
+
+def test_a_path_stays_editable_when_its_referral_changed_status_later(client, auth, app,
+                                                                     users):
+    """The referral's status is checked when the path is opened or given another one."""
+    path = new_path(app, "CSP", users["counsellor"])
+    with app.app_context():
+        db.session.get(Enrolment, path).referral.status = ReferralStatus.WITHDRAWN
+        db.session.commit()
+    auth.login("coordinator")
+    assert path_edit(app, client, path, target_job="Cariste").status_code == 302
+    with app.app_context():
+        assert db.session.get(Enrolment, path).target_job == "Cariste"
+
+
+def test_a_path_keeps_its_programme(client, auth, app, users):
+    path = new_path(app, "CSP", users["counsellor"])
+    auth.login("coordinator")
+    page = client.get(f"/admin/enrolments/edit/?id={path}").get_data(as_text=True)
+    assert re.search(r'<select[^>]*disabled[^>]*name="programme"|<select[^>]*name="programme"'
+                     r'[^>]*disabled', page)
+    response = path_edit(app, client, path, programme=str(_programme_id(app, "DEL-L1")),
+                         target_job="Soudeur")
+    assert response.status_code == 302
+    with app.app_context():
+        row = db.session.get(Enrolment, path)
+        assert (row.programme.code, row.target_job) == ("CSP", "Soudeur")
+
+
 def suspension_form(path: int, reason: int, starts_on: str, ends_on: str = "") -> dict:
     return {"enrolment": str(path), "reason": str(reason), "starts_on": starts_on,
             "ends_on": ends_on, "notes": ""}
