@@ -138,6 +138,7 @@ def withdraw_referral(
         new_status = lifecycle.next_referral_status(referral.status, ReferralAction.WITHDRAW)
     except TransitionRefused as refused:
         raise TransitionRefused(f"{_who(referral)} — {refused.message}") from None
+    _check_not_entered_yet(session, referral, "désistement")
     referral.status = new_status
     referral.decided_on = today
     referral.decided_by = decider
@@ -160,6 +161,18 @@ def withdraw_referral(
     return replacement
 
 
+def _check_not_entered_yet(session: Session, referral: Referral, what: str) -> None:
+    """A withdrawal or a non-entry concerns a person who has not entered (001
+    « Organisation »: « désistement d'un demandeur d'emploi prescrit et validé pour entrer
+    dans un parcours »); once the path is open, leaving it is an abandon or an exit."""
+    path_id = session.scalar(select(Enrolment.id).where(Enrolment.referral_id == referral.id))
+    if path_id is not None:
+        raise TransitionRefused(
+            f"{_who(referral)} — le parcours n° {path_id} est ouvert : pas de {what} après "
+            "l'entrée ; déclarer un abandon ou clôturer le parcours"
+        )
+
+
 def record_non_entry(
     session: Session,
     referral: Referral,
@@ -180,6 +193,7 @@ def record_non_entry(
         )
     except TransitionRefused as refused:
         raise TransitionRefused(f"{_who(referral)} — {refused.message}") from None
+    _check_not_entered_yet(session, referral, "non-entrée")
     referral.decided_on = today
     referral.decided_by = decider
     referral.non_entry_barriers = list(barrier_types)

@@ -151,6 +151,23 @@ def test_non_entry_needs_barriers_and_records_them(ctx):
     assert ref.non_entry_barriers == [housing]
 
 
+@pytest.mark.parametrize("what", ["désistement", "non-entrée"])
+def test_no_withdrawal_or_non_entry_once_the_path_is_open(ctx, what):
+    """001 « Organisation »: a withdrawal concerns a person « prescrit et validé pour
+    entrer »; after the entry, leaving is an abandon or an exit."""
+    ref = referral(ctx, "DEL-L1", status=ReferralStatus.VALIDATED)
+    path = svc.start_path(db.session, ref, date(2026, 2, 2), TODAY)
+    housing = db.session.scalar(select(BarrierType).where(BarrierType.code == "housing"))
+    with pytest.raises(TransitionRefused) as refused:
+        if what == "désistement":
+            svc.withdraw_referral(db.session, ref, ctx["coordinator"], TODAY)
+        else:
+            svc.record_non_entry(db.session, ref, ctx["coordinator"], TODAY, [housing])
+    assert refused.value.message.endswith(
+        f"le parcours n° {path.id} est ouvert : pas de {what} après l'entrée ; déclarer un "
+        "abandon ou clôturer le parcours")
+
+
 # --- Purchase orders ------------------------------------------------------------------
 
 def test_purchase_order_has_one_line_per_referral_with_duration(ctx):
