@@ -12,6 +12,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from wtforms.validators import ValidationError
 
 from ..enums import ReferralAction, ReferralStatus
 from ..extensions import db
@@ -24,7 +25,7 @@ from ..models import (
     Referral,
     User,
 )
-from ..rules.lifecycle import referral_actions_allowed
+from ..rules.lifecycle import TransitionRefused, referral_actions_allowed
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView
@@ -97,6 +98,13 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
         LifecycleRowAction("start_path", "fa fa-play-circle", "Démarrer le parcours",
                            ".decide_view"),
     ]
+
+    def on_model_change(self, form, model, is_created):
+        if not is_created:
+            try:
+                service.correct_referral(db.session, model)
+            except TransitionRefused as refused:
+                raise ValidationError(refused.message + ".") from None
 
     def status_allows(self, name: str, row) -> bool:
         if name == "start_path":  # once: a second path for one referral is refused

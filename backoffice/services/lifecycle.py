@@ -161,6 +161,33 @@ def withdraw_referral(
     return replacement
 
 
+def correct_referral(session: Session, referral: Referral) -> Referral:
+    """A referral corrected in its edit form: once decided, its date stays on or before
+    the decision; once its path is open, its person and programme stay those of the path
+    and its date on or before the entry."""
+    with session.no_autoflush:  # checked before it is written
+        if referral.decided_on is not None and referral.referred_on > referral.decided_on:
+            raise TransitionRefused(
+                f"Date de prescription : elle ne peut pas suivre la décision du "
+                f"{_fmt(referral.decided_on)}"
+            )
+        path = session.scalar(select(Enrolment).where(Enrolment.referral_id == referral.id))
+        if path is not None:
+            if (referral.beneficiary.id, referral.programme.id) != \
+                    (path.beneficiary_id, path.programme_id):
+                raise TransitionRefused(
+                    f"Personne et dispositif : le parcours n° {path.id} est ouvert sur cette "
+                    "prescription ; ils ne changent plus"
+                )
+            if referral.referred_on > path.entry_date:
+                raise TransitionRefused(
+                    f"Date de prescription : elle ne peut pas suivre l'entrée en parcours du "
+                    f"{_fmt(path.entry_date)} (parcours n° {path.id})"
+                )
+    session.flush()
+    return referral
+
+
 def _check_not_entered_yet(session: Session, referral: Referral, what: str) -> None:
     """A withdrawal or a non-entry concerns a person who has not entered (001
     « Organisation »: « désistement d'un demandeur d'emploi prescrit et validé pour entrer

@@ -727,6 +727,45 @@ def test_a_path_keeps_its_programme(client, auth, app, users):
         assert (row.programme.code, row.target_job) == ("CSP", "Soudeur")
 
 
+def referral_edit(app, client, referral_id: int, **changes):
+    with app.app_context():
+        row = db.session.get(Referral, referral_id)
+        data = {"beneficiary": str(row.beneficiary_id), "programme": str(row.programme_id),
+                "referred_on": f"{row.referred_on:%Y-%m-%d}", "prescriber_name": "",
+                "prescription_place": "", "reason": ""}
+    return client.post(f"/admin/referrals/edit/?id={referral_id}", data={**data, **changes})
+
+
+@pytest.mark.parametrize(("changes", "refused"), [
+    ({"referred_on": "2026-03-05"},
+     "Date de prescription : elle ne peut pas suivre la décision du 02/03/2026."),
+    ({"beneficiary": "other"}, "Personne et dispositif : le parcours n° "),
+    ({"programme": "DEL-L1"}, "Personne et dispositif : le parcours n° "),
+])
+def test_a_referral_with_an_open_path_keeps_it_consistent(client, auth, app, users, changes,
+                                                          refused):
+    path = new_path(app, "CSP", users["counsellor"])  # referred 02/02, decided and entered 02/03
+    with app.app_context():
+        referral_id = db.session.get(Enrolment, path).referral_id
+        if changes.get("beneficiary") == "other":
+            changes = {"beneficiary": str(_person().id)}
+            db.session.commit()
+    if changes.get("programme"):
+        changes = {"programme": str(_programme_id(app, changes["programme"]))}
+    auth.login("admin")
+    response = referral_edit(app, client, referral_id, **changes)
+    assert response.status_code == 200
+    assert refused in text_of(response)
+    assert referral_edit(app, client, referral_id, prescriber_name="Mme Wénéhoua") \
+        .status_code == 302
+    with app.app_context():
+        row = db.session.get(Referral, referral_id)
+        path_row = db.session.get(Enrolment, path)
+        assert (row.beneficiary_id, row.programme_id, row.referred_on, row.prescriber_name) \
+            == (path_row.beneficiary_id, path_row.programme_id, date(2026, 2, 2),
+                "Mme Wénéhoua")
+
+
 def suspension_form(path: int, reason: int, starts_on: str, ends_on: str = "") -> dict:
     return {"enrolment": str(path), "reason": str(reason), "starts_on": starts_on,
             "ends_on": ends_on, "notes": ""}
