@@ -12,7 +12,6 @@ from flask_admin import expose
 from flask_admin.actions import action
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from wtforms.validators import ValidationError
 
 from ..enums import ReferralAction, ReferralStatus
 from ..extensions import db
@@ -25,12 +24,19 @@ from ..models import (
     Referral,
     User,
 )
-from ..rules.lifecycle import TransitionRefused, referral_actions_allowed
+from ..rules.lifecycle import referral_actions_allowed
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView
 from .fields import enum_filters
-from .lifecycle import LifecycleMixin, LifecycleRowAction, current_day, field_value, plural
+from .lifecycle import (
+    LifecycleMixin,
+    LifecycleRowAction,
+    checked_by_the_rules,
+    current_day,
+    field_value,
+    plural,
+)
 
 CATEGORY = "Commission"
 
@@ -101,10 +107,8 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
 
     def on_model_change(self, form, model, is_created):
         if not is_created:
-            try:
+            with checked_by_the_rules():
                 service.correct_referral(db.session, model)
-            except TransitionRefused as refused:
-                raise ValidationError(refused.message + ".") from None
 
     def status_allows(self, name: str, row) -> bool:
         if name == "start_path":  # once: a second path for one referral is refused

@@ -17,6 +17,7 @@ otherwise); which rows is the view's own filter (a counsellor reaches only their
 404 otherwise). One user action is one transaction: a refusal (`TransitionRefused`, a
 database check) rolls everything back, is traced in the audit trail and shown in French.
 """
+from contextlib import contextmanager
 from datetime import date
 
 from flask import abort, flash, redirect, request
@@ -26,6 +27,7 @@ from flask_admin.model.template import BaseListRowAction
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from wtforms.validators import ValidationError
 
 from .. import audit
 from ..auth.permissions import may_run
@@ -42,6 +44,16 @@ TEMPLATE = "admin/lifecycle/form.html"
 def current_day() -> date:
     """Today, as the organisation's clock reads it (the services never read the clock)."""
     return date.today()
+
+
+@contextmanager
+def checked_by_the_rules():
+    """In a create or edit form's save: a refusal of the lifecycle rules becomes the
+    form's French message (Flask-Admin rolls back, nothing is saved)."""
+    try:
+        yield
+    except TransitionRefused as refused:
+        raise ValidationError(refused.message + ".") from None
 
 
 def plural(count: int, singular: str, several: str) -> str:

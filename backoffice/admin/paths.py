@@ -45,7 +45,14 @@ from . import lifecycle_forms as forms
 from .base import ProtectedModelView, current_role, only_counsellors
 from .concurrency import stale_message
 from .fields import enum_filters
-from .lifecycle import LifecycleMixin, LifecycleRowAction, current_day, field_value, plural
+from .lifecycle import (
+    LifecycleMixin,
+    LifecycleRowAction,
+    checked_by_the_rules,
+    current_day,
+    field_value,
+    plural,
+)
 
 CATEGORY = "Parcours"
 
@@ -217,18 +224,12 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
             raise ValidationError(
                 "Référent : seul un coordinateur peut confier ce parcours à un autre référent."
             )
-        if is_created:
-            try:
+        with checked_by_the_rules():
+            if is_created:
                 service.open_path(db.session, model, current_day())
-            except TransitionRefused as refused:
-                raise ValidationError(refused.message + ".") from None
-            return
-        try:
-            # checked as a new path; the planned end is computed again (002 §3)
-            service.correct_path(db.session, model, current_day(),
-                                 previous_entry[0] if previous_entry else model.entry_date)
-        except TransitionRefused as refused:
-            raise ValidationError(refused.message + ".") from None
+            else:  # checked as a new path; the planned end is computed again (002 §3)
+                service.correct_path(db.session, model, current_day(),
+                                     previous_entry[0] if previous_entry else model.entry_date)
 
     # --- lifecycle actions (issue 3) --------------------------------------------------
     details_template = "admin/lifecycle/details.html"
@@ -431,10 +432,8 @@ class PhaseRecordView(PathChildView):
     def on_model_change(self, form, model, is_created):
         """A correction of the path's phases (002 §4): checked, and the path's current
         phase follows its records; moving on is « Phase suivante »."""
-        try:
+        with checked_by_the_rules():
             service.save_phase_record(db.session, model)
-        except TransitionRefused as refused:
-            raise ValidationError(refused.message + ".") from None
 
     def on_model_delete(self, model):
         service.before_phase_record_deleted(model)
@@ -458,13 +457,11 @@ class SuspensionView(PathChildView):
     def on_model_change(self, form, model, is_created):
         """Typed here as by « Suspendre » (002 §3): a new suspension suspends its path; a
         correction keeps the dates checked; the planned end follows both."""
-        try:
+        with checked_by_the_rules():
             if is_created:
                 service.add_suspension(db.session, model.enrolment, model)
             else:
                 service.correct_suspension(db.session, model)
-        except TransitionRefused as refused:
-            raise ValidationError(refused.message + ".") from None
 
     def on_model_delete(self, model):
         service.before_suspension_deleted(model)

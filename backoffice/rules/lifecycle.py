@@ -238,17 +238,38 @@ def check_suspension(
         raise TransitionRefused(
             f"Fin de la suspension : elle ne peut pas être antérieure à son début ({_fmt(start)})"
         )
-    for other_start, other_end in existing:
-        starts_before_other_ends = other_end is None or start <= other_end
-        ends_after_other_starts = end is None or end >= other_start
-        if starts_before_other_ends and ends_after_other_starts:
-            other = f"du {_fmt(other_start)} " + (
-                f"au {_fmt(other_end)}" if other_end else "(en cours)"
-            )
-            raise TransitionRefused(
-                f"Période de suspension : elle chevauche la suspension {other} "
-                f"(002 §3 : une seule suspension à la fois pour un même parcours)"
-            )
+    overlap = _first_overlap(start, end, [(None, s, e) for s, e in existing],
+                             shared_day_allowed=False)
+    if overlap is not None:
+        _name, other_start, other_end = overlap
+        raise TransitionRefused(
+            f"Période de suspension : elle chevauche la suspension "
+            f"{_period(other_start, other_end)} (002 §3 : une seule suspension à la fois pour "
+            f"un même parcours)"
+        )
+
+
+def _first_overlap(start: date, end: date | None, periods: list[tuple], *,
+                   shared_day_allowed: bool) -> tuple | None:
+    """The first of ``periods`` (name, start, end or None while running) that overlaps
+    ``start``–``end`` (None: running), both days included; with ``shared_day_allowed``,
+    one may start on the day the other ends."""
+    for period in periods:
+        _name, other_start, other_end = period
+        if shared_day_allowed:
+            starts_before_it_ends = other_end is None or start < other_end
+            ends_after_it_starts = end is None or end > other_start
+        else:
+            starts_before_it_ends = other_end is None or start <= other_end
+            ends_after_it_starts = end is None or end >= other_start
+        if starts_before_it_ends and ends_after_it_starts:
+            return period
+    return None
+
+
+def _period(start: date, end: date | None) -> str:
+    """« du 01/03/2026 au 20/03/2026 », or « du 01/03/2026 (en cours) »."""
+    return f"du {_fmt(start)} " + (f"au {_fmt(end)}" if end else "(en cours)")
 
 
 #: 002 §3: work suspensions of experimental publics push the end "dans une limite
@@ -298,17 +319,14 @@ def check_phase_record(
         raise TransitionRefused(
             f"Début de la phase : il ne peut pas précéder l'entrée ({_fmt(entry_date)})"
         )
-    for name, other_start, other_end in others:
-        starts_before_other_ends = other_end is None or start < other_end
-        ends_after_other_starts = end is None or end > other_start
-        if starts_before_other_ends and ends_after_other_starts:
-            period = f"du {_fmt(other_start)} " + (
-                f"au {_fmt(other_end)}" if other_end else "(en cours)"
-            )
-            raise TransitionRefused(
-                f"Période de la phase : elle chevauche « {name} » {period} (002 §4 : une "
-                f"phase à la fois ; pour passer à la suivante, l'action « Phase suivante »)"
-            )
+    overlap = _first_overlap(start, end, others, shared_day_allowed=True)
+    if overlap is not None:
+        name, other_start, other_end = overlap
+        raise TransitionRefused(
+            f"Période de la phase : elle chevauche « {name} » {_period(other_start, other_end)} "
+            f"(002 §4 : une phase à la fois ; pour passer à la suivante, l'action « Phase "
+            f"suivante »)"
+        )
 
 
 def check_next_phase(
