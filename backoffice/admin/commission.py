@@ -339,6 +339,10 @@ class PurchaseOrderView(LifecycleMixin, ProtectedModelView):
                            "Réceptionner le bon de commande", ".receive_view"),
     ]
 
+    def on_model_change(self, form, model, is_created):
+        with checked_by_the_rules():
+            service.check_purchase_order(model)
+
     def status_allows(self, name: str, row) -> bool:
         return row.received_at is None and row.received_on is None
 
@@ -379,3 +383,7 @@ class PurchaseOrderLineView(ProtectedModelView):
         "referral": REFERRAL_SEARCH,
     }
     column_labels = {"order.number": "Numéro du bon de commande"}
+
+    def on_model_change(self, form, model, is_created):
+        with checked_by_the_rules():
+            service.check_order_line(db.session, model)

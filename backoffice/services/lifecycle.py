@@ -277,12 +277,7 @@ def create_purchase_order(
         raise TransitionRefused(
             f"Numéro du bon de commande : le n° {number} existe déjà pour ce financeur"
         )
-    if programme.code in ORDERS_NAMING_THE_COMPANY and (
-            not company_name or support_start_on is None):
-        raise TransitionRefused(
-            "Entreprise et date de début : obligatoires pour un bon de commande ARJLJ "
-            "(002 I §3 : la prestation court à compter de la date de début du bon)"
-        )
+    _check_company(programme, company_name, support_start_on)
     order = PurchaseOrder(
         funder_id=programme.funder_id, programme=programme, number=number, issued_on=issued_on,
         beneficiary_count=len(referrals), company_name=company_name,
@@ -296,6 +291,58 @@ def create_purchase_order(
     session.add(order)
     session.flush()
     return order
+
+
+def _check_company(programme: Programme, company_name: str | None,
+                   support_start_on: date | None) -> None:
+    if programme.code in ORDERS_NAMING_THE_COMPANY and (
+            not company_name or support_start_on is None):
+        raise TransitionRefused(
+            "Entreprise et date de début : obligatoires pour un bon de commande ARJLJ "
+            "(002 I §3 : la prestation court à compter de la date de début du bon)"
+        )
+
+
+def check_purchase_order(order: PurchaseOrder) -> None:
+    """An order typed or corrected in its form: from the programme's funder; an ARJLJ
+    order names the company and the start date (002 I §3–4)."""
+    if order.funder.id != order.programme.funder_id:
+        raise TransitionRefused(
+            f"Financeur : le dispositif {order.programme.code} est financé par "
+            f"{order.programme.funder.name}"
+        )
+    _check_company(order.programme, order.company_name, order.support_start_on)
+
+
+def check_order_line(session: Session, line: PurchaseOrderLine) -> None:
+    """An order line typed or corrected in its form: its referral (if any) validated, of
+    the line's person and of the order's programme, and on no other line."""
+    referral = line.referral
+    if referral is None:
+        return
+    with session.no_autoflush:  # checked before it is written
+        if referral.status is not ReferralStatus.VALIDATED:
+            raise TransitionRefused(
+                f"{_who(referral)} — statut « {referral.status.label} » : seules les "
+                "prescriptions validées entrent sur un bon de commande"
+            )
+        if referral.beneficiary_id != line.beneficiary.id:
+            raise TransitionRefused(
+                f"{_who(referral)} — elle concerne une autre personne que "
+                f"{line.beneficiary.full_name}"
+            )
+        if referral.programme_id != line.order.programme_id:
+            raise TransitionRefused(
+                f"{_who(referral)} — elle oriente vers le dispositif {referral.programme.code}, "
+                f"pas vers celui du bon ({line.order.programme.code})"
+            )
+        others = select(PurchaseOrderLine.order_id).where(
+            PurchaseOrderLine.referral_id == referral.id)
+        if line.id is not None:
+            others = others.where(PurchaseOrderLine.id != line.id)
+        if session.scalar(others):
+            raise TransitionRefused(
+                f"Prescription n° {referral.id} : déjà inscrite sur un bon de commande")
 
 
 def receive_purchase_order(order: PurchaseOrder, received_at: datetime) -> PurchaseOrder:

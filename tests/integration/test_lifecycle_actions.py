@@ -22,10 +22,12 @@ from backoffice.models import (
     Commission,
     Enrolment,
     ExitType,
+    Funder,
     Phase,
     PhaseRecord,
     Programme,
     PurchaseOrder,
+    PurchaseOrderLine,
     Referral,
     Suspension,
     SuspensionReason,
@@ -764,6 +766,76 @@ def test_a_referral_with_an_open_path_keeps_it_consistent(client, auth, app, use
         assert (row.beneficiary_id, row.programme_id, row.referred_on, row.prescriber_name) \
             == (path_row.beneficiary_id, path_row.programme_id, date(2026, 2, 2),
                 "Mme Wénéhoua")
+
+
+def order_form(app, programme_code: str, funder_code: str | None = None, **changes):
+    with app.app_context():
+        programme = _programme(programme_code)
+        funder_id = programme.funder_id if funder_code is None else db.session.scalar(
+            select(Funder.id).filter_by(code=funder_code))
+        data = {"funder": str(funder_id), "programme": str(programme.id), "number": "BC-77",
+                "issued_on": "2026-03-02", "received_on": "", "received_at": "",
+                "beneficiary_count": "1", "company_name": "", "support_start_on": ""}
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize(("programme", "funder", "changes", "refused"), [
+    ("ARJLJ", None, {}, "Entreprise et date de début : obligatoires pour un bon de commande "
+                        "ARJLJ (002 I §3"),
+    ("CSP", "DEL", {}, "Financeur : le dispositif CSP est financé par "),
+    ("ARJLJ", None, {"company_name": "Menuiserie Dupont (RJ)", "support_start_on": "2026-03-09"},
+     None),
+])
+def test_an_order_typed_in_its_form_follows_the_rules(client, auth, app, users, programme,
+                                                      funder, changes, refused):
+    auth.login("coordinator")
+    response = client.post("/admin/purchase-orders/new/",
+                           data=order_form(app, programme, funder, **changes))
+    if refused is None:
+        assert response.status_code == 302
+        assert count(app, PurchaseOrder) == 1
+    else:
+        assert refused in text_of(response)
+        assert count(app, PurchaseOrder) == 0
+
+
+@pytest.mark.parametrize(("case", "refused"), [
+    ("other_person", "elle concerne une autre personne que"),
+    ("other_programme", "elle oriente vers le dispositif DEL-L1, pas vers celui du bon (CSP)."),
+    ("pending", "seules les prescriptions validées entrent sur un bon de commande."),
+    ("on_another_order", "déjà inscrite sur un bon de commande."),
+    ("right", None),
+])
+def test_an_order_line_typed_in_its_form_matches_its_referral(client, auth, app, users, case,
+                                                              refused):
+    referral_id = new_referral(app, "DEL-L1" if case == "other_programme" else "CSP",
+                               ReferralStatus.PENDING if case == "pending"
+                               else ReferralStatus.VALIDATED)
+    with app.app_context():
+        referral = db.session.get(Referral, referral_id)
+        csp = _programme("CSP")
+        order = PurchaseOrder(funder_id=csp.funder_id, programme=csp, number="BC-1",
+                              issued_on=date(2026, 3, 2), beneficiary_count=1)
+        db.session.add(order)
+        if case == "on_another_order":
+            other = PurchaseOrder(funder_id=csp.funder_id, programme=csp, number="BC-2",
+                                  issued_on=date(2026, 3, 2), beneficiary_count=1)
+            other.lines.append(PurchaseOrderLine(beneficiary_id=referral.beneficiary_id,
+                                                 referral=referral))
+            db.session.add(other)
+        person = _person() if case == "other_person" else referral.beneficiary
+        db.session.commit()
+        data = {"order": str(order.id), "beneficiary": str(person.id),
+                "referral": str(referral_id), "duration_months": ""}
+        lines_before = count(app, PurchaseOrderLine)
+    auth.login("coordinator")
+    response = client.post("/admin/purchase-order-lines/new/", data=data)
+    if refused is None:
+        assert response.status_code == 302
+        assert count(app, PurchaseOrderLine) == lines_before + 1
+    else:
+        assert refused in text_of(response)
+        assert count(app, PurchaseOrderLine) == lines_before
 
 
 def suspension_form(path: int, reason: int, starts_on: str, ends_on: str = "") -> dict:
