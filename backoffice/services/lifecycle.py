@@ -326,16 +326,7 @@ def check_order_line(session: Session, line: PurchaseOrderLine) -> None:
                 f"{_who(referral)} — statut « {referral.status.label} » : seules les "
                 "prescriptions validées entrent sur un bon de commande"
             )
-        if referral.beneficiary_id != line.beneficiary.id:
-            raise TransitionRefused(
-                f"{_who(referral)} — elle concerne une autre personne que "
-                f"{line.beneficiary.full_name}"
-            )
-        if referral.programme_id != line.order.programme_id:
-            raise TransitionRefused(
-                f"{_who(referral)} — elle oriente vers le dispositif {referral.programme.code}, "
-                f"pas vers celui du bon ({line.order.programme.code})"
-            )
+        _check_referral_of(referral, line.beneficiary, line.order.programme)
         others = select(PurchaseOrderLine.order_id).where(
             PurchaseOrderLine.referral_id == referral.id)
         if line.id is not None:
@@ -457,16 +448,7 @@ def check_new_path(
                 f"{_who(referral)} — statut « {referral.status.label} » : seule une "
                 "prescription validée ouvre un parcours"
             )
-        if referral.beneficiary_id != beneficiary.id:
-            raise TransitionRefused(
-                f"{_who(referral)} — elle concerne une autre personne que "
-                f"{beneficiary.full_name}"
-            )
-        if referral.programme_id != programme.id:
-            raise TransitionRefused(
-                f"{_who(referral)} — elle oriente vers le dispositif "
-                f"{referral.programme.code}, pas vers {programme.code}"
-            )
+        _check_referral_of(referral, beneficiary, programme)
         other_paths = select(Enrolment.id).where(Enrolment.referral_id == referral.id)
         if path_id is not None:
             other_paths = other_paths.where(Enrolment.id != path_id)
@@ -517,6 +499,19 @@ def correct_path(session: Session, enrolment: Enrolment, today: date,
         recompute_planned_end(enrolment)
     session.flush()
     return enrolment
+
+
+def _check_referral_of(referral: Referral, beneficiary: Beneficiary, programme: Programme) -> None:
+    """A referral used by a path or an order line: of its person and its programme."""
+    if referral.beneficiary_id != beneficiary.id:
+        raise TransitionRefused(
+            f"{_who(referral)} — elle concerne une autre personne que {beneficiary.full_name}"
+        )
+    if referral.programme_id != programme.id:
+        raise TransitionRefused(
+            f"{_who(referral)} — elle oriente vers le dispositif {referral.programme.code}, "
+            f"pas vers {programme.code}"
+        )
 
 
 def _open(session: Session, enrolment: Enrolment) -> Enrolment:
