@@ -315,17 +315,14 @@ def check_purchase_order(order: PurchaseOrder) -> None:
 
 
 def check_order_line(session: Session, line: PurchaseOrderLine) -> None:
-    """An order line typed or corrected in its form: its referral (if any) validated, of
-    the line's person and of the order's programme, and on no other line."""
+    """An order line typed or corrected in its form: its referral (if any) of the line's
+    person and of the order's programme, and on no other line. Its status is not asked:
+    a CSP order comes with France Travail's referrals, before the pré-bilan decides on
+    them (002 II §3), and a person may withdraw after being put on an order."""
     referral = line.referral
     if referral is None:
         return
     with session.no_autoflush:  # checked before it is written
-        if referral.status is not ReferralStatus.VALIDATED:
-            raise TransitionRefused(
-                f"{_who(referral)} — statut « {referral.status.label} » : seules les "
-                "prescriptions validées entrent sur un bon de commande"
-            )
         _check_referral_of(referral, line.beneficiary, line.order.programme)
         others = select(PurchaseOrderLine.order_id).where(
             PurchaseOrderLine.referral_id == referral.id)
