@@ -75,10 +75,10 @@ class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
     # Alphabetical: accents, case, spaces and hyphens ignored, the same order on every
     # database and in the reports (`name_key`). The id breaks ties between homonyms: every
     # page of the list is the same from one request to the next (ix_beneficiaries_name_key_id
-    # gives this order). Sorting by the last name or the first name sorts the same way.
+    # gives this order). Sorting by the « Nom » header sorts the same way.
     column_default_sort = [("name_key", False), ("id", False)]
     column_sortable_list = (
-        ("id", "id"), ("last_name", ("name_key", "id")), ("first_name", ("first_name", "id")),
+        "id", ("last_name", ("name_key", "id")), ("first_name", ("first_name", "id")),
         "birth_date", "sex", "external_id", "commune", "epci",
     )
     column_searchable_list = ("last_name", "first_name", "external_id", "commune")

@@ -482,17 +482,18 @@ def correct_path(session: Session, enrolment: Enrolment, today: date,
             for record in enrolment.phase_records:
                 if record.started_on == previous_entry:
                     record.started_on = entry
-            earlier = [(f"la phase « {r.phase.name} »", r.started_on, r.ended_on)
-                       for r in enrolment.phase_records]
-            earlier += [(f"la suspension ({s.reason.label})", s.starts_on, s.ends_on)
-                        for s in enrolment.suspensions]
-            for what, started_on, ended_on in sorted(earlier, key=lambda item: item[1]):
-                if started_on < entry or (ended_on is not None and ended_on < entry):
-                    day = started_on if started_on < entry else ended_on
-                    raise TransitionRefused(
-                        f"Date d'entrée : {what} commence ou se termine le {_fmt(day)}, "
-                        f"avant la nouvelle date d'entrée ({_fmt(entry)})"
-                    )
+            # a phase or a suspension ends on or after its start (CHECK dates_order):
+            # the earliest start tells whether one lies before the new entry
+            starts = [(r.started_on, f"la phase « {r.phase.name} »")
+                      for r in enrolment.phase_records]
+            starts += [(s.starts_on, f"la suspension ({s.reason.label})")
+                       for s in enrolment.suspensions]
+            earliest = min(starts, key=lambda item: item[0], default=None)
+            if earliest is not None and earliest[0] < entry:
+                raise TransitionRefused(
+                    f"Date d'entrée : {earliest[1]} commence ou se termine le "
+                    f"{_fmt(earliest[0])}, avant la nouvelle date d'entrée ({_fmt(entry)})"
+                )
         recompute_planned_end(enrolment)
     session.flush()
     return enrolment
