@@ -29,6 +29,21 @@ def _int_env(name: str, default: int) -> int:
         raise RuntimeError(f"{name} doit être un nombre entier (reçu : {value!r}).") from err
 
 
+def _cost_env(name: str, default: str) -> str:
+    """A planner cost from the environment: a positive number, or empty for the server's."""
+    value = os.environ.get(name, default).strip()
+    if value:
+        try:
+            if float(value) <= 0:
+                raise ValueError
+        except ValueError as err:
+            raise RuntimeError(
+                f"{name} doit être un nombre positif, ou vide pour garder la valeur du "
+                f"serveur (reçu : {value!r})."
+            ) from err
+    return value
+
+
 def settings_from_environment(instance_path: str) -> dict:
     """Build the Flask configuration from environment variables."""
     env = os.environ.get("PARCOURS_ENV", os.environ.get("FLASK_ENV", "production"))
@@ -42,6 +57,9 @@ def settings_from_environment(instance_path: str) -> dict:
             os.environ.get("DATABASE_URL", default_db)
         ),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        # PostgreSQL: what the planner takes a random page read to cost, set on each
+        # connection (backoffice/__init__.py, _postgres_settings); "" keeps the server's.
+        "POSTGRES_RANDOM_PAGE_COST": _cost_env("POSTGRES_RANDOM_PAGE_COST", "1.1"),
         "BABEL_DEFAULT_LOCALE": "fr",
         # Times shown to users (e.g. « modifié par X à HH:MM »); stored times are UTC.
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Europe/Paris"),

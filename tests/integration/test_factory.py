@@ -1,4 +1,5 @@
-"""The app factory, settings from the environment, and SQLite connection settings."""
+"""The app factory, settings from the environment, and SQLite / PostgreSQL connection
+settings."""
 import pytest
 from sqlalchemy import text
 
@@ -73,6 +74,47 @@ def test_sqlite_pragmas(app):
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10000
         assert conn.execute(text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_BYTES
+
+
+def _postgres_only(app) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("PostgreSQL connection settings")
+
+
+def test_postgres_connections_cost_random_reads_as_on_ssd(app):
+    """Each connection tells the planner a random read costs 1.1, not the default 4."""
+    _postgres_only(app)
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.execute(text("SHOW random_page_cost")).scalar() == "1.1"
+        conn.rollback()  # the setting outlives the transaction: it is the session's
+        assert conn.execute(text("SHOW random_page_cost")).scalar() == "1.1"
+
+
+def test_postgres_random_page_cost_left_to_the_server_when_empty(app, monkeypatch):
+    _postgres_only(app)
+    monkeypatch.setenv("POSTGRES_RANDOM_PAGE_COST", "")
+    other = create_app({"TESTING": True,
+                        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    with other.app_context(), db.engine.connect() as conn:
+        assert conn.execute(text("SHOW random_page_cost")).scalar() == "4"
+    with other.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("value", ["quatre", "0", "-1"])
+def test_random_page_cost_must_be_a_positive_number(monkeypatch, value):
+    monkeypatch.setenv("PARCOURS_ENV", "development")
+    monkeypatch.setenv("POSTGRES_RANDOM_PAGE_COST", value)
+    with pytest.raises(RuntimeError, match="POSTGRES_RANDOM_PAGE_COST doit être un nombre"):
+        create_app()
+
+
+def test_random_page_cost_from_environment(monkeypatch):
+    monkeypatch.setenv("PARCOURS_ENV", "development")
+    monkeypatch.setenv("POSTGRES_RANDOM_PAGE_COST", "2")
+    assert create_app().config["POSTGRES_RANDOM_PAGE_COST"] == "2"
+    monkeypatch.delenv("POSTGRES_RANDOM_PAGE_COST")
+    assert create_app().config["POSTGRES_RANDOM_PAGE_COST"] == "1.1"
 
 
 def test_root_redirects_to_admin(client):
