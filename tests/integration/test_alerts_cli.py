@@ -57,6 +57,20 @@ def test_rebuild_refreshes_the_planner_statistics(cli, reference_app):
         assert db.session.execute(text(statistics)).scalar() > 0
 
 
+def test_rebuild_vacuums_postgresql(cli, reference_app):
+    """PostgreSQL: the tables are vacuumed too (visibility map: index-only counts)."""
+    query = text("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'obligations'")
+    with reference_app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("VACUUM of PostgreSQL")
+        before = db.session.execute(query).scalar()
+        db.session.rollback()
+    run(cli, "obligations", "rebuild", "--as-of", "2026-11-20")
+    with reference_app.app_context():
+        after = db.session.execute(query).scalar()
+    assert after is not None and after != before
+
+
 def test_digest_text_grouped_by_referent(cli):
     run(cli, "obligations", "rebuild", "--as-of", "2026-11-20")
     out = run(cli, "alerts", "--as-of", "2026-11-20")
