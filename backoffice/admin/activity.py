@@ -1,10 +1,18 @@
-"""Menu « Activité »: sessions, workshops and their attendance sheets."""
+"""Menu « Activité »: sessions, workshops and their attendance sheets.
+
+Typed or corrected by hand, they follow ``services.activity``: one programme for a
+workshop, its session and the paths on its sheet; a workshop within its session's dates,
+not before its attendees' entries.
+"""
 from sqlalchemy.orm import joinedload
 
 from ..enums import Attendance
+from ..extensions import db
 from ..models import Enrolment, ProgrammeSession, Workshop, WorkshopAttendance
+from ..services import activity as service
 from .base import ProtectedModelView
 from .fields import enum_filters
+from .lifecycle import checked_by_the_rules
 from .paths import ENROLMENT_SEARCH
 
 CATEGORY = "Activité"
@@ -33,6 +41,10 @@ class SessionView(ProtectedModelView):
                    "Effectif maximum : il ne peut pas être inférieur à l'effectif minimum "
                    "({})."))
 
+    def on_model_change(self, form, model, is_created):
+        with checked_by_the_rules():
+            service.check_session(db.session, model)
+
 
 class WorkshopView(ProtectedModelView):
     model_class = Workshop
@@ -51,6 +63,10 @@ class WorkshopView(ProtectedModelView):
                            "duration_minutes", "place", "facilitator", "attendances")
     form_columns = ("programme", "session", "title", "held_at", "duration_minutes", "place",
                     "facilitator")
+
+    def on_model_change(self, form, model, is_created):
+        with checked_by_the_rules():
+            service.check_workshop(db.session, model)
 
 
 class AttendanceView(ProtectedModelView):
@@ -73,3 +89,7 @@ class AttendanceView(ProtectedModelView):
     form_ajax_refs = {"enrolment": ENROLMENT_SEARCH,
                       "workshop": {"fields": ("title",)}}
     column_labels = {"workshop.title": "Atelier"}
+
+    def on_model_change(self, form, model, is_created):
+        with checked_by_the_rules():
+            service.check_attendance(db.session, model)

@@ -27,6 +27,8 @@ from ..models import (
     Suspension,
     SuspensionReason,
     User,
+    Workshop,
+    WorkshopAttendance,
 )
 from ..models.paths import Commission
 from ..rules import lifecycle
@@ -483,16 +485,25 @@ def correct_path(session: Session, enrolment: Enrolment, today: date,
                 if record.started_on == previous_entry:
                     record.started_on = entry
             # a phase or a suspension ends on or after its start (CHECK dates_order):
-            # the earliest start tells whether one lies before the new entry
-            starts = [(r.started_on, f"la phase « {r.phase.name} »")
+            # the earliest start tells whether one lies before the new entry; so does the
+            # first workshop the person signed for (rules.activity.check_attendance_day)
+            starts = [(r.started_on, f"la phase « {r.phase.name} » commence")
                       for r in enrolment.phase_records]
-            starts += [(s.starts_on, f"la suspension ({s.reason.label})")
+            starts += [(s.starts_on, f"la suspension ({s.reason.label}) commence")
                        for s in enrolment.suspensions]
+            first_workshop = session.execute(
+                select(Workshop.held_at, Workshop.title)
+                .join(WorkshopAttendance, WorkshopAttendance.workshop_id == Workshop.id)
+                .where(WorkshopAttendance.enrolment_id == enrolment.id)
+                .order_by(Workshop.held_at).limit(1)).first()
+            if first_workshop is not None:
+                starts.append((first_workshop.held_at.date(),
+                               f"l'atelier « {first_workshop.title} » émargé a lieu"))
             earliest = min(starts, key=lambda item: item[0], default=None)
             if earliest is not None and earliest[0] < entry:
                 raise TransitionRefused(
-                    f"Date d'entrée : {earliest[1]} commence ou se termine le "
-                    f"{_fmt(earliest[0])}, avant la nouvelle date d'entrée ({_fmt(entry)})"
+                    f"Date d'entrée : {earliest[1]} le {_fmt(earliest[0])}, avant la "
+                    f"nouvelle date d'entrée ({_fmt(entry)})"
                 )
         recompute_planned_end(enrolment)
     session.flush()

@@ -663,7 +663,7 @@ def test_a_corrected_entry_date_moves_the_first_phase_and_the_planned_end(
     ({"entry_date": "2026-01-30"},
      "Date d'entrée : elle ne peut pas précéder la prescription (02/02/2026)."),
     ({"entry_date": "2026-04-06"},
-     "Date d'entrée : la suspension (Maladie) commence ou se termine le 01/04/2026, avant "
+     "Date d'entrée : la suspension (Maladie) commence le 01/04/2026, avant "
      "la nouvelle date d'entrée (06/04/2026)."),
     ({"entry_date": "2099-01-05"}, "Date d'entrée : elle ne peut pas être dans le futur"),
     ({"referral": "other"}, "elle concerne une autre personne que"),

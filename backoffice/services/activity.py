@@ -1,0 +1,86 @@
+"""Workshops and attendance sheets typed or corrected in their forms (menu « Activité »).
+
+A workshop belongs to one programme: its session is one of that programme's, and every
+line of its attendance sheet is a path of that programme, entered by the workshop's day —
+otherwise the PLIE reports' presences at workshops (« ateliers par participant »,
+« ateliers collectifs animés », 004 §5) would count people of another programme. The
+dates are ``rules.activity``'s.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import Enrolment, ProgrammeSession, Workshop, WorkshopAttendance
+from ..rules import activity
+from ..rules.lifecycle import TransitionRefused
+
+
+def check_workshop(session: Session, workshop: Workshop) -> None:
+    """A workshop: its session of its programme and around its day; once people signed
+    its sheet, still of their paths' programme and not before any of their entries."""
+    with session.no_autoflush:  # checked before it is written
+        programme, held_on = workshop.programme, workshop.held_at.date()
+        group = workshop.session
+        if group is not None:
+            if group.programme_id != programme.id:
+                raise TransitionRefused(
+                    f"Session : « {group.label} » est une session du dispositif "
+                    f"{group.programme.code}, l'atelier est du dispositif {programme.code}"
+                )
+            activity.check_workshop_day(held_on, group.label, group.starts_on, group.ends_on)
+        if workshop.id is None:
+            return
+        for line in workshop.attendances:
+            path = line.enrolment
+            if path.programme_id != programme.id:
+                raise TransitionRefused(
+                    f"Dispositif : {path.beneficiary.full_name} émarge à cet atelier avec un "
+                    f"parcours {path.programme.code} ; retirez d'abord son émargement"
+                )
+            activity.check_attendance_day(held_on, path.entry_date, path.beneficiary.full_name)
+
+
+def check_attendance(session: Session, line: WorkshopAttendance) -> None:
+    """A line of an attendance sheet: a path of the workshop's programme, entered by the
+    workshop's day."""
+    with session.no_autoflush:
+        workshop, path = line.workshop, line.enrolment
+        if path.programme_id != workshop.programme_id:
+            raise TransitionRefused(
+                f"Parcours : celui de {path.beneficiary.full_name} est du dispositif "
+                f"{path.programme.code}, l'atelier « {workshop.title} » du dispositif "
+                f"{workshop.programme.code}"
+            )
+        activity.check_attendance_day(
+            workshop.held_at.date(), path.entry_date, path.beneficiary.full_name
+        )
+
+
+def check_session(session: Session, group: ProgrammeSession) -> None:
+    """A corrected session: its paths and workshops still of its programme, and its
+    workshops still between its first and last day."""
+    if group.id is None:
+        return
+    with session.no_autoflush:
+        programme_id = group.programme.id  # the form sets the relationship, not yet the id
+        paths = session.scalar(
+            select(func.count(Enrolment.id)).where(
+                Enrolment.session_id == group.id, Enrolment.programme_id != programme_id))
+        if paths:
+            raise TransitionRefused(
+                f"Dispositif : {paths} parcours d'un autre dispositif suivent cette session ; "
+                f"changez d'abord leur session"
+            )
+        workshops = session.scalars(
+            select(Workshop).where(Workshop.session_id == group.id).order_by(Workshop.held_at)
+        ).all()
+        for workshop in workshops:
+            if workshop.programme_id != programme_id:
+                raise TransitionRefused(
+                    f"Dispositif : l'atelier « {workshop.title} » de cette session est du "
+                    f"dispositif {workshop.programme.code} ; changez d'abord sa session"
+                )
+        activity.check_session_days(
+            group.starts_on, group.ends_on, [(w.title, w.held_at.date()) for w in workshops])

@@ -1,0 +1,185 @@
+"""Menu « Activité » typed by hand: a workshop, its session and the paths on its sheet
+keep to one programme, and to the session's and the paths' dates (services.activity)."""
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice.extensions import db
+from backoffice.models import Enrolment, ProgrammeSession, Workshop, WorkshopAttendance
+from backoffice.seeding.reference import load_reference
+from tests.integration.test_admin_crud import text_of
+from tests.integration.test_lifecycle_actions import (
+    _programme_id,
+    fast_passwords,  # noqa: F401  (autouse fixture: quick password hashes)
+    new_path,
+    path_edit,
+    path_state,
+)
+
+PLIE = "PLIE-L1"
+
+
+@pytest.fixture
+def app(app):
+    """The real reference data (seeds/): programmes, phases, exit types."""
+    with app.app_context():
+        load_reference(db.session)
+        db.session.commit()
+    return app
+
+
+def new_session(app, code: str, starts_on=date(2026, 3, 2), ends_on=date(2026, 6, 26)) -> int:
+    with app.app_context():
+        group = ProgrammeSession(programme_id=_programme_id(app, code),
+                                 label=f"{code} printemps", starts_on=starts_on, ends_on=ends_on)
+        db.session.add(group)
+        db.session.commit()
+        return group.id
+
+
+def new_workshop(app, code: str, held_at=datetime(2026, 3, 9, 9), session_id=None) -> int:
+    with app.app_context():
+        workshop = Workshop(programme_id=_programme_id(app, code), session_id=session_id,
+                            title="Atelier CV", held_at=held_at)
+        db.session.add(workshop)
+        db.session.commit()
+        return workshop.id
+
+
+def attend(app, workshop_id: int, path_id: int) -> None:
+    with app.app_context():
+        db.session.add(WorkshopAttendance(workshop_id=workshop_id, enrolment_id=path_id))
+        db.session.commit()
+
+
+def workshop_form(app, code: str, held_at: str, session_id=None) -> dict:
+    return {"programme": str(_programme_id(app, code)),
+            "session": str(session_id) if session_id else "__None",
+            "title": "Atelier CV", "held_at": held_at, "duration_minutes": "180",
+            "place": "Lunel", "facilitator": "Psychologue"}
+
+
+def session_form(app, code: str, starts_on: str, ends_on: str) -> dict:
+    return {"programme": str(_programme_id(app, code)), "label": f"{code} printemps",
+            "starts_on": starts_on, "ends_on": ends_on, "place": "Lunel", "min_size": "4",
+            "max_size": "7", "continuous_entry": "y"}
+
+
+def rows(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(model.id)))
+
+
+def held_at(app, workshop_id: int) -> datetime:
+    with app.app_context():
+        return db.session.get(Workshop, workshop_id).held_at
+
+
+def session_dates(app, session_id: int) -> tuple:
+    with app.app_context():
+        group = db.session.get(ProgrammeSession, session_id)
+        return group.programme_id, group.starts_on, group.ends_on
+
+
+def test_a_workshop_keeps_to_its_session(client, auth, app, users):
+    plie_session, del_session = new_session(app, PLIE), new_session(app, "DEL-L1")
+    auth.login("coordinator")
+    assert client.post("/admin/workshops/new/", data=workshop_form(
+        app, PLIE, "2026-03-09 09:00:00", plie_session)).status_code == 302
+
+    response = client.post("/admin/workshops/new/", data=workshop_form(
+        app, PLIE, "2026-03-09 09:00:00", del_session))
+    assert "Session : « DEL-L1 printemps » est une session du dispositif DEL-L1, " \
+           "l'atelier est du dispositif PLIE-L1." in text_of(response)
+    response = client.post("/admin/workshops/new/", data=workshop_form(
+        app, PLIE, "2026-07-06 09:00:00", plie_session))
+    assert "Date de l'atelier : le 06/07/2026 est hors de la session « PLIE-L1 printemps » " \
+           "(du 02/03/2026 au 26/06/2026)" in text_of(response)
+    assert rows(app, Workshop) == 1
+
+
+def test_a_workshop_with_a_sheet_keeps_its_attendees_programme_and_entries(
+        client, auth, app, users):
+    path = new_path(app, PLIE, users["counsellor"])  # entered 02/03/2026
+    workshop = new_workshop(app, PLIE)
+    attend(app, workshop, path)
+    auth.login("coordinator")
+    response = client.post(f"/admin/workshops/edit/?id={workshop}",
+                           data=workshop_form(app, "DEL-L1", "2026-03-09 09:00:00"))
+    assert "émarge à cet atelier avec un parcours PLIE-L1 ; retirez d'abord son " \
+           "émargement." in text_of(response)
+    response = client.post(f"/admin/workshops/edit/?id={workshop}",
+                           data=workshop_form(app, PLIE, "2026-02-27 09:00:00"))
+    assert "est entré(e) le 02/03/2026, après l'atelier du 27/02/2026" in text_of(response)
+    assert held_at(app, workshop) == datetime(2026, 3, 9, 9)
+    assert client.post(f"/admin/workshops/edit/?id={workshop}", data=workshop_form(
+        app, PLIE, "2026-03-02 14:00:00")).status_code == 302  # the entry day itself
+    assert held_at(app, workshop) == datetime(2026, 3, 2, 14)
+
+
+def test_an_attendance_line_is_a_path_of_the_workshop_entered_by_its_day(
+        client, auth, app, users):
+    plie_path = new_path(app, PLIE, users["counsellor"])
+    csp_path = new_path(app, "CSP", users["counsellor"])
+    workshop, early = new_workshop(app, PLIE), new_workshop(app, PLIE, datetime(2026, 2, 23, 9))
+    auth.login("coordinator")
+
+    def line(workshop_id, path_id):
+        return {"workshop": str(workshop_id), "enrolment": str(path_id), "attendance": "present"}
+
+    response = client.post("/admin/attendances/new/", data=line(workshop, csp_path))
+    assert "est du dispositif CSP, l'atelier « Atelier CV » du dispositif PLIE-L1." \
+        in text_of(response)
+    response = client.post("/admin/attendances/new/", data=line(early, plie_path))
+    assert "est entré(e) le 02/03/2026, après l'atelier du 23/02/2026 ; corrigez la date " \
+           "d'entrée ou choisissez un autre atelier." in text_of(response)
+    assert rows(app, WorkshopAttendance) == 0
+    assert client.post("/admin/attendances/new/", data=line(workshop, plie_path)) \
+        .status_code == 302
+    assert rows(app, WorkshopAttendance) == 1
+
+
+def test_a_corrected_session_keeps_its_paths_and_workshops(client, auth, app, users):
+    group = new_session(app, PLIE)
+    new_workshop(app, PLIE, datetime(2026, 5, 4, 9), session_id=group)
+    auth.login("coordinator")
+    response = client.post(f"/admin/sessions/edit/?id={group}",
+                           data=session_form(app, PLIE, "2026-03-02", "2026-04-30"))
+    assert "Dates de la session : son atelier « Atelier CV » du 04/05/2026 en sortirait ; " \
+           "déplacez-le d'abord." in text_of(response)
+    response = client.post(f"/admin/sessions/edit/?id={group}",
+                           data=session_form(app, "DEL-L1", "2026-03-02", "2026-06-26"))
+    assert "Dispositif : l'atelier « Atelier CV » de cette session est du dispositif " \
+           "PLIE-L1 ; changez d'abord sa session." in text_of(response)
+    assert session_dates(app, group) == (_programme_id(app, PLIE), date(2026, 3, 2),
+                                         date(2026, 6, 26))
+    assert client.post(f"/admin/sessions/edit/?id={group}", data=session_form(
+        app, PLIE, "2026-03-02", "2026-05-04")).status_code == 302
+    assert session_dates(app, group)[2] == date(2026, 5, 4)
+
+
+def test_a_session_followed_by_paths_keeps_its_programme(client, auth, app, users):
+    group = new_session(app, PLIE)
+    path = new_path(app, PLIE, users["counsellor"])
+    with app.app_context():
+        db.session.get(Enrolment, path).session_id = group
+        db.session.commit()
+    auth.login("coordinator")
+    response = client.post(f"/admin/sessions/edit/?id={group}",
+                           data=session_form(app, "DEL-L1", "2026-03-02", "2026-06-26"))
+    assert "Dispositif : 1 parcours d'un autre dispositif suivent cette session ; changez " \
+           "d'abord leur session." in text_of(response)
+    assert session_dates(app, group)[0] == _programme_id(app, PLIE)
+
+
+def test_a_corrected_entry_may_not_pass_a_signed_workshop(client, auth, app, users):
+    path = new_path(app, PLIE, users["counsellor"])  # entered 02/03/2026
+    attend(app, new_workshop(app, PLIE, datetime(2026, 3, 9, 9)), path)
+    before = path_state(app, path)
+    auth.login("coordinator")
+    response = path_edit(app, client, path, entry_date="2026-03-16")
+    assert "Date d'entrée : l'atelier « Atelier CV » émargé a lieu le 09/03/2026, avant la " \
+           "nouvelle date d'entrée (16/03/2026)." in text_of(response)
+    assert path_state(app, path) == before
+    assert path_edit(app, client, path, entry_date="2026-03-09").status_code == 302
