@@ -2,12 +2,10 @@
 keep to one programme, and to the session's and the paths' dates (services.activity)."""
 from datetime import date, datetime
 
-import pytest
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
 from backoffice.models import Enrolment, ProgrammeSession, Workshop, WorkshopAttendance
-from backoffice.seeding.reference import load_reference
 from tests.integration.test_admin_crud import text_of
 from tests.integration.test_lifecycle_actions import (
     _programme_id,
@@ -18,15 +16,6 @@ from tests.integration.test_lifecycle_actions import (
 )
 
 PLIE = "PLIE-L1"
-
-
-@pytest.fixture
-def app(app):
-    """The real reference data (seeds/): programmes, phases, exit types."""
-    with app.app_context():
-        load_reference(db.session)
-        db.session.commit()
-    return app
 
 
 def new_session(app, code: str, starts_on=date(2026, 3, 2), ends_on=date(2026, 6, 26)) -> int:
@@ -82,7 +71,8 @@ def session_dates(app, session_id: int) -> tuple:
         return group.programme_id, group.starts_on, group.ends_on
 
 
-def test_a_workshop_keeps_to_its_session(client, auth, app, users):
+def test_a_workshop_keeps_to_its_session(client, auth, reference_app, users):
+    app = reference_app  # with the reference data of seeds/
     plie_session, del_session = new_session(app, PLIE), new_session(app, "DEL-L1")
     auth.login("coordinator")
     assert client.post("/admin/workshops/new/", data=workshop_form(
@@ -100,7 +90,8 @@ def test_a_workshop_keeps_to_its_session(client, auth, app, users):
 
 
 def test_a_workshop_with_a_sheet_keeps_its_attendees_programme_and_entries(
-        client, auth, app, users):
+        client, auth, reference_app, users):
+    app = reference_app  # with the reference data of seeds/
     path = new_path(app, PLIE, users["counsellor"])  # entered 02/03/2026
     workshop = new_workshop(app, PLIE)
     attend(app, workshop, path)
@@ -119,7 +110,8 @@ def test_a_workshop_with_a_sheet_keeps_its_attendees_programme_and_entries(
 
 
 def test_an_attendance_line_is_a_path_of_the_workshop_entered_by_its_day(
-        client, auth, app, users):
+        client, auth, reference_app, users):
+    app = reference_app  # with the reference data of seeds/
     plie_path = new_path(app, PLIE, users["counsellor"])
     csp_path = new_path(app, "CSP", users["counsellor"])
     workshop, early = new_workshop(app, PLIE), new_workshop(app, PLIE, datetime(2026, 2, 23, 9))
@@ -140,7 +132,8 @@ def test_an_attendance_line_is_a_path_of_the_workshop_entered_by_its_day(
     assert rows(app, WorkshopAttendance) == 1
 
 
-def test_a_corrected_session_keeps_its_paths_and_workshops(client, auth, app, users):
+def test_a_corrected_session_keeps_its_paths_and_workshops(client, auth, reference_app, users):
+    app = reference_app  # with the reference data of seeds/
     group = new_session(app, PLIE)
     new_workshop(app, PLIE, datetime(2026, 5, 4, 9), session_id=group)
     auth.login("coordinator")
@@ -159,7 +152,8 @@ def test_a_corrected_session_keeps_its_paths_and_workshops(client, auth, app, us
     assert session_dates(app, group)[2] == date(2026, 5, 4)
 
 
-def test_a_session_followed_by_paths_keeps_its_programme(client, auth, app, users):
+def test_a_session_followed_by_paths_keeps_its_programme(client, auth, reference_app, users):
+    app = reference_app  # with the reference data of seeds/
     group = new_session(app, PLIE)
     path = new_path(app, PLIE, users["counsellor"])
     with app.app_context():
@@ -173,7 +167,8 @@ def test_a_session_followed_by_paths_keeps_its_programme(client, auth, app, user
     assert session_dates(app, group)[0] == _programme_id(app, PLIE)
 
 
-def test_a_corrected_entry_may_not_pass_a_signed_workshop(client, auth, app, users):
+def test_a_corrected_entry_may_not_pass_a_signed_workshop(client, auth, reference_app, users):
+    app = reference_app  # with the reference data of seeds/
     path = new_path(app, PLIE, users["counsellor"])  # entered 02/03/2026
     attend(app, new_workshop(app, PLIE, datetime(2026, 3, 9, 9)), path)
     before = path_state(app, path)
