@@ -40,6 +40,7 @@ from ..rules.exits import (
     classification_summary,
 )
 from ..rules.lifecycle import TransitionRefused, enrolment_actions_allowed
+from ..services import activity as activity_service
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView, current_role, only_counsellors
@@ -509,6 +510,11 @@ class InternshipView(PathChildView):
     column_labels = {"company_name": "Entreprise d'accueil"}
     date_order = (("starts_on", "ends_on",
                    "Fin : elle ne peut pas être antérieure au début du stage ({:%d/%m/%Y})."),)
+
+    def on_model_change(self, form, model, is_created):
+        """A period of the path (001, 004 Lot 3): from its entry, not after its exit."""
+        with checked_by_the_rules():
+            activity_service.check_internship(db.session, model)
 
 
 class BarrierView(PathChildView):

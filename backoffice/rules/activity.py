@@ -1,4 +1,4 @@
-"""Workshops and their attendance sheets (émargements): which days fit.
+"""Workshops and their attendance sheets (émargements), internships: which days fit.
 
 Plain values in, :class:`TransitionRefused` with a French message out, as in
 ``rules/lifecycle.py``. The services check the programmes, then call these for the dates.
@@ -55,4 +55,19 @@ def check_attendance_day(held_on: date, entry_date: date, person: str) -> None:
         raise TransitionRefused(
             f"Parcours : {person} est entré(e) le {_fmt(entry_date)}, après l'atelier du "
             f"{_fmt(held_on)} ; corrigez la date d'entrée ou choisissez un autre atelier"
+        )
+
+
+def check_internship_days(starts_on: date, entry_date: date, exit_date: date | None) -> None:
+    """An internship or immersion is a period of the path: it starts on or after the entry
+    and not after the exit (001 : « Ils devront obligatoirement intégrer une période de
+    stage en entreprise » ; 004 Lot 3 : the immersion phase follows the shared diagnosis)."""
+    if starts_on < entry_date:
+        raise TransitionRefused(
+            f"Début du stage : il ne peut pas précéder l'entrée dans le parcours "
+            f"({_fmt(entry_date)})"
+        )
+    if exit_date is not None and starts_on > exit_date:
+        raise TransitionRefused(
+            f"Début du stage : il ne peut pas suivre la sortie du parcours ({_fmt(exit_date)})"
         )

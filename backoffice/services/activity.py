@@ -1,4 +1,5 @@
-"""Workshops and attendance sheets typed or corrected in their forms (menu « Activité »).
+"""Workshops and attendance sheets typed or corrected in their forms (menu « Activité »),
+and internships (menu « Parcours »).
 
 A workshop belongs to one programme: its session is one of that programme's, and every
 line of its attendance sheet is a path of that programme, entered by the workshop's day —
@@ -12,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Enrolment, ProgrammeSession, Workshop, WorkshopAttendance
+from ..models import Enrolment, Internship, ProgrammeSession, Workshop, WorkshopAttendance
 from ..rules import activity
 from ..rules.lifecycle import TransitionRefused
 
@@ -84,3 +85,10 @@ def check_session(session: Session, group: ProgrammeSession) -> None:
                 )
         activity.check_session_days(
             group.starts_on, group.ends_on, [(w.title, w.held_at.date()) for w in workshops])
+
+
+def check_internship(session: Session, internship: Internship) -> None:
+    """An internship typed or corrected: within its path, from the entry to the exit."""
+    with session.no_autoflush:
+        path = internship.enrolment
+        activity.check_internship_days(internship.starts_on, path.entry_date, path.exit_date)

@@ -17,6 +17,7 @@ from ..models import (
     Beneficiary,
     Enrolment,
     ExitType,
+    Internship,
     Phase,
     PhaseRecord,
     Programme,
@@ -486,7 +487,7 @@ def correct_path(session: Session, enrolment: Enrolment, today: date,
                     record.started_on = entry
             # a phase or a suspension ends on or after its start (CHECK dates_order):
             # the earliest start tells whether one lies before the new entry; so does the
-            # first workshop the person signed for (rules.activity.check_attendance_day)
+            # first workshop the person signed for and the first internship (rules.activity)
             starts = [(r.started_on, f"la phase « {r.phase.name} » commence")
                       for r in enrolment.phase_records]
             starts += [(s.starts_on, f"la suspension ({s.reason.label}) commence")
@@ -499,6 +500,13 @@ def correct_path(session: Session, enrolment: Enrolment, today: date,
             if first_workshop is not None:
                 starts.append((first_workshop.held_at.date(),
                                f"l'atelier « {first_workshop.title} » émargé a lieu"))
+            first_internship = session.execute(
+                select(Internship.starts_on, Internship.company_name)
+                .where(Internship.enrolment_id == enrolment.id)
+                .order_by(Internship.starts_on).limit(1)).first()
+            if first_internship is not None:
+                starts.append((first_internship.starts_on,
+                               f"le stage chez {first_internship.company_name} commence"))
             earliest = min(starts, key=lambda item: item[0], default=None)
             if earliest is not None and earliest[0] < entry:
                 raise TransitionRefused(

@@ -1,11 +1,20 @@
 """Menu « Activité » typed by hand: a workshop, its session and the paths on its sheet
-keep to one programme, and to the session's and the paths' dates (services.activity)."""
+keep to one programme, and to the session's and the paths' dates; an internship is a
+period of its path (services.activity)."""
 from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
-from backoffice.models import Enrolment, ProgrammeSession, Workshop, WorkshopAttendance
+from backoffice.models import (
+    Enrolment,
+    ExitType,
+    Internship,
+    ProgrammeSession,
+    Workshop,
+    WorkshopAttendance,
+)
+from backoffice.services import lifecycle as svc
 from tests.integration.test_admin_crud import text_of
 from tests.integration.test_lifecycle_actions import (
     _programme_id,
@@ -178,3 +187,42 @@ def test_a_corrected_entry_may_not_pass_a_signed_workshop(client, auth, referenc
            "nouvelle date d'entrée (16/03/2026)." in text_of(response)
     assert path_state(app, path) == before
     assert path_edit(app, client, path, entry_date="2026-03-09").status_code == 302
+
+
+def internship_form(path_id: int, starts_on: str, ends_on: str) -> dict:
+    return {"enrolment": str(path_id), "company_name": "Boulangerie Martin",
+            "starts_on": starts_on, "ends_on": ends_on, "hours": "30"}
+
+
+def internships_of(app, path_id: int) -> list:
+    with app.app_context():
+        return [(i.starts_on, i.ends_on) for i in db.session.scalars(
+            select(Internship).where(Internship.enrolment_id == path_id))]
+
+
+def test_an_internship_is_a_period_of_its_path(client, auth, reference_app, users):
+    app = reference_app  # with the reference data of seeds/
+    path = new_path(app, "DEL-L1", users["counsellor"])  # entered 02/03/2026
+    auth.login("counsellor")
+    response = client.post("/admin/internships/new/",
+                           data=internship_form(path, "2026-02-23", "2026-03-06"))
+    assert "Début du stage : il ne peut pas précéder l'entrée dans le parcours " \
+           "(02/03/2026)." in text_of(response)
+    assert client.post("/admin/internships/new/", data=internship_form(
+        path, "2026-03-02", "2026-03-13")).status_code == 302
+    with app.app_context():
+        abandon = db.session.scalar(select(ExitType).filter_by(code="abandon"))
+        svc.close_with_exit(db.session, db.session.get(Enrolment, path), abandon,
+                            svc.ExitInput(exit_date=date(2026, 4, 3), difficulties="Santé",
+                                          recommendations="Soins"), date(2026, 11, 20))
+        db.session.commit()
+    response = client.post("/admin/internships/new/",
+                           data=internship_form(path, "2026-04-06", "2026-04-10"))
+    assert "Début du stage : il ne peut pas suivre la sortie du parcours (03/04/2026)." \
+        in text_of(response)
+    assert internships_of(app, path) == [(date(2026, 3, 2), date(2026, 3, 13))]
+
+    auth.login("coordinator")
+    response = path_edit(app, client, path, entry_date="2026-03-09")
+    assert "Date d'entrée : le stage chez Boulangerie Martin commence le 02/03/2026, avant " \
+           "la nouvelle date d'entrée (09/03/2026)." in text_of(response)

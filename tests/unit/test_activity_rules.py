@@ -1,10 +1,12 @@
-"""rules.activity: which days a workshop and a line of its attendance sheet may take."""
+"""rules.activity: which days a workshop, a line of its attendance sheet and an internship
+may take."""
 from datetime import date
 
 import pytest
 
 from backoffice.rules.activity import (
     check_attendance_day,
+    check_internship_days,
     check_session_days,
     check_workshop_day,
 )
@@ -63,4 +65,21 @@ def test_attendance_on_or_after_the_entry(held_on, refused):
     else:
         with pytest.raises(TransitionRefused) as caught:
             check_attendance_day(held_on, START, "Anne Martin")
+        assert caught.value.message == refused
+
+
+@pytest.mark.parametrize(("starts_on", "exit_date", "refused"), [
+    (date(2026, 3, 2), None, None),  # from the entry day
+    (date(2026, 5, 4), date(2026, 5, 4), None),  # up to the exit day
+    (date(2026, 2, 27), None,
+     "Début du stage : il ne peut pas précéder l'entrée dans le parcours (02/03/2026)"),
+    (date(2026, 5, 5), date(2026, 5, 4),
+     "Début du stage : il ne peut pas suivre la sortie du parcours (04/05/2026)"),
+])
+def test_internship_within_its_path(starts_on, exit_date, refused):
+    if refused is None:
+        check_internship_days(starts_on, START, exit_date)
+    else:
+        with pytest.raises(TransitionRefused) as caught:
+            check_internship_days(starts_on, START, exit_date)
         assert caught.value.message == refused
