@@ -794,7 +794,7 @@ class _DemoBuilder:
             "two" if info.family == "PLIE" and not ended and rng.random() < 0.08 else None)
         self._contacts(info, enrolment_id, referent, entry, end_at, absences, prebilan)
         self._workshops(info, enrolment_id, referent, entry, end_at)
-        self._internships(info, enrolment_id, phases, end_at)
+        self._internships(info, enrolment_id, entry, phases, end_at)
         self._barriers(info, enrolment_id, entry, end_at)
 
     # Outcomes: what the path leads to, decided at entry (dates follow from it)
@@ -1179,7 +1179,7 @@ class _DemoBuilder:
 
     # Internships: DEL company internship (001 étape 2), PLIE-L3 immersions (004 Lot 3)
 
-    def _internships(self, info, enrolment_id, phases, end_at) -> None:
+    def _internships(self, info, enrolment_id, entry, phases, end_at) -> None:
         rng, today = self.rng, self.today
         if info.family == "DEL":
             stage = next((p for p in phases if p[0] == "etape_2"), None)
@@ -1205,7 +1205,7 @@ class _DemoBuilder:
             ))
         elif info.code == "PLIE-L3" and rng.random() < 0.7:  # most do an immersion
             start = _weekday(end_at - timedelta(days=rng.randint(0, 25)))
-            start = max(start, end_at - timedelta(days=40))
+            start = max(start, end_at - timedelta(days=40), entry)  # within the path
             for _ in range(1 if rng.random() < 0.8 else 2):
                 if start > end_at or start > today:
                     return

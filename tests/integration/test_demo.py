@@ -5,7 +5,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from backoffice.enums import (
     Attendance,
@@ -27,6 +27,7 @@ from backoffice.models import (
     Phase,
     PhaseRecord,
     Programme,
+    ProgrammeSession,
     PurchaseOrder,
     PurchaseOrderLine,
     Referral,
@@ -304,6 +305,22 @@ def test_larger_demo_keeps_its_constraints(app, capsys):
         db.session.commit()
         seconds = time.perf_counter() - started
         assert db.session.scalar(select(func.count()).select_from(Beneficiary)) == 2000
+        # The rules of the forms hold for the demo's rows too (services/activity.py)
+        assert db.session.scalar(
+            select(func.count(Internship.id)).join(Enrolment).where(or_(
+                Internship.starts_on < Enrolment.entry_date,
+                Internship.starts_on > Enrolment.exit_date))) == 0
+        sheet = (select(func.count(WorkshopAttendance.id)).join(Workshop)
+                 .join(Enrolment, WorkshopAttendance.enrolment_id == Enrolment.id))
+        assert db.session.scalar(sheet.where(
+            Enrolment.programme_id != Workshop.programme_id)) == 0
+        assert db.session.scalar(sheet.where(
+            func.date(Workshop.held_at) < Enrolment.entry_date)) == 0
+        assert db.session.scalar(
+            select(func.count(Workshop.id)).join(ProgrammeSession).where(or_(
+                ProgrammeSession.programme_id != Workshop.programme_id,
+                func.date(Workshop.held_at) < ProgrammeSession.starts_on,
+                func.date(Workshop.held_at) > ProgrammeSession.ends_on))) == 0
         # New rows after the demo get fresh ids (sequences moved past the demo's ids)
         db.session.add(Commission(programme_id=1, held_on=TODAY))
         db.session.commit()
