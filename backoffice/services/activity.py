@@ -70,9 +70,10 @@ def check_session(session: Session, group: ProgrammeSession) -> None:
             select(func.count(Enrolment.id)).where(
                 Enrolment.session_id == group.id, Enrolment.programme_id != programme_id))
         if paths:
+            follow, their = ("suit", "sa") if paths == 1 else ("suivent", "leur")
             raise TransitionRefused(
-                f"Dispositif : {paths} parcours d'un autre dispositif suivent cette session ; "
-                f"changez d'abord leur session"
+                f"Dispositif : {paths} parcours d'un autre dispositif {follow} cette session ; "
+                f"changez d'abord {their} session"
             )
         workshops = session.scalars(
             select(Workshop).where(Workshop.session_id == group.id).order_by(Workshop.held_at)

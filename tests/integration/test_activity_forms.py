@@ -3,6 +3,7 @@ keep to one programme, and to the session's and the paths' dates; an internship 
 period of its path (services.activity)."""
 from datetime import date, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
@@ -161,18 +162,25 @@ def test_a_corrected_session_keeps_its_paths_and_workshops(client, auth, referen
     assert session_dates(app, group)[2] == date(2026, 5, 4)
 
 
-def test_a_session_followed_by_paths_keeps_its_programme(client, auth, reference_app, users):
+@pytest.mark.parametrize(("paths", "refused"), [
+    (1, "Dispositif : 1 parcours d'un autre dispositif suit cette session ; changez d'abord "
+        "sa session."),
+    (2, "Dispositif : 2 parcours d'un autre dispositif suivent cette session ; changez "
+        "d'abord leur session."),
+])
+def test_a_session_followed_by_paths_keeps_its_programme(client, auth, reference_app, users,
+                                                         paths, refused):
     app = reference_app  # with the reference data of seeds/
     group = new_session(app, PLIE)
-    path = new_path(app, PLIE, users["counsellor"])
+    followers = [new_path(app, PLIE, users["counsellor"]) for _ in range(paths)]
     with app.app_context():
-        db.session.get(Enrolment, path).session_id = group
+        for path in followers:
+            db.session.get(Enrolment, path).session_id = group
         db.session.commit()
     auth.login("coordinator")
     response = client.post(f"/admin/sessions/edit/?id={group}",
                            data=session_form(app, "DEL-L1", "2026-03-02", "2026-06-26"))
-    assert "Dispositif : 1 parcours d'un autre dispositif suivent cette session ; changez " \
-           "d'abord leur session." in text_of(response)
+    assert refused in text_of(response)
     assert session_dates(app, group)[0] == _programme_id(app, PLIE)
 
 
