@@ -42,7 +42,7 @@ def _postgres_settings(random_page_cost: str):
     PostgreSQL's default ``random_page_cost`` (4) is made for spinning disks: at 100 000
     people it hashes every contact of a period and scans every beneficiary rather than
     follow the indexes of the 2 325 paths of a PLIE interim report. 1.1 is the usual value
-    for a database held in memory or on SSD; the report's statements take 144 → 76 ms
+    for a database held in memory or on SSD; the report's statements take 144 → 80 ms
     (docs/benchmarks.md). It is a session setting, so no server access is needed.
     """
 
