@@ -25,7 +25,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from ..enums import AbandonReason, ContractKind, Role
+from ..enums import AbandonReason, Attendance, ContractKind, Role
 from ..models import (
     BarrierType,
     Commission,
@@ -337,3 +337,39 @@ def exit_types_for(session, scheme: str) -> list[ExitType]:
     rows = session.scalars(select(ExitType).order_by(ExitType.sort_order, ExitType.label)).all()
     return [row for row in rows
             if scheme in [s.strip() for s in (row.schemes or "").split(",")]]
+
+
+# --- workshops: the attendance sheet (émargement) -----------------------------------------
+
+NOT_ON_SHEET = "— pas sur la feuille"
+
+
+class AttendanceSheetForm(ActionForm):
+    """One mark per person the sheet offers (services.activity.sheet_lines); its fields
+    are added by :func:`attendance_sheet_form`."""
+
+    submit_label = "Enregistrer la feuille"
+
+    def marks(self) -> dict[int, Attendance | None]:
+        """{path id: the chosen mark, None when the person is not on the sheet}."""
+        return {line.path.id: Attendance(self[f"path_{line.path.id}"].data)
+                if self[f"path_{line.path.id}"].data else None for line in self.lines}
+
+
+def attendance_sheet_form(lines, formdata, *, intro: str) -> AttendanceSheetForm:
+    """The sheet's form: a select per person, set to their current mark."""
+    choices = [("", NOT_ON_SHEET)] + [(a.value, a.label) for a in Attendance]
+
+    class Sheet(AttendanceSheetForm):
+        pass
+
+    for line in lines:
+        person = line.path.beneficiary
+        setattr(Sheet, f"path_{line.path.id}", SelectField(
+            f"{person.full_name} (parcours n° {line.path.id}, entré(e) le "
+            f"{line.path.entry_date:%d/%m/%Y})",
+            choices=choices, default=line.attendance.value if line.attendance else "",
+            validate_choice=True))
+    form = Sheet(formdata)
+    form.lines, form.intro = lines, intro
+    return form

@@ -109,6 +109,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "declare_abandon": ("enrolments", "close"),
     "close_with_exit": ("enrolments", "close"),
     "end_follow_up": ("enrolments", "close"),
+    # /admin/workshops/ — the attendance sheet adds, changes and removes its lines
+    "attendance_sheet": ("workshop_attendances", "delete"),
 }
 
 

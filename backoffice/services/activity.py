@@ -10,10 +10,21 @@ dates are ``rules.activity``'s.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from collections import Counter
+from dataclasses import dataclass
 
-from ..models import Enrolment, Internship, ProgrammeSession, Workshop, WorkshopAttendance
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from ..enums import Attendance
+from ..models import (
+    Beneficiary,
+    Enrolment,
+    Internship,
+    ProgrammeSession,
+    Workshop,
+    WorkshopAttendance,
+)
 from ..rules import activity
 from ..rules.lifecycle import TransitionRefused
 
@@ -93,3 +104,67 @@ def check_internship(session: Session, internship: Internship) -> None:
     with session.no_autoflush:
         path = internship.enrolment
         activity.check_internship_days(internship.starts_on, path.entry_date, path.exit_date)
+
+
+# --- The attendance sheet of a workshop, filled in at once ------------------------------
+
+#: At most this many people are offered on one sheet; others are added line by line.
+SHEET_LIMIT = 60
+
+
+@dataclass
+class SheetLine:
+    """A person the sheet offers: their path, and their mark if they are on it already."""
+
+    path: Enrolment
+    attendance: Attendance | None
+
+
+def sheet_lines(session: Session, workshop: Workshop) -> tuple[list[SheetLine], bool]:
+    """The people a workshop's sheet offers, and whether the list was cut at
+    :data:`SHEET_LIMIT`: those already on it, then the paths of its session (or, without a
+    session, of its programme) in progress on its day — entered by then, not exited
+    before (rules.activity.check_attendance_day) — each group in alphabetical order."""
+    held_on = workshop.held_at.date()
+    marks = {line.enrolment_id: line.attendance for line in workshop.attendances}
+    in_progress = select(Enrolment.id).where(
+        Enrolment.programme_id == workshop.programme_id,
+        Enrolment.entry_date <= held_on,
+        or_(Enrolment.exit_date.is_(None), Enrolment.exit_date >= held_on),
+    )
+    if workshop.session_id is not None:
+        in_progress = in_progress.where(Enrolment.session_id == workshop.session_id)
+    on_sheet = Enrolment.id.in_(list(marks) or [0])
+    offered = (
+        select(Enrolment)
+        .join(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
+        .where(or_(Enrolment.id.in_(in_progress), on_sheet))
+        .options(joinedload(Enrolment.beneficiary))
+        .order_by(case((on_sheet, 0), else_=1), Beneficiary.name_key, Enrolment.id)
+        .limit(SHEET_LIMIT + 1)
+    )
+    paths = session.scalars(offered).all()
+    return [SheetLine(p, marks.get(p.id)) for p in paths[:SHEET_LIMIT]], len(paths) > SHEET_LIMIT
+
+
+def save_sheet(session: Session, workshop: Workshop,
+               marks: dict[int, Attendance | None]) -> Counter:
+    """Record the sheet: each offered path's mark (None: not on the sheet). A line is
+    added, changed or removed; each added or changed line follows :func:`check_attendance`.
+    Returns how many people are on the sheet, by mark."""
+    lines = {line.enrolment_id: line for line in workshop.attendances}
+    for path_id, mark in marks.items():
+        line = lines.get(path_id)
+        if mark is None:
+            if line is not None:
+                workshop.attendances.remove(line)
+            continue
+        if line is None:
+            line = WorkshopAttendance(enrolment=session.get(Enrolment, path_id))
+            workshop.attendances.append(line)
+        elif line.attendance is mark:
+            continue
+        line.attendance = mark
+        check_attendance(session, line)
+    session.flush()
+    return Counter(line.attendance for line in workshop.attendances)

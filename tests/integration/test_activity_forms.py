@@ -1,7 +1,7 @@
 """Menu « Activité » typed by hand: a workshop, its session and the paths on its sheet
 keep to one programme, and to the session's and the paths' dates; an internship is a
 period of its path (services.activity)."""
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -234,3 +234,117 @@ def test_an_internship_is_a_period_of_its_path(client, auth, reference_app, user
     response = path_edit(app, client, path, entry_date="2026-03-09")
     assert "Date d'entrée : le stage chez Boulangerie Martin commence le 02/03/2026, avant " \
            "la nouvelle date d'entrée (09/03/2026)." in text_of(response)
+
+
+# --- the attendance sheet, filled in at once -------------------------------------------
+
+def sheet_url(workshop_id: int) -> str:
+    return f"/admin/workshops/emargement/?action=attendance_sheet&ids={workshop_id}"
+
+
+def marks_of(app, workshop_id: int) -> dict:
+    with app.app_context():
+        return {line.enrolment_id: line.attendance.value for line in db.session.scalars(
+            select(WorkshopAttendance).where(WorkshopAttendance.workshop_id == workshop_id))}
+
+
+def test_the_sheet_offers_the_session_s_paths_in_progress_and_records_them_at_once(
+        client, auth, reference_app, users):
+    app = reference_app  # with the reference data of seeds/
+    group, other = new_session(app, PLIE), new_session(app, PLIE)
+    ann, bob, gone, elsewhere = (new_path(app, PLIE, users["counsellor"]) for _ in range(4))
+    later = new_path(app, PLIE, users["counsellor"], entry=date(2026, 3, 16))
+    with app.app_context():
+        for path in (ann, bob, gone, later):
+            db.session.get(Enrolment, path).session_id = group
+        db.session.get(Enrolment, elsewhere).session_id = other
+        lost = db.session.scalar(select(ExitType).filter_by(code="loss_of_contact"))
+        svc.close_with_exit(db.session, db.session.get(Enrolment, gone), lost,
+                            svc.ExitInput(exit_date=date(2026, 3, 5), difficulties="Santé",
+                                          recommendations="Soins"), date(2026, 11, 20))
+        db.session.commit()
+    workshop = new_workshop(app, PLIE, datetime(2026, 3, 9, 9), session_id=group)
+    auth.login("coordinator")
+
+    page = text_of(client.get(sheet_url(workshop)))
+    assert f"parcours n° {ann}," in page and f"parcours n° {bob}," in page
+    for absent in (gone, elsewhere, later):  # exited before, another session, entered after
+        assert f"parcours n° {absent}," not in page
+    assert "Taille d'un groupe : 4 à 7 personnes." in page
+
+    response = client.post(sheet_url(workshop), data={
+        "action": "attendance_sheet", "ids": str(workshop),
+        f"path_{ann}": "present", f"path_{bob}": "excused"})
+    assert response.status_code == 302
+    assert marks_of(app, workshop) == {ann: "present", bob: "excused"}
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Feuille d'émargement enregistrée : 1 présent, 1 absence justifiée, " \
+           "0 absence injustifiée." in page
+
+    # changed and removed in the same save; a person not offered is ignored
+    response = client.post(sheet_url(workshop), data={
+        "action": "attendance_sheet", "ids": str(workshop),
+        f"path_{ann}": "", f"path_{bob}": "present", f"path_{elsewhere}": "present"})
+    assert response.status_code == 302
+    assert marks_of(app, workshop) == {bob: "present"}
+
+
+def test_the_sheet_is_for_coordinators_and_for_workshops_already_held(
+        client, auth, reference_app, users):
+    app = reference_app  # with the reference data of seeds/
+    path = new_path(app, PLIE, users["counsellor"])
+    held = new_workshop(app, PLIE, datetime(2026, 3, 9, 9))
+    for role in ("counsellor", "viewer", "commission"):
+        auth.login(role)
+        assert client.post(sheet_url(held), data={
+            "action": "attendance_sheet", "ids": str(held),
+            f"path_{path}": "present"}).status_code == 403
+        assert marks_of(app, held) == {}
+        auth.logout()
+    auth.login("coordinator")
+    listed = client.get("/admin/workshops/").get_data(as_text=True)
+    assert f"/admin/workshops/emargement/?action=attendance_sheet&amp;ids={held}" in listed
+    details = client.get(f"/admin/workshops/details/?id={held}").get_data(as_text=True)
+    assert f"/admin/workshops/emargement/?action=attendance_sheet&amp;ids={held}" in details
+    coming = new_workshop(app, PLIE, datetime.now() + timedelta(days=3))
+    response = client.get(sheet_url(coming), follow_redirects=True)
+    assert "Impossible d'enregistrer la feuille d'émargement : Date : l'atelier a lieu le" \
+        in text_of(response)
+    assert marks_of(app, coming) == {}
+
+
+def test_a_sheet_refused_on_one_line_saves_none(client, auth, reference_app, users):
+    """One transaction: a changed line that breaks the rules (a CSP path typed on a PLIE
+    sheet before the rules existed) refuses the whole sheet."""
+    app = reference_app  # with the reference data of seeds/
+    ann, csp = new_path(app, PLIE, users["counsellor"]), new_path(app, "CSP", users["counsellor"])
+    workshop = new_workshop(app, PLIE, datetime(2026, 3, 9, 9))
+    attend(app, workshop, csp)  # written directly, as an import would
+    auth.login("coordinator")
+    response = client.post(sheet_url(workshop), data={
+        "action": "attendance_sheet", "ids": str(workshop),
+        f"path_{ann}": "present", f"path_{csp}": "excused"}, follow_redirects=True)
+    assert "Impossible d'enregistrer la feuille d'émargement : Parcours : celui de " \
+        in text_of(response)
+    assert "est du dispositif CSP, l'atelier « Atelier CV » du dispositif PLIE-L1" \
+        in text_of(response)
+    assert marks_of(app, workshop) == {csp: "present"}
+
+
+def test_the_sheet_offers_those_already_on_it_first_and_says_when_it_is_cut(
+        client, auth, reference_app, users, monkeypatch):
+    app = reference_app  # with the reference data of seeds/
+    monkeypatch.setattr("backoffice.services.activity.SHEET_LIMIT", 1)
+    first, second = (new_path(app, PLIE, users["counsellor"]) for _ in range(2))
+    with app.app_context():
+        names = {p: db.session.get(Enrolment, p).beneficiary.name_key for p in (first, second)}
+    marked = max(names, key=names.get)  # the one the alphabet would put last
+    workshop = new_workshop(app, PLIE, datetime(2026, 3, 9, 9))
+    attend(app, workshop, marked)
+    auth.login("coordinator")
+    page = text_of(client.get(sheet_url(workshop)))
+    assert f"parcours n° {marked}," in page
+    assert f"parcours n° {min(names, key=names.get)}," not in page
+    assert "les parcours du dispositif PLIE-L1 en cours le 09/03/2026" in page
+    assert "Seules les 1 premières personnes sont proposées ; ajoutez les autres dans " \
+           "Activité › Émargements." in page

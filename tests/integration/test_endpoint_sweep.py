@@ -90,6 +90,8 @@ SPECIAL: dict[str, Rule] = {
     "referrals.decide_view": Rule(runs("referrals", "validate"), query="?action=validate"),
     "purchase_orders.receive_view": Rule(runs("purchase_orders", "receive_purchase_order"),
                                          query="?action=receive_purchase_order"),
+    "workshops.sheet_view": Rule(runs("workshops", "attendance_sheet"),
+                                 query="?action=attendance_sheet"),
 }
 
 

@@ -187,6 +187,7 @@ def test_action_table_matches_the_domain_roles():
         "declare_abandon": ["admin", "coordinator"],
         "close_with_exit": ["admin", "coordinator"],
         "end_follow_up": ["admin", "coordinator"],
+        "attendance_sheet": ["admin", "coordinator"],
     }
     assert not may_run("admin", "delete_everything") and not may_run(None, "validate")
 
