@@ -147,7 +147,6 @@ class AttendanceView(ProtectedModelView):
             service.check_attendance(db.session, model)
 
 
-
 def _sheet_intro(workshop: Workshop, cut: bool) -> str:
     """What the sheet offers, and the programme's group size (an alert, not a refusal:
     issue 4, « atelier hors des limites de groupe »)."""
