@@ -93,3 +93,21 @@ def test_coordinator_declares_an_abandon_then_closes_a_path_with_a_durable_job(p
     page.get_by_label("Employeur").fill("Boulangerie de l'Anse Vata")
     page.locator("#lifecycle-form").get_by_role("button").first.click()
     expect(page.get_by_role("alert").first).to_contain_text("emploi durable")
+
+
+def test_coordinator_fills_a_workshop_s_attendance_sheet_at_once(page):
+    login(page, "coordination@demo.fr")
+    page.goto("/admin/workshops/")
+    page.locator("a[title=\"Feuille d'émargement\"]").first.click()
+    expect(page.get_by_role("heading", name="Feuille d'émargement")).to_be_visible()
+    marks = page.locator("#lifecycle-form select[name^=path_]")
+    expect(marks.first).to_be_attached()
+    first, second = marks.nth(0).get_attribute("name"), marks.nth(1).get_attribute("name")
+    marks.nth(0).select_option("present", force=True)
+    marks.nth(1).select_option("excused", force=True)
+    sheet_url = page.url
+    page.locator("#lifecycle-form").get_by_role("button", name="Enregistrer la feuille").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Feuille d'émargement enregistrée")
+    page.goto(sheet_url)
+    expect(page.locator(f"select[name={first}]")).to_have_value("present")
+    expect(page.locator(f"select[name={second}]")).to_have_value("excused")
