@@ -352,8 +352,8 @@ class AttendanceSheetForm(ActionForm):
 
     def marks(self) -> dict[int, Attendance | None]:
         """{path id: the chosen mark, None when the person is not on the sheet}."""
-        return {line.path.id: Attendance(self[f"path_{line.path.id}"].data)
-                if self[f"path_{line.path.id}"].data else None for line in self.lines}
+        chosen = {line.path.id: self[f"path_{line.path.id}"].data for line in self.lines}
+        return {path_id: Attendance(mark) if mark else None for path_id, mark in chosen.items()}
 
 
 def attendance_sheet_form(lines, formdata, *, intro: str) -> AttendanceSheetForm:

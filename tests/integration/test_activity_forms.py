@@ -65,6 +65,16 @@ def session_form(app, code: str, starts_on: str, ends_on: str) -> dict:
             "max_size": "7", "continuous_entry": "y"}
 
 
+def close(app, path_id: int, exit_code: str, exit_date: date) -> None:
+    """Close the path by a rupture-type exit on ``exit_date`` (services, as the app would)."""
+    with app.app_context():
+        exit_type = db.session.scalar(select(ExitType).filter_by(code=exit_code))
+        svc.close_with_exit(db.session, db.session.get(Enrolment, path_id), exit_type,
+                            svc.ExitInput(exit_date=exit_date, difficulties="Santé",
+                                          recommendations="Soins"), date(2026, 11, 20))
+        db.session.commit()
+
+
 def rows(app, model) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(model.id)))
@@ -218,12 +228,7 @@ def test_an_internship_is_a_period_of_its_path(client, auth, reference_app, user
            "(02/03/2026)." in text_of(response)
     assert client.post("/admin/internships/new/", data=internship_form(
         path, "2026-03-02", "2026-03-13")).status_code == 302
-    with app.app_context():
-        abandon = db.session.scalar(select(ExitType).filter_by(code="abandon"))
-        svc.close_with_exit(db.session, db.session.get(Enrolment, path), abandon,
-                            svc.ExitInput(exit_date=date(2026, 4, 3), difficulties="Santé",
-                                          recommendations="Soins"), date(2026, 11, 20))
-        db.session.commit()
+    close(app, path, "abandon", date(2026, 4, 3))
     response = client.post("/admin/internships/new/",
                            data=internship_form(path, "2026-04-06", "2026-04-10"))
     assert "Début du stage : il ne peut pas suivre la sortie du parcours (03/04/2026)." \
@@ -258,11 +263,8 @@ def test_the_sheet_offers_the_session_s_paths_in_progress_and_records_them_at_on
         for path in (ann, bob, gone, later):
             db.session.get(Enrolment, path).session_id = group
         db.session.get(Enrolment, elsewhere).session_id = other
-        lost = db.session.scalar(select(ExitType).filter_by(code="loss_of_contact"))
-        svc.close_with_exit(db.session, db.session.get(Enrolment, gone), lost,
-                            svc.ExitInput(exit_date=date(2026, 3, 5), difficulties="Santé",
-                                          recommendations="Soins"), date(2026, 11, 20))
         db.session.commit()
+    close(app, gone, "loss_of_contact", date(2026, 3, 5))
     workshop = new_workshop(app, PLIE, datetime(2026, 3, 9, 9), session_id=group)
     auth.login("coordinator")
 
