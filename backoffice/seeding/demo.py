@@ -211,8 +211,14 @@ class _ProgrammeInfo:
 class _Pool:
     """People waiting to fill a workshop of one programme in one month."""
 
-    members: list = field(default_factory=list)  # (enrolment id, join date, staff id)
+    members: list = field(default_factory=list)  # (enrolment id, join date, staff id, end)
     target: int = 0
+
+    def fits(self, day: date, end: date) -> bool:
+        """The workshop is held on the latest join day: it must fall before every member's
+        exit (the new one's included), so no one attends after leaving the path."""
+        held = max([day, *(m[1] for m in self.members)])
+        return held <= min([end, *(m[3] for m in self.members)])
 
 
 class _DemoBuilder:
@@ -1092,15 +1098,18 @@ class _DemoBuilder:
                 continue
             # Groups form within a session (PLIE, DEL) or a quarter (CSP)
             key = (code, self._session_for(code, day) or (day.year, (day.month - 1) // 3))
-            pool = self.pools.get(key)
-            if pool is None:
-                pool = self.pools[key] = _Pool(target=rng.randint(*self._group_size(info)))
-            if any(m[0] == enrolment_id for m in pool.members):
+            # The first open group this person can meet before leaving, else a new one
+            pools = self.pools.setdefault(key, [])
+            if any(m[0] == enrolment_id for pool in pools for m in pool.members):
                 continue
-            pool.members.append((enrolment_id, day, staff))
+            pool = next((p for p in pools if p.fits(day, end_at)), None)
+            if pool is None:
+                pool = _Pool(target=rng.randint(*self._group_size(info)))
+                pools.append(pool)
+            pool.members.append((enrolment_id, day, staff, end_at))
             if len(pool.members) >= pool.target:
                 self._emit_workshop(info, key, pool.members)
-                self.pools[key] = _Pool(target=rng.randint(*self._group_size(info)))
+                pools.remove(pool)
 
     def _group_size(self, info) -> tuple[int, int]:
         plan = WORKSHOP_PLAN[info.code]
@@ -1125,8 +1134,8 @@ class _DemoBuilder:
             "facilitator": ("Psychologue du prestataire" if info.code == "PLIE-L1"
                             else self.staff_names.get(members[0][2])),
         })
-        self.emitted[key].append((wid, [m[0] for m in members]))
-        for enrolment_id, _, _ in members:
+        self.emitted[key].append((wid, [m[0] for m in members], held))
+        for enrolment_id, *_ in members:
             self._attend(wid, enrolment_id)
 
     def _attend(self, workshop_id, enrolment_id) -> None:
@@ -1158,24 +1167,26 @@ class _DemoBuilder:
             self._attend(order["workshop"], enrolment_id)
 
     def finish_workshops(self) -> None:
-        """Groups left half-full: join the month's last workshop if it has room, else the
-        group is held when big enough, else those people attended no workshop."""
-        for key in list(self.pools):
-            pool = self.pools.pop(key)
-            if not pool.members:
-                continue
+        """Groups left half-full are held when big enough; else each member joins the
+        session's last workshop if it has room and meets before the member leaves, or
+        attended no workshop."""
+        for key, pools in self.pools.items():
             info = self.programmes[key[0]]
             low, high = self._group_size(info)
-            if len(pool.members) >= low:
-                self._emit_workshop(info, key, pool.members)
-                continue
-            done = self.emitted.get(key)
-            if done and len(done[-1][1]) + len(pool.members) <= high:
-                wid, attendees = done[-1]
-                for enrolment_id, _, _ in pool.members:
-                    if enrolment_id not in attendees:
+            for pool in pools:
+                if len(pool.members) >= low:
+                    self._emit_workshop(info, key, pool.members)
+                    continue
+                done = self.emitted.get(key)
+                if not done:
+                    continue
+                wid, attendees, held = done[-1]
+                for enrolment_id, day, _, end in pool.members:
+                    if (len(attendees) < high and enrolment_id not in attendees
+                            and day <= held <= end):
                         attendees.append(enrolment_id)
                         self._attend(wid, enrolment_id)
+        self.pools.clear()
 
     # Internships: DEL company internship (001 étape 2), PLIE-L3 immersions (004 Lot 3)
 

@@ -316,6 +316,10 @@ def test_larger_demo_keeps_its_constraints(app, capsys):
             Enrolment.programme_id != Workshop.programme_id)) == 0
         assert db.session.scalar(sheet.where(
             func.date(Workshop.held_at) < Enrolment.entry_date)) == 0
+        # Nobody attends a workshop held after leaving the path
+        assert db.session.scalar(sheet.where(
+            func.date(Workshop.held_at) > Enrolment.exit_date)) == 0
+        assert db.session.scalar(sheet) > 1000
         assert db.session.scalar(
             select(func.count(Workshop.id)).join(ProgrammeSession).where(or_(
                 ProgrammeSession.programme_id != Workshop.programme_id,
