@@ -223,6 +223,19 @@ def check_exit(entry_date: date, exit_date: date | None, today: date) -> None:
         )
 
 
+def check_exit_after_periods(exit_date: date, starts: list[tuple[date, str]]) -> None:
+    """Refuse an exit dated before a period the path already holds (a phase, a suspension,
+    an internship: each is a period of the path, so it starts on or before the exit).
+    `starts` pairs each start with its French description (« la phase « X » commence »)."""
+    latest = max(starts, key=lambda item: item[0], default=None)
+    if latest is not None and latest[0] > exit_date:
+        raise TransitionRefused(
+            f"Date de sortie : {latest[1]} le {_fmt(latest[0])}, après la date de sortie "
+            f"({_fmt(exit_date)}) ; corrigez d'abord cette date ou choisissez une sortie "
+            "plus tardive"
+        )
+
+
 def check_suspension(
     start: date,
     end: date | None,

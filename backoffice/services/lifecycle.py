@@ -488,10 +488,7 @@ def correct_path(session: Session, enrolment: Enrolment, today: date,
             # a phase or a suspension ends on or after its start (CHECK dates_order):
             # the earliest start tells whether one lies before the new entry; so does the
             # first workshop the person signed for and the first internship (rules.activity)
-            starts = [(r.started_on, f"la phase « {r.phase.name} » commence")
-                      for r in enrolment.phase_records]
-            starts += [(s.starts_on, f"la suspension ({s.reason.label}) commence")
-                       for s in enrolment.suspensions]
+            starts = _period_starts(session, enrolment)
             first_workshop = session.execute(
                 select(Workshop.held_at, Workshop.title)
                 .join(WorkshopAttendance, WorkshopAttendance.workshop_id == Workshop.id)
@@ -500,13 +497,6 @@ def correct_path(session: Session, enrolment: Enrolment, today: date,
             if first_workshop is not None:
                 starts.append((first_workshop.held_at.date(),
                                f"l'atelier « {first_workshop.title} » émargé a lieu"))
-            first_internship = session.execute(
-                select(Internship.starts_on, Internship.company_name)
-                .where(Internship.enrolment_id == enrolment.id)
-                .order_by(Internship.starts_on).limit(1)).first()
-            if first_internship is not None:
-                starts.append((first_internship.starts_on,
-                               f"le stage chez {first_internship.company_name} commence"))
             earliest = min(starts, key=lambda item: item[0], default=None)
             if earliest is not None and earliest[0] < entry:
                 raise TransitionRefused(
@@ -516,6 +506,20 @@ def correct_path(session: Session, enrolment: Enrolment, today: date,
         recompute_planned_end(enrolment)
     session.flush()
     return enrolment
+
+
+def _period_starts(session: Session, enrolment: Enrolment) -> list[tuple[date, str]]:
+    """The start of every period the path holds (phases, suspensions, internships), each
+    with its French description, for the checks of a corrected entry and of the exit."""
+    starts = [(r.started_on, f"la phase « {r.phase.name} » commence")
+              for r in enrolment.phase_records]
+    starts += [(s.starts_on, f"la suspension ({s.reason.label}) commence")
+               for s in enrolment.suspensions]
+    starts += [(row.starts_on, f"le stage chez {row.company_name} commence")
+               for row in session.execute(
+                   select(Internship.starts_on, Internship.company_name)
+                   .where(Internship.enrolment_id == enrolment.id))]
+    return starts
 
 
 def _check_referral_of(referral: Referral, beneficiary: Beneficiary, programme: Programme) -> None:
@@ -722,6 +726,8 @@ def close_with_exit(
     """Close a path with its exit; a durable job opens the follow-up in employment instead
     (3 months DEL, 001 étape 3; 6 months CSP, 002 §6). Returns the classification."""
     lifecycle.check_exit(enrolment.entry_date, data.exit_date, today)
+    with session.no_autoflush:
+        lifecycle.check_exit_after_periods(data.exit_date, _period_starts(session, enrolment))
     _check_scores(data)
     rule = ExitTypeRule.from_object(exit_type)
     scheme = enrolment.programme.exit_scheme
@@ -797,6 +803,8 @@ def declare_abandon(
     except ValueError:
         raise TransitionRefused(f"Motif de l'abandon : « {reason} » est inconnu") from None
     lifecycle.check_exit(enrolment.entry_date, on_date, today)
+    with session.no_autoflush:
+        lifecycle.check_exit_after_periods(on_date, _period_starts(session, enrolment))
     exit_type = session.scalar(select(ExitType).where(ExitType.code == ABANDON_EXIT_CODE))
     if exit_type is None:
         raise TransitionRefused("Type de sortie « abandon » absent du référentiel (seeds)")

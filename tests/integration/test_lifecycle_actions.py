@@ -23,6 +23,7 @@ from backoffice.models import (
     Enrolment,
     ExitType,
     Funder,
+    Internship,
     Phase,
     PhaseRecord,
     Programme,
@@ -968,6 +969,21 @@ def test_abandon_before_entry_is_refused(client, auth, app, users):
                           reason="moved")
     assert "Impossible de déclarer l'abandon : Date de sortie : elle ne peut pas être " \
         "antérieure à la date d'entrée (02/03/2026)" in text_of(response)
+    assert path_state(app, path)["status"] is EnrolmentStatus.ACTIVE
+
+
+def test_abandon_before_an_internship_is_refused_with_its_name(client, auth, app, users):
+    path = new_path(app, "PLIE-L1", users["counsellor"])
+    with app.app_context():
+        db.session.add(Internship(enrolment_id=path, company_name="Ressourcerie de Lunel",
+                                  starts_on=date(2026, 5, 11), ends_on=date(2026, 5, 15)))
+        db.session.commit()
+    auth.login("coordinator")
+    response = transition(client, "declare_abandon", [path], on_date="2026-05-04",
+                          reason="moved")
+    assert "Impossible de déclarer l'abandon : Date de sortie : le stage chez Ressourcerie " \
+        "de Lunel commence le 11/05/2026, après la date de sortie (04/05/2026)" \
+        in text_of(response)
     assert path_state(app, path)["status"] is EnrolmentStatus.ACTIVE
 
 

@@ -18,6 +18,7 @@ from backoffice.models import (
     Beneficiary,
     Enrolment,
     ExitType,
+    Internship,
     Programme,
     PurchaseOrder,
     Referral,
@@ -331,6 +332,38 @@ def test_abandon_with_unknown_reason_or_future_date_refused(ctx):
     with pytest.raises(TransitionRefused, match="futur"):
         svc.declare_abandon(db.session, enrolment, date(2026, 12, 4), "moved", TODAY)
     assert enrolment.status is EnrolmentStatus.ACTIVE
+
+
+def test_exit_before_a_period_of_the_path_is_refused_and_changes_nothing(ctx):
+    """An exit dated back before an internship, a suspension or a phase already recorded
+    is refused, naming it; the path is left as it was."""
+    enrolment = started(ctx, "DEL-L1", date(2026, 3, 2), 7)
+    db.session.add(Internship(enrolment=enrolment, company_name="Boulangerie Kaori",
+                              starts_on=date(2026, 6, 8), ends_on=date(2026, 6, 19)))
+    db.session.flush()
+    data = svc.ExitInput(exit_date=date(2026, 6, 5), facts=ExitFacts(contract_kind="cdi"))
+    with pytest.raises(TransitionRefused) as refused:
+        svc.close_with_exit(db.session, enrolment, exit_type("cdi"), data, TODAY)
+    assert refused.value.message.startswith(
+        "Date de sortie : le stage chez Boulangerie Kaori commence le 08/06/2026, après la "
+        "date de sortie (05/06/2026)")
+    assert (enrolment.status, enrolment.exit_date) == (EnrolmentStatus.ACTIVE, None)
+    assert [r.ended_on for r in enrolment.phase_records] == [None]
+
+    other = started(ctx, "CSP", date(2026, 1, 5))
+    svc.suspend(db.session, other, reason("illness"), date(2026, 3, 2), None)
+    with pytest.raises(TransitionRefused, match=r"la suspension \(.*\) commence le 02/03/2026"):
+        svc.declare_abandon(db.session, other, date(2026, 2, 27), "moved", TODAY)
+    assert other.status is EnrolmentStatus.SUSPENDED
+    assert [s.ends_on for s in other.suspensions] == [None]
+
+    phased = started(ctx, "CSP", date(2026, 1, 5))
+    second = svc.next_phase(db.session, phased, date(2026, 1, 30))
+    with pytest.raises(TransitionRefused, match=f"la phase « {second.phase.name} » commence"):
+        svc.declare_abandon(db.session, phased, date(2026, 1, 29), "moved", TODAY)
+    # On the day the last period starts, the exit is accepted
+    svc.declare_abandon(db.session, phased, date(2026, 1, 30), "moved", TODAY)
+    assert phased.status is EnrolmentStatus.CLOSED
 
 
 def test_exit_before_entry_refused_in_french(ctx):

@@ -9,6 +9,7 @@ from backoffice.rules.lifecycle import (
     TransitionRefused,
     can_be_suspended,
     check_exit,
+    check_exit_after_periods,
     check_next_phase,
     check_phase_record,
     check_reject,
@@ -284,6 +285,43 @@ def test_check_exit(entry, exit_, today, message):
     else:
         with pytest.raises(TransitionRefused) as refused:
             check_exit(entry, exit_, today)
+        assert refused.value.message == message
+
+
+PERIODS = [(D(2026, 3, 12), "la phase « Accueil » commence"),
+           (D(2026, 5, 4), "le stage chez Boulangerie Kaori commence"),
+           (D(2026, 4, 1), "la suspension (Maladie) commence")]
+
+
+@pytest.mark.parametrize(
+    ("exit_", "starts", "message"),
+    [
+        (D(2026, 5, 4), PERIODS, None),  # a period may start on the exit day
+        (D(2026, 6, 1), PERIODS, None),
+        (D(2026, 6, 1), [], None),
+        (
+            D(2026, 5, 3),
+            PERIODS,
+            "Date de sortie : le stage chez Boulangerie Kaori commence le 04/05/2026, après "
+            "la date de sortie (03/05/2026) ; corrigez d'abord cette date ou choisissez une "
+            "sortie plus tardive",
+        ),
+        (
+            D(2026, 3, 31),
+            PERIODS[::2],
+            "Date de sortie : la suspension (Maladie) commence le 01/04/2026, après la date "
+            "de sortie (31/03/2026) ; corrigez d'abord cette date ou choisissez une sortie "
+            "plus tardive",
+        ),
+    ],
+)
+def test_check_exit_after_periods(exit_, starts, message):
+    """The latest period is named: each is a period of the path (004, 001 « stage »)."""
+    if message is None:
+        assert check_exit_after_periods(exit_, starts) is None
+    else:
+        with pytest.raises(TransitionRefused) as refused:
+            check_exit_after_periods(exit_, starts)
         assert refused.value.message == message
 
 
