@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..enums import Attendance
@@ -22,6 +22,7 @@ from ..models import (
     Enrolment,
     Internship,
     ProgrammeSession,
+    Suspension,
     Workshop,
     WorkshopAttendance,
 )
@@ -124,13 +125,20 @@ def sheet_lines(session: Session, workshop: Workshop) -> tuple[list[SheetLine], 
     """The people a workshop's sheet offers, and whether the list was cut at
     :data:`SHEET_LIMIT`: those already on it, then the paths of its session (or, without a
     session, of its programme) in progress on its day — entered by then, not exited
-    before (rules.activity.check_attendance_day) — each group in alphabetical order."""
+    before (rules.activity.check_attendance_day), not suspended that day (a suspension
+    pauses the path) — each group in alphabetical order."""
     held_on = workshop.held_at.date()
     marks = {line.enrolment_id: line.attendance for line in workshop.attendances}
+    suspended = exists().where(
+        Suspension.enrolment_id == Enrolment.id,
+        Suspension.starts_on <= held_on,
+        or_(Suspension.ends_on.is_(None), Suspension.ends_on >= held_on),
+    )
     in_progress = select(Enrolment.id).where(
         Enrolment.programme_id == workshop.programme_id,
         Enrolment.entry_date <= held_on,
         or_(Enrolment.exit_date.is_(None), Enrolment.exit_date >= held_on),
+        ~suspended,
     )
     if workshop.session_id is not None:
         in_progress = in_progress.where(Enrolment.session_id == workshop.session_id)

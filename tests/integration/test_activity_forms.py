@@ -12,6 +12,7 @@ from backoffice.models import (
     ExitType,
     Internship,
     ProgrammeSession,
+    SuspensionReason,
     Workshop,
     WorkshopAttendance,
 )
@@ -257,20 +258,29 @@ def test_the_sheet_offers_the_session_s_paths_in_progress_and_records_them_at_on
         client, auth, reference_app, users):
     app = reference_app  # with the reference data of seeds/
     group, other = new_session(app, PLIE), new_session(app, PLIE)
-    ann, bob, gone, elsewhere = (new_path(app, PLIE, users["counsellor"]) for _ in range(4))
+    ann, bob, gone, elsewhere, paused, back = (new_path(app, PLIE, users["counsellor"])
+                                               for _ in range(6))
     later = new_path(app, PLIE, users["counsellor"], entry=date(2026, 3, 16))
     with app.app_context():
-        for path in (ann, bob, gone, later):
+        for path in (ann, bob, gone, later, paused, back):
             db.session.get(Enrolment, path).session_id = group
         db.session.get(Enrolment, elsewhere).session_id = other
+        illness = db.session.scalar(select(SuspensionReason).filter_by(code="illness"))
+        # suspended on the workshop's day (its last day included), or resumed before it
+        svc.suspend(db.session, db.session.get(Enrolment, paused), illness,
+                    date(2026, 3, 4), date(2026, 3, 9))
+        svc.suspend(db.session, db.session.get(Enrolment, back), illness,
+                    date(2026, 3, 3), date(2026, 3, 8))
         db.session.commit()
     close(app, gone, "loss_of_contact", date(2026, 3, 5))
     workshop = new_workshop(app, PLIE, datetime(2026, 3, 9, 9), session_id=group)
     auth.login("coordinator")
 
     page = text_of(client.get(sheet_url(workshop)))
-    assert f"parcours n° {ann}," in page and f"parcours n° {bob}," in page
-    for absent in (gone, elsewhere, later):  # exited before, another session, entered after
+    for present in (ann, bob, back):
+        assert f"parcours n° {present}," in page
+    # exited before, another session, entered after, suspended that day
+    for absent in (gone, elsewhere, later, paused):
         assert f"parcours n° {absent}," not in page
     assert "Taille d'un groupe : 4 à 7 personnes." in page
 
