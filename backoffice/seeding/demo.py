@@ -209,7 +209,7 @@ class _ProgrammeInfo:
 
 @dataclass
 class _Pool:
-    """People waiting to fill a workshop of one programme in one month."""
+    """People waiting to fill one workshop of a programme's session (CSP: quarter)."""
 
     members: list = field(default_factory=list)  # (enrolment id, join date, staff id, end)
     target: int = 0
