@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from backoffice.extensions import db
 from backoffice.models import (
     Enrolment,
-    ExitType,
     Internship,
     ProgrammeSession,
     SuspensionReason,
@@ -20,6 +19,7 @@ from backoffice.services import lifecycle as svc
 from tests.integration.test_admin_crud import text_of
 from tests.integration.test_lifecycle_actions import (
     _programme_id,
+    close,
     fast_passwords,  # noqa: F401  (autouse fixture: quick password hashes)
     new_path,
     path_edit,
@@ -64,16 +64,6 @@ def session_form(app, code: str, starts_on: str, ends_on: str) -> dict:
     return {"programme": str(_programme_id(app, code)), "label": f"{code} printemps",
             "starts_on": starts_on, "ends_on": ends_on, "place": "Lunel", "min_size": "4",
             "max_size": "7", "continuous_entry": "y"}
-
-
-def close(app, path_id: int, exit_code: str, exit_date: date) -> None:
-    """Close the path by a rupture-type exit on ``exit_date`` (services, as the app would)."""
-    with app.app_context():
-        exit_type = db.session.scalar(select(ExitType).filter_by(code=exit_code))
-        svc.close_with_exit(db.session, db.session.get(Enrolment, path_id), exit_type,
-                            svc.ExitInput(exit_date=exit_date, difficulties="Santé",
-                                          recommendations="Soins"), date(2026, 11, 20))
-        db.session.commit()
 
 
 def rows(app, model) -> int:

@@ -92,6 +92,16 @@ def new_path(app, code: str, referent_id: int, entry: date = ENTRY, months=None,
         return path.id
 
 
+def close(app, path_id: int, exit_code: str, exit_date: date) -> None:
+    """Close the path by a rupture-type exit on ``exit_date`` (services, as the app would)."""
+    with app.app_context():
+        exit_type = db.session.scalar(select(ExitType).filter_by(code=exit_code))
+        svc.close_with_exit(db.session, db.session.get(Enrolment, path_id), exit_type,
+                            svc.ExitInput(exit_date=exit_date, difficulties="Santé",
+                                          recommendations="Soins"), date(2026, 11, 20))
+        db.session.commit()
+
+
 def referral_of(app, referral_id) -> Referral:
     with app.app_context():
         row = db.session.get(Referral, referral_id)
@@ -690,12 +700,7 @@ def test_a_corrected_path_is_checked_as_a_new_one(client, auth, app, users, chan
 
 def test_a_corrected_entry_may_not_pass_the_exit(client, auth, app, users):
     path = new_path(app, "CSP", users["counsellor"])
-    with app.app_context():
-        abandon = db.session.scalar(select(ExitType).filter_by(code="abandon"))
-        svc.close_with_exit(db.session, db.session.get(Enrolment, path), abandon,
-                            svc.ExitInput(exit_date=date(2026, 3, 20), difficulties="Santé",
-                                          recommendations="Soins"), date(2026, 11, 20))
-        db.session.commit()
+    close(app, path, "abandon", date(2026, 3, 20))
     before = path_state(app, path)
     auth.login("coordinator")
     response = path_edit(app, client, path, entry_date="2026-03-23")
