@@ -25,6 +25,7 @@ from .lifecycle import (
     current_day,
 )
 from .paths import ENROLMENT_SEARCH
+from .todo_filters import HeldBeforeNowFilter, WorkshopWithoutSheetFilter
 
 CATEGORY = "Activité"
 
@@ -69,7 +70,8 @@ class WorkshopView(LifecycleMixin, ProtectedModelView):
     column_select_related_list = (Workshop.programme, Workshop.session)
     column_default_sort = ("held_at", True)
     column_searchable_list = ("title", "facilitator", "place")
-    column_filters = ("programme.code", "held_at", "facilitator")
+    column_filters = ("programme.code", "held_at", "facilitator", HeldBeforeNowFilter(),
+                      WorkshopWithoutSheetFilter())
     column_details_list = ("id", "title", "programme", "session", "held_at",
                            "duration_minutes", "place", "facilitator", "attendances")
     form_columns = ("programme", "session", "title", "held_at", "duration_minutes", "place",

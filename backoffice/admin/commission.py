@@ -29,6 +29,7 @@ from ..services import lifecycle as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView
 from .fields import enum_filters
+from .todo_filters import ReferralWithoutPathFilter
 from .lifecycle import (
     LifecycleMixin,
     LifecycleRowAction,
@@ -61,6 +62,7 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
     column_filters = (
         *enum_filters(Referral.status, "Statut", ReferralStatus),
         "programme.code", "referred_on", "decided_on", "prescription_place", "prescriber_name",
+        ReferralWithoutPathFilter(),
     )
     # The decision (status, commission, decider, duration, replacement, non-entry) is
     # recorded by the commission's actions only (001 « Organisation »); it is shown on

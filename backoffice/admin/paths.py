@@ -46,6 +46,7 @@ from . import lifecycle_forms as forms
 from .base import ProtectedModelView, current_role, only_counsellors
 from .concurrency import stale_message
 from .fields import enum_filters
+from .todo_filters import WithoutContactForWeeksFilter
 from .lifecycle import (
     LifecycleMixin,
     LifecycleRowAction,
@@ -131,7 +132,7 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
     column_filters = (
         *enum_filters(Enrolment.status, "Statut", EnrolmentStatus),
         "programme.code", "referent.name", "current_phase.name",
-        "entry_date", "planned_end_date", "exit_date",
+        "entry_date", "planned_end_date", "exit_date", WithoutContactForWeeksFilter(),
     )
     column_details_exclude_list = ("version",)
     column_export_exclude_list = ("version",)

@@ -272,7 +272,7 @@ def obligations_query(now: datetime, filters: AlertFilters = AlertFilters(),
     return query
 
 
-def _obligation_totals(session: Session, now: datetime, filters: AlertFilters,
+def obligation_totals(session: Session, now: datetime, filters: AlertFilters,
                        own: int | None) -> tuple[int, int]:
     """(overdue, due soon) counts of the whole list, in one aggregate query."""
     query = select(
@@ -602,7 +602,7 @@ def alert_list(session: Session, user, now: datetime, filters: AlertFilters = Al
     result = AlertList(now=now, filters=filters)
     if filters.kind in (None, "", OVERDUE, DUE_SOON):
         result.obligations = obligation_rows(session, now, filters, own)
-        result.overdue_total, result.due_soon_total = _obligation_totals(
+        result.overdue_total, result.due_soon_total = obligation_totals(
             session, now, filters, own)
     result.alerts = behaviour_alerts(session, now, filters, own)
     return result

@@ -1,0 +1,86 @@
+"""List filters behind the home page's figures (issue 20 §3): each selects the rows its
+figure counts, with the same condition (services/worklist.py), so a click on « 12 »
+opens a list of 12."""
+from datetime import timedelta
+
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_admin.model.filters import BaseBooleanFilter
+
+from ..models import Enrolment, Referral, Workshop
+from ..services import worklist
+from . import alerts as alerts_view
+
+
+class _YesNoFilter(BaseSQLAFilter, BaseBooleanFilter):
+    """A yes/no filter whose « oui » applies `condition()` and « non » its negation."""
+
+    label = ""
+    model = None
+
+    def __init__(self):
+        super().__init__(self.model.id, self.label)
+
+    def condition(self):
+        raise NotImplementedError
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.condition() if value == "1" else ~self.condition())
+
+
+class ReferralWithoutPathFilter(_YesNoFilter):
+    """« Sans parcours ouvert : oui » — validated people still waiting to start."""
+
+    label = "Sans parcours ouvert"
+    model = Referral
+
+    def condition(self):
+        return worklist.without_path()
+
+    def operation(self):
+        return "est"
+
+
+class WorkshopWithoutSheetFilter(_YesNoFilter):
+    """« Feuille d'émargement vide : oui » — workshops whose sheet has no line."""
+
+    label = "Feuille d'émargement vide"
+    model = Workshop
+
+    def condition(self):
+        return worklist.without_attendance_sheet()
+
+    def operation(self):
+        return "est"
+
+
+class HeldBeforeNowFilter(_YesNoFilter):
+    """« Déjà tenu : oui » — workshops held before now."""
+
+    label = "Déjà tenu"
+    model = Workshop
+
+    def condition(self):
+        return Workshop.held_at < alerts_view.current_moment()
+
+    def operation(self):
+        return "est"
+
+
+class WithoutContactForWeeksFilter(FilterEqual):
+    """« Sans contact depuis (semaines) égal à 4 » — no contact in the last N weeks."""
+
+    def __init__(self):
+        super().__init__(Enrolment.id, "Sans contact depuis (semaines)", data_type=None)
+
+    def clean(self, value):
+        return int(value)
+
+    def validate(self, value):
+        return str(value).isdigit() and 0 < int(value) <= 520
+
+    def apply(self, query, value, alias=None):
+        since = alerts_view.current_moment() - timedelta(weeks=int(value))
+        return query.filter(worklist.without_contact_since(since))
+
+    def operation(self):
+        return "au moins"

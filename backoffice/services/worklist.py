@@ -1,0 +1,171 @@
+"""What each role has to do today: the figures of the home page (issue 20 §3).
+
+Plain queries on a session (no Flask): the home view (admin/home.py) turns each figure
+into a link to the list that shows the same rows. Each function counts exactly the rows
+its list filter selects, so a figure and the list it opens never disagree.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from ..enums import EnrolmentStatus, ReferralStatus
+from ..models import (
+    Commission,
+    Contact,
+    Enrolment,
+    LoginAttempt,
+    Programme,
+    PurchaseOrder,
+    Referral,
+    User,
+    Workshop,
+    WorkshopAttendance,
+)
+from .alerts import OPEN_STATUSES, AlertFilters, obligation_totals
+
+#: « Mes personnes sans contact depuis N semaines » on a counsellor's home page.
+NO_CONTACT_WEEKS = 4
+#: « Mes échéances de la semaine »: overdue, or due within this many days.
+WEEK_DAYS = 7
+
+
+# --- the conditions shared with the lists' filters (admin/todo_filters.py) -------------
+def without_path():
+    """A referral no path was opened from."""
+    return ~exists().where(Enrolment.referral_id == Referral.id)
+
+
+def without_attendance_sheet():
+    """A workshop with no line on its attendance sheet."""
+    return ~exists().where(WorkshopAttendance.workshop_id == Workshop.id)
+
+
+def without_contact_since(moment: datetime):
+    """A path with no contact from `moment` up to now (planned appointments to come do
+    not count: they have not happened yet)."""
+    return ~exists().where(Contact.enrolment_id == Enrolment.id, Contact.occurs_at >= moment)
+
+
+# --- the figures ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DeferredGroup:
+    """Deferred referrals of one programme and the next commission that can take them."""
+
+    programme_code: str
+    count: int
+    next_commission_id: int | None
+    next_commission_on: date | None
+
+
+def _count(session: Session, query) -> int:
+    return session.scalar(query) or 0
+
+
+def pending_referrals(session: Session) -> int:
+    """Referrals waiting for the commission's decision (001 « Organisation »)."""
+    return _count(session, select(func.count()).select_from(Referral)
+                  .where(Referral.status == ReferralStatus.PENDING))
+
+
+def deferred_referrals(session: Session, today: date) -> list[DeferredGroup]:
+    """Deferred referrals per programme, each with its programme's next commission."""
+    counts = session.execute(
+        select(Programme.id, Programme.code, func.count(Referral.id))
+        .join(Referral, Referral.programme_id == Programme.id)
+        .where(Referral.status == ReferralStatus.DEFERRED)
+        .group_by(Programme.id, Programme.code).order_by(Programme.code)
+    ).all()
+    groups = []
+    for programme_id, code, count in counts:
+        upcoming = session.execute(
+            select(Commission.id, Commission.held_on)
+            .where(Commission.programme_id == programme_id, Commission.held_on >= today)
+            .order_by(Commission.held_on, Commission.id).limit(1)
+        ).first()
+        groups.append(DeferredGroup(code, count, *(upcoming or (None, None))))
+    return groups
+
+
+def upcoming_commissions(session: Session, today: date, limit: int = 5) -> list[tuple]:
+    """(id, date, programme code) of the next commissions, today's first."""
+    return session.execute(
+        select(Commission.id, Commission.held_on, Programme.code)
+        .join(Programme, Commission.programme_id == Programme.id)
+        .where(Commission.held_on >= today)
+        .order_by(Commission.held_on, Commission.id).limit(limit)
+    ).all()
+
+
+def validated_without_path(session: Session) -> int:
+    """Validated referrals no path was opened from: people waiting to start."""
+    return _count(session, select(func.count()).select_from(Referral)
+                  .where(Referral.status == ReferralStatus.VALIDATED, without_path()))
+
+
+def paths_past_planned_end(session: Session, today: date, own: int | None = None) -> int:
+    """Open paths (active or suspended) past their planned end (the alerts' rule)."""
+    query = (select(func.count()).select_from(Enrolment)
+             .where(Enrolment.status.in_(OPEN_STATUSES), Enrolment.planned_end_date < today))
+    if own is not None:
+        query = query.where(Enrolment.referent_id == own)
+    return _count(session, query)
+
+
+def orders_to_receive(session: Session) -> int:
+    """Purchase orders not received yet (their reception starts the clock, 002 I §4)."""
+    return _count(session, select(func.count()).select_from(PurchaseOrder)
+                  .where(PurchaseOrder.received_on.is_(None)))
+
+
+def workshops_without_sheet(session: Session, now: datetime) -> int:
+    """Workshops already held whose attendance sheet has no line."""
+    return _count(session, select(func.count()).select_from(Workshop)
+                  .where(Workshop.held_at < now, without_attendance_sheet()))
+
+
+def paths_in_progress(session: Session, own: int | None = None) -> int:
+    """Paths « En cours » (of one referent when `own` is given)."""
+    query = (select(func.count()).select_from(Enrolment)
+             .where(Enrolment.status == EnrolmentStatus.ACTIVE))
+    if own is not None:
+        query = query.where(Enrolment.referent_id == own)
+    return _count(session, query)
+
+
+def deadlines_this_week(session: Session, now: datetime, own: int | None = None
+                        ) -> tuple[int, int]:
+    """(overdue, due within a week) open obligations, of one referent's paths if `own`."""
+    return obligation_totals(session, now, AlertFilters(days=WEEK_DAYS, limit=None), own)
+
+
+def paths_without_contact(session: Session, now: datetime, own: int | None = None,
+                          weeks: int = NO_CONTACT_WEEKS) -> int:
+    """Active paths with no contact in the last `weeks` weeks."""
+    query = (select(func.count()).select_from(Enrolment)
+             .where(Enrolment.status == EnrolmentStatus.ACTIVE,
+                    without_contact_since(now - timedelta(weeks=weeks))))
+    if own is not None:
+        query = query.where(Enrolment.referent_id == own)
+    return _count(session, query)
+
+
+@dataclass(frozen=True)
+class SystemState:
+    """What an administrator checks at a glance."""
+
+    engine: str
+    active_users: int
+    failed_logins_24h: int
+
+
+def system_state(session: Session, now: datetime) -> SystemState:
+    """The database engine, active accounts and failed logins of the last 24 hours."""
+    engine = session.get_bind().dialect.name
+    active = _count(session, select(func.count()).select_from(User).where(User.active))
+    failed = _count(session, select(func.count()).select_from(LoginAttempt)
+                    .where(LoginAttempt.succeeded.is_(False),
+                           LoginAttempt.at >= now - timedelta(hours=24)))
+    return SystemState({"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(engine, engine),
+                       active, failed)
