@@ -57,11 +57,22 @@ class UserView(ProtectedModelView):
             )
 
 
-AUDIT_ACTIONS = {"create": "Création", "update": "Modification", "delete": "Suppression"}
+AUDIT_ACTIONS = {
+    "create": "Création", "update": "Modification", "delete": "Suppression",
+    "view": "Consultation", "export": "Export", "refused": "Action refusée",
+    "login": "Connexion", "logout": "Déconnexion", "login_failed": "Échec de connexion",
+    "login_throttled": "Connexion bloquée", "anonymise": "Anonymisation",
+    "purge": "Purge", "audit_purge": "Purge du journal",
+}
+
+
+def audit_action_label(action: str) -> str:
+    """The French name of an audit action (never the stored code)."""
+    return AUDIT_ACTIONS.get(action, action)
 
 
 def _audit_action(_view, _context, entry, _name):
-    return AUDIT_ACTIONS.get(entry.action, entry.action)
+    return audit_action_label(entry.action)
 
 
 def _audit_table(view, _context, entry, _name):

@@ -12,6 +12,7 @@ from ..models import Beneficiary, name_key
 from .base import ProtectedModelView, add_error
 from .concurrency import VersionCheckMixin
 from .fields import enum_filters
+from .record_pages import person_page_context
 
 # A plausible age for someone on an insertion path (a typing error otherwise:
 # 2025 for 1995, a child's record). Outside these bounds the form refuses the birth date.
@@ -88,6 +89,8 @@ class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
         "experimental_csp_public", "created_at",
     )
     column_details_exclude_list = ("name_key", "version")
+    # The person's whole story (issue 20 §1), identity at the top.
+    details_template = "admin/person.html"
     column_export_exclude_list = ("name_key", "version")
     form_columns = (
         "last_name", "first_name", "birth_date", "sex", "external_id",
@@ -98,6 +101,11 @@ class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
         "single_parent_household", "fse_disability", "foreign_origin_or_minority",
         "homeless_or_housing_exclusion", "rural_area", "notes", "version_seen",
     )
+
+    def render(self, template, **kwargs):
+        if template == self.details_template and kwargs.get("model") is not None:
+            kwargs.update(person_page_context(kwargs["model"]))
+        return super().render(template, **kwargs)
 
     def check_form(self, form) -> bool:
         """Refuse a duplicate before the insert, naming the record that already exists."""

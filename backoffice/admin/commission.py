@@ -29,7 +29,6 @@ from ..services import lifecycle as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView
 from .fields import enum_filters
-from .todo_filters import ReferralWithoutPathFilter
 from .lifecycle import (
     LifecycleMixin,
     LifecycleRowAction,
@@ -38,6 +37,7 @@ from .lifecycle import (
     field_value,
     plural,
 )
+from .todo_filters import ReferralWithoutPathFilter
 
 CATEGORY = "Commission"
 

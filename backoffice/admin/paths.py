@@ -11,8 +11,9 @@ from flask import flash, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.form import rules
+from flask_admin.helpers import is_form_submitted
 from flask_login import current_user
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
@@ -43,10 +44,9 @@ from ..rules.lifecycle import TransitionRefused, enrolment_actions_allowed
 from ..services import activity as activity_service
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
-from .base import ProtectedModelView, current_role, only_counsellors
+from .base import ProtectedModelView, current_role, only_counsellors, scope_clause
 from .concurrency import stale_message
 from .fields import enum_filters
-from .todo_filters import WithoutContactForWeeksFilter
 from .lifecycle import (
     LifecycleMixin,
     LifecycleRowAction,
@@ -55,6 +55,8 @@ from .lifecycle import (
     field_value,
     plural,
 )
+from .record_pages import path_page_context
+from .todo_filters import WithoutContactForWeeksFilter
 
 CATEGORY = "Parcours"
 
@@ -234,10 +236,16 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                                      previous_entry[0] if previous_entry else model.entry_date)
 
     # --- lifecycle actions (issue 3) --------------------------------------------------
-    details_template = "admin/lifecycle/details.html"
+    # The path's page: its lifecycle buttons, its record, then its story (issue 20 §1).
+    details_template = "admin/path.html"
     edit_template = "admin/lifecycle/edit.html"
     lifecycle_endpoint = ".transition_view"
     lifecycle_actions = ENROLMENT_LABELS
+
+    def render(self, template, **kwargs):
+        if template == self.details_template and kwargs.get("model") is not None:
+            kwargs.update(path_page_context(kwargs["model"]))
+        return super().render(template, **kwargs)
     lifecycle_columns = (
         ("N°", lambda e: e.id),
         ("Bénéficiaire", lambda e: e.beneficiary),
@@ -414,6 +422,24 @@ class PathChildView(ProtectedModelView):
     def __init__(self):
         self.list_eager_loads = path_eager_loads(self.model_class.enrolment)
         super().__init__()
+
+    def create_form(self, obj=None):
+        """« Ajouter » from a path's or a person's page (…/new/?enrolment=12): the form
+        comes with that path chosen — if the user may see it — and, for a counsellor, with
+        themself as the one who met the person (issue 20 §1)."""
+        form = super().create_form(obj)
+        if is_form_submitted():
+            return form
+        path_id = request.args.get("enrolment", type=int)
+        if path_id is not None and "enrolment" in form:
+            query = select(Enrolment).where(Enrolment.id == path_id)
+            scope = scope_clause(Enrolment, "enrolments")
+            if scope is not None:
+                query = query.where(scope)
+            form.enrolment.data = db.session.scalars(query).first()
+        if "staff" in form and current_role() == Role.COUNSELLOR:
+            form.staff.data = current_user._get_current_object()
+        return form
 
 
 class PhaseRecordView(PathChildView):

@@ -1,0 +1,81 @@
+"""The person's page and the path's page (issue 20 §1): the story loaded by
+services/person_record.py, each row a link to its own record, each section with its
+« Ajouter » — only what the reader's role may read or create."""
+from flask import request, url_for
+from flask_babel import to_user_timezone
+
+from ..auth.permissions import can, may_run
+from ..extensions import db
+from ..models import Enrolment
+from ..services import person_record
+from .administration import audit_action_label
+from .base import current_role, scope_clause
+from .lifecycle import current_day
+
+#: The admin endpoint of each permission area a story links to.
+ENDPOINT_OF_AREA = {
+    "beneficiaries": "beneficiaries", "referrals": "referrals", "enrolments": "enrolments",
+    "phase_records": "phase_records", "suspensions": "suspensions", "contacts": "contacts",
+    "internships": "internships", "barriers": "barriers", "workshops": "workshops",
+    "obligations": "obligations", "commissions": "commissions", "users": "users",
+}
+
+
+def record_url(area: str, record_id: int | None) -> str | None:
+    """The page of a record, or None when the reader may not read its area."""
+    if record_id is None or area not in ENDPOINT_OF_AREA or not can(current_role(), area):
+        return None
+    return url_for(f"{ENDPOINT_OF_AREA[area]}.details_view", id=record_id)
+
+
+def add_url(area: str, path_id: int) -> str | None:
+    """« Ajouter » a record of `area` to a path, pre-filled, back to this page after."""
+    if not can(current_role(), area, "create"):
+        return None
+    return url_for(f"{ENDPOINT_OF_AREA[area]}.create_view", enrolment=path_id, url=request.url)
+
+
+def action_url(action: str, path_id: int) -> str | None:
+    """A lifecycle action's form for one path (suspend…), when the role may run it."""
+    if not may_run(current_role(), action):
+        return None
+    return url_for("enrolments.transition_view", action=action, ids=path_id, url=request.url)
+
+
+def visibility() -> person_record.Visibility:
+    """What the current user may see of a record: the role table's read rights, and a
+    counsellor's own paths only."""
+    role = current_role()
+    return person_record.Visibility(
+        referrals=can(role, "referrals"),
+        paths=can(role, "enrolments"),
+        paths_where=scope_clause(Enrolment, "enrolments"),
+        history=can(role, "audit"),
+    )
+
+
+def local_time(moment) -> str:
+    """« 06/12/2026 14:05 » in the organisation's time zone (DISPLAY_TIMEZONE)."""
+    return f"{to_user_timezone(moment):%d/%m/%Y %H:%M}"
+
+
+def person_page_context(person) -> dict:
+    """What the person's page template needs beyond Flask-Admin's own context."""
+    seen = visibility()
+    return {"record": person_record.load_person_record(db.session, person, seen),
+            "show_referrals": seen.referrals, "show_paths": seen.paths,
+            "show_history": seen.history, "restricted_paths": seen.paths_where is not None,
+            "current_day": current_day(), "local_time": local_time,
+            "audit_action_label": audit_action_label,
+            "record_url": record_url, "add_url": add_url, "action_url": action_url}
+
+
+def path_page_context(path) -> dict:
+    """The story of one path for its page (the same sections as on the person's page)."""
+    story, = person_record.load_paths(db.session, [path.id], [path])
+    show_history = can(current_role(), "audit")
+    return {"story": story, "events": person_record.timeline([], [story]),
+            "history": person_record.record_history(db.session, path) if show_history else [],
+            "show_history": show_history, "local_time": local_time,
+            "audit_action_label": audit_action_label,
+            "record_url": record_url, "add_url": add_url, "action_url": action_url}
