@@ -22,7 +22,7 @@ from backoffice.models import (
     WorkshopAttendance,
 )
 from tests.integration.test_admin_access import make_beneficiary, make_path, make_reference
-from tests.integration.test_admin_crud import text_of
+from tests.integration.test_admin_crud import text_of_html as text_of_page
 
 
 @pytest.fixture
@@ -90,12 +90,6 @@ def test_coordinator_reads_the_whole_story_each_row_a_link(client, auth, story):
                  "Atelier Tjibaou", "Bilan de mi-parcours", "Plan d'action signé",
                  "Mobilité", "Maladie"):
         assert fact in text, fact
-
-
-def text_of_page(page: str) -> str:
-    from tests.integration.test_admin_crud import text_of_html
-
-    return text_of_html(page)
 
 
 def test_timeline_lists_dated_facts_most_recent_first(client, auth, story):
