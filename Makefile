@@ -52,8 +52,9 @@ test-pg: $(VENV)/.installed-pg
 
 # Browser journeys: gunicorn + Debian's Chromium driven by Playwright.
 test-e2e: $(VENV)/.installed-e2e
-	@command -v chromium >/dev/null || (apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@(command -v chromium >/dev/null && test -e /usr/lib/chromium/locales/fr.pak) || \
+	  (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-l10n >/dev/null)
 	$(PYTEST) tests/e2e
 
 test-all: test test-pg test-e2e

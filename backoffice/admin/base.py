@@ -5,6 +5,7 @@ A view declares `model_class`, `slug` (URL and endpoint), `menu_name`, `menu_cat
 and `area` (the permission area); this base does the rest.
 """
 import re
+from datetime import date, datetime
 
 from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin.contrib.sqla import ModelView
@@ -32,7 +33,15 @@ from ..models import (
     Suspension,
     WorkshopAttendance,
 )
-from .fields import BLANK, DETAIL_FORMATTERS, EXPORT_FORMATTERS, LIST_FORMATTERS, EnumSelectField
+from .fields import (
+    BLANK,
+    DETAIL_FORMATTERS,
+    EXPORT_FORMATTERS,
+    LIST_FORMATTERS,
+    EnumSelectField,
+    FrenchDateField,
+    FrenchDateTimeField,
+)
 from .labels import LABELS
 from .row_actions import DeleteRow, edit_row, view_row
 
@@ -52,6 +61,14 @@ VERB_OF_VIEW = {
     "delete_view": "delete",
     "export": "export",
 }
+
+
+def _python_type(column):
+    """The Python type of a column's values (None where the type does not say)."""
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return None
 
 
 def current_role():
@@ -218,6 +235,12 @@ class ProtectedModelView(ModelView):
         # Enum columns: a select of French labels that refuses unknown values in French.
         overrides, args = {}, {}
         for column in model.__table__.columns:
+            # One date input everywhere, French input accepted, nothing rewritten.
+            python_type = _python_type(column)
+            if python_type is datetime:
+                overrides[column.key] = FrenchDateTimeField
+            elif python_type is date:
+                overrides[column.key] = FrenchDateField
             enum_class = getattr(column.type, "enum_class", None)
             if isinstance(column.type, SAEnum) and enum_class \
                     and issubclass(enum_class, LabelledEnum):

@@ -6,7 +6,7 @@ from enum import Enum
 from flask_admin.contrib.sqla.filters import EnumEqualFilter, EnumFilterNotEqual
 from flask_admin.form import Select2Field
 from flask_admin.model import typefmt
-from wtforms import PasswordField
+from wtforms import DateField, PasswordField
 from wtforms.fields.choices import Choice
 from wtforms.validators import Optional, ValidationError
 
@@ -68,6 +68,68 @@ class EnumSelectField(Select2Field):
             raise ValidationError("Champ obligatoire : choisissez une valeur dans la liste.")
         if self.data not in list(self.enum):
             raise ValidationError("Valeur impossible ; choisissez dans la liste.")
+
+
+class FrenchDateField(DateField):
+    """The one date input of every form (issue 20 §5): the browser's own date picker
+    (`<input type="date">`, in the user's language, weeks from Monday in French), and on
+    the server JJ/MM/AAAA as well as the picker's AAAA-MM-JJ. A typed date is read as it
+    is or refused — never rewritten into another date (31/02 is not 3 March)."""
+
+    formats = ("%Y-%m-%d", "%d/%m/%Y")
+    example = "JJ/MM/AAAA, par exemple 21/07/1994"
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.pop("format", None)
+        kwargs.pop("widget", None)
+        render_kw = {"type": "date", "min": "1900-01-01", "max": "2999-12-31",
+                     **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(label, validators, format=list(self.formats), render_kw=render_kw,
+                         **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.strftime(self.formats[0]) if self.data else ""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = " ".join(valuelist).strip()
+        if not raw:
+            self.data = None
+            return
+        for fmt in self.formats:
+            try:
+                self.data = datetime.strptime(raw, fmt)
+            except ValueError:
+                continue
+            self.data = self._convert(self.data)
+            return
+        self.data = None
+        raise ValueError(f"« {raw} » n'est pas une date valide ; tapez-la sous la forme "
+                         f"{self.example}.")
+
+    @staticmethod
+    def _convert(moment: datetime):
+        return moment.date()
+
+
+class FrenchDateTimeField(FrenchDateField):
+    """Date and time: the browser's `datetime-local` input; JJ/MM/AAAA HH:MM accepted."""
+
+    formats = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S",
+               "%d/%m/%Y %H:%M", "%d/%m/%Y")
+    example = "JJ/MM/AAAA HH:MM, par exemple 21/07/2026 14:30"
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"type": "datetime-local", "min": "1900-01-01T00:00",
+                     "max": "2999-12-31T23:59", **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    @staticmethod
+    def _convert(moment: datetime):
+        return moment
 
 
 class NewPasswordField(PasswordField):

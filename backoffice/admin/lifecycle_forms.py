@@ -12,8 +12,6 @@ from flask_admin.model.fields import AjaxSelectField
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     Form,
     HiddenField,
     IntegerField,
@@ -41,6 +39,7 @@ from ..rules.lifecycle import (
     MAX_VALIDATED_MONTHS,
     MIN_VALIDATED_MONTHS,
 )
+from .fields import FrenchDateField, FrenchDateTimeField
 from .labels import LABELS
 
 NONE = ""  # the « — » choice of an optional select
@@ -80,10 +79,9 @@ def required(label: str) -> InputRequired:
     return InputRequired(f"{label} : obligatoire.")
 
 
-def date_field(label: str, optional: bool = False) -> DateField:
+def date_field(label: str, optional: bool = False) -> FrenchDateField:
     validators = [Optional()] if optional else [required(label)]
-    return DateField(label, validators=validators, format="%Y-%m-%d",
-                     render_kw={"type": "date"})
+    return FrenchDateField(label, validators=validators)
 
 
 def not_in_future(form, field) -> None:
@@ -184,10 +182,7 @@ class PurchaseOrderForm(ActionForm):
 class ReceiveOrderForm(ActionForm):
     """When the order reached the provider: starts the ARJLJ 2-working-day clock (002 I §4)."""
 
-    received_at = DateTimeLocalField(
-        "Reçu le", format="%Y-%m-%dT%H:%M", render_kw={"type": "datetime-local"},
-        validators=[required("Reçu le")],
-    )
+    received_at = FrenchDateTimeField("Reçu le", validators=[required("Reçu le")])
 
     def validate_received_at(self, field) -> None:
         if field.data is not None and self.today is not None and field.data.date() > self.today:

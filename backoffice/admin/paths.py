@@ -515,6 +515,11 @@ class ContactView(PathChildView):
                     "attendance", "objective", "notes")
     form_ajax_refs = {"enrolment": ENROLMENT_SEARCH, "staff": USER_SEARCH}
 
+    def on_model_change(self, form, model, is_created):
+        """A contact of the path: not before its entry (issue 20 §5)."""
+        with checked_by_the_rules():
+            activity_service.check_contact(db.session, model)
+
 
 class InternshipView(PathChildView):
     model_class = Internship

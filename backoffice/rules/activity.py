@@ -71,3 +71,13 @@ def check_internship_days(starts_on: date, entry_date: date, exit_date: date | N
         raise TransitionRefused(
             f"Début du stage : il ne peut pas suivre la sortie du parcours ({_fmt(exit_date)})"
         )
+
+
+def check_contact_day(occurs_on: date, entry_date: date) -> None:
+    """A contact (interview, exchange) belongs to the path it is recorded on: it happens
+    on or after the entry (issue 20 §5), as the workshops signed on the path do."""
+    if occurs_on < entry_date:
+        raise TransitionRefused(
+            f"Date et heure : le contact du {_fmt(occurs_on)} précède l'entrée dans le "
+            f"parcours ({_fmt(entry_date)}) ; corrigez la date ou choisissez le bon parcours"
+        )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..enums import Attendance
 from ..models import (
     Beneficiary,
+    Contact,
     Enrolment,
     Internship,
     ProgrammeSession,
@@ -105,6 +106,14 @@ def check_internship(session: Session, internship: Internship) -> None:
     with session.no_autoflush:
         path = internship.enrolment
         activity.check_internship_days(internship.starts_on, path.entry_date, path.exit_date)
+
+
+def check_contact(session: Session, contact: Contact) -> None:
+    """A contact typed or corrected: on or after its path's entry."""
+    with session.no_autoflush:
+        path = contact.enrolment
+        if path is not None and contact.occurs_at is not None:
+            activity.check_contact_day(contact.occurs_at.date(), path.entry_date)
 
 
 # --- The attendance sheet of a workshop, filled in at once ------------------------------

@@ -76,8 +76,11 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
+        # A French user's browser: date inputs shown and typed as JJ/MM/AAAA (Chromium takes
+        # its interface language from LANGUAGE; Debian's chromium-l10n has the French one).
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, "--lang=fr-FR"],
+            env={**os.environ, "LANGUAGE": "fr_FR", "LANG": "fr_FR.UTF-8"})
         yield browser
         browser.close()
 

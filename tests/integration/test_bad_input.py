@@ -3,7 +3,7 @@ nothing and says in French which field is wrong (under the field and in the summ
 the top of the form, templates/admin/master.html)."""
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -118,12 +118,34 @@ def test_implausible_age(app, client, auth, users, born):
     assert count(app, Beneficiary) == 0
 
 
-@pytest.mark.parametrize("typed", ["2020-13-45", "pas une date", "31/02/1990"])
+@pytest.mark.parametrize("typed", ["2020-13-45", "pas une date", "31/02/1990", "21/07/94",
+                                   "1994-07-21 extra"])
 def test_invalid_date_string(app, client, auth, users, typed):
     auth.login("coordinator")
     response = client.post("/admin/beneficiaries/new/", data={**PERSON, "birth_date": typed})
-    refused(response, "Date de naissance : N'est pas une date valide", SUMMARY)
+    refused(response, f"Date de naissance : « {typed} » n'est pas une date valide ; "
+                      "tapez-la sous la forme JJ/MM/AAAA", SUMMARY)
     assert count(app, Beneficiary) == 0
+
+
+@pytest.mark.parametrize("typed", ["21/07/1994", "1994-07-21", " 21/07/1994 "])
+def test_a_french_date_is_saved_as_typed(app, client, auth, users, typed):
+    """Issue 20 §5: « 21/07/1994 » is 21 July 1994, never another date."""
+    auth.login("coordinator")
+    response = client.post("/admin/beneficiaries/new/", data={**PERSON, "birth_date": typed})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Beneficiary.birth_date)) == date(1994, 7, 21)
+
+
+def test_every_date_input_of_the_forms_is_the_browsers_date_input(app, client, auth, users):
+    """One date input everywhere (issue 20 §5): no JavaScript picker that rewrites a date."""
+    auth.login("admin")
+    for url in ("/admin/beneficiaries/new/", "/admin/enrolments/new/", "/admin/contacts/new/",
+                "/admin/referrals/new/", "/admin/workshops/new/", "/admin/internships/new/"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'data-role="datepicker"' not in page and 'data-role="datetimepicker"' not in page
+        assert 'type="date"' in page or 'type="datetime-local"' in page, url
 
 
 # --- duplicates, lengths, markup, formulas ----------------------------------------------
@@ -199,6 +221,26 @@ def test_negative_contact_duration(app, client, auth, world):
         "attendance": "present", "staff": ""})
     refused(response, "Durée (minutes) : -5 n'est pas possible (entre 0 et 720 attendu)")
     assert count(app, Contact) == 0
+
+
+def test_contact_before_the_path_entry(app, client, auth, world):
+    """Issue 20 §5: the path entered on 06/01/2025 (make_path) has no contact before."""
+    auth.login("counsellor")
+    response = client.post("/admin/contacts/new/", data={
+        "enrolment": str(world["path"]), "occurs_at": "03/01/2025 10:00",
+        "contact_type": str(world["contact_type"]), "attendance": "present", "staff": ""})
+    refused(response, "le contact du 03/01/2025 précède l'entrée dans le parcours (06/01/2025)")
+    assert count(app, Contact) == 0
+
+
+def test_contact_typed_the_french_way_is_saved_as_typed(app, client, auth, world):
+    auth.login("counsellor")
+    response = client.post("/admin/contacts/new/", data={
+        "enrolment": str(world["path"]), "occurs_at": "21/07/2025 14:30",
+        "contact_type": str(world["contact_type"]), "attendance": "present", "staff": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Contact.occurs_at)) == datetime(2025, 7, 21, 14, 30)
 
 
 def test_absurd_internship_hours(app, client, auth, world):

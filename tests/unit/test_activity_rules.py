@@ -6,6 +6,7 @@ import pytest
 
 from backoffice.rules.activity import (
     check_attendance_day,
+    check_contact_day,
     check_internship_days,
     check_session_days,
     check_workshop_day,
@@ -82,4 +83,20 @@ def test_internship_within_its_path(starts_on, exit_date, refused):
     else:
         with pytest.raises(TransitionRefused) as caught:
             check_internship_days(starts_on, START, exit_date)
+        assert caught.value.message == refused
+
+
+@pytest.mark.parametrize(("occurs_on", "refused"), [
+    (date(2026, 3, 2), None),  # the entry day
+    (date(2026, 6, 1), None),
+    (date(2026, 3, 1),
+     "Date et heure : le contact du 01/03/2026 précède l'entrée dans le parcours (02/03/2026) ; "
+     "corrigez la date ou choisissez le bon parcours"),
+])
+def test_contact_on_or_after_the_entry(occurs_on, refused):
+    if refused is None:
+        check_contact_day(occurs_on, START)
+    else:
+        with pytest.raises(TransitionRefused) as caught:
+            check_contact_day(occurs_on, START)
         assert caught.value.message == refused

@@ -1,0 +1,75 @@
+"""Issue 20 §10: the work surface in a real browser — the person's story in two clicks, a
+contact added from the path's page and found on its timeline, a date typed the French
+way, and each role's home page (screenshots in tests/e2e/artifacts/)."""
+import re
+from datetime import date
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import ARTIFACTS, login
+
+
+def test_coordinator_rebuilds_a_persons_story_from_the_search_box(page):
+    login(page, "coordination@demo.fr")
+    page.goto("/admin/beneficiaries/")
+    name = page.locator("td.col-last_name").first.inner_text().strip()
+    search = page.locator("input[name=search]")
+    search.fill(name)
+    search.press("Enter")  # first click (or key)
+    page.locator("tbody tr").first.locator("a[title='Voir la fiche'], a.icon").first.click()
+    expect(page.locator("h1")).to_contain_text(name.upper())
+    expect(page.get_by_role("tab", name=re.compile("Chronologie"))).to_be_visible()
+    page.get_by_role("tab", name=re.compile("Chronologie")).click()
+    expect(page.locator("#timeline li").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "person_page.png"), full_page=True)
+
+
+def test_counsellor_adds_a_contact_from_the_path_page_and_finds_it_on_the_timeline(page):
+    login(page, "referent@demo.fr")
+    page.goto("/admin/enrolments/?flt0_0=ACTIVE")
+    page.locator("tbody tr").first.locator("a.icon").first.click()
+    expect(page.get_by_role("tab", name="Dossier")).to_be_visible()
+    path_url = page.url
+    section = page.locator("h4", has_text="Entretiens et contacts").locator("xpath=..")
+    section.get_by_role("link", name="+ Ajouter").click()
+    today = date.today()
+    when = page.locator("input[name=occurs_at]")
+    when.focus()
+    when.press_sequentially(f"{today:%d%m%Y}0930")
+    page.locator("select#contact_type").select_option(index=1, force=True)
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    expect(page).to_have_url(path_url)
+    page.get_by_role("tab", name=re.compile("Chronologie")).click()
+    expect(page.locator("#timeline li", has_text=f"{today:%d/%m/%Y}").filter(
+        has_text="Contact").first).to_be_visible()
+
+
+def test_a_birth_date_typed_the_french_way_is_saved_as_typed(page):
+    login(page, "coordination@demo.fr")
+    page.goto("/admin/beneficiaries/")
+    page.locator("tbody tr").first.locator("a[href*='/edit/']").first.click()
+    person_id = re.search(r"id=(\d+)", page.url).group(1)
+    born = page.locator("input[name=birth_date]")
+    born.focus()
+    born.press_sequentially("21071994")
+    assert born.input_value() == "1994-07-21"
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    expect(page.get_by_role("alert").first).not_to_contain_text("Rien n'a été enregistré")
+    page.goto(f"/admin/beneficiaries/details/?id={person_id}")
+    expect(page.locator("section[aria-label='Identité']")).to_contain_text("le 21/07/1994")
+
+
+@pytest.mark.parametrize("account", ["admin", "coordination", "commission", "referent",
+                                     "financeur"])
+def test_each_roles_home_page(page, account):
+    login(page, f"{account}@demo.fr")
+    page.goto("/admin/")
+    expect(page.locator("h1")).to_contain_text("Bonjour")
+    if account != "financeur":
+        first = page.locator("a.todo").first
+        expect(first).to_be_visible()
+        first.click()
+        assert page.url != "/admin/"
+        page.goto("/admin/")
+    page.screenshot(path=str(ARTIFACTS / f"home_{account}.png"), full_page=True)
