@@ -58,9 +58,9 @@ def init_admin(app) -> Admin:
         theme=Bootstrap4Theme(swatch=app.config.get("FLASK_ADMIN_SWATCH", "default")),
         url="/admin",
         index_view=HomeView(),
-        translations_path=str(TRANSLATIONS),
         csp_nonce_generator=csp_nonce,  # its inline scripts carry the nonce (security.py)
     )
+    _prefer_our_translations()
     for view_class in VIEWS:
         view = view_class()
         admin.add_view(view)
@@ -70,6 +70,18 @@ def init_admin(app) -> Admin:
                                   category="Pilotage"))
     _add_overdue_badge(app)
     return admin
+
+
+def _prefer_our_translations() -> None:
+    """Our French catalogue (TRANSLATIONS) is merged after Flask-Admin's, so that it wins
+    where Flask-Admin's French reads wrong (« Editer », « Filtres réinitialisés »…).
+    Flask-Admin's `translations_path` would merge it first, where Flask-Admin's wins."""
+    from flask_admin.babel import domain
+
+    directories = domain._translation_directories
+    if str(TRANSLATIONS) not in directories:
+        directories.append(str(TRANSLATIONS))
+        domain.cache.clear()
 
 
 def _add_overdue_badge(app) -> None:

@@ -523,3 +523,27 @@ def test_unknown_enum_value_in_a_filter_url_is_ignored_not_a_server_error(client
     auth.login("coordinator")
     response = client.get("/admin/referrals/?flt0_0=NOT_A_STATUS")
     assert response.status_code == 200
+
+
+def test_flask_admin_french_leftovers_are_replaced(app, client, auth, users):
+    """Issue 20 §6: Flask-Admin's own French that reads wrong is ours instead, and every
+    page says it is in French."""
+    with app.app_context():
+        from tests.integration.test_admin_access import make_world
+
+        make_world(users["counsellor"])
+    auth.login("admin")
+    for url in ("/admin/enrolments/", "/admin/enrolments/details/?id=1",
+                "/admin/beneficiaries/?flt0_0=Nouméa"):
+        response = client.get(url)
+        page = response.get_data(as_text=True)
+        assert '<html lang="fr">' in page, url
+        text = text_of(response)
+        for leftover in ("Editer", "Filtres réinitialisés", "articles", "Détails",
+                         "au moins un modèle"):
+            assert leftover not in text and leftover not in page, (url, leftover)
+    assert "Modifier" in text_of(client.get("/admin/enrolments/details/?id=1"))
+    created = client.post("/admin/funders/new/", data={"code": "PLIE", "name": "PLIE Lunel",
+                                                       "territory": "FR"},
+                          follow_redirects=True)
+    assert "Enregistré." in text_of(created) and "L'objet a bien été créé" not in text_of(created)
