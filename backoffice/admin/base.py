@@ -43,6 +43,7 @@ from .fields import (
     FrenchDateTimeField,
 )
 from .labels import LABELS
+from .links import link_formatters
 from .row_actions import DeleteRow, edit_row, view_row
 
 # Which permission area guards a model when it is searched through another view's form
@@ -251,6 +252,14 @@ class ProtectedModelView(ModelView):
             if relationship.direction.name == "MANYTOONE":
                 args.setdefault(relationship.key, {"blank_text": "—"})
         self.form_overrides = {**overrides, **self._declared("form_overrides")}
+        # References shown as links to their records in lists and pages, never in exports.
+        declared = self._declared("column_formatters")
+        relations = [r.key for r in model.__mapper__.relationships
+                     if r.direction.name == "MANYTOONE"]
+        self.column_formatters_export = self._declared("column_formatters_export") or declared
+        self.column_formatters = {**link_formatters(model, self.column_list or ()), **declared}
+        self.column_formatters_detail = self._declared("column_formatters_detail") or {
+            **link_formatters(model, self.column_details_list or relations), **declared}
         self.form_args = _merge_args(args, self._declared("form_args"))
         super().__init__(
             model, db, name=self.menu_name, category=self.menu_category,

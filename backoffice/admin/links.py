@@ -1,0 +1,47 @@
+"""Every reference is a link (issue 20 §2): a path, a person, a referral, an order, a
+workshop shown in a list or on a record's page opens that record — for a reader whose role
+may open it; otherwise it stays plain text. Exports keep plain text."""
+from flask import url_for
+from markupsafe import Markup, escape
+
+
+def relation_path(model, name: str) -> bool:
+    """True when `name` (« enrolment », « enrolment.beneficiary ») follows many-to-one
+    relationships from `model` down to a record."""
+    target = model
+    for part in name.split("."):
+        relationship = target.__mapper__.relationships.get(part)
+        if relationship is None or relationship.direction.name != "MANYTOONE":
+            return False
+        target = relationship.mapper.class_
+    return True
+
+
+def _view_of(admin, record):
+    """The admin view that shows records of `record`'s model, if any."""
+    views = getattr(admin, "_views_by_model", None)
+    if views is None:
+        views = {getattr(view, "model", None): view for view in admin._views}
+        admin._views_by_model = views
+    return views.get(type(record))
+
+
+def reference_link(view, _context, model, name):
+    """The referenced record as a link to its page (plain text where the reader may not
+    open it, nothing where there is none)."""
+    record = model
+    for part in name.split("."):
+        record = getattr(record, part, None)
+        if record is None:
+            return ""
+    target = _view_of(view.admin, record)
+    if target is None or not target.is_accessible():
+        return escape(str(record))
+    url = url_for(f"{target.endpoint}.details_view", id=record.id)
+    return Markup('<a href="{}">{}</a>').format(url, str(record))
+
+
+def link_formatters(model, names) -> dict:
+    """{column: reference_link} for the columns of `names` that reference a record."""
+    return {name: reference_link for name in names
+            if isinstance(name, str) and relation_path(model, name)}

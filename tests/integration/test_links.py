@@ -1,0 +1,46 @@
+"""Issue 20 §2: every reference is a link — a path, a person, a referral, an order, a
+workshop in a list or on a record's page opens that record, for a reader who may open
+it; exports keep plain text."""
+import pytest
+
+from tests.integration.test_admin_access import make_world
+
+
+@pytest.fixture
+def world(app, users):
+    with app.app_context():
+        from backoffice.models import Beneficiary, Contact, Enrolment, Workshop
+
+        ids = make_world(users["counsellor"])
+        return {"person": ids[Beneficiary], "path": ids[Enrolment], "contact": ids[Contact],
+                "workshop": ids[Workshop]}
+
+
+def test_list_cells_link_to_the_records_they_name(client, auth, world):
+    auth.login("coordinator")
+    page = client.get("/admin/contacts/").get_data(as_text=True)
+    assert f'href="/admin/enrolments/details/?id={world["path"]}"' in page
+    assert f'href="/admin/beneficiaries/details/?id={world["person"]}"' in page
+    attendance = client.get("/admin/attendances/").get_data(as_text=True)
+    assert f'href="/admin/workshops/details/?id={world["workshop"]}"' in attendance
+    assert f'href="/admin/beneficiaries/details/?id={world["person"]}"' in attendance
+
+
+def test_a_record_page_links_its_references(client, auth, world):
+    auth.login("coordinator")
+    page = client.get(f"/admin/contacts/details/?id={world['contact']}").get_data(as_text=True)
+    assert f'href="/admin/enrolments/details/?id={world["path"]}"' in page
+
+
+def test_no_link_to_an_area_the_role_may_not_open(client, auth, world):
+    """A counsellor may not open the users' list: the staff member stays plain text."""
+    auth.login("counsellor")
+    page = client.get("/admin/contacts/").get_data(as_text=True)
+    assert f'href="/admin/enrolments/details/?id={world["path"]}"' in page
+    assert "/admin/users/details/" not in page
+
+
+def test_exports_keep_plain_text(client, auth, world):
+    auth.login("coordinator")
+    export = client.get("/admin/contacts/export/csv/").get_data(as_text=True)
+    assert "WAMYTAN" in export.upper() and "<a " not in export
