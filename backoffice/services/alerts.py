@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
-    Select, String, TypeDecorator, and_, func, literal, or_, select, type_coerce, union_all,
+    Select,
+    String,
+    TypeDecorator,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 
