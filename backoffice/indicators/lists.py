@@ -213,6 +213,7 @@ def rupture_rows(session, scope: Scope, key: str | None = None) -> Iterator[tupl
             Enrolment.exit_date,
             ExitType.label.label("exit_label"),
             Enrolment.exit_reason,
+            Enrolment.abandon_reason,
             Enrolment.difficulties,
             Enrolment.recommendations,
         )
@@ -225,6 +226,8 @@ def rupture_rows(session, scope: Scope, key: str | None = None) -> Iterator[tupl
         texts = (row.exit_reason, row.difficulties, row.recommendations)
         if key is not None:
             texts = tuple(MASKED if t else None for t in texts)
+        if row.abandon_reason is not None:  # a reason from the list, never free text
+            texts = (row.abandon_reason.label, *texts[1:])
         yield _identity(row, key, scope.date_to)[:2] + (row.exit_date, row.exit_label) + texts
 
 
