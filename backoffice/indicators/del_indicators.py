@@ -499,7 +499,8 @@ def sp_rate(session, scope: Scope) -> Result:
     "Taux de sortie anticipée",
     """Parcours sortis sur la période avant la fin du parcours (sortie avant la date de
            fin prévue, ou sortie de type abandon, rupture, déménagement, santé…) rapportés
-           à l'effectif initial ; le détail donne les raisons (types de sortie).""",
+           à l'effectif initial ; le détail donne les raisons (type de sortie et, pour un
+           abandon, motif déclaré).""",
     "001, tableau des indicateurs",
     Kind.RATE,
 )
