@@ -420,3 +420,8 @@ def test_no_internal_code_in_any_cell_of_any_report(reference_app, code):
         assert "Abandon ou rupture du parcours — Perte de contact ou relances sans réponse" \
             in reasons
     assert "Sorties anticipées" in reasons
+    list_sheet = {"DEL": "Liste nominative", "PLIE": "Participants", "ARJLJ": "Salariés"}
+    if SWEEP[code][1] in list_sheet:  # each person's exit is listed with its reason
+        cells = {c for row in book[list_sheet[SWEEP[code][1]]].iter_rows(values_only=True)
+                 for c in row if isinstance(c, str)}
+        assert any(c.endswith(" — Raisons de santé") for c in cells), code
