@@ -1331,3 +1331,21 @@ def test_invalid_reception_date_is_refused_in_french(client, auth, app, users, v
     assert message in text_of(response)
     with app.app_context():
         assert db.session.get(PurchaseOrder, order_id).received_on is None
+
+
+@pytest.mark.parametrize("report", ["del-annual", "plie-final", "csp-monthly", "arjlj"])
+def test_no_exit_or_abandon_code_on_the_paths_pages(client, auth, app, users, report):
+    """Issue 19 §13: every exit type and abandon reason, as the list and each path's page
+    show them: in French, never their code (« loss_of_contact »)."""
+    from tests.integration.test_reports_common import every_exit_and_abandon, internal_codes
+
+    with app.app_context():
+        every_exit_and_abandon(report)
+        codes = {c for c in internal_codes() if "_" in c}  # the codes no French word contains
+        paths = list(db.session.scalars(select(Enrolment.id).where(
+            Enrolment.exit_date.is_not(None))))
+    auth.login("coordinator")
+    pages = ["/admin/enrolments/"] + [f"/admin/enrolments/details/?id={p}" for p in paths]
+    shown = " ".join(text_of(client.get(page)) for page in pages)
+    assert {c for c in codes if c in shown} == set()
+    assert "Motif de l'abandon" in shown and "Raisons de santé" in shown
