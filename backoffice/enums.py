@@ -45,7 +45,8 @@ class ReferralStatus(LabelledEnum):
 class EnrolmentStatus(LabelledEnum):
     ACTIVE = "active", "En cours"
     SUSPENDED = "suspended", "Suspendu"
-    FOLLOW_UP = "follow_up", "Suivi dans l'emploi"
+    # 001 étape 3: after the exit, in a job or not yet (DEL); 002 §6: in employment (CSP)
+    FOLLOW_UP = "follow_up", "Suivi après la sortie"
     CLOSED = "closed", "Clôturé"
 
 
@@ -134,7 +135,7 @@ class EnrolmentAction(LabelledEnum):
     RESUME = "resume", "Reprendre"
     DECLARE_ABANDON = "declare_abandon", "Déclarer un abandon"
     CLOSE_WITH_EXIT = "close_with_exit", "Clôturer avec une sortie"
-    END_FOLLOW_UP = "end_follow_up", "Terminer le suivi dans l'emploi"
+    END_FOLLOW_UP = "end_follow_up", "Terminer le suivi après la sortie"
 
 
 class AbandonReason(LabelledEnum):

@@ -161,7 +161,7 @@ CONSTRAINT_MESSAGES: list[tuple[str, str]] = [
     (r"planned_end_after_entry",
      "Fin prévue : elle ne peut pas être antérieure à la date d'entrée."),
     (r"follow_up_after_exit",
-     "Fin du suivi dans l'emploi : elle ne peut pas être antérieure à la date de sortie."),
+     "Fin du suivi après la sortie : elle ne peut pas être antérieure à la date de sortie."),
     (r"received_after_issue",
      "Date de réception : elle ne peut pas être antérieure à la date d'émission."),
     (r"decision_after_referral",

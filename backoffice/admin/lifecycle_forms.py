@@ -273,13 +273,13 @@ EMPLOYED_LABEL = "En emploi à la fin du suivi"
 
 
 class EndFollowUpForm(ActionForm):
-    on_date = date_field("Fin du suivi dans l'emploi")
+    on_date = date_field("Fin du suivi après la sortie")
     # 002 II §9: « en situation d'emploi dans un délai de 6 mois après la reprise
     # d'emploi » is counted from this answer (indicators/csp.py).
     employed = SelectField(
         EMPLOYED_LABEL, coerce=yes_no, validate_choice=False,
         choices=[("", "— choisir —"), ("yes", "Oui, toujours en emploi ou à son compte"),
-                 ("no", "Non, plus en emploi")],
+                 ("no", "Non, pas ou plus en emploi")],
         validators=[InputRequired(f"{EMPLOYED_LABEL} : choisir Oui ou Non.")])
 
 

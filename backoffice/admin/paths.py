@@ -94,8 +94,8 @@ READ_ONLY_ON_EDIT = (
     "planned_end_date", "status", "current_phase",
     "exit_date", "exit_type", "contract_kind", "contract_months", "hours_per_month",
     "employer", "training_title", "followup_contract_kind", "followup_contract_months",
-    "exit_reason", "goal_attainment", "satisfaction", "difficulties", "recommendations",
-    "follow_up_end_date", "employed_at_follow_up_end", "closed_on",
+    "exit_reason", "abandon_reason", "goal_attainment", "satisfaction", "difficulties",
+    "recommendations", "follow_up_end_date", "employed_at_follow_up_end", "closed_on",
 )
 
 PROJECT_FIELDS = ("target_job", "rome_code", "action_plan_on", "prebilan_at",
@@ -145,8 +145,9 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         "engagement_level", "soft_skills_level",
         "exit_date", "exit_type", "contract_kind", "contract_months", "hours_per_month",
         "employer", "training_title", "followup_contract_kind", "followup_contract_months",
-        "exit_reason", "goal_attainment", "satisfaction", "difficulties", "recommendations",
-        "follow_up_end_date", "employed_at_follow_up_end", "closed_on", "version_seen",
+        "exit_reason", "abandon_reason", "goal_attainment", "satisfaction", "difficulties",
+        "recommendations", "follow_up_end_date", "employed_at_follow_up_end", "closed_on",
+        "version_seen",
     )
     form_extra_fields = {"version_seen": HiddenField()}
     form_edit_rules = (
@@ -158,8 +159,8 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         rules.FieldSet(("exit_date", "exit_type", "contract_kind", "contract_months",
                         "hours_per_month", "employer", "training_title",
                         "followup_contract_kind", "followup_contract_months", "exit_reason",
-                        "goal_attainment", "satisfaction", "difficulties", "recommendations",
-                        "follow_up_end_date", "employed_at_follow_up_end", "closed_on"),
+                        "abandon_reason", "goal_attainment", "satisfaction", "difficulties",
+                        "recommendations", "follow_up_end_date", "employed_at_follow_up_end", "closed_on"),
                        "Sortie et évaluation"),
         AlreadyRendered("version_seen"),
     )
@@ -402,7 +403,7 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
     def apply_end_follow_up(self, rows, form) -> str:
         self.each(rows, lambda row: service.end_follow_up(
             db.session, row, form.on_date.data, employed=form.employed.data))
-        return ("Suivi dans l'emploi terminé : "
+        return ("Suivi après la sortie terminé : "
                 + plural(len(rows), "parcours clôturé", "parcours clôturés")
                 + f" le {form.on_date.data:%d/%m/%Y}.")
 

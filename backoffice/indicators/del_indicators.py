@@ -17,6 +17,7 @@ from ..models import (
     Barrier,
     BarrierType,
     Enrolment,
+    ExitType,
     Internship,
     ProgrammeSession,
     Referral,
@@ -113,36 +114,80 @@ def referred(session, scope: Scope) -> Result:
     return count(referred.indicator, _referrals(session, scope)[0])
 
 
+# 001, tableau des indicateurs: each « Rapport entre A et B » is read literally, A / B
+# (docs/specification-readings.md, « Indicateurs et sorties »): the numerator is the first
+# figure the text names, the denominator the second.
+
+
 @indicator(
     "del.entry_rate",
     "Taux d'entrée",
-    """Bénéficiaires réels (prescriptions de la période suivies d'une entrée en parcours
-    au plus tard le dernier jour de la période) rapportés au nombre de demandeurs d'emploi
-    prescrits sur la période.""",
+    """Rapport entre le nombre de demandeurs d'emploi prescrits sur la période et le
+    nombre de bénéficiaires réels (ceux de ces prescriptions suivies d'une entrée en
+    parcours au plus tard le dernier jour de la période), dans cet ordre comme le définit
+    le cahier des charges : 125 % = 5 prescrits pour 4 entrés ; 100 % = chaque prescrit est
+    entré.""",
     "001, tableau des indicateurs",
     Kind.RATE,
 )
 def entry_rate(session, scope: Scope) -> Result:
-    """Entered / referred, over the referrals of the period."""
+    """Referred / entered, over the referrals of the period.
+
+    001: « Rapport entre le nombre de demandeurs d'emploi prescrits et le nombre de
+    bénéficiaires réels ».
+    """
     total, entered, _not_entered = _referrals(session, scope)
-    return rate(entry_rate.indicator, entered, total)
+    return rate(entry_rate.indicator, total, entered)
+
+
+def _at_session_end():
+    """SQL: 1 when a path integrated to a session is still there at its end — not exited,
+    exited on or after the session's last day, or exited having completed the path (at or
+    after its planned end, with an exit that is not anticipated by its type); else 0.
+
+    A path that ends normally before its session does (entries « au fil de l'eau », 001
+    « Organisation ») counts: only the anticipated exits of 001 (« sortis avant la fin du
+    parcours ») leave the session before its end.
+    """
+    completed = and_(
+        ExitType.is_anticipated.is_(False),
+        or_(
+            Enrolment.planned_end_date.is_(None),
+            Enrolment.exit_date >= Enrolment.planned_end_date,
+        ),
+    )
+    return case(
+        (
+            or_(
+                Enrolment.exit_date.is_(None),
+                Enrolment.exit_date >= ProgrammeSession.ends_on,
+                completed,
+            ),
+            1,
+        ),
+        else_=0,
+    )
 
 
 @indicator(
     "del.integration_rate",
     "Taux d'intégration par session",
-    """Pour chaque session terminée sur la période : demandeurs d'emploi encore en
-           parcours le dernier jour de la session rapportés au nombre de demandeurs d'emploi
-           intégrés à la session. Le taux global additionne les sessions.""",
+    """Pour chaque session terminée sur la période : rapport entre le nombre de
+           demandeurs d'emploi intégrés à la session et le nombre de demandeurs d'emploi à
+           la fin de la session, dans cet ordre comme le définit le cahier des charges. Est
+           à la fin de la session celui qui n'en est pas sorti avant : encore en parcours le
+           dernier jour, ou parcours achevé (sortie à la fin prévue ou après, sans abandon
+           ni autre sortie anticipée). 100 % = personne n'est parti avant la fin ; 125 % =
+           5 intégrés pour 4 présents à la fin. Le taux global additionne les sessions.""",
     "001, tableau des indicateurs",
     Kind.RATE,
 )
 def integration_rate(session, scope: Scope) -> Result:
-    """Per session: still on the path at the session's end / integrated (GROUP BY session)."""
-    at_end = case(
-        (or_(Enrolment.exit_date.is_(None), Enrolment.exit_date >= ProgrammeSession.ends_on), 1),
-        else_=0,
-    )
+    """Per session: integrated / at the session's end (GROUP BY session).
+
+    001: « Rapport entre le nombre de demandeurs d'emploi intégrés à une session et le
+    nombre de demandeurs d'emploi à la fin de la session ».
+    """
     conditions = [
         ProgrammeSession.programme_id == scope.programme_id,
         ProgrammeSession.ends_on.is_not(None),
@@ -156,40 +201,46 @@ def integration_rate(session, scope: Scope) -> Result:
             ProgrammeSession.label,
             ProgrammeSession.ends_on,
             func.count(Enrolment.id),
-            func.coalesce(func.sum(at_end), 0),
+            func.coalesce(func.sum(_at_session_end()), 0),
         )
         .select_from(ProgrammeSession)
         .join(Enrolment, Enrolment.session_id == ProgrammeSession.id)
+        .outerjoin(ExitType, Enrolment.exit_type_id == ExitType.id)
         .where(*conditions)
         .group_by(ProgrammeSession.id, ProgrammeSession.label, ProgrammeSession.ends_on)
         .order_by(ProgrammeSession.ends_on, ProgrammeSession.label)
     )
     rows = []
-    for label, ends_on, integrated, still in session.execute(stmt):
-        rows.append(
-            (label, ends_on, integrated, int(still), still / integrated if integrated else None)
-        )
-    return rate(integration_rate.indicator, sum(r[3] for r in rows), sum(r[2] for r in rows), rows)
+    for label, ends_on, integrated, at_end in session.execute(stmt):
+        at_end = int(at_end)
+        rows.append((label, ends_on, integrated, at_end, integrated / at_end if at_end else None))
+    return rate(integration_rate.indicator, sum(r[2] for r in rows), sum(r[3] for r in rows), rows)
 
 
 @indicator(
     "del.duration_rate",
     "Taux de la durée du parcours",
-    """Durée effective des parcours sortis sur la période (de l'entrée à la sortie, en
-           jours) rapportée à leur durée initiale préconisée (de l'entrée à la fin prévue).
-           Somme des durées effectives / somme des durées préconisées ; les parcours sans fin
-           prévue ne sont pas comptés.""",
+    """Rapport entre la durée initiale préconisée (de l'entrée à la fin prévue, en jours)
+           et la durée effective (de l'entrée à la sortie) des parcours sortis sur la
+           période, dans cet ordre comme le définit le cahier des charges : somme des durées
+           préconisées / somme des durées effectives ; 100 % = parcours menés à leur terme,
+           au-dessus = parcours plus courts que prévu. Les parcours sans fin prévue ne sont
+           pas comptés.""",
     "001, tableau des indicateurs",
     Kind.RATE,
 )
 def duration_rate(session, scope: Scope) -> Result:
-    """Σ effective days / Σ recommended days over paths exited in the period."""
+    """Σ recommended days / Σ effective days over paths exited in the period.
+
+    001: « Rapport entre la durée initiale préconisée et la durée effective du parcours
+    réalisé ».
+    """
     stmt = select(
         func.coalesce(func.sum(days_between(Enrolment.entry_date, Enrolment.exit_date)), 0),
         func.coalesce(func.sum(days_between(Enrolment.entry_date, Enrolment.planned_end_date)), 0),
     ).where(exited_in_period(scope), Enrolment.planned_end_date.is_not(None))
     effective, recommended = session.execute(stmt).one()
-    return rate(duration_rate.indicator, int(effective), int(recommended))
+    return rate(duration_rate.indicator, int(recommended), int(effective))
 
 
 @indicator(
@@ -448,7 +499,8 @@ def sp_rate(session, scope: Scope) -> Result:
     "Taux de sortie anticipée",
     """Parcours sortis sur la période avant la fin du parcours (sortie avant la date de
            fin prévue, ou sortie de type abandon, rupture, déménagement, santé…) rapportés
-           à l'effectif initial ; le détail donne les raisons (types de sortie).""",
+           à l'effectif initial ; le détail donne les raisons (type de sortie et, pour un
+           abandon, motif déclaré).""",
     "001, tableau des indicateurs",
     Kind.RATE,
 )

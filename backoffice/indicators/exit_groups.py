@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import and_, case, func, select
 
+from ..enums import AbandonReason
 from ..models import Enrolment, ExitType
 from ..rules.exits import ExitClassification, ExitFacts, ExitTypeRule, classify_exit
-from .base import shared
+from .base import Kind, Result, count, indicator, shared
 from .scope import Scope, exited_in_period
 
 #: The enrolment columns the classification reads (002 §6, 001 indicator table).
@@ -86,18 +87,47 @@ def exit_groups(session, where, scheme: str, extra_keys=(), joins=()) -> list[Ex
 
 @shared
 def exits_in_period(session, scope: Scope) -> list[ExitGroup]:
-    """The exits of the scope's period, grouped and classified (read once per workbook)."""
-    return exit_groups(session, exited_in_period(scope), scope.exit_scheme)
+    """The exits of the scope's period, grouped and classified (read once per workbook);
+    ``keys`` holds the abandon's reason (None for any other exit)."""
+    return exit_groups(
+        session, exited_in_period(scope), scope.exit_scheme, extra_keys=(Enrolment.abandon_reason,)
+    )
+
+
+def reason_label(exit_label: str, abandon_reason: str | None) -> str:
+    """The reason of an exit in French: its type, then the abandon's own reason when it
+    says more (« À la demande du participant — Déménagement »). Never an internal code."""
+    if abandon_reason is None:
+        return exit_label
+    said = AbandonReason(abandon_reason).label
+    return exit_label if said == exit_label else f"{exit_label} — {said}"
 
 
 def exits_by_reason(session, scope: Scope, keep: Callable[[ExitGroup], bool]) -> list[tuple]:
-    """The exits of the period that ``keep`` keeps, by exit type (the « motif »):
-    [(label, count)] by decreasing count, then by label."""
+    """The exits of the period that ``keep`` keeps, by reason (the exit type, and for an
+    abandon its reason, see :func:`reason_label`): [(label, count)] by decreasing count,
+    then by label."""
     reasons: Counter = Counter()
     for g in exits_in_period(session, scope):
         if keep(g):
-            reasons[g.exit_type.label] += g.count
+            reasons[reason_label(g.exit_type.label, g.keys[0])] += g.count
     return sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+@indicator(
+    "exits.anticipated_reasons",
+    "Sorties anticipées et abandons par raison",
+    """Sorties de la période avant la fin prévue du parcours, ou d'un type toujours
+           anticipé (abandon, rupture, déménagement, santé, motifs de sortie PLIE autres
+           que la fin de l'action), comptées par raison : le type de sortie et, pour un
+           abandon, le motif déclaré.""",
+    "001, tableau des indicateurs (« raisons de la sortie ») ; 002 II §4 ; 004",
+    Kind.DISTRIBUTION,
+)
+def anticipated_reasons(session, scope: Scope) -> Result:
+    """COUNT anticipated exits of the period; rows: by reason."""
+    rows = exits_by_reason(session, scope, lambda g: g.is_anticipated)
+    return count(anticipated_reasons.indicator, sum(n for _, n in rows), rows)
 
 
 def _anticipated(classification: ExitClassification) -> ExitClassification:

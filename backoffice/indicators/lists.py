@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ..enums import EducationLevel, EnrolmentStatus, Sex
 from ..models import Beneficiary, Enrolment, ExitType, ProgrammeSession
 from .del_indicators import GOAL_ATTAINMENT_LABELS
-from .exit_groups import classifier
+from .exit_groups import classifier, reason_label
 from .scope import Scope, exited_in_period, followed, stream
 from .typology import AGE_BANDS
 
@@ -149,6 +149,7 @@ def del_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
             Enrolment.followup_contract_months,
             Enrolment.goal_attainment,
             Enrolment.satisfaction,
+            Enrolment.abandon_reason,
         )
         .join(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
         .outerjoin(ProgrammeSession, Enrolment.session_id == ProgrammeSession.id)
@@ -170,7 +171,8 @@ def del_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
             )
             before_end = row.planned_end_date is not None and row.exit_date < row.planned_end_date
             rule, result = classify(row.exit_type_id, facts, before_end)
-            exit_label, category = rule.label, result.del_category
+            exit_label = reason_label(rule.label, row.abandon_reason)
+            category = result.del_category
             early = "oui" if result.is_anticipated else "non"
             goal = GOAL_ATTAINMENT_LABELS.get(row.goal_attainment)
         yield _identity(row, key, scope.date_to) + (
@@ -213,6 +215,7 @@ def rupture_rows(session, scope: Scope, key: str | None = None) -> Iterator[tupl
             Enrolment.exit_date,
             ExitType.label.label("exit_label"),
             Enrolment.exit_reason,
+            Enrolment.abandon_reason,
             Enrolment.difficulties,
             Enrolment.recommendations,
         )
@@ -225,6 +228,8 @@ def rupture_rows(session, scope: Scope, key: str | None = None) -> Iterator[tupl
         texts = (row.exit_reason, row.difficulties, row.recommendations)
         if key is not None:
             texts = tuple(MASKED if t else None for t in texts)
+        if row.abandon_reason is not None:  # a reason from the list, never free text
+            texts = (row.abandon_reason.label, *texts[1:])
         yield _identity(row, key, scope.date_to)[:2] + (row.exit_date, row.exit_label) + texts
 
 
@@ -258,6 +263,7 @@ def plie_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
             Enrolment.status,
             Enrolment.exit_date,
             ExitType.label.label("exit_label"),
+            Enrolment.abandon_reason,
         )
         .join(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
         .outerjoin(ExitType, Enrolment.exit_type_id == ExitType.id)
@@ -266,6 +272,7 @@ def plie_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
     )
     for row in stream(session, stmt):
         exited = row.exit_date is not None and row.exit_date <= scope.date_to
+        reason = reason_label(row.exit_label, row.abandon_reason) if row.exit_label else None
         yield _identity(row, key, scope.date_to) + (
             SEX_LABELS.get(row.sex),
             row.epci,
@@ -274,7 +281,7 @@ def plie_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
             row.planned_end_date,
             STATUS_LABELS.get(row.status),
             row.exit_date if exited else None,
-            row.exit_label if exited else None,
+            reason if exited else None,
         )
 
 
@@ -298,6 +305,7 @@ def arjlj_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]
             Enrolment.entry_date,
             Enrolment.exit_date,
             ExitType.label.label("exit_label"),
+            Enrolment.abandon_reason,
         )
         .join(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
         .outerjoin(ExitType, Enrolment.exit_type_id == ExitType.id)
@@ -305,4 +313,5 @@ def arjlj_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]
         .order_by(by_name(), Enrolment.id)
     )
     for row in stream(session, stmt):
-        yield _identity(row, key, scope.date_to) + (row.entry_date, row.exit_date, row.exit_label)
+        reason = reason_label(row.exit_label, row.abandon_reason) if row.exit_label else None
+        yield _identity(row, key, scope.date_to) + (row.entry_date, row.exit_date, reason)

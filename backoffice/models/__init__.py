@@ -12,7 +12,7 @@ from .paths import (
     Suspension,
     referral_non_entry_barriers,
 )
-from .people import Beneficiary, User, name_key
+from .people import Beneficiary, User, display_name, name_key
 from .reference import (
     BarrierType,
     ContactType,
@@ -30,5 +30,5 @@ __all__ = [
     "ContactType", "DeadlineRule", "Enrolment", "ExitType", "Funder", "Internship",
     "LoginAttempt", "Obligation", "Phase", "PhaseRecord", "Programme", "ProgrammeSession",
     "PurchaseOrder", "PurchaseOrderLine", "Referral", "Suspension", "SuspensionReason", "User",
-    "Workshop", "WorkshopAttendance", "name_key", "referral_non_entry_barriers",
+    "Workshop", "WorkshopAttendance", "display_name", "name_key", "referral_non_entry_barriers",
 ]

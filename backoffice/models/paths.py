@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from ..enums import ContractKind, EnrolmentStatus, ReferralStatus
+from ..enums import AbandonReason, ContractKind, EnrolmentStatus, ReferralStatus
 from ..extensions import db
 from ._types import enum_type, utcnow
 
@@ -268,6 +268,8 @@ class Enrolment(db.Model):
     )
     followup_contract_months: Mapped[int | None]
     exit_reason: Mapped[str | None] = mapped_column(String(300))
+    # Why an abandon was declared (001 « raisons de la sortie », 004 exit motives)
+    abandon_reason: Mapped[AbandonReason | None] = mapped_column(enum_type(AbandonReason))
     goal_attainment: Mapped[int | None]  # 0 non atteint … 3 atteint
     satisfaction: Mapped[int | None]  # 1–5
     difficulties: Mapped[str | None] = mapped_column(Text)

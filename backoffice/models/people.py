@@ -71,6 +71,16 @@ NAME_KEY_SEPARATOR = " "
 NAME_KEY_TYPE = String(200).with_variant(String(200, collation="C"), "postgresql")
 
 
+def display_name(last_name: str | None, first_name: str | None) -> str:
+    """A person as every screen shows them: the last name upper-cased with its accents
+    (« Prévost », « Çelik » → « PRÉVOST », « ÇELIK »), then the first name as typed.
+
+    Upper-cased here in Python, never by the database: SQLite's upper() leaves every
+    non-ASCII letter alone (« PRéVOST »), and PostgreSQL's depends on the cluster's locale.
+    """
+    return f"{(last_name or '').upper()} {first_name or ''}".strip()
+
+
 def name_key(last_name: str, first_name: str) -> str:
     """Comparable form of a person's names: no accents, case, spaces or hyphens.
 
@@ -158,10 +168,11 @@ class Beneficiary(db.Model):
 
     @property
     def full_name(self) -> str:
-        return f"{self.last_name.upper()} {self.first_name}"
+        """« PRÉVOST Anne »: see :func:`display_name`."""
+        return display_name(self.last_name, self.first_name)
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.birth_date:%d/%m/%Y})"
 
 
-__all__ = ["Beneficiary", "User", "name_key"]
+__all__ = ["Beneficiary", "User", "display_name", "name_key"]

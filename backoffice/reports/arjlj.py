@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..indicators import arjlj, lists
+from ..indicators.exit_groups import anticipated_reasons
 from ..indicators.scope import Scope, ScopeError
 from .workbook import report_workbook
 
@@ -40,10 +41,14 @@ def build(
         results = [f(session, scope) for f in arjlj.KEY_FIGURES]
         book.key_figures("Indicateurs clés", results, title=f"{title} {scope.period_label}")
         adhesions = next(r for r in results if r.indicator.code == "arjlj.csp_adhesions")
+        anticipated = anticipated_reasons(session, scope)
         book.distributions(
             "Issues",
-            [("Issue de l'appui (002 I §5.2)", adhesions.rows)],
-            cards=[adhesions.indicator],
+            [
+                ("Issue de l'appui (002 I §5.2)", adhesions.rows),
+                ("Sorties anticipées et abandons par raison", anticipated.rows),
+            ],
+            cards=[adhesions.indicator, anticipated.indicator],
         )
         book.table(
             "Salariés",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..indicators import csp
+from ..indicators.exit_groups import anticipated_reasons
 from ..indicators.lists import Column
 from ..indicators.scope import Scope
 from .workbook import report_workbook
@@ -76,6 +77,7 @@ def build(
             cards=[*csp.ACTIVITY, *csp.RESULTS, csp.CONTRACTS],
         )
         total = table.total
+        anticipated = anticipated_reasons(session, scope)
         book.distributions(
             "Résultats cumulés",
             [
@@ -95,5 +97,9 @@ def build(
                         ("Sans solution d'emploi", total.counts[csp.WITHOUT_SOLUTION.code]),
                     ],
                 ),
+                # 002 II §4: abandons declared; 001's « raisons de la sortie » in every report
+                ("Sorties anticipées et abandons par raison (sorties de la période)",
+                 anticipated.rows),
             ],
+            cards=[anticipated.indicator],
         )

@@ -23,7 +23,7 @@ SESSION_COLUMNS = (
     Column("Session", width=30),
     Column("Fin de session", "date", 14),
     Column("Intégrés", "int", 11),
-    Column("En parcours à la fin", "int", 14),
+    Column("À la fin de la session", "int", 14),
     Column("Taux d'intégration", "percent", 14),
 )
 

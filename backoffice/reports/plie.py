@@ -52,8 +52,14 @@ def build(
             [
                 ("Ruptures par motif", figures[plie.ruptures].rows),
                 ("Autres sorties par motif", figures[plie.other_exits].rows),
+                ("Sorties anticipées et abandons par raison",
+                 figures[plie.anticipated_exits].rows),
             ],
-            cards=[plie.ruptures.indicator, plie.other_exits.indicator],
+            cards=[
+                plie.ruptures.indicator,
+                plie.other_exits.indicator,
+                plie.anticipated_exits.indicator,
+            ],
         )
         book.table(
             "Participants",

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from backoffice.enums import ContractKind, CspRule, DelCategory, ExitScheme
+from backoffice.enums import AbandonReason, ContractKind, CspRule, DelCategory, ExitScheme
 
 #: 002 §6: "à temps partiel ... si celle-ci est égale ou supérieure à 110 heures par mois".
 CSP_MIN_HOURS_PER_MONTH = 110
@@ -40,6 +40,31 @@ POE_FOLLOWUP_KINDS = frozenset(
 #: and a CDD of 12 months or more are accepted too: a longer contract is a better outcome,
 #: and both are durable jobs under the first bullet of §6 anyway.
 AFPR_FOLLOWUP_KINDS = frozenset({ContractKind.CDD, ContractKind.CDI})
+
+#: The exit type of an abandon (« Abandon ou rupture du parcours », DEL and CSP).
+ABANDON_EXIT_CODE = "abandon"
+
+#: 004 « Sortie de l'action »: a PLIE path ends on one of the PLIE exit motives, so an
+#: abandon is classified with them — « à la demande du participant dès lors qu'il ne
+#: souhaite plus poursuivre l'action », « perte de contact ou relances sans réponse (2
+#: absences injustifiées ... considérées comme un motif d'arrêt de l'action) ». The
+#: abandon's own reason stays recorded with it (Enrolment.abandon_reason) and is reported.
+PLIE_ABANDON_EXIT_CODES = {
+    AbandonReason.PARTICIPANT_REQUEST: "participant_request",
+    AbandonReason.LOSS_OF_CONTACT: "loss_of_contact",
+    AbandonReason.UNEXCUSED_ABSENCES: "loss_of_contact",
+    AbandonReason.MOVED: "participant_request",
+    AbandonReason.HEALTH: "participant_request",
+    AbandonReason.OTHER: "participant_request",
+}
+
+
+def abandon_exit_code(scheme: str, reason: str) -> str:
+    """The exit type an abandon for ``reason`` is recorded with on a path of ``scheme``."""
+    if scheme == ExitScheme.PLIE:
+        return PLIE_ABANDON_EXIT_CODES[AbandonReason(reason)]
+    return ABANDON_EXIT_CODE
+
 
 #: Sanity bounds for the exit form (not funder rules): above them the figure is a typo.
 MAX_HOURS_PER_MONTH = 300
@@ -122,7 +147,8 @@ class ExitClassification:
     csp_positive: bool  # 002 §6
     is_anticipated: bool  # 001 "Taux de sortie anticipée", 004 ruptures and other exits
     is_rupture: bool  # 001 "Évaluation": difficulties + recommendations
-    is_durable_job: bool  # the path goes on in follow-up in employment
+    is_durable_job: bool  # an exit into a durable job (DEL: ED; CSP: positive)
+    opens_follow_up: bool = False  # the path goes on in follow-up (DEL étape 3, CSP §6)
 
 
 def _meets_months(kind: str | None, months: int | None, minimum: int | None) -> bool:
@@ -194,33 +220,43 @@ def classify_exit(
     """Classify one exit for the exit ``scheme`` of its programme (DEL, CSP, PLIE, ARJLJ).
 
     ``del_category`` and ``csp_positive`` are always computed from the type and facts;
-    ``is_durable_job`` depends on the scheme: the path enters follow-up in employment
-    when the type is a durable job and the exit is ED (DEL, 001 étape 3, 3 months) or
-    CSP-positive (002 §6, 6 months, positive-by-extension exits included). The PLIE and
-    ARJLJ specifications foresee no follow-up. An exit is anticipated when its type
-    always is (abandon, every PLIE reason but "fin de l'action") or when ``exit_date``
-    is before ``planned_end_date`` (001 "sortis avant la fin du parcours").
+    ``is_durable_job`` depends on the scheme: the type is a durable job and the exit is ED
+    (DEL) or CSP-positive (002 §6, positive-by-extension exits included). An exit is
+    anticipated when its type always is (abandon, every PLIE reason but "fin de l'action")
+    or when ``exit_date`` is before ``planned_end_date`` (001 "sortis avant la fin du
+    parcours").
+
+    ``opens_follow_up``: the path goes on after the exit. DEL (001 Lots 1 and 2, étape 3,
+    « suivre le stagiaire à l'issue de son parcours »: « la mise en emploi ou en activité ;
+    le maintien en entreprise », up to 3 months): everyone who completes the path, in a
+    job or not yet, and whoever leaves it early for a job or an activity (an ED, SD or SP
+    exit); not an abandon or another anticipated exit without a job. CSP (002 §6, 6 months
+    in employment): a durable job. The PLIE and ARJLJ specifications foresee no follow-up.
     """
     if scheme not in {s.value for s in ExitScheme}:
         known = ", ".join(s.value for s in ExitScheme)
         raise ValueError(f"Dispositif de sortie : « {scheme} » inconnu (attendu : {known})")
     category = del_category_of(rule, facts)
     positive = is_csp_positive(rule, facts, csp_min_hours_per_month=csp_min_hours_per_month)
+    early = exit_date is not None and planned_end_date is not None and exit_date < planned_end_date
+    anticipated = rule.is_anticipated or early
     if scheme == ExitScheme.DEL:
         durable = rule.is_durable_job and category == DelCategory.ED
+        # 001 étape 3: « à l'issue de son parcours » — completed, or left for a job/activity
+        follow_up = not anticipated or category is not None
     elif scheme == ExitScheme.CSP:
-        durable = rule.is_durable_job and positive
+        durable = follow_up = rule.is_durable_job and positive
     else:
-        durable = False
-    early = exit_date is not None and planned_end_date is not None and exit_date < planned_end_date
+        durable = follow_up = False
     return ExitClassification(
         code=rule.code,
         scheme=scheme,
         del_category=category,
         csp_positive=positive,
-        is_anticipated=rule.is_anticipated or early,
+        is_anticipated=anticipated,
         is_rupture=rule.is_rupture,
         is_durable_job=durable,
+        opens_follow_up=follow_up,
     )
 
 
@@ -366,7 +402,7 @@ def classification_summary(
     classification: ExitClassification, exit_label: str, follow_up_end: date | None = None
 ) -> str:
     """The French sentence shown after closing a path, e.g. « Sortie classée : emploi
-    durable (ED) — suivi dans l'emploi jusqu'au 01/01/2027 »."""
+    durable (ED) — suivi à l'issue du parcours (étape 3) jusqu'au 01/01/2027 »."""
     scheme = classification.scheme
     if scheme == ExitScheme.DEL:
         what = DEL_CATEGORY_WORDS.get(classification.del_category or "",
@@ -381,7 +417,9 @@ def classification_summary(
     parts = [f"Sortie classée : {what}"]
     if classification.is_anticipated:
         parts.append("sortie anticipée")
-    if follow_up_end is not None:
+    if follow_up_end is not None and scheme == ExitScheme.DEL:
+        parts.append(f"suivi à l'issue du parcours (étape 3) jusqu'au {follow_up_end:%d/%m/%Y}")
+    elif follow_up_end is not None:
         parts.append(f"suivi dans l'emploi jusqu'au {follow_up_end:%d/%m/%Y}")
     else:
         parts.append("parcours clôturé")

@@ -92,8 +92,8 @@ def next_referral_status(current: str, action: str) -> ReferralStatus:
 E, EA = EnrolmentStatus, EnrolmentAction
 
 #: (current status, action) → new status. Anything not listed is refused.
-#: ``close_with_exit`` goes to ``follow_up`` instead of ``closed`` on a durable job
-#: (see :func:`next_enrolment_status`).
+#: ``close_with_exit`` goes to ``follow_up`` instead of ``closed`` when the exit opens a
+#: follow-up (see :func:`next_enrolment_status`).
 ENROLMENT_TRANSITIONS: dict[tuple[EnrolmentStatus, EnrolmentAction], EnrolmentStatus] = {
     # 002 §4: phases follow each other; the path stays active
     (E.ACTIVE, EA.NEXT_PHASE): E.ACTIVE,
@@ -106,7 +106,7 @@ ENROLMENT_TRANSITIONS: dict[tuple[EnrolmentStatus, EnrolmentAction], EnrolmentSt
     (E.ACTIVE, EA.CLOSE_WITH_EXIT): E.CLOSED,
     # 002 §3: a suspension for a short job can end in a durable job without resuming first
     (E.SUSPENDED, EA.CLOSE_WITH_EXIT): E.CLOSED,
-    # 001 étape 3 (3 months), 002 §6 (6 months): end of the follow-up in employment
+    # 001 étape 3 (3 months), 002 §6 (6 months): end of the follow-up after the exit
     (E.FOLLOW_UP, EA.END_FOLLOW_UP): E.CLOSED,
 }
 
@@ -118,13 +118,13 @@ def enrolment_actions_allowed(current: str) -> list[EnrolmentAction]:
 
 
 def next_enrolment_status(
-    current: str, action: str, *, durable_job: bool = False
+    current: str, action: str, *, opens_follow_up: bool = False
 ) -> EnrolmentStatus:
     """Return the status an enrolment in ``current`` takes after ``action``, or refuse.
 
-    ``durable_job`` matters for ``close_with_exit`` only: pass
-    ``classification.is_durable_job and programme.follow_up_months > 0`` and the path
-    enters follow-up in employment instead of closing (001 étape 3, 002 §6).
+    ``opens_follow_up`` matters for ``close_with_exit`` only: pass
+    ``classification.opens_follow_up and programme.follow_up_months > 0`` and the path
+    enters its follow-up instead of closing (001 étape 3, 002 §6).
     """
     current = _as_member(EnrolmentStatus, current, "Statut du parcours")
     action = _as_member(EnrolmentAction, action, "Action")
@@ -132,7 +132,7 @@ def next_enrolment_status(
     if target is None:
         allowed = [a.label for a in enrolment_actions_allowed(current)]
         raise _refused("du parcours", current.label, action.label, allowed)
-    if action is EA.CLOSE_WITH_EXIT and durable_job:
+    if action is EA.CLOSE_WITH_EXIT and opens_follow_up:
         return E.FOLLOW_UP
     return target
 

@@ -68,6 +68,7 @@ from ..models import (
     referral_non_entry_barriers,
 )
 from ..rules.calendar import add_months, add_working_days, next_working_day, planned_end_date
+from ..rules.exits import ExitFacts, ExitTypeRule, classify_exit
 from .reference import DEFAULT_SEEDS_DIR, load_reference
 
 #: Password of every demo account (the accounts exist only once the demo is seeded).
@@ -912,12 +913,26 @@ class _DemoBuilder:
         if rng.random() < 0.85:
             row["goal_attainment"] = rng.randint(2, 3) if positive else rng.randint(0, 2)
             row["satisfaction"] = rng.randint(3, 5) if positive else rng.randint(1, 4)
-        # Follow-up in employment: 3 months DEL after an ED exit, 6 months CSP when positive
+        # Follow-up after the exit, as the exit rule says (DEL: whoever completes the path,
+        # 3 months, 001 étape 3; CSP: a durable job, 6 months, 002 §6)
         follow_months = info.row.follow_up_months
-        if follow_months and exit_type is not None and exit_type.is_durable_job and (
-                (outcome == "ED") or (outcome == "positive")):
+        if follow_months and exit_type is not None and self._opens_follow_up(
+                info, row, exit_type, exit_date):
             return add_months(exit_date, follow_months)
         return None
+
+    def _opens_follow_up(self, info, row, exit_type, exit_date) -> bool:
+        """The exit rule's answer for this exit (rules/exits.py, the one classification)."""
+        facts = ExitFacts(
+            contract_kind=row.get("contract_kind"),
+            contract_months=row.get("contract_months"),
+            hours_per_month=row.get("hours_per_month"),
+            followup_contract_kind=row.get("followup_contract_kind"),
+            followup_contract_months=row.get("followup_contract_months"),
+        )
+        found = classify_exit(ExitTypeRule.from_object(exit_type), facts, info.row.exit_scheme,
+                              exit_date=exit_date, planned_end_date=row.get("planned_end_date"))
+        return found.opens_follow_up
 
     def _exit_facts(self, info, row, exit_type, long_contract) -> None:
         rng = self.rng

@@ -15,7 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, and_, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Select,
+    String,
+    TypeDecorator,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from ..auth.permissions import can, is_restricted_to_own_paths
@@ -36,6 +47,7 @@ from ..models import (
     User,
     Workshop,
     WorkshopAttendance,
+    display_name,
 )
 from ..rules import alerts as rules
 from ..rules.alerts import AlertKind
@@ -207,8 +219,29 @@ def _open():
     return [Obligation.done_at.is_(None), Obligation.cancelled_at.is_(None)]
 
 
+#: Between the last and first names read together (a control character nobody types).
+_NAME_SEPARATOR = "\x1f"
+
+
+class _PersonName(TypeDecorator):
+    """The two names read as one column, shown by :func:`display_name` in Python: the
+    database never upper-cases (SQLite's upper() turned « Prévost » into « PRéVOST »)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        last, _sep, first = value.partition(_NAME_SEPARATOR)
+        return display_name(last, first)
+
+
 def _beneficiary_name():
-    return func.upper(Beneficiary.last_name) + literal(" ") + Beneficiary.first_name
+    """The person of a row as one column: « PRÉVOST Anne » (see ``display_name``)."""
+    return type_coerce(
+        Beneficiary.last_name + literal(_NAME_SEPARATOR) + Beneficiary.first_name, _PersonName
+    )
 
 
 def _obligation_where(now: datetime, filters: AlertFilters, own: int | None) -> list:

@@ -34,10 +34,15 @@ from ..models import (
 from ..models.paths import Commission
 from ..rules import lifecycle
 from ..rules.calendar import add_months, planned_end_date
-from ..rules.exits import ExitFacts, ExitTypeRule, classify_exit, validate_exit_facts
+from ..rules.exits import (
+    ExitFacts,
+    ExitTypeRule,
+    abandon_exit_code,
+    classify_exit,
+    validate_exit_facts,
+)
 from ..rules.lifecycle import TransitionRefused
 
-ABANDON_EXIT_CODE = "abandon"
 #: 002 I §3–4: ARJLJ orders name the company in receivership and the support start date.
 ORDERS_NAMING_THE_COMPANY = ("ARJLJ",)
 
@@ -723,8 +728,9 @@ def _check_scores(data: ExitInput) -> None:
 def close_with_exit(
     session: Session, enrolment: Enrolment, exit_type: ExitType, data: ExitInput, today: date
 ):
-    """Close a path with its exit; a durable job opens the follow-up in employment instead
-    (3 months DEL, 001 étape 3; 6 months CSP, 002 §6). Returns the classification."""
+    """Close a path with its exit, or open its follow-up when the exit does (DEL: whoever
+    completes the path, 3 months, 001 étape 3; CSP: a durable job, 6 months, 002 §6).
+    Returns the classification."""
     lifecycle.check_exit(enrolment.entry_date, data.exit_date, today)
     with session.no_autoflush:
         lifecycle.check_exit_after_periods(data.exit_date, _period_starts(session, enrolment))
@@ -741,9 +747,9 @@ def close_with_exit(
     classification = classify_exit(rule, data.facts, scheme, exit_date=data.exit_date,
                                    planned_end_date=enrolment.planned_end_date)
     follow_up_months = enrolment.programme.follow_up_months or 0
-    durable = classification.is_durable_job and follow_up_months > 0
+    follows = classification.opens_follow_up and follow_up_months > 0
     enrolment.status = lifecycle.next_enrolment_status(
-        enrolment.status, "close_with_exit", durable_job=durable
+        enrolment.status, "close_with_exit", opens_follow_up=follows
     )
     _apply_exit(enrolment, exit_type, data)
     record = _open_phase_record(enrolment)
@@ -752,7 +758,8 @@ def close_with_exit(
     for suspension in enrolment.suspensions:
         if suspension.ends_on is None:
             suspension.ends_on = max(data.exit_date, suspension.starts_on)
-    if durable:
+    if follows:
+        # 001 étape 3: « dans la limite d'une période de trois mois »
         enrolment.follow_up_end_date = add_months(data.exit_date, follow_up_months)
         follow_phase = next((p for p in enrolment.programme.phases if p.is_follow_up), None)
         if follow_phase is not None:
@@ -780,6 +787,7 @@ def _apply_exit(enrolment: Enrolment, exit_type: ExitType, data: ExitInput) -> N
     )
     enrolment.followup_contract_months = facts.followup_contract_months
     enrolment.exit_reason = data.reason
+    enrolment.abandon_reason = None
     enrolment.goal_attainment = data.goal_attainment
     enrolment.satisfaction = data.satisfaction
     enrolment.difficulties = (data.difficulties or "").strip() or None
@@ -797,7 +805,8 @@ def declare_abandon(
     recommendations: str | None = None,
 ) -> Enrolment:
     """Close the path as an anticipated exit (rupture, 001 « Évaluation »; 002 §4: the
-    abandon is declared to the funder within 48 h)."""
+    abandon is declared to the funder within 48 h), with its reason; on a PLIE path the
+    exit type is the PLIE exit motive of that reason (004 « Sortie de l'action »)."""
     try:
         reason_member = AbandonReason(reason)
     except ValueError:
@@ -805,14 +814,16 @@ def declare_abandon(
     lifecycle.check_exit(enrolment.entry_date, on_date, today)
     with session.no_autoflush:
         lifecycle.check_exit_after_periods(on_date, _period_starts(session, enrolment))
-    exit_type = session.scalar(select(ExitType).where(ExitType.code == ABANDON_EXIT_CODE))
+    code = abandon_exit_code(enrolment.programme.exit_scheme, reason_member)
+    exit_type = session.scalar(select(ExitType).where(ExitType.code == code))
     if exit_type is None:
-        raise TransitionRefused("Type de sortie « abandon » absent du référentiel (seeds)")
+        raise TransitionRefused(f"Type de sortie « {code} » absent du référentiel (seeds)")
     enrolment.status = lifecycle.next_enrolment_status(enrolment.status, "declare_abandon")
     _apply_exit(enrolment, exit_type, ExitInput(
-        exit_date=on_date, reason=reason_member.value,
-        difficulties=difficulties or reason_member.label, recommendations=recommendations,
+        exit_date=on_date, difficulties=difficulties or reason_member.label,
+        recommendations=recommendations,
     ))
+    enrolment.abandon_reason = reason_member
     enrolment.closed_on = on_date
     record = _open_phase_record(enrolment)
     if record is not None:

@@ -57,20 +57,21 @@ def programme(code: str) -> Programme:
     return db.session.scalar(select(Programme).where(Programme.code == code))
 
 
-def person() -> Beneficiary:
+def person(last_name: str | None = None) -> Beneficiary:
     _counter[0] += 1
     n = _counter[0]
-    row = Beneficiary(last_name=f"Personne{n}", first_name="Alex",
+    row = Beneficiary(last_name=last_name or f"Personne{n}", first_name="Alex",
                       birth_date=date(1980, 1, 1) + timedelta(days=n), sex=Sex.FEMALE)
     db.session.add(row)
     return row
 
 
 def quick_path(code: str, referent_id: int | None, entry: date = date(2026, 9, 1),
-               referred_on: date | None = None, **extra) -> Enrolment:
+               referred_on: date | None = None, last_name: str | None = None,
+               **extra) -> Enrolment:
     """A path written directly (dates chosen freely), with its referral."""
     prog = programme(code)
-    who = person()
+    who = person(last_name)
     referral = Referral(beneficiary=who, programme=prog, referred_on=referred_on or entry,
                         status=ReferralStatus.VALIDATED)
     row = Enrolment(beneficiary=who, programme=prog, referral=referral, entry_date=entry,
@@ -418,6 +419,32 @@ def test_behavioural_alerts_show_in_the_view(alerts_app, client, auth, users):
     assert AlertKind.PAST_PLANNED_END.label in page
     page = client.get("/admin/alerts/?kind=portfolio").get_data(as_text=True)
     assert 'data-alert="past_planned_end"' not in page
+
+
+ACCENTED = {"Prévost": "PRÉVOST", "Lefèvre": "LEFÈVRE", "Çelik": "ÇELIK", "Ørsted": "ØRSTED"}
+
+
+def test_names_are_upper_cased_with_their_accents_on_every_engine(alerts_app, client, auth,
+                                                                   users):
+    """Issue 19 §16: « PRÉVOST », never « PRéVOST » (SQLite's upper() is ASCII only), in the
+    obligations list, the behavioural alerts and the page that shows them."""
+    with alerts_app.app_context():
+        me = user_id("counsellor@exemple.fr")
+        for name in ACCENTED:
+            quick_path("PLIE-L4", me, entry=date(2026, 8, 3), last_name=name,
+                       planned_end_date=date(2026, 10, 2))
+            sync_enrolment_obligations(
+                db.session, quick_path("CSP", me, entry=date(2026, 11, 2), last_name=name), NOW)
+        db.session.commit()
+        late = {a.beneficiary for a in kinds_for("past_planned_end")}
+        owed = {r.beneficiary for r in service.obligation_rows(db.session, NOW)}
+    shown = {f"{upper} Alex" for upper in ACCENTED.values()}
+    assert shown <= late and shown <= owed
+    auth.login("counsellor")
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    for upper in ACCENTED.values():
+        assert f"{upper} Alex" in page
+    assert "PRéVOST" not in page and "LEFèVRE" not in page
 
 
 def test_a_page_shows_at_most_the_limit_of_behavioural_alerts(ctx):

@@ -960,11 +960,17 @@ def test_coordinator_declares_an_abandon(client, auth, app, users):
                           reason="loss_of_contact", difficulties="Injoignable")
     assert response.status_code == 302
     state = path_state(app, path)
+    # 004 « Sortie de l'action »: a PLIE abandon is a PLIE exit motive
     assert (state["status"], state["exit_type"], state["closed_on"]) == \
-        (EnrolmentStatus.CLOSED, "abandon", date(2026, 5, 4))
+        (EnrolmentStatus.CLOSED, "loss_of_contact", date(2026, 5, 4))
     assert status_changes(app, "enrolments", path, users["coordinator"]) == \
         [["active", "closed"]]
     assert "Abandon déclaré (Perte de contact" in text_of(client.get("/admin/enrolments/"))
+    # the reason in French on the path's page, never its code (issue 19 §13)
+    for page in (f"/admin/enrolments/details/?id={path}", f"/admin/enrolments/edit/?id={path}"):
+        shown = text_of(client.get(page))
+        assert "Perte de contact ou relances sans réponse" in shown, page
+        assert "loss_of_contact" not in shown, page
 
 
 def test_abandon_before_entry_is_refused(client, auth, app, users):
@@ -1024,7 +1030,8 @@ def test_close_with_a_durable_job_opens_the_follow_up_then_ends_it(client, auth,
     assert response.status_code == 302
     page = text_of(client.get(response.headers["Location"]))
     assert "Sortie classée : emploi durable (ED)" in page
-    assert "suivi dans l'emploi jusqu'au 01/01/2027" in page  # 001 étape 3: 3 months
+    # 001 étape 3: « dans la limite d'une période de trois mois »
+    assert "suivi à l'issue du parcours (étape 3) jusqu'au 01/01/2027" in page
     state = path_state(app, path)
     assert (state["status"], state["exit_type"], state["phase"], state["follow_up_end"]) == \
         (EnrolmentStatus.FOLLOW_UP, "cdd", "etape_3", date(2027, 1, 1))
@@ -1324,3 +1331,21 @@ def test_invalid_reception_date_is_refused_in_french(client, auth, app, users, v
     assert message in text_of(response)
     with app.app_context():
         assert db.session.get(PurchaseOrder, order_id).received_on is None
+
+
+@pytest.mark.parametrize("report", ["del-annual", "plie-final", "csp-monthly", "arjlj"])
+def test_no_exit_or_abandon_code_on_the_paths_pages(client, auth, app, users, report):
+    """Issue 19 §13: every exit type and abandon reason, as the list and each path's page
+    show them: in French, never their code (« loss_of_contact »)."""
+    from tests.integration.test_reports_common import every_exit_and_abandon, internal_codes
+
+    with app.app_context():
+        every_exit_and_abandon(report)
+        codes = {c for c in internal_codes() if "_" in c}  # the codes no French word contains
+        paths = list(db.session.scalars(select(Enrolment.id).where(
+            Enrolment.exit_date.is_not(None))))
+    auth.login("coordinator")
+    pages = ["/admin/enrolments/"] + [f"/admin/enrolments/details/?id={p}" for p in paths]
+    shown = " ".join(text_of(client.get(page)) for page in pages)
+    assert {c for c in codes if c in shown} == set()
+    assert "Motif de l'abandon" in shown and "Raisons de santé" in shown

@@ -317,11 +317,30 @@ def test_work_suspension_pushes_end_for_experimental_public_only(ctx):
 
 # --- Abandon and exits ----------------------------------------------------------------
 
-def test_declare_abandon_closes_as_anticipated_rupture(ctx):
-    enrolment = started(ctx, "PLIE-L1", date(2026, 2, 2))
-    svc.declare_abandon(db.session, enrolment, date(2026, 5, 4), "loss_of_contact", TODAY)
+# 004 « Sortie de l'action »: « à la demande du participant dès lors qu'il ne souhaite plus
+# poursuivre l'action » ; « perte de contact ou relances sans réponse (2 absences
+# injustifiées consécutives ou 2 relances ...) ». 001 and 002: « Abandon ou rupture ».
+@pytest.mark.parametrize(
+    ("programme_code", "reason", "exit_code"),
+    [
+        ("PLIE-L1", "loss_of_contact", "loss_of_contact"),
+        ("PLIE-L1", "unexcused_absences", "loss_of_contact"),
+        ("PLIE-L2", "participant_request", "participant_request"),
+        ("PLIE-L4", "moved", "participant_request"),
+        ("PLIE-L4", "health", "participant_request"),
+        ("PLIE-L1", "other", "participant_request"),
+        ("DEL-L1", "loss_of_contact", "abandon"),
+        ("CSP", "health", "abandon"),
+    ],
+)
+def test_declare_abandon_closes_as_anticipated_rupture(ctx, programme_code, reason, exit_code):
+    months = 7 if programme_code == "DEL-L1" else None
+    enrolment = started(ctx, programme_code, date(2026, 2, 2), months)
+    svc.declare_abandon(db.session, enrolment, date(2026, 5, 4), reason, TODAY)
     assert enrolment.status is EnrolmentStatus.CLOSED
-    assert (enrolment.exit_type.code, enrolment.exit_reason) == ("abandon", "loss_of_contact")
+    assert enrolment.exit_type.code == exit_code
+    assert enrolment.exit_type.schemes.find(enrolment.programme.exit_scheme) >= 0
+    assert enrolment.abandon_reason == reason and enrolment.exit_reason is None
     assert enrolment.exit_type.is_rupture and enrolment.closed_on == date(2026, 5, 4)
 
 
@@ -379,18 +398,24 @@ def test_exit_before_entry_refused_in_french(ctx):
 @pytest.mark.parametrize(
     ("code", "facts", "expected_status", "category"),
     [
-        # 001: CDD ≥ 6 months is ED → 3-month follow-up (étape 3)
+        # 001 étape 3, « suivre le stagiaire à l'issue de son parcours », 3 months, whatever
+        # the exit of a completed path: CDD ≥ 6 months is ED
         ("cdd", ExitFacts(contract_kind="cdd", contract_months=8, employer="Boulangerie"),
          EnrolmentStatus.FOLLOW_UP, "ED"),
-        # 001: CDD < 6 months is SD → closed
+        # 001: CDD < 6 months is SD
         ("cdd", ExitFacts(contract_kind="cdd", contract_months=4, employer="Boulangerie"),
-         EnrolmentStatus.CLOSED, "SD"),
+         EnrolmentStatus.FOLLOW_UP, "SD"),
         # 001: return to tribal life is SP
-        ("tribal_life", ExitFacts(), EnrolmentStatus.CLOSED, "SP"),
+        ("tribal_life", ExitFacts(), EnrolmentStatus.FOLLOW_UP, "SP"),
+        # 001 étape 3: « la mise en emploi » — not yet in a job, followed all the same
+        ("no_solution", ExitFacts(), EnrolmentStatus.FOLLOW_UP, None),
+        # an anticipated exit (001 « sortis avant la fin du parcours ») closes the path
+        ("moved", ExitFacts(), EnrolmentStatus.CLOSED, None),
     ],
 )
 def test_del_exit_classification_and_follow_up(ctx, code, facts, expected_status, category):
     enrolment = started(ctx, "DEL-L1", date(2026, 3, 2), 7)
+    assert enrolment.planned_end_date == date(2026, 10, 1)  # the path is completed
     result = svc.close_with_exit(db.session, enrolment, exit_type(code),
                                  svc.ExitInput(exit_date=date(2026, 10, 1), facts=facts,
                                                satisfaction=4, goal_attainment=3), TODAY)
@@ -403,6 +428,16 @@ def test_del_exit_classification_and_follow_up(ctx, code, facts, expected_status
         assert enrolment.status is EnrolmentStatus.CLOSED
     else:
         assert enrolment.closed_on == date(2026, 10, 1)
+
+
+def test_del_early_exit_without_a_job_closes_the_path(ctx):
+    """001 étape 3 follows a completed path, or one left early for a job: not an early exit
+    with no solution."""
+    enrolment = started(ctx, "DEL-L1", date(2026, 3, 2), 7)
+    svc.close_with_exit(db.session, enrolment, exit_type("no_solution"),
+                        svc.ExitInput(exit_date=date(2026, 6, 1)), TODAY)
+    assert enrolment.status is EnrolmentStatus.CLOSED
+    assert enrolment.follow_up_end_date is None
 
 
 @pytest.mark.parametrize(

@@ -326,3 +326,102 @@ def test_unknown_or_mismatched_requests_are_refused_in_french(reference_app):
         "plie-interim",
         "plie-final",
     }
+
+
+# --- no internal code reaches a workbook (issue 19 §13) -------------------------------------
+
+#: Programme of each report of the sweep, with its exit scheme.
+SWEEP = {
+    "del-annual": ("DEL-L1", "DEL"),
+    "del-end-of-path": ("DEL-L1", "DEL"),
+    "csp-monthly": ("CSP", "CSP"),
+    "arjlj": ("ARJLJ", "ARJLJ"),
+    "plie-interim": ("PLIE-L1", "PLIE"),
+    "plie-final": ("PLIE-L1", "PLIE"),
+}
+
+
+def internal_codes() -> set[str]:
+    """Every stored code a user must never read: exit types, abandon reasons, statuses,
+    contract kinds, education levels."""
+    from backoffice.enums import AbandonReason, ContractKind, EducationLevel
+
+    codes = set(db.session.scalars(select(ExitType.code)))
+    for enum_cls in (AbandonReason, ContractKind, EducationLevel, EnrolmentStatus,
+                     ReferralStatus, Sex):
+        codes |= {m.value for m in enum_cls}
+    return {c for c in codes if len(c) >= 3}  # « F », « 3 » are also plain French words
+
+
+def every_exit_and_abandon(code: str) -> dict:
+    """Paths of the report's programme ending in each exit type it offers and in each
+    abandon reason (recorded with its exit type, services.lifecycle.declare_abandon)."""
+    from backoffice.enums import AbandonReason, ContractKind
+    from backoffice.models import ProgrammeSession
+    from backoffice.services.lifecycle import declare_abandon
+
+    programme_code, scheme = SWEEP[code]
+    prog = programme(programme_code)
+    extra = {}
+    if code == "arjlj":
+        extra["purchase_order"] = PurchaseOrder(
+            funder=prog.funder, programme=prog, number="BC-9", issued_on=date(2025, 3, 1),
+            support_start_on=date(2025, 3, 4))
+    if code == "del-end-of-path":
+        extra["session"] = ProgrammeSession(programme=prog, label="Session 2025",
+                                            starts_on=date(2025, 3, 1), ends_on=date(2025, 12, 31))
+    types = [t for t in db.session.scalars(select(ExitType)) if scheme in t.schemes.split(",")]
+    for i, exit_type_ in enumerate(types):
+        who = person(f"Sortant{i}", birth=date(1980, 1, 1 + i % 28))
+        enrol(who, prog, date(2025, 3, 4), referral=refer(who, prog, date(2025, 3, 1)),
+              planned_end=date(2025, 9, 30), exit_on=date(2025, 6 if i % 2 else 9, 30),
+              exit_code=exit_type_.code, contract_kind=ContractKind.CDD, contract_months=6,
+              followup_contract_kind=ContractKind.CDI, difficulties="Difficultés", **extra)
+    for i, reason in enumerate(AbandonReason):  # as « Déclarer un abandon » records it
+        who = person(f"Abandon{i}", birth=date(1970, 1, 1 + i))
+        path = enrol(who, prog, date(2025, 3, 4), referral=refer(who, prog, date(2025, 3, 1)),
+                     planned_end=date(2025, 9, 30), **extra)
+        declare_abandon(db.session, path, date(2025, 5, 5), reason.value, date(2026, 1, 15))
+    db.session.commit()
+    return {key: getattr(value, "id", None) for key, value in extra.items()}
+
+
+#: Codes that are also French words, found in definitions (« sortie de type abandon »): a
+#: cell holding nothing else is still refused.
+FRENCH_WORDS = {"abandon"}
+
+
+@pytest.mark.parametrize("code", sorted(SWEEP))
+def test_no_internal_code_in_any_cell_of_any_report(reference_app, code):
+    """001 « taux de sortie anticipée … et raisons de la sortie »: the reasons are in
+    French in every report; an internal code (« loss_of_contact ») is in no cell."""
+    with reference_app.app_context():
+        ids = every_exit_and_abandon(code)
+        codes = internal_codes()
+        book = make_report(code, SWEEP[code][0], date(2025, 1, 1), date(2025, 12, 31),
+                           session_id=ids.get("session"), order_id=ids.get("purchase_order"))
+    found = set()
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            for cell in row:
+                if not isinstance(cell, str):
+                    continue
+                words = {cell, *cell.replace("—", " ").replace(":", " ").split()}
+                found |= {c for c in codes if cell == c or ("_" in c and c in cell)
+                          or (c in words and c not in FRENCH_WORDS)}
+    assert found == set(), f"codes internes dans {code} : {sorted(found)}"
+    reasons = all_text(book)
+    if SWEEP[code][1] == "PLIE":  # 004: an abandon is one of the PLIE exit motives
+        assert "Perte de contact (2 absences injustifiées consécutives ou 2 relances sans " \
+            "réponse) — Absences injustifiées répétées" in reasons
+        assert "À la demande du participant — Déménagement" in reasons
+        assert "Abandon ou rupture du parcours" not in reasons
+    else:
+        assert "Abandon ou rupture du parcours — Perte de contact ou relances sans réponse" \
+            in reasons
+    assert "Sorties anticipées" in reasons
+    list_sheet = {"DEL": "Liste nominative", "PLIE": "Participants", "ARJLJ": "Salariés"}
+    if SWEEP[code][1] in list_sheet:  # each person's exit is listed with its reason
+        cells = {c for row in book[list_sheet[SWEEP[code][1]]].iter_rows(values_only=True)
+                 for c in row if isinstance(c, str)}
+        assert any(c.endswith(" — Raisons de santé") for c in cells), code

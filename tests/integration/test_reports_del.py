@@ -244,7 +244,9 @@ def test_entry_indicators(annual):
     k = key_figures(annual)
     assert k["Demandeurs d'emploi prescrits"][0] == 11
     # A, B, C, E, F (2nd), L entered; K entered after the period, G H not entered, I J not
-    assert k["Taux d'entrée"] == (pytest.approx(6 / 11), 6, 11)
+    # 001 indicator table: « Rapport entre le nombre de demandeurs d'emploi prescrits et le
+    # nombre de bénéficiaires réels »: prescribed / entered
+    assert k["Taux d'entrée"] == (pytest.approx(11 / 6), 11, 6)
 
 
 def test_headcount_counts_paths_straddling_suspended_and_both_reentries(annual):
@@ -275,16 +277,22 @@ def test_duration_and_integration_rates(annual):
         + days(date(2024, 6, 1), date(2025, 1, 31))
     )
     assert (effective, recommended) == (1172, 1307)
+    # 001: « Rapport entre la durée initiale préconisée et la durée effective »
     assert key_figures(annual)["Taux de la durée du parcours"] == (
-        pytest.approx(1172 / 1307),
-        1172,
+        pytest.approx(1307 / 1172),
         1307,
+        1172,
     )
-    assert key_figures(annual)["Taux d'intégration par session"] == (0.6, 3, 5)
-    _headers, rows = table_rows(annual, "Sessions", "Session")
+    # 001: « Rapport entre le nombre de demandeurs d'emploi intégrés à une session et le
+    # nombre de demandeurs d'emploi à la fin de la session »: S1 4 integrated, 3 at its end
+    # (A and L end their path on its last day, C after it; B abandoned); the 2024 session's
+    # only person (D) left before its end, nobody is at its end: « — »
+    assert key_figures(annual)["Taux d'intégration par session"] == (pytest.approx(5 / 3), 5, 3)
+    headers, rows = table_rows(annual, "Sessions", "Session")
+    assert headers[2:5] == ["Intégrés", "À la fin de la session", "Taux d'intégration"]
     by_name = {r[0]: r[2:5] for r in rows}
-    assert by_name["Session 2024"] == (1, 0, 0)
-    assert by_name["Session mars 2025"] == (4, 3, 0.75)
+    assert by_name["Session 2024"] == (1, 0, "—")
+    assert by_name["Session mars 2025"] == (4, 3, pytest.approx(4 / 3))
     assert by_name["Total"][:2] == (5, 3)
 
 
@@ -366,7 +374,7 @@ def test_end_of_path_report_for_a_session(del_app):
     assert k["Taux d'insertion dans l'emploi durable (ED)"] == (0.5, 2, 4)
     assert k["Taux de sortie positive (SP)"] == (0.5, 2, 4)
     assert k["Taux de sortie anticipée"] == (0.25, 1, 4)
-    assert k["Taux d'intégration par session"] == (0.75, 3, 4)
+    assert k["Taux d'intégration par session"] == (pytest.approx(4 / 3), 4, 3)
     headers, rows = table_rows(book, "Liste nominative", "Nom")
     goals = {r[0]: r[headers.index("Atteinte des objectifs")] for r in rows}
     assert goals == {
@@ -430,3 +438,65 @@ def test_typology_order_same_on_every_engine(reference_app):
         "Non renseigné",
     ]
     assert section(book, "Typologie", "Orientés par motif de prescription") == {"Non renseigné": 8}
+
+
+# 001, tableau des indicateurs, « Taux d'intégration par session proposée » : « Rapport entre
+# le nombre de demandeurs d'emploi intégrés à une session et le nombre de demandeurs d'emploi
+# à la fin de la session ». Session of 2025 (01/03 → 31/12); each path: (planned end, exit
+# date, exit type); paths enter on 01/03 « au fil de l'eau » and may end before the session.
+SEPT, OCT, DEC = date(2025, 9, 30), date(2025, 10, 31), date(2025, 12, 31)
+INTEGRATION_CASES = [
+    # a normal session: everyone completes the path before the session ends → 100 %, not 0 %
+    ("normal",
+     [(SEPT, SEPT, "cdi"), (SEPT, SEPT, "no_solution"), (OCT, OCT, "qualifying_training")],
+     (1.0, 3, 3)),
+    # an abandon leaves the session before its end: 3 integrated, 2 at the end
+    ("abandon", [(SEPT, SEPT, "cdi"), (SEPT, date(2025, 6, 2), "abandon"), (OCT, None, None)],
+     (1.5, 3, 2)),
+    # « sortis avant la fin du parcours » (001): an exit before the planned end, even to a job
+    ("early job", [(OCT, SEPT, "cdi"), (OCT, OCT, "no_solution")], (2.0, 2, 1)),
+    # still on the path on the session's last day, or exited after it
+    ("still there", [(date(2026, 2, 1), None, None), (DEC, date(2026, 1, 5), "moved")],
+     (1.0, 2, 2)),
+]
+
+
+@pytest.mark.parametrize(("case", "paths", "expected"), INTEGRATION_CASES,
+                         ids=[c[0] for c in INTEGRATION_CASES])
+def test_integration_rate_per_session_as_001_defines_it(reference_app, case, paths, expected):
+    with reference_app.app_context():
+        p = programme("DEL-L1")
+        s = ProgrammeSession(programme=p, label="Session 2025", starts_on=date(2025, 3, 1),
+                             ends_on=DEC)
+        db.session.add(s)
+        for i, (planned, exit_on, code) in enumerate(paths):
+            who = person(f"Intégré{i}")
+            enrol(who, p, date(2025, 3, 1), referral=refer(who, p, date(2025, 2, 1)), session=s,
+                  planned_end=planned, exit_on=exit_on, exit_code=code,
+                  training_title="CAP" if code == "qualifying_training" else None)
+        db.session.commit()
+        book = make_report("del-end-of-path", "DEL-L1", None, None, session_id=s.id)
+    rate, integrated, at_end = key_figures(book)["Taux d'intégration par session"]
+    assert (rate, integrated, at_end) == (pytest.approx(expected[0]), *expected[1:])
+
+
+@pytest.mark.parametrize(
+    ("indicator", "expected"),
+    [
+        # 001: « Rapport entre le nombre de demandeurs d'emploi prescrits et le nombre de
+        # bénéficiaires réels »: 11 prescribed for 6 entered
+        ("Taux d'entrée", (11, 6)),
+        # 001: « Rapport entre la durée initiale préconisée et la durée effective du parcours
+        # réalisé »: 1 307 days recommended for 1 172 done
+        ("Taux de la durée du parcours", (1307, 1172)),
+        # 001: « Rapport entre le nombre de demandeurs d'emploi intégrés à une session et le
+        # nombre de demandeurs d'emploi à la fin de la session »
+        ("Taux d'intégration par session", (5, 3)),
+    ],
+)
+def test_each_ratio_reads_001_in_its_order(annual, indicator, expected):
+    """The first figure 001 names is the numerator, the second the denominator (the
+    reading is recorded in docs/specification-readings.md)."""
+    value_, numerator, denominator = key_figures(annual)[indicator]
+    assert (numerator, denominator) == expected
+    assert value_ == pytest.approx(numerator / denominator)

@@ -263,8 +263,49 @@ def test_plie_reasons(code, anticipated, rupture):
         ("job_or_training", facts(), "PLIE", False),  # 004: no follow-up in employment
     ],
 )
-def test_durable_job_opens_the_follow_up(code, exit_facts, scheme, expected):
+def test_durable_job(code, exit_facts, scheme, expected):
     assert classify_exit(RULES[code], exit_facts, scheme).is_durable_job is expected
+
+
+END = date(2026, 10, 1)  # the planned end of the path
+EARLY = date(2026, 6, 1)  # before it: « sortis avant la fin du parcours » (001)
+
+
+# 001 Lots 1 and 2, étape 3: « L'étape 3 consiste à suivre le stagiaire à l'issue de son
+# parcours » — « la mise en emploi ou en activité ; le maintien en entreprise » — « dans la
+# limite d'une période de trois mois ». 002 §6: 6 months in employment after a durable job.
+@pytest.mark.parametrize(
+    ("code", "exit_facts", "scheme", "exit_date", "expected"),
+    [
+        # every DEL completer, in a job or not yet (« mise en emploi »)
+        ("cdi", facts(), "DEL", END, True),
+        ("cdd", facts(months=4), "DEL", END, True),  # SD
+        ("interim", facts(months=8), "DEL", END, True),
+        ("pre_qualifying_training", facts(), "DEL", END, True),  # SP
+        ("tribal_life", facts(), "DEL", END, True),
+        ("no_solution", facts(), "DEL", END, True),  # not yet in a job
+        ("other", facts(), "DEL", END, True),
+        # leaving early for a job or an activity: « le maintien en entreprise »
+        ("cdi", facts(), "DEL", EARLY, True),
+        ("seasonal", facts(), "DEL", EARLY, True),
+        # leaving early without one, or an anticipated exit: no step 3
+        ("no_solution", facts(), "DEL", EARLY, False),
+        ("abandon", facts(), "DEL", END, False),
+        ("moved", facts(), "DEL", END, False),
+        ("health", facts(), "DEL", END, False),
+        # CSP: a durable job only (002 §6)
+        ("cdi", facts(), "CSP", END, True),
+        ("cdd", facts(months=5), "CSP", END, False),
+        ("no_solution", facts(), "CSP", END, False),
+        # PLIE and ARJLJ: no follow-up (004, 002 I)
+        ("end_of_action", facts(), "PLIE", END, False),
+        ("csp_adhesion", facts(), "ARJLJ", END, False),
+    ],
+)
+def test_which_exit_opens_the_follow_up(code, exit_facts, scheme, exit_date, expected):
+    found = classify_exit(RULES[code], exit_facts, scheme, exit_date=exit_date,
+                          planned_end_date=END)
+    assert found.opens_follow_up is expected
 
 
 @pytest.mark.parametrize(
@@ -482,7 +523,11 @@ def test_every_asked_fact_is_enough_to_pass_validation():
 
 @pytest.mark.parametrize(("code", "scheme", "facts_", "follow_up", "expected"), [
     ("cdd", "DEL", facts(months=8, employer="X"), date(2027, 1, 1),
-     "Sortie classée : emploi durable (ED) — suivi dans l'emploi jusqu'au 01/01/2027"),
+     "Sortie classée : emploi durable (ED) — suivi à l'issue du parcours (étape 3) jusqu'au "
+     "01/01/2027"),
+    ("no_solution", "DEL", facts(), date(2027, 1, 1),
+     "Sortie classée : ni ED, ni SD, ni SP (001) — suivi à l'issue du parcours (étape 3) "
+     "jusqu'au 01/01/2027"),
     ("cdd", "DEL", facts(months=4, employer="X"), None,
      "Sortie classée : sortie dynamique (SD) — parcours clôturé"),
     ("no_solution", "DEL", facts(), None,

@@ -172,9 +172,9 @@ def test_enrolment_table_covers_every_status_and_action():
 def test_enrolment_transition(status, action, durable_job, expected):
     if expected is None:
         with pytest.raises(TransitionRefused, match="Statut du parcours : l'action"):
-            next_enrolment_status(status, action, durable_job=durable_job)
+            next_enrolment_status(status, action, opens_follow_up=durable_job)
     else:
-        assert next_enrolment_status(status, action, durable_job=durable_job) == expected
+        assert next_enrolment_status(status, action, opens_follow_up=durable_job) == expected
 
 
 def test_closed_enrolment_message_says_nothing_is_possible():
