@@ -25,7 +25,11 @@ from .lifecycle import (
     current_day,
 )
 from .paths import ENROLMENT_SEARCH
-from .todo_filters import HeldBeforeNowFilter, WorkshopWithoutSheetFilter
+from .todo_filters import (
+    HeldBeforeNowFilter,
+    WorkshopWithoutSheetFilter,
+    path_and_person_filters,
+)
 
 CATEGORY = "Activité"
 
@@ -138,7 +142,8 @@ class AttendanceView(ProtectedModelView):
     )
     column_searchable_list = ("workshop.title", "enrolment.beneficiary.last_name")
     column_filters = ("workshop.title", *enum_filters(WorkshopAttendance.attendance,
-                                                      "Présence", Attendance))
+                                                      "Présence", Attendance),
+                      *path_and_person_filters(WorkshopAttendance))
     form_columns = ("workshop", "enrolment", "attendance")
     form_ajax_refs = {"enrolment": ENROLMENT_SEARCH,
                       "workshop": {"fields": ("title",)}}

@@ -56,7 +56,7 @@ from .lifecycle import (
     plural,
 )
 from .record_pages import path_page_context
-from .todo_filters import WithoutContactForWeeksFilter
+from .todo_filters import WithoutContactForWeeksFilter, path_and_person_filters
 
 CATEGORY = "Parcours"
 
@@ -160,7 +160,8 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                         "hours_per_month", "employer", "training_title",
                         "followup_contract_kind", "followup_contract_months", "exit_reason",
                         "abandon_reason", "goal_attainment", "satisfaction", "difficulties",
-                        "recommendations", "follow_up_end_date", "employed_at_follow_up_end", "closed_on"),
+                        "recommendations", "follow_up_end_date", "employed_at_follow_up_end",
+                        "closed_on"),
                        "Sortie et évaluation"),
         AlreadyRendered("version_seen"),
     )
@@ -422,6 +423,7 @@ class PathChildView(ProtectedModelView):
 
     def __init__(self):
         self.list_eager_loads = path_eager_loads(self.model_class.enrolment)
+        self.column_filters = (*self.column_filters, *path_and_person_filters(self.model_class))
         super().__init__()
 
     def create_form(self, obj=None):
@@ -579,7 +581,8 @@ class ObligationView(ProtectedModelView):
     list_eager_loads = path_eager_loads(Obligation.enrolment)
     column_default_sort = ("due_at", False)
     column_searchable_list = ("name", "document_ref")
-    column_filters = ("due_at", "done_at", "cancelled_at", "name", "programme.code")
+    column_filters = ("due_at", "done_at", "cancelled_at", "name", "programme.code",
+                      *path_and_person_filters(Obligation))
     form_columns = ("name", "rule", "enrolment", "purchase_order", "session", "programme",
                     "event_at", "due_at", "done_at", "cancelled_at", "document_ref")
     form_ajax_refs = {"enrolment": ENROLMENT_SEARCH, "purchase_order": {"fields": ("number",)}}

@@ -3,7 +3,7 @@ figure counts, with the same condition (services/worklist.py), so a click on « 
 opens a list of 12."""
 from datetime import timedelta
 
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, IntEqualFilter
 from flask_admin.model.filters import BaseBooleanFilter
 
 from ..models import Enrolment, Referral, Workshop
@@ -84,3 +84,17 @@ class WithoutContactForWeeksFilter(FilterEqual):
 
     def operation(self):
         return "au moins"
+
+
+class PathFilter(IntEqualFilter):
+    """« Parcours (n°) égal à 12 » — the records of one path (issue 20 §2)."""
+
+
+class PersonFilter(IntEqualFilter):
+    """« Bénéficiaire (n°) égal à 7 » — the records of one person's paths (issue 20 §2)."""
+
+
+def path_and_person_filters(model) -> tuple:
+    """The two filters every list of a path's records offers: by path and by person."""
+    return (PathFilter(model.enrolment_id, "Parcours (n°)"),
+            PersonFilter("enrolment.beneficiary_id", "Bénéficiaire (n°)"))

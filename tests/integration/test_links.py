@@ -44,3 +44,19 @@ def test_exports_keep_plain_text(client, auth, world):
     auth.login("coordinator")
     export = client.get("/admin/contacts/export/csv/").get_data(as_text=True)
     assert "WAMYTAN" in export.upper() and "<a " not in export
+
+
+@pytest.mark.parametrize("slug", ["contacts", "barriers", "internships", "suspensions",
+                                  "phase-records", "obligations", "attendances"])
+def test_path_records_lists_filter_by_path_and_by_person(app, client, auth, world, slug):
+    """Filter « Parcours (n°) » and « Bénéficiaire (n°) »: the path's rows only."""
+    from tests.integration.test_query_counts import filter_arg
+
+    auth.login("coordinator")
+    endpoint = slug.replace("-", "_")
+    for label, value in (("Parcours (n°)", world["path"]), ("Bénéficiaire (n°)", world["person"])):
+        arg = filter_arg(app, endpoint, label, "IntEqualFilter")
+        mine = client.get(f"/admin/{slug}/?{arg}={value}").get_data(as_text=True)
+        other = client.get(f"/admin/{slug}/?{arg}={value + 1000}").get_data(as_text=True)
+        assert 'name="rowid"' in mine, (slug, label)
+        assert 'name="rowid"' not in other, (slug, label)
