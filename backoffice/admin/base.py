@@ -4,10 +4,20 @@ filtering, French labels, enum selects, date-order checks and French database er
 A view declares `model_class`, `slug` (URL and endpoint), `menu_name`, `menu_category`
 and `area` (the permission area); this base does the rest.
 """
+import csv
 import re
 from datetime import date, datetime
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.helpers import is_form_submitted
@@ -18,6 +28,7 @@ from sqlalchemy import false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.utils import secure_filename
 
 from ..auth.permissions import ACTIONS, can, is_restricted_to_own_paths, may_run
 from ..enums import LabelledEnum
@@ -62,6 +73,13 @@ VERB_OF_VIEW = {
     "delete_view": "delete",
     "export": "export",
 }
+
+
+class _Passthrough:
+    """A file-like object whose write returns what it is given (a streamed CSV line)."""
+
+    def write(self, value):
+        return value
 
 
 def _python_type(column):
@@ -339,6 +357,25 @@ class ProtectedModelView(ModelView):
     @property
     def can_view_details(self) -> bool:
         return self._may("read")
+
+    # --- exports ---------------------------------------------------------------------
+    def _export_csv(self, return_url):
+        """A CSV Excel opens as it is in French (issue 20 §9): « ; » between fields (« , »
+        is the French decimal mark) and a UTF-8 byte order mark (else Excel reads the
+        accents as Windows-1252). Rows are streamed, as Flask-Admin's own export does."""
+        _count, data = self._export_data()
+        writer = csv.writer(_Passthrough(), delimiter=";")
+        columns = self._export_columns
+
+        def lines():
+            yield "\ufeff" + writer.writerow([str(label) for _name, label in columns])
+            for row in data:
+                yield writer.writerow([str(self.get_export_value(row, name))
+                                       for name, _label in columns])
+
+        filename = secure_filename(self.get_export_name(export_type="csv"))
+        return Response(stream_with_context(lines()), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment;filename={filename}"})
 
     # --- which rows ------------------------------------------------------------------
     def _scope(self):

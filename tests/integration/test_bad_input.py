@@ -206,7 +206,9 @@ def test_formula_in_a_name_is_text_in_the_csv_exports(app, client, auth, users, 
                         ("/admin/enrolments/export/csv/", "Bénéficiaire")):
         response = client.get(url)
         assert response.status_code == 200
-        rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+        text = response.get_data(as_text=True)
+        assert text.startswith("\ufeff")  # Excel reads the accents as UTF-8 (issue 20 §9)
+        rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
         assert rows, url
         cell = rows[0][column]
         assert cell.startswith("'") and name.upper() in cell.upper(), (url, cell)
