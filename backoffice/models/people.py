@@ -13,10 +13,6 @@ from ..enums import EducationLevel, Role, Sex
 from ..extensions import db
 from ._types import enum_type, utcnow
 
-#: How passwords are hashed (Werkzeug's default, written out so that the stand-in hash of
-#: `password_matches` costs exactly what an account's costs).
-PASSWORD_METHOD = "scrypt"
-
 
 class User(UserMixin, db.Model):
     """A staff account; `role` decides what it may see and do (auth/permissions.py)."""
@@ -53,7 +49,7 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         """Store a salted hash (Werkzeug's default, scrypt), never the password; a new
         password closes the sessions opened with the old one."""
-        self.password_hash = generate_password_hash(password, PASSWORD_METHOD)
+        self.password_hash = generate_password_hash(password)
         if self.id is not None:
             self.end_all_sessions()
 
@@ -72,8 +68,8 @@ class User(UserMixin, db.Model):
 @lru_cache(maxsize=1)
 def _no_account_hash() -> str:
     """The hash checked when no account has the e-mail typed: a random password's, made
-    with the accounts' method and cost (once per process)."""
-    return generate_password_hash(secrets.token_urlsafe(24), PASSWORD_METHOD)
+    as `User.set_password` makes the accounts' (same method and cost), once per process."""
+    return generate_password_hash(secrets.token_urlsafe(24))
 
 
 def password_matches(user: User | None, password: str) -> bool:

@@ -261,8 +261,9 @@ def test_behind_a_proxy_the_address_limit_is_per_real_client(app, users, hops, l
 
     proxied = _app_behind_proxy(app, hops)
     client = proxied.test_client()
-    for index in range(20):
-        _through_proxy(client, f"inconnu{index}@exemple.fr", "faux", "203.0.113.7")
+    roles = [role.value for role in Role]
+    for index in range(20):  # 4 per account: below the account limit (5)
+        _through_proxy(client, f"{roles[index % 5]}@exemple.fr", "faux", "203.0.113.7")
     assert _through_proxy(client, "viewer@exemple.fr", PASSWORD,
                           "203.0.113.7").status_code == 429
     colleague = _through_proxy(client, "viewer@exemple.fr", PASSWORD, "198.51.100.2")
