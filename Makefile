@@ -12,11 +12,11 @@ PYTEST := env PARCOURS_ENV=testing $(BIN)/python -m pytest
 # `make run` is a development server: no SECRET_KEY needed there.
 export PARCOURS_ENV ?= development
 
-.PHONY: run test test-pg test-e2e test-all serve install db seed lint clean
+.PHONY: run test test-pg test-e2e test-all serve install db seed lint audit-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -24,6 +24,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-pg: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[dev,postgres]"
+	touch $@
+
+# Production: the application, gunicorn and psycopg; no test or lint tool.
+$(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[serve]"
 	touch $@
 
 $(VENV)/.installed-e2e: $(VENV)/.installed
@@ -59,15 +64,20 @@ test-e2e: $(VENV)/.installed-e2e
 
 test-all: test test-pg test-e2e
 
-# Production server: gunicorn on DATABASE_URL (PostgreSQL) with SECRET_KEY set.
-serve: $(VENV)/.installed-pg
-	$(BIN)/python -m pip install --quiet -e ".[serve]"
+# Production server: gunicorn on DATABASE_URL (PostgreSQL) with SECRET_KEY set; gunicorn
+# reads gunicorn.conf.py (no Server banner).
+serve: $(VENV)/.installed-serve
 	PARCOURS_ENV=production $(FLASK) db upgrade
 	PARCOURS_ENV=production $(BIN)/gunicorn --workers $(WORKERS) \
 	  --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 lint: install
 	$(BIN)/ruff check backoffice tests bench
+
+# Known vulnerabilities of the installed (resolved) dependencies, from PyPI's advisories
+# (.ci/audit_deps.py; needs PyPI; last result in docs/dependency-audit.md).
+audit-deps: $(VENV)/.installed-pg
+	$(BIN)/python .ci/audit_deps.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -87,6 +87,10 @@ def create_app(config_overrides: dict | None = None) -> Flask:
             "(ou PARCOURS_ENV=development pour un poste de développement)."
         )
 
+    # Each connection taken from the pool is tested first (a cheap round trip) and
+    # replaced if the server closed it: no error page after a PostgreSQL restart.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_pre_ping": True, **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
     db.init_app(app)
     if app.config.get("POSTGRES_RANDOM_PAGE_COST"):
         with app.app_context():

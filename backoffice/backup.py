@@ -7,6 +7,8 @@ application keeps running.
 - PostgreSQL: `pg_dump --format=custom` (one snapshot, consistent); restore with
   `pg_restore --clean --if-exists --no-owner --dbname … FILE`. The password goes through
   PGPASSWORD, never on the command line (visible to `ps`). `PG_DUMP` chooses the binary.
+
+The file is created first with mode 0600 (owner only) and both engines write into it.
 """
 import os
 import shutil
@@ -21,6 +23,8 @@ from sqlalchemy.engine import make_url
 from .extensions import db
 
 PG_DUMP_FALLBACK = "/usr/lib/postgresql/15/bin/pg_dump"
+#: A backup holds every personal record: only its owner may read it (issue 18 §9).
+BACKUP_FILE_MODE = 0o600
 
 
 def backup_sqlite(database: str, output: Path) -> None:
@@ -60,21 +64,41 @@ def backup_postgresql(url: str, output: Path) -> None:
         raise click.ClickException(f"pg_dump a échoué : {result.stderr.strip()}")
 
 
+def _create_private(output: Path) -> None:
+    """Create `output` empty, readable and writable by its owner only (0600) — it holds
+    every personal record; refuse an existing file (created atomically: no race)."""
+    output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, BACKUP_FILE_MODE)
+    except FileExistsError as err:
+        raise click.ClickException(f"{output} existe déjà : choisissez un autre fichier.") \
+            from err
+    os.fchmod(descriptor, BACKUP_FILE_MODE)  # whatever the umask
+    os.close(descriptor)
+
+
 def backup(url: str, output: Path) -> None:
-    """A consistent copy of the database at `url` in `output` (the engine decides how)."""
+    """A consistent copy of the database at `url` in `output` (the engine decides how),
+    readable by the owner only; no partial file is left when the copy fails."""
     output = Path(output)
-    if output.exists():
-        raise click.ClickException(f"{output} existe déjà : choisissez un autre fichier.")
-    output.parent.mkdir(parents=True, exist_ok=True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise click.ClickException("Base SQLite en mémoire : rien à sauvegarder.")
-        backup_sqlite(parsed.database, output)
+        write = backup_sqlite
+        source = parsed.database
     elif parsed.get_backend_name() == "postgresql":
-        backup_postgresql(url, output)
+        write = backup_postgresql
+        source = url
     else:
         raise click.ClickException(f"Moteur non pris en charge : {parsed.get_backend_name()}")
+    _create_private(output)
+    try:
+        write(source, output)  # both write into the existing file, keeping its mode
+    except BaseException:
+        output.unlink(missing_ok=True)
+        raise
+    os.chmod(output, BACKUP_FILE_MODE)
 
 
 @click.command("backup", help="Écrire une copie cohérente de la base de données dans un fichier.")

@@ -6,6 +6,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from ..security import allow_bulk_actions, csp_nonce
+from .account import AccountView
 from .activity import AttendanceView, SessionView, WorkshopView
 from .administration import AuditView, UserView
 from .alerts import AlertsView
@@ -68,6 +69,8 @@ def init_admin(app) -> Admin:
     admin.add_view(AlertsView(name="Alertes", endpoint="alerts", url="alerts"))
     admin.add_view(IndicatorsView(name="Indicateurs", endpoint="indicators", url="indicators",
                                   category="Pilotage"))
+    admin.add_view(AccountView(name="Changer mon mot de passe", endpoint="account",
+                               url="account", category="Mon compte"))
     _add_overdue_badge(app)
     return admin
 

@@ -1,6 +1,8 @@
 """Login, logout and the user loader, with the session rules of security.py: failed logins
 throttled per account and per address (HTTP 429), every login and failure in the audit
-trail, sessions checked on the server at each request (inactivity, lifetime, logout)."""
+trail, sessions checked on the server at each request (inactivity, lifetime, logout).
+A refused login takes the same time whether the account exists or not (one password hash
+either way). Each user changes their own password at « Mon compte » (admin/account.py)."""
 from urllib.parse import urlsplit
 
 from flask import (
@@ -23,6 +25,7 @@ from .. import audit, security
 from ..extensions import db, login_manager
 from ..models import User
 from ..models._types import utcnow
+from ..models.people import password_matches
 
 bp = Blueprint("auth", __name__)
 
@@ -87,16 +90,19 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         address = security.client_address()
-        if security.login_throttled(email, address, current_app.config):
+        attempt = security.begin_login_attempt(email, address, current_app.config)
+        if attempt is None:
             audit.record(db.session, "login_throttled", "users",
                          detail=f"Connexion bloquée (trop d'échecs) : {email} depuis {address}",
                          actor=(None, email))
             db.session.commit()
             return render_template("errors/429.html", message=THROTTLED), 429
         user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None and user.active and user.check_password(form.password.data):
+        # The password is hashed whether the account exists or not (password_matches), so
+        # that the answer's time does not tell which e-mails have an account.
+        if password_matches(user, form.password.data) and user.active:
             user.last_login_at = utcnow()
-            security.record_login_attempt(email, address, succeeded=True)
+            security.end_login_attempt(attempt)
             audit.record(db.session, "login", "users", user.id,
                          detail=f"Connexion depuis {address}", actor=(user.id, user.email))
             db.session.commit()
@@ -105,7 +111,7 @@ def login():
             security.start_session(user)
             flash(f"Bienvenue, {user.name}.", "success")
             return redirect(safe_next(request.args.get("next")))
-        security.record_login_attempt(email, address, succeeded=False)
+        # The try stays counted as a failure (recorded by begin_login_attempt).
         audit.record(db.session, "login_failed", "users", user.id if user else None,
                      detail=f"Échec de connexion : {email} depuis {address}",
                      actor=(None, email))

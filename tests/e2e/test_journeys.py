@@ -1,10 +1,11 @@
 """The journeys our users make, in a real browser against a real WSGI server."""
+import urllib.request
 from datetime import date
 
 import openpyxl
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import DEMO_PASSWORD, login
 
 
 def test_wrong_password_shows_a_french_error(page):
@@ -111,3 +112,29 @@ def test_coordinator_fills_a_workshop_s_attendance_sheet_at_once(page):
     page.goto(sheet_url)
     expect(page.locator(f"select[name={first}]")).to_have_value("present")
     expect(page.locator(f"select[name={second}]")).to_have_value("excused")
+
+
+def test_a_funder_changes_their_own_password_from_the_menu(page):
+    """« Mon compte › Changer mon mot de passe », then a login with the new one (issue 18
+    §7). The funder's account is used by no other journey."""
+    login(page, "financeur@demo.fr")
+    menu = page.locator("#admin-navbar-collapse")
+    menu.get_by_role("link", name="Mon compte").click()
+    menu.get_by_role("link", name="Changer mon mot de passe").click()
+    page.get_by_label("Mot de passe actuel", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_label("Nouveau mot de passe", exact=True).fill("cheval agrafe pile correcte")
+    page.get_by_label("Nouveau mot de passe (confirmation)", exact=True) \
+        .fill("cheval agrafe pile correcte")
+    page.get_by_role("button", name="Changer mon mot de passe").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Votre mot de passe a été changé")
+    page.get_by_role("button", name="Se déconnecter").click()
+    login(page, "financeur@demo.fr", "cheval agrafe pile correcte")
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+
+
+def test_gunicorn_answers_without_a_server_banner(server):
+    """gunicorn.conf.py drops gunicorn's `Server:` line; the app's headers are all there."""
+    with urllib.request.urlopen(server + "/login", timeout=10) as response:
+        headers = response.headers
+    assert "Server" not in headers, headers.get("Server")
+    assert headers["X-Frame-Options"] == "DENY"

@@ -1,8 +1,12 @@
 """Issue 6 §8: `flask backup --output FILE` writes a consistent copy that can be restored,
 even while the application writes."""
+import os
 import sqlite3
+import stat
 import threading
+from pathlib import Path
 
+import click
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
@@ -75,6 +79,34 @@ def test_backup_while_writers_run_is_consistent(app, runner, tmp_path):
     assert path
 
 
+def test_backup_file_is_readable_by_its_owner_only(app, runner, tmp_path):
+    """It holds every personal record: mode 0600 whatever the umask (before: 0644)."""
+    _sqlite_only(app)
+    previous = os.umask(0o022)
+    try:
+        output = tmp_path / "prive.sqlite3"
+        result = runner.invoke(args=["backup", "--output", str(output)])
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+
+
+def test_failed_backup_leaves_no_file(app, runner, tmp_path, monkeypatch):
+    _sqlite_only(app)
+    from backoffice import backup
+
+    def broken(_database, output):
+        Path(output).write_bytes(b"SQLite format 3\0 partiel")  # half a copy, then fails
+        raise click.ClickException("Copie incohérente : disque plein")
+
+    monkeypatch.setattr(backup, "backup_sqlite", broken)
+    output = tmp_path / "rate.sqlite3"
+    result = runner.invoke(args=["backup", "--output", str(output)])
+    assert result.exit_code != 0 and "disque plein" in result.output
+    assert not output.exists()
+
+
 def test_backup_refuses_to_overwrite(app, runner, tmp_path):
     _sqlite_only(app)
     output = tmp_path / "existe.sqlite3"
@@ -100,6 +132,7 @@ def test_pg_dump_backup_restores(app, runner, tmp_path):
     output = tmp_path / "parcours.dump"
     result = runner.invoke(args=["backup", "--output", str(output)])
     assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
     pg_restore = shutil.which("pg_restore") or "/usr/lib/postgresql/15/bin/pg_restore"
     listing = subprocess.run([pg_restore, "--list", str(output)], capture_output=True,
                              text=True, check=True).stdout

@@ -81,6 +81,7 @@ SPECIAL: dict[str, Rule] = {
     "auth.login": Rule(everyone, public=True),
     "auth.logout": Rule(everyone, methods=("POST",), ends_at_login=True),
     "admin.index": Rule(everyone, methods=("GET",)),
+    "account.index_view": Rule(everyone),  # each user changes their own password
     "alerts.index_view": Rule(needs("alerts", "read"), methods=("GET",)),
     "alerts.mark_done_view": Rule(needs("alerts", "edit"), methods=("POST",)),
     "indicators.index_view": Rule(needs("indicators", "read"), methods=("GET",)),

@@ -5,11 +5,16 @@ import base64
 import hashlib
 import html
 import re
+import runpy
+import subprocess
+import threading
 import time
 from datetime import date, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from backoffice.audit import AuditTrailIsReadOnly
 from backoffice.auth.passwords import password_problem
@@ -192,6 +197,158 @@ def test_successful_login_clears_the_account_failures(app, client, users):
     for _ in range(4):
         _try(client, "admin@exemple.fr")
     assert _try(client, "admin@exemple.fr", PASSWORD).status_code == 302
+
+
+def test_simultaneous_failures_cannot_pass_the_account_limit(app, users):
+    """40 wrong passwords for one account at the same moment, on one app shared by 40
+    threads (as a threaded server): no more than the limit (5) have their password checked,
+    the others get 429 (before: 18 or 19 got through, the count being read before the try
+    was recorded). The app is built before the threads start (CPython 3.11 ast bug, see
+    test_concurrency.py)."""
+    from backoffice.models import LoginAttempt
+
+    clients = 40
+    barrier = threading.Barrier(clients)
+    statuses: list[int] = []
+    errors: list[str] = []
+
+    def run(index: int) -> None:
+        try:
+            client = app.test_client()
+            barrier.wait()
+            statuses.append(_try(client, "admin@exemple.fr", f"faux-{index}",
+                                 f"10.3.{index}.1").status_code)
+        except Exception as error:  # noqa: BLE001  (a dead thread must fail the test)
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    checked = statuses.count(200)
+    assert 1 <= checked <= app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    assert statuses.count(429) == clients - checked
+    with app.app_context():
+        failures = db.session.scalar(select(func.count(LoginAttempt.id)).where(
+            LoginAttempt.email == "admin@exemple.fr", LoginAttempt.succeeded.is_(False)))
+    assert failures == checked == len(_audit(app, "login_failed"))
+
+
+# --- behind a reverse proxy (PROXY_FIX_HOPS) ----------------------------------------------
+def _app_behind_proxy(app, hops: int):
+    from backoffice import create_app
+
+    settings = {key: app.config[key] for key in (
+        "TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "WTF_CSRF_ENABLED")}
+    return create_app({**settings, "PROXY_FIX_HOPS": hops})
+
+
+def _through_proxy(client, email, password, client_address):
+    """A login posted by the proxy (127.0.0.1) for `client_address`."""
+    return client.post("/login", data={"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                       headers={"X-Forwarded-For": client_address})
+
+
+@pytest.mark.parametrize(("hops", "locked_out"), [(1, False), (0, True)])
+def test_behind_a_proxy_the_address_limit_is_per_real_client(app, users, hops, locked_out):
+    """With PROXY_FIX_HOPS=1 (the README's production set-up) 20 failures from one client
+    block that client only; without it every client is the proxy, 127.0.0.1, and the
+    whole organisation is locked out."""
+    from backoffice.models import LoginAttempt
+
+    proxied = _app_behind_proxy(app, hops)
+    client = proxied.test_client()
+    roles = [role.value for role in Role]
+    for index in range(20):  # 4 per account: below the account limit (5)
+        _through_proxy(client, f"{roles[index % 5]}@exemple.fr", "faux", "203.0.113.7")
+    assert _through_proxy(client, "viewer@exemple.fr", PASSWORD,
+                          "203.0.113.7").status_code == 429
+    colleague = _through_proxy(client, "viewer@exemple.fr", PASSWORD, "198.51.100.2")
+    assert colleague.status_code == (429 if locked_out else 302)
+    with proxied.app_context():
+        addresses = set(db.session.scalars(select(LoginAttempt.address)))
+        db.session.remove()
+        db.engine.dispose()
+    assert "203.0.113.7" in addresses if hops else addresses == {"127.0.0.1"}
+
+
+def test_proxy_hops_are_read_from_the_environment(monkeypatch):
+    from backoffice.config import settings_from_environment
+
+    monkeypatch.setenv("PROXY_FIX_HOPS", "1")
+    assert settings_from_environment("/tmp")["PROXY_FIX_HOPS"] == 1
+
+
+def test_readme_production_setup_trusts_one_proxy():
+    """The README's production commands set PROXY_FIX_HOPS (with a proxy in front)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    production = readme.split("### Production", 1)[1].split("```", 2)[1]
+    assert "export PROXY_FIX_HOPS=1" in production
+
+
+# --- operations (issue 18 §9) ---------------------------------------------------------------
+def test_database_connections_are_tested_before_use(app):
+    with app.app_context():
+        assert db.engine.pool._pre_ping is True
+
+
+def test_a_connection_the_server_closed_is_replaced(app, client, auth):
+    """PostgreSQL restarted (here: every other connection terminated): the next request
+    gets a fresh connection instead of an error page."""
+    from sqlalchemy import create_engine, text
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only (bash .ci/postgres.sh …)")
+    auth.login("admin")
+    assert client.get("/admin/beneficiaries/").status_code == 200
+    killer = create_engine(url)
+    with killer.begin() as connection:
+        ended = connection.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    killer.dispose()
+    assert ended >= 1
+    assert client.get("/admin/beneficiaries/").status_code == 200
+
+
+@pytest.mark.parametrize("secure", [True, False])
+def test_hsts_when_the_cookie_is_https_only(app, client, secure):
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    headers = client.get("/login").headers
+    if secure:
+        assert headers["Strict-Transport-Security"] == "max-age=31536000"
+    else:
+        assert "Strict-Transport-Security" not in headers
+
+
+def test_make_serve_installs_no_test_tools(tmp_path):
+    """`make serve` installs the application with gunicorn and psycopg only (the `serve`
+    extra), never the `dev` extra (pytest, ruff…)."""
+    root = Path(__file__).resolve().parents[2]
+    dry_run = subprocess.run(["make", "-n", "serve", f"VENV={tmp_path / 'venv'}"], cwd=root,
+                             capture_output=True, text=True, check=True).stdout
+    installs = [line.split("pip install", 1)[1] for line in dry_run.splitlines()
+                if "pip install" in line]
+    assert any('".[serve]"' in line for line in installs), dry_run
+    assert not any("dev" in line or "pytest" in line for line in installs), installs
+
+
+def test_gunicorn_sends_no_server_banner():
+    """gunicorn.conf.py (read by every gunicorn started at the root) drops `Server:`."""
+    pytest.importorskip("gunicorn")
+    from gunicorn.http import wsgi
+
+    runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    request = SimpleNamespace(version=(1, 1), method="GET", should_close=lambda: False)
+    response = wsgi.Response(request, None, None)
+    response.status, response.status_code = "200 OK", 200
+    head = response.default_headers()
+    assert head[0].startswith("HTTP/1.1 200") and any(h.startswith("Date:") for h in head)
+    assert not any(line.lower().startswith("server:") for line in head), head
 
 
 # --- password policy -------------------------------------------------------------------
