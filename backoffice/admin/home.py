@@ -20,6 +20,7 @@ from .todo_filters import (
     ReferralWithoutPathFilter,
     WithoutContactForWeeksFilter,
     WorkshopWithoutSheetFilter,
+    filtered_list_url,
 )
 
 
@@ -72,15 +73,7 @@ class HomeView(AdminIndexView):
         view = self._view(endpoint)
         if view is None or not view.is_accessible():
             return None
-        arguments = {}
-        for position, (kind, label, value) in enumerate(filters):
-            for index, flt in enumerate(view._filters or ()):
-                if isinstance(flt, kind) and (label is None or str(flt.name) == label):
-                    arguments[f"flt{position}_{view.get_filter_arg(index, flt)}"] = value
-                    break
-            else:
-                raise LookupError(f"{endpoint}: no filter {kind.__name__} {label!r}")
-        return url_for(f"{endpoint}.index_view", **arguments)
+        return filtered_list_url(view, *filters)
 
     def _alerts_url(self, **arguments) -> str | None:
         if not can(current_user.role, "alerts", "read"):
