@@ -3,6 +3,7 @@
 The facts the deadlines of the specifications are counted from or fulfilled by:
 - enrolments.csp_adhesion_on (002 II §3, §5) and csp_contract_sent_at (002 II §4);
 - purchase_orders.last_contract_rupture_on (002 I §3);
+- workshops.information_meeting (002 I §7, annex 11: information meetings only);
 - programmes.adhesion_months, ends_with_calendar_year, absences_limit,
   absences_consecutive, unanswered_reminders_limit (002 II §3, 004 §4, 004 Lots 1-4);
 - deadline_rules.roll: a due date on a non-working day moves forward, back or stays;
@@ -44,6 +45,16 @@ def upgrade():
         batch_op.add_column(sa.Column('csp_adhesion_on', sa.Date(), nullable=True))
     with op.batch_alter_table('purchase_orders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('last_contract_rupture_on', sa.Date(), nullable=True))
+    with op.batch_alter_table('workshops', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('information_meeting', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
+    with op.batch_alter_table('workshops', schema=None) as batch_op:
+        batch_op.alter_column('information_meeting', server_default=None)
+    # the ARJLJ workshops held so far were its information meetings (the only kind the
+    # annex 11 table counted)
+    op.execute(sa.text(
+        "UPDATE workshops SET information_meeting = :on WHERE programme_id IN "
+        "(SELECT id FROM programmes WHERE code = 'ARJLJ')").bindparams(on=True))
     with op.batch_alter_table('programmes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('adhesion_months', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('ends_with_calendar_year', sa.Boolean(), nullable=False,
@@ -94,6 +105,8 @@ def downgrade():
         batch_op.drop_column('absences_limit')
         batch_op.drop_column('ends_with_calendar_year')
         batch_op.drop_column('adhesion_months')
+    with op.batch_alter_table('workshops', schema=None) as batch_op:
+        batch_op.drop_column('information_meeting')
     with op.batch_alter_table('purchase_orders', schema=None) as batch_op:
         batch_op.drop_column('last_contract_rupture_on')
     with op.batch_alter_table('enrolments', schema=None) as batch_op:

@@ -654,6 +654,8 @@ def path_edit(app, client, path: int, **changes):
                 "referral": str(row.referral_id or ""), "session": "__None",
                 "purchase_order": "", "referent": str(row.referent_id or ""),
                 "entry_date": f"{row.entry_date:%Y-%m-%d}", "version_seen": str(row.version),
+                "csp_adhesion_on": f"{row.csp_adhesion_on:%Y-%m-%d}" if row.csp_adhesion_on
+                else "",
                 "exit_type": "__None", "contract_kind": "__None",
                 "followup_contract_kind": "__None"}
     return client.post(f"/admin/enrolments/edit/?id={path}", data={**data, **changes})
@@ -661,7 +663,9 @@ def path_edit(app, client, path: int, **changes):
 
 def test_a_corrected_entry_date_moves_the_first_phase_and_the_planned_end(
         client, auth, app, users):
-    path = new_path(app, "CSP", users["counsellor"])  # entry 02/03/2026, referred 02/02
+    # entry 02/03/2026, referred 02/02; an experimental public (no CSP adhesion, 002 II §2):
+    # the 12 months run from the entry
+    path = new_path(app, "CSP", users["counsellor"], experimental_csp_public=True)
     before = path_state(app, path)
     auth.login("coordinator")
     assert path_edit(app, client, path, entry_date="2026-03-09").status_code == 302
@@ -669,6 +673,25 @@ def test_a_corrected_entry_date_moves_the_first_phase_and_the_planned_end(
         row = db.session.get(Enrolment, path)
         assert [r.started_on for r in row.phase_records] == [date(2026, 3, 9)]
         assert row.planned_end_date > before["planned_end"]
+
+
+def test_the_csp_adhesion_is_typed_in_the_path_form_and_checked(client, auth, app, users):
+    """Issue 19 point 6: the adhesion date (« Date d'adhésion au CSP ») is in the path's
+    form; it ends the support at the latest at the end of the adhesion (002 II §3)."""
+    path = new_path(app, "CSP", users["counsellor"])  # entry 02/03/2026, referred 02/02
+    assert path_state(app, path)["planned_end"] == date(2027, 2, 1)  # adhesion = orientation
+    auth.login("coordinator")
+    page = client.get(f"/admin/enrolments/edit/?id={path}").get_data(as_text=True)
+    assert "Date d&#39;adhésion au CSP" in page or "Date d'adhésion au CSP" in page
+    assert "Copie du contrat CSP transmise à France Travail le" in page
+    before = path_state(app, path)
+    response = path_edit(app, client, path, csp_adhesion_on="2026-03-05")
+    assert "Date d'adhésion au CSP : le 05/03/2026 suit l'entrée en parcours (02/03/2026)" \
+        in text_of(response)
+    assert path_state(app, path) == before  # nothing changed
+    assert path_edit(app, client, path, csp_adhesion_on="2026-02-16").status_code == 302
+    with app.app_context():
+        assert db.session.get(Enrolment, path).planned_end_date == date(2027, 2, 15)
 
 
 @pytest.mark.parametrize(("changes", "refused"), [
