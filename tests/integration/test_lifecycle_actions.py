@@ -815,6 +815,13 @@ def order_form(app, programme_code: str, funder_code: str | None = None, **chang
     ("CSP", "DEL", {}, "Financeur : le dispositif CSP est financé par "),
     ("ARJLJ", None, {"company_name": "Menuiserie Dupont (RJ)", "support_start_on": "2026-03-09"},
      None),
+    # 002 I §3: the last employee's contract rupture ends the support, not before it starts
+    ("ARJLJ", None, {"company_name": "Menuiserie Dupont (RJ)", "support_start_on": "2026-03-09",
+                     "last_contract_rupture_on": "2026-03-06"},
+     "Rupture du contrat du dernier salarié : le 06/03/2026 précède le début de "
+     "l'accompagnement (09/03/2026)"),
+    ("CSP", None, {"last_contract_rupture_on": "2026-03-30"},
+     "Rupture du contrat du dernier salarié : elle ne concerne que les bons de commande ARJLJ"),
 ])
 def test_an_order_typed_in_its_form_follows_the_rules(client, auth, app, users, programme,
                                                       funder, changes, refused):
@@ -827,6 +834,32 @@ def test_an_order_typed_in_its_form_follows_the_rules(client, auth, app, users, 
     else:
         assert refused in text_of(response)
         assert count(app, PurchaseOrder) == 0
+
+
+def test_the_last_rupture_typed_in_the_order_form_ends_its_paths(client, auth, app, users):
+    """Issue 19 point 10, 002 I §3: « La prestation prend fin le jour de la rupture du
+    contrat de travail du dernier salarié accompagné » — typed in the order's form, it sets
+    the planned end of every path of the order."""
+    with app.app_context():
+        referral = db.session.get(Referral, new_referral(app, "ARJLJ",
+                                                         ReferralStatus.VALIDATED))
+        order = svc.create_purchase_order(db.session, [referral], "BC-88", date(2026, 3, 2),
+                                          company_name="Menuiserie Dupont (RJ)",
+                                          support_start_on=date(2026, 3, 9))
+        path = svc.start_path(db.session, referral, date(2026, 3, 10), date(2026, 11, 20),
+                              order=order)
+        db.session.commit()
+        order_id, path_id = order.id, path.id
+        assert path.planned_end_date == date(2026, 4, 20)  # 6 weeks from 09/03 → 19/04 Sun
+    auth.login("coordinator")
+    page = client.get(f"/admin/purchase-orders/edit/?id={order_id}").get_data(as_text=True)
+    assert "Rupture du contrat du dernier salarié (ARJLJ)" in page
+    response = client.post(f"/admin/purchase-orders/edit/?id={order_id}", data=order_form(
+        app, "ARJLJ", number="BC-88", company_name="Menuiserie Dupont (RJ)",
+        support_start_on="2026-03-09", last_contract_rupture_on="2026-04-03"))
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Enrolment, path_id).planned_end_date == date(2026, 4, 3)
 
 
 @pytest.mark.parametrize(("case", "refused"), [

@@ -157,6 +157,20 @@ def test_arjlj_table_for_an_order(arjlj_app):
     }
 
 
+def test_arjlj_window_ends_with_the_last_employee_s_rupture(arjlj_app):
+    """002 I §3: « La prestation prend fin le jour de la rupture du contrat de travail du
+    dernier salarié accompagné » (issue 19 point 10): the table's default period too."""
+    with arjlj_app.app_context():
+        order = db.session.get(PurchaseOrder, arjlj_app.config["ORDER"])
+        order.last_contract_rupture_on = date(2025, 4, 4)
+        db.session.commit()
+        book = make_report("arjlj", "ARJLJ", None, None, order_id=order.id)
+        order.last_contract_rupture_on = None
+        db.session.commit()
+    cover = {r[0]: r[1] for r in book["Couverture"].iter_rows(values_only=True) if r[0]}
+    assert cover["Période"] == "du 04/03/2025 au 04/04/2025"
+
+
 def test_arjlj_needs_an_order(arjlj_app):
     from backoffice.indicators import ScopeError
 
