@@ -159,6 +159,8 @@ def test_an_unanswered_reminder_is_a_contact_not_a_line_of_a_sheet(
     sheet = client.get(sheet_url(workshop))
     assert sheet.status_code == 200 and "Absence injustifiée" in text_of(sheet)
     assert "Relance sans réponse" not in text_of(sheet)
+    # a contact records it
+    assert "Relance sans réponse" in text_of(client.get("/admin/contacts/new/"))
 
 
 def test_a_corrected_session_keeps_its_paths_and_workshops(client, auth, reference_app, users):
