@@ -54,6 +54,13 @@ class Attendance(LabelledEnum):
     PRESENT = "present", "Présent"
     EXCUSED = "excused", "Absence justifiée"
     UNEXCUSED = "unexcused", "Absence injustifiée"
+    # 004 Lots 2 and 4: « 2 relances sans réponse » — a contact only, never a workshop
+    NO_ANSWER = "no_answer", "Relance sans réponse"
+
+
+#: The marks of a workshop's attendance sheet: a reminder is made to one person, it is
+#: a contact, not a line of a sheet.
+WORKSHOP_MARKS = (Attendance.PRESENT, Attendance.EXCUSED, Attendance.UNEXCUSED)
 
 
 class Sex(LabelledEnum):
@@ -66,6 +73,14 @@ class DelayUnit(LabelledEnum):
     CALENDAR_DAYS = "calendar_days", "jours calendaires"
     WORKING_DAYS = "working_days", "jours ouvrés"
     MONTHS = "months", "mois"
+
+
+class RollPolicy(LabelledEnum):
+    """What a due date on a weekend or public holiday does (deadline_rules.roll)."""
+
+    FORWARD = "forward", "Reportée au premier jour ouvré suivant"
+    BACK = "back", "Avancée au dernier jour ouvré précédent"
+    STAY = "stay", "Reste à sa date"
 
 
 class DelCategory(LabelledEnum):

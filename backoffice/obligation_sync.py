@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from .models import (
     Contact,
     Enrolment,
+    Internship,
     PhaseRecord,
     ProgrammeSession,
     PurchaseOrder,
@@ -29,7 +30,7 @@ from .services import obligations as engine
 
 PENDING = "obligations_pending"
 SYNCING = "obligations_syncing"
-CHILDREN_OF_PATH = (PhaseRecord, Suspension, Contact)
+CHILDREN_OF_PATH = (PhaseRecord, Suspension, Contact, Internship)  # 004 Lot 3: the mission
 
 # Which clock the hook reads (tests and the demo may replace it).
 clock = datetime.now

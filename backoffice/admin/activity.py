@@ -77,9 +77,10 @@ class WorkshopView(LifecycleMixin, ProtectedModelView):
     column_filters = ("programme.code", "held_at", "facilitator", HeldBeforeNowFilter(),
                       WorkshopWithoutSheetFilter())
     column_details_list = ("id", "title", "programme", "session", "held_at",
-                           "duration_minutes", "place", "facilitator", "attendances")
+                           "duration_minutes", "place", "facilitator", "information_meeting",
+                           "attendances")
     form_columns = ("programme", "session", "title", "held_at", "duration_minutes", "place",
-                    "facilitator")
+                    "facilitator", "information_meeting")
 
     def on_model_change(self, form, model, is_created):
         with checked_by_the_rules():

@@ -315,7 +315,8 @@ class PurchaseOrderView(LifecycleMixin, ProtectedModelView):
     column_searchable_list = ("number", "company_name")
     column_filters = ("programme.code", "issued_on", "received_on")
     form_columns = ("funder", "programme", "number", "issued_on", "received_on",
-                    "received_at", "beneficiary_count", "company_name", "support_start_on")
+                    "received_at", "beneficiary_count", "company_name", "support_start_on",
+                    "last_contract_rupture_on")
     column_labels = {"company_name": "Entreprise en redressement (ARJLJ)"}
     date_order = (("issued_on", "received_on",
                    "Date de réception : elle ne peut pas être antérieure à la date "

@@ -23,7 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from ..enums import AbandonReason, Attendance, ContractKind, Role
+from ..enums import WORKSHOP_MARKS, AbandonReason, Attendance, ContractKind, Role
 from ..models import (
     BarrierType,
     Commission,
@@ -353,7 +353,7 @@ class AttendanceSheetForm(ActionForm):
 
 def attendance_sheet_form(lines, formdata, *, intro: str) -> AttendanceSheetForm:
     """The sheet's form: a select per person, set to their current mark."""
-    choices = [("", NOT_ON_SHEET)] + [(a.value, a.label) for a in Attendance]
+    choices = [("", NOT_ON_SHEET)] + [(a.value, a.label) for a in WORKSHOP_MARKS]
 
     class Sheet(AttendanceSheetForm):
         pass

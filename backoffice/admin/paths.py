@@ -98,8 +98,9 @@ READ_ONLY_ON_EDIT = (
     "recommendations", "follow_up_end_date", "employed_at_follow_up_end", "closed_on",
 )
 
-PROJECT_FIELDS = ("target_job", "rome_code", "action_plan_on", "prebilan_at",
-                  "csp_contract_signed_on", "engagement_level", "soft_skills_level")
+PROJECT_FIELDS = ("target_job", "rome_code", "action_plan_on", "csp_adhesion_on",
+                  "prebilan_at", "csp_contract_signed_on", "csp_contract_sent_at",
+                  "engagement_level", "soft_skills_level")
 
 ENROLMENT_LABELS = {
     "next_phase": (EnrolmentAction.NEXT_PHASE.label, "Impossible de passer à la phase suivante"),
@@ -141,8 +142,7 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
     form_columns = (
         "beneficiary", "programme", "referral", "session", "purchase_order", "referent",
         "entry_date", "planned_end_date", "status", "current_phase",
-        "target_job", "rome_code", "action_plan_on", "prebilan_at", "csp_contract_signed_on",
-        "engagement_level", "soft_skills_level",
+        *PROJECT_FIELDS,
         "exit_date", "exit_type", "contract_kind", "contract_months", "hours_per_month",
         "employer", "training_title", "followup_contract_kind", "followup_contract_months",
         "exit_reason", "abandon_reason", "goal_attainment", "satisfaction", "difficulties",

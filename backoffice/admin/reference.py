@@ -79,13 +79,13 @@ class DeadlineRuleView(ReferenceView):
     menu_name = "Règles d'échéance"
     area = "deadline_rules"
     column_list = ("programme", "code", "name", "trigger_event", "offset_value", "unit",
-                   "source", "active")
+                   "roll", "source", "active")
     column_select_related_list = (DeadlineRule.programme,)
     column_default_sort = "code"
     column_searchable_list = ("code", "name")
     column_filters = ("programme.code", "active")
     form_columns = ("programme", "code", "name", "trigger_event", "phase_code", "offset_value",
-                    "unit", "fulfilled_by", "source", "active")
+                    "unit", "roll", "fulfilled_by", "source", "active")
     form_overrides = {"trigger_event": Select2Field}
     form_args = {"trigger_event": {"choices": list(TRIGGER_EVENTS.items())}}
     column_formatters = {"trigger_event": lambda v, c, m, n: TRIGGER_EVENTS.get(m.trigger_event,

@@ -4,8 +4,9 @@ The population is the paths attached to the order; the period defaults to the or
 support window (002 I §3: at most 6 weeks from the start date on the order).
 
 Some activities are recorded as contacts of a given type: the contact type codes that
-mean « bilan professionnel » and « mise en relation » are listed below (data: change the
-list if the contact types of seeds/ use other codes).
+mean « entretien individuel », « bilan professionnel » and « mise en relation » are listed
+below (data: change the list if the contact types of seeds/ use other codes). The
+information meetings are the workshops marked « Réunion d'information collective ».
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from .base import Result, count, indicator, shared
 from .scope import Scope, attended_contacts, attended_workshops, followed
 
 SOURCE = "002 I §7"
+#: Contact types counted as « entretien individuel » (002 I §5.1, annex 11): a face-to-face
+#: individual interview; a phone call, an e-mail, a bilan professionnel or a mise en
+#: relation (each counted on its own line) is not one.
+INDIVIDUAL_INTERVIEW_CODES = ("individual",)
 #: Contact types counted as « entretien de bilan professionnel » (002 I §5.1).
 PROFESSIONAL_REVIEW_CODES = ("professional_review", "bilan_professionnel")
 #: Contact types counted as « mise en relation » with an employer (002 I §5.1).
@@ -46,9 +51,10 @@ def consultants(session, scope: Scope) -> Result:
 
 @shared
 def _information(session, scope: Scope) -> tuple[int, int]:
-    """Present attendances of the order's paths at workshops held during the period:
-    (distinct employees, distinct workshops)."""
-    stmt = attended_workshops(scope).add_columns(
+    """Present attendances of the order's paths at the information meetings held during
+    the period (002 I §7: « réunions d'information collective »; another workshop is not
+    one): (distinct employees, distinct meetings)."""
+    stmt = attended_workshops(scope).where(Workshop.information_meeting.is_(True)).add_columns(
         func.count(distinct(WorkshopAttendance.enrolment_id)), func.count(distinct(Workshop.id))
     )
     return tuple(session.execute(stmt).one())
@@ -69,7 +75,8 @@ def information_receipts(session, scope: Scope) -> Result:
 @indicator(
     "arjlj.information_meetings",
     "Réunions d'information collective réalisées",
-    "Réunions (ateliers) tenues sur la période où au moins un salarié du bon de commande a émargé.",
+    """Réunions d'information collective (ateliers marqués comme telles) tenues sur la
+           période où au moins un salarié du bon de commande a émargé.""",
     SOURCE,
 )
 def information_meetings(session, scope: Scope) -> Result:
@@ -100,7 +107,7 @@ def group_interviews(session, scope: Scope) -> Result:
 def _contact_counts(session, scope: Scope) -> tuple[int, int, int]:
     """Attended contacts of the period: (individual, professional reviews, job matches)."""
     counted = (
-        ContactType.is_group.is_(False),
+        ContactType.code.in_(INDIVIDUAL_INTERVIEW_CODES),
         ContactType.code.in_(PROFESSIONAL_REVIEW_CODES),
         ContactType.code.in_(JOB_MATCH_CODES),
     )
@@ -113,11 +120,12 @@ def _contact_counts(session, scope: Scope) -> tuple[int, int, int]:
 @indicator(
     "arjlj.individual_interviews",
     "Entretiens individuels",
-    "Entretiens individuels honorés sur la période (contacts d'un type non collectif).",
+    """Entretiens individuels en face à face honorés sur la période (ni téléphone, ni
+           courriel, ni bilan professionnel ni mise en relation, comptés à part).""",
     SOURCE,
 )
 def individual_interviews(session, scope: Scope) -> Result:
-    """COUNT of individual contacts."""
+    """COUNT of contacts whose type code is in INDIVIDUAL_INTERVIEW_CODES."""
     return count(individual_interviews.indicator, _contact_counts(session, scope)[0])
 
 

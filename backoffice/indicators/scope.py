@@ -92,6 +92,10 @@ def make_scope(
         date_from = date_from or start
         if date_to is None:
             date_to = start + timedelta(weeks=6)  # 002 I §3: at most 6 weeks
+            # 002 I §3: « prend fin le jour de la rupture du contrat de travail du dernier
+            # salarié accompagné »
+            if order.last_contract_rupture_on is not None:
+                date_to = max(date_from, min(date_to, order.last_contract_rupture_on))
     if date_from is None or date_to is None:
         raise ScopeError("Période : indiquer une date de début et une date de fin.")
     if date_to < date_from:

@@ -65,6 +65,9 @@ class Workshop(db.Model):
     duration_minutes: Mapped[int | None]
     place: Mapped[str | None] = mapped_column(String(200))
     facilitator: Mapped[str | None] = mapped_column(String(200))
+    # 002 I §7 (annex 11): « Nombre de réunions d'information collective réalisées » and
+    # the employees who signed for the CSP information: only these meetings count
+    information_meeting: Mapped[bool] = mapped_column(default=False)
 
     programme: Mapped["Programme"] = relationship()  # noqa: F821
     session: Mapped["ProgrammeSession | None"] = relationship()  # noqa: F821

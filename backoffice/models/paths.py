@@ -121,6 +121,9 @@ class PurchaseOrder(db.Model):
     beneficiary_count: Mapped[int] = mapped_column(default=0)
     company_name: Mapped[str | None] = mapped_column(String(200))  # ARJLJ (002 I §4)
     support_start_on: Mapped[date | None] = mapped_column(Date)  # ARJLJ
+    # 002 I §3: « La prestation prend fin le jour de la rupture du contrat de travail du
+    # dernier salarié accompagné »: the support of every path of the order ends that day.
+    last_contract_rupture_on: Mapped[date | None] = mapped_column(Date)  # ARJLJ
 
     funder: Mapped["Funder"] = relationship()  # noqa: F821
     programme: Mapped["Programme"] = relationship()  # noqa: F821
@@ -253,6 +256,14 @@ class Enrolment(db.Model):
     action_plan_on: Mapped[date | None] = mapped_column(Date)
     prebilan_at: Mapped[datetime | None]  # CSP pré-bilan interview (002 §4)
     csp_contract_signed_on: Mapped[date | None] = mapped_column(Date)
+    # 002 II §4: « Le prestataire transmet à Pôle emploi une copie du Contrat
+    # d'accompagnement signé dans un délai maximum de 48 heures »: the transmission, not
+    # the signature, fulfils the obligation.
+    csp_contract_sent_at: Mapped[datetime | None]
+    # 002 II §3 and §5: the adhesion to the CSP (signed at France Travail before the
+    # orientation) ends the support at the latest at its end and starts the 6 months of
+    # the intermediate deliverable. None for the « publics expérimentaux » (no adhesion).
+    csp_adhesion_on: Mapped[date | None] = mapped_column(Date)
     engagement_level: Mapped[int | None]  # 1–4, DEL progression (001 indicator table)
     soft_skills_level: Mapped[int | None]  # 1–4
     # Exit (001 « Évaluation », 002 §6, 004)

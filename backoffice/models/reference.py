@@ -4,7 +4,7 @@ editable by an administrator."""
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..enums import CspRule, DelayUnit, DelCategory, Territory
+from ..enums import CspRule, DelayUnit, DelCategory, RollPolicy, Territory
 from ..extensions import db
 from ._types import enum_type
 
@@ -76,6 +76,16 @@ class Programme(db.Model):
     hours_cap: Mapped[int | None]
     hours_cap_days: Mapped[int | None]
     hours_min: Mapped[int | None]
+    # 002 II §3: « la phase d'accompagnement de la prestation prend fin au plus tard à la
+    # date de fin d'adhésion du bénéficiaire au CSP »: how long an adhesion lasts
+    adhesion_months: Mapped[int | None]
+    # 004 §4: « L'action se déroule du 1er janvier ... au 31 décembre »: a path of the
+    # action is planned to end on 31 December of its entry year
+    ends_with_calendar_year: Mapped[bool] = mapped_column(default=False)
+    # 004 « Sortie de l'action »: « 2 absences injustifiées (consécutives) ou 2 relances »
+    absences_limit: Mapped[int | None]
+    absences_consecutive: Mapped[bool] = mapped_column(default=True)
+    unanswered_reminders_limit: Mapped[int | None]
     notes: Mapped[str | None] = mapped_column(Text)
 
     funder: Mapped[Funder] = relationship(back_populates="programmes")
@@ -136,6 +146,9 @@ class DeadlineRule(db.Model):
     # The phase (its code in ``phases``) a phase_start / phase_end rule is about.
     phase_code: Mapped[str | None] = mapped_column(String(40))
     source: Mapped[str | None] = mapped_column(String(60))  # e.g. "002 §4"
+    # 002 II §3: only the end date of a support moves to the next working day; a
+    # deliverable due « avant » / « au plus tard » stays on its day or comes earlier
+    roll: Mapped[RollPolicy] = mapped_column(enum_type(RollPolicy), default=RollPolicy.STAY)
     active: Mapped[bool] = mapped_column(default=True)
 
     programme: Mapped[Programme] = relationship(back_populates="deadline_rules")

@@ -10,12 +10,15 @@ figure is a change of data, not of code. The counts themselves are SQL aggregate
 =====================  =========================================================  ========
 kind                   what                                                       source
 =====================  =========================================================  ========
-``absences``           the latest appointments are unexcused absences, 2 in a     004
-                       row (PLIE exit motive « perte de contact »)
-``csp_contacts``       CSP phase 2: fewer than one contact a week on average       002 §4
+``absences``           unexcused absences (2, in a row for Lots 1–2, any for Lot   004
+                       4) or unanswered reminders (2, Lots 2 and 4): PLIE exit
+                       motive « perte de contact ou relances sans réponse »
+``csp_contacts``       CSP phase 2: fewer than one contact a week on average,      002 II §5
+                       weeks under suspension left out, workshops attended counted
 ``portfolio``          a referent's active CSP portfolio outside 40–60             002 §7.4
 ``consultant_load``    more than 30 open ARJLJ paths for one consultant            002 I §6.4
 ``past_planned_end``   an open path past its planned end date                      002 §3
+``follow_up_past_end`` a follow-up in employment past its end date                 002 II §3
 ``workshop_size``      a workshop outside its programme's group limits (4–7)       004 Lot 1
 ``immersion_cap``      a PLIE-L3 immersion above 30 h or over more than 2 weeks    004 Lot 3
 =====================  =========================================================  ========
@@ -25,12 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from backoffice.enums import Attendance, LabelledEnum
 
 #: 004 (Lots 1, 2, 4): « 2 absences injustifiées consécutives sont considérées comme un
-#: motif d'arrêt de l'action ». The programme table has no column for it (yet).
+#: motif d'arrêt de l'action ». The default of ``absences_alert``; each programme's figure
+#: is ``programmes.absences_limit`` (seeds/programmes.yaml).
 CONSECUTIVE_ABSENCES_LIMIT = 2
 
 #: 002 §4 phase 2: « au moins une moyenne d'un contact par semaine ».
@@ -40,11 +44,12 @@ CSP_CONTACTS_PER_WEEK = 1
 class AlertKind(LabelledEnum):
     """The behavioural alerts, with the French label the alerts view shows."""
 
-    ABSENCES = "absences", "Absences injustifiées consécutives"
+    ABSENCES = "absences", "Absences injustifiées ou relances sans réponse"
     CSP_CONTACTS = "csp_contacts", "Contacts CSP insuffisants (phase 2)"
     PORTFOLIO = "portfolio", "Portefeuille CSP hors limites"
     CONSULTANT_LOAD = "consultant_load", "Trop de personnes par consultant (ARJLJ)"
     PAST_PLANNED_END = "past_planned_end", "Parcours au-delà de la fin prévue"
+    FOLLOW_UP_PAST_END = "follow_up_past_end", "Suivi dans l'emploi au-delà de sa fin"
     WORKSHOP_SIZE = "workshop_size", "Atelier hors des limites de groupe"
     IMMERSION_CAP = "immersion_cap", "Immersion au-delà du plafond (heures ou durée)"
 
@@ -79,9 +84,9 @@ def trailing_unexcused_absences(attendances: Iterable[str]) -> int:
     """Count the unexcused absences since the person was last present.
 
     ``attendances`` are in chronological order (contacts and workshop attendance sheets
-    together). An excused absence neither counts nor breaks the run: the person did not
-    come, with a reason; a presence ends it. ``services.alerts`` counts the same thing in
-    SQL; this function is its specification.
+    together). An excused absence or an unanswered reminder neither counts nor breaks the
+    run: the person did not come; a presence ends it. ``services.alerts`` counts the same
+    thing in SQL; this function is its specification.
     """
     run = 0
     for value in attendances:
@@ -95,41 +100,70 @@ def trailing_unexcused_absences(attendances: Iterable[str]) -> int:
 
 def absences_alert(
     run: int, *, enrolment_id: int | None = None, referent_id: int | None = None,
-    programme_id: int | None = None, limit: int = CONSECUTIVE_ABSENCES_LIMIT,
+    programme_id: int | None = None, limit: int | None = CONSECUTIVE_ABSENCES_LIMIT,
+    consecutive: bool = True, reminders: int = 0, reminders_limit: int | None = None,
 ) -> Alert | None:
-    """Alert when ``run`` unexcused absences in a row reach ``limit`` (004: 2)."""
-    # 004: « 2 absences injustifiées consécutives » are a motive to end the action
-    if run < limit:
+    """Alert when ``run`` unexcused absences reach ``limit`` — in a row when
+    ``consecutive`` (004 Lots 1 and 2), or in all (004 Lot 4, where ``run`` is the
+    total) — or when ``reminders`` unanswered reminders reach ``reminders_limit`` (004
+    Lots 2 and 4: « 2 relances »). A limit of None is not watched."""
+    # 004: « 2 absences injustifiées (consécutives) ou 2 relances seront considérées
+    # comme un motif d'arrêt de l'action »
+    reasons = []
+    if limit is not None and run >= limit:
+        reasons.append(f"{run} absences injustifiées consécutives" if consecutive
+                       else f"{run} absences injustifiées")
+    if reminders_limit is not None and reminders >= reminders_limit:
+        reasons.append(f"{reminders} relances sans réponse")
+    if not reasons:
         return None
     return Alert(
         AlertKind.ABSENCES,
-        f"{run} absences injustifiées consécutives : motif de sortie « perte de contact » "
-        f"à examiner",
+        " et ".join(reasons) + " : motif de sortie « perte de contact » à examiner",
         "004", enrolment_id=enrolment_id, referent_id=referent_id, programme_id=programme_id,
     )
 
 
 # --- 002 §4: CSP phase 2, one contact a week on average --------------------------------
 
+def weeks_owed(phase_started_on: date, today: date,
+               suspensions: Iterable[tuple[date, date | None]] = ()) -> int:
+    """Full weeks of phase 2 that owe a contact: the days since the phase started, less
+    the days under suspension (002 II §3: the provider stays available but the person is
+    ill, on leave, in a short job or in training), in whole weeks. ``suspensions``:
+    (first day, last day or None while it lasts)."""
+    days = (today - phase_started_on).days
+    for starts_on, ends_on in suspensions:
+        first = max(starts_on, phase_started_on)
+        last = min(ends_on or today, today - timedelta(days=1))
+        if last >= first:
+            days -= (last - first).days + 1
+    return max(days, 0) // 7
+
+
 def csp_contacts_alert(
     contacts: int, phase_started_on: date, today: date, *,
     per_week: int = CSP_CONTACTS_PER_WEEK, enrolment_id: int | None = None,
     referent_id: int | None = None, programme_id: int | None = None,
+    suspensions: Iterable[tuple[date, date | None]] = (),
 ) -> Alert | None:
     """Alert when phase 2 has had fewer than ``per_week`` contacts per full week so far.
 
-    Only full weeks count: a phase started 10 days ago owes 1 contact, not 1.4; nothing is
-    owed in the first week.
+    Only full weeks count, and weeks under suspension do not: a phase started 10 days ago
+    owes 1 contact, not 1.4; nothing is owed in the first week. ``contacts`` counts the
+    individual contacts and the group sessions (regroupements, workshops) attended.
     """
-    # 002 §4: « au moins une moyenne d'un contact par semaine »
-    weeks = (today - phase_started_on).days // 7
+    # 002 II §5: « au moins une moyenne d'un contact par semaine »; « L'accompagnement
+    # comprend également : des entretiens individuels, des regroupements, des contacts
+    # fréquents »
+    weeks = weeks_owed(phase_started_on, today, suspensions)
     if weeks < 1 or contacts >= per_week * weeks:
         return None
     return Alert(
         AlertKind.CSP_CONTACTS,
         f"Phase 2 depuis le {_fmt(phase_started_on)} : {contacts} contact(s) en {weeks} "
-        f"semaine(s), moins d'un par semaine en moyenne",
-        "002 §4", enrolment_id=enrolment_id, referent_id=referent_id,
+        f"semaine(s) hors suspension, moins d'un par semaine en moyenne",
+        "002 II §5", enrolment_id=enrolment_id, referent_id=referent_id,
         programme_id=programme_id,
     )
 
@@ -191,6 +225,28 @@ def past_planned_end_alert(
         f"Fin prévue le {_fmt(planned_end)} (il y a {days} jour(s)) : clôturer le parcours "
         f"ou enregistrer la sortie",
         "002 §3", enrolment_id=enrolment_id, referent_id=referent_id,
+        programme_id=programme_id,
+    )
+
+
+# --- a follow-up in employment past its end ---------------------------------------------
+
+def follow_up_past_end_alert(
+    follow_up_end: date | None, today: date, *, in_follow_up: bool = True,
+    enrolment_id: int | None = None, referent_id: int | None = None,
+    programme_id: int | None = None,
+) -> Alert | None:
+    """Alert when a follow-up in employment is still open after its end date."""
+    # 002 II §3: « une période de suivi dans l'emploi de 6 mois »; 001 étape 3 « dans la
+    # limite d'une période de trois mois »
+    if not in_follow_up or follow_up_end is None or follow_up_end >= today:
+        return None
+    days = (today - follow_up_end).days
+    return Alert(
+        AlertKind.FOLLOW_UP_PAST_END,
+        f"Suivi dans l'emploi terminé le {_fmt(follow_up_end)} (il y a {days} jour(s)) : "
+        f"terminer le suivi en indiquant si la personne est en emploi",
+        "002 II §3", enrolment_id=enrolment_id, referent_id=referent_id,
         programme_id=programme_id,
     )
 

@@ -62,6 +62,17 @@ def next_working_day(day: date | datetime, territory: str) -> date | datetime:
     return day
 
 
+def previous_working_day(day: date | datetime, territory: str) -> date | datetime:
+    """Return ``day`` itself if it is a working day, else the last working day before it.
+
+    A datetime keeps its time of day (only the date moves).
+    """
+    # 002 II §5: a deliverable due « avant » a day that is not worked is due the day before
+    while not is_working_day(day, territory):
+        day = day - timedelta(days=1)
+    return day
+
+
 def add_working_days(start: date | datetime, n: int, territory: str) -> date | datetime:
     """Return the ``n``-th working day after ``start`` (``start`` itself is not counted).
 
@@ -99,6 +110,17 @@ def add_months(day: date | datetime, n: int) -> date | datetime:
     month += 1
     last_day = _stdlib_calendar.monthrange(year, month)[1]
     return day.replace(year=year, month=month, day=min(day.day, last_day))
+
+
+def last_day_of_months(start: date, months: int) -> date:
+    """The last day of ``months`` months counted from ``start`` (``start`` is day one),
+    never moved: 15/01 + 6 months → 14/07; a clamped 31/08 + 6 months → 28/02.
+
+    002 II §5 « avant la fin du 6ème mois d'adhésion »; 002 II §3 « au plus tard à la date
+    de fin d'adhésion » (adhesion + 12 months).
+    """
+    end = add_months(start, months)
+    return end - timedelta(days=1) if end.day == start.day else end
 
 
 def add_hours(ts: datetime, hours: int | float) -> datetime:

@@ -15,11 +15,17 @@ Units (``enums.DelayUnit``):
 - ``months``: same day number, clamped to the end of a shorter month (001 "1 mois après
   la fin de la session").
 
-Whatever the unit, a due date that falls on a weekend or a public holiday moves to the
-next working day, keeping its time of day. 002 §3 states it for the end date of the
-support; domain.md applies it to every end date, and French practice does the same for
-a delay expiring on a non-working day. A rule that must not move passes
-``roll_to_working_day=False``.
+What a due date on a weekend or public holiday does is the rule's ``roll``
+(``enums.RollPolicy``, said per rule in ``seeds/deadline_rules.yaml``):
+
+- ``forward``: it moves to the next working day. 002 II §3 states it for **the end date
+  of a support** (« La date de fin peut être décalée au premier jour ouvré suivant si la
+  date de fin tombe pendant un week-end ou un jour férié »), see
+  ``calendar.planned_end_date``;
+- ``back``: it comes to the previous working day, for a deliverable due « avant » a day
+  that is not worked (002 II §5 « avant la fin du 6ème mois d'adhésion »);
+- ``stay``: it keeps its day, for a delay worded « au plus tard », « dans un délai
+  maximum de », « dans les 15 jours »: a deadline never moves past its day.
 """
 
 from __future__ import annotations
@@ -28,13 +34,14 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from backoffice.enums import DelayUnit
+from backoffice.enums import DelayUnit, RollPolicy
 from backoffice.rules.calendar import (
     add_calendar_days,
     add_hours,
     add_months,
     add_working_days,
     next_working_day,
+    previous_working_day,
 )
 
 #: The events a deadline rule can count from (``deadline_rules.trigger_event``), with
@@ -51,6 +58,7 @@ TRIGGER_EVENTS: dict[str, str] = {
     "exit": "Sortie",
     "abandon": "Abandon",
     "durable_job": "Reprise d'un emploi durable",
+    "mission_end": "Fin de la mission (immersion, PLIE lot 3)",
     "session_end": "Fin de la session",
     "month_end": "Fin de mois",
     "cutoff_may_31": "Arrêté au 31 mai (PLIE)",
@@ -68,13 +76,20 @@ def due_at(
     unit: str,
     territory: str,
     *,
-    roll_to_working_day: bool = True,
+    roll: str = RollPolicy.STAY.value,
 ) -> datetime | date:
     """Return when an obligation is due: ``offset`` ``unit`` after ``event_at``.
 
     A datetime event gives a datetime, a date event gives a date. ``unit`` is one of
-    ``hours``, ``calendar_days``, ``working_days``, ``months``; ``offset`` is 0 or more.
+    ``hours``, ``calendar_days``, ``working_days``, ``months``; ``offset`` is 0 or more;
+    ``roll`` (forward, back, stay) says what a due day that is not worked does.
     """
+    try:
+        roll = RollPolicy(roll)
+    except ValueError:
+        known = ", ".join(r.value for r in RollPolicy)
+        raise ValueError(f"Report de l'échéance : « {roll} » inconnu (attendu : {known})") \
+            from None
     try:
         unit = DelayUnit(unit)
     except ValueError:
@@ -95,10 +110,13 @@ def due_at(
     else:
         due = add_months(event_at, offset)
 
-    # 002 §3: "décalée au premier jour ouvré suivant si la date de fin tombe pendant un
-    # week-end ou un jour férié"
-    if roll_to_working_day:
+    if roll is RollPolicy.FORWARD:
+        # 002 II §3: « décalée au premier jour ouvré suivant si la date de fin tombe
+        # pendant un week-end ou un jour férié » (the end date of a support)
         due = next_working_day(due, territory)
+    elif roll is RollPolicy.BACK:
+        # 002 II §5: « avant la fin du 6ème mois »: never after the day, so earlier
+        due = previous_working_day(due, territory)
     return due
 
 

@@ -382,3 +382,64 @@ def check_next_phase(
             f"par dérogation (002 §4)"
         )
     return end
+
+
+# --- End of a support (002 I §3, 002 II §3, 004 §4) ------------------------------------
+
+def support_end(planned_end: date, entry: date, *caps: date | None) -> date:
+    """The planned end of a path: ``planned_end`` (already moved to a working day, 002 II
+    §3), but never after a cap — the end of the CSP adhesion (002 II §3: « prend fin au
+    plus tard à la date de fin d'adhésion »), the contract rupture of an ARJLJ company's
+    last employee (002 I §3: « prend fin le jour de la rupture du contrat de travail du
+    dernier salarié accompagné »). A cap is a last day: it does not move. Never before
+    the entry (a path lasts at least its first day)."""
+    end = min([planned_end, *(c for c in caps if c is not None)])
+    return max(end, entry)
+
+
+def check_csp_adhesion(
+    adhesion_on: date | None, entry_date: date, today: date, *, is_csp: bool,
+    experimental_public: bool,
+) -> None:
+    """The date of adhesion to the CSP of a path (002 II §2–3): a CSP's, not after the
+    entry nor in the future; none for another programme or an experimental public."""
+    if adhesion_on is None:
+        return
+    if not is_csp:
+        raise TransitionRefused(
+            "Date d'adhésion au CSP : elle ne concerne que les parcours CSP (002 II §2)")
+    if experimental_public:
+        raise TransitionRefused(
+            "Date d'adhésion au CSP : un public « expérimental » n'adhère pas au CSP "
+            "(002 II §2) ; laisser vide")
+    if adhesion_on > entry_date:
+        raise TransitionRefused(
+            f"Date d'adhésion au CSP : le {_fmt(adhesion_on)} suit l'entrée en parcours "
+            f"({_fmt(entry_date)}) ; l'adhésion précède l'orientation (002 II §3)")
+    if adhesion_on > today:
+        raise TransitionRefused(
+            f"Date d'adhésion au CSP : elle ne peut pas être dans le futur "
+            f"(aujourd'hui : {_fmt(today)})")
+
+
+def check_single_csp(
+    adhesion_on: date | None, entry_date: date,
+    others: list[tuple[int, date, date | None, date | None]],
+) -> None:
+    """A CSP « ne peut être ni renouvelée ni prolongée » (002 II §3): no second path for
+    the same adhesion, and never two at once. ``others``: (path id, entry, exit,
+    adhesion) of the person's other CSP paths."""
+    for path_id, other_entry, other_exit, other_adhesion in others:
+        if adhesion_on is not None and other_adhesion == adhesion_on:
+            raise TransitionRefused(
+                f"Date d'adhésion au CSP : le parcours n° {path_id} accompagne déjà "
+                f"l'adhésion du {_fmt(adhesion_on)} ; la prestation n'est ni renouvelable "
+                "ni prolongeable (002 II §3)")
+        if other_entry <= entry_date and (other_exit is None or other_exit >= entry_date):
+            raise TransitionRefused(
+                f"Parcours CSP : le parcours n° {path_id} (entré le {_fmt(other_entry)}) "
+                "est encore en cours ; un CSP ne se suit pas deux fois à la fois (002 II §3)")
+        if other_entry > entry_date:
+            raise TransitionRefused(
+                f"Parcours CSP : le parcours n° {path_id} commence le {_fmt(other_entry)}, "
+                "après cette entrée ; un CSP ne se suit pas deux fois à la fois (002 II §3)")

@@ -67,7 +67,13 @@ from ..models import (
     name_key,
     referral_non_entry_barriers,
 )
-from ..rules.calendar import add_months, add_working_days, next_working_day, planned_end_date
+from ..rules.calendar import (
+    add_months,
+    add_working_days,
+    last_day_of_months,
+    next_working_day,
+    planned_end_date,
+)
 from ..rules.exits import ExitFacts, ExitTypeRule, classify_exit
 from .reference import DEFAULT_SEEDS_DIR, load_reference
 
@@ -723,6 +729,10 @@ class _DemoBuilder:
         """The enrolment, its phases, suspensions, contacts, workshops, internships,
         barriers and exit, consistent with `today`."""
         rng, today, code = self.rng, self.today, info.code
+        # 002 II §2-3: an adherent's CSP adhesion, signed at France Travail before the
+        # orientation (experimental publics do not adhere)
+        adhesion = (referral["referred_on"] if code == "CSP" and referral
+                    and not person.get("experimental_csp_public") else None)
         if referent is None:
             referent = rng.choice(self.counsellors[info.family])[0]
         # Planned end (002 §3: moved to the next working day)
@@ -732,6 +742,9 @@ class _DemoBuilder:
         elif code == "CSP":
             planned_end = planned_end_date(entry, months=info.row.planned_months,
                                            territory=info.territory)
+            if adhesion is not None:  # 002 II §3: at the latest at the end of the adhesion
+                planned_end = min(planned_end,
+                                  last_day_of_months(adhesion, info.row.adhesion_months))
         elif code == "ARJLJ":
             planned_end = planned_end_date(entry, weeks=info.row.max_weeks,
                                            territory=info.territory)
@@ -754,6 +767,10 @@ class _DemoBuilder:
             "target_job": None, "rome_code": None, "action_plan_on": None,
             "prebilan_at": _at(prebilan, rng.choice((9, 10, 11, 14, 15))) if prebilan else None,
             "csp_contract_signed_on": prebilan,
+            "csp_adhesion_on": adhesion,
+            # 002 II §4: the signed copy sent to France Travail within 48 hours
+            "csp_contract_sent_at": (_at(prebilan + timedelta(days=rng.choice((0, 1))), 16)
+                                     if prebilan else None),
             "engagement_level": None, "soft_skills_level": None,
             "exit_date": None, "exit_type_id": None, "contract_kind": None,
             "contract_months": None, "hours_per_month": None, "employer": None,
@@ -1148,6 +1165,7 @@ class _DemoBuilder:
             "place": rng.choice(places),
             "facilitator": ("Psychologue du prestataire" if info.code == "PLIE-L1"
                             else self.staff_names.get(members[0][2])),
+            "information_meeting": False,
         })
         self.emitted[key].append((wid, [m[0] for m in members], held))
         for enrolment_id, *_ in members:
@@ -1176,6 +1194,7 @@ class _DemoBuilder:
                 "held_at": _at(held, 10), "duration_minutes": 120,
                 "place": f"{order['place']} — locaux de l'entreprise",
                 "facilitator": self.staff_names.get(self.counsellors["FT"][0][0]),
+                "information_meeting": True,  # 002 I §7: « réunions d'information collective »
             })
             order["workshop"] = wid
         if self.rng.random() < 0.85:

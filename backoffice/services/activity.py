@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from ..enums import Attendance
+from ..enums import WORKSHOP_MARKS, Attendance
 from ..models import (
     Beneficiary,
     Contact,
@@ -61,6 +61,11 @@ def check_attendance(session: Session, line: WorkshopAttendance) -> None:
     workshop's day."""
     with session.no_autoflush:
         workshop, path = line.workshop, line.enrolment
+        if line.attendance is not None and Attendance(line.attendance) not in WORKSHOP_MARKS:
+            raise TransitionRefused(
+                f"Présence : « {Attendance(line.attendance).label} » se note sur un contact, "
+                "pas sur la feuille d'émargement d'un atelier"
+            )
         if path.programme_id != workshop.programme_id:
             raise TransitionRefused(
                 f"Parcours : celui de {path.beneficiary.full_name} est du dispositif "

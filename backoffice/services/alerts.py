@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     and_,
+    case,
     func,
     literal,
     or_,
@@ -44,6 +45,7 @@ from ..models import (
     ProgrammeSession,
     PurchaseOrder,
     Referral,
+    Suspension,
     User,
     Workshop,
     WorkshopAttendance,
@@ -414,14 +416,19 @@ def _item(alert, row) -> AlertItem | None:
 
 
 def absence_alerts(session: Session, now: datetime, filters: AlertFilters, own: int | None,
-                   limit: int = rules.CONSECUTIVE_ABSENCES_LIMIT) -> list[AlertItem]:
-    """004: open PLIE paths whose latest appointments are ``limit`` unexcused absences.
+                   limit: int | None = None) -> list[AlertItem]:
+    """004: open PLIE paths that reached their programme's « perte de contact » figure:
+    ``absences_limit`` unexcused absences (in a row when ``absences_consecutive``, Lots 1
+    and 2; in all, Lot 4) or ``unanswered_reminders_limit`` unanswered reminders since
+    the last presence (Lots 2 and 4). ``limit`` replaces the absences figure (tests).
 
     The run is counted in SQL as in ``rules.alerts.trailing_unexcused_absences``: the
     unexcused absences after the last presence (contacts and workshops together).
     """
+    watched = or_(Programme.absences_limit.is_not(None),
+                  Programme.unanswered_reminders_limit.is_not(None))
     paths = select(Enrolment.id).join(Programme, Enrolment.programme_id == Programme.id).where(
-        Programme.exit_scheme == "PLIE", Enrolment.status.in_(OPEN_STATUSES),
+        Programme.exit_scheme == "PLIE", Enrolment.status.in_(OPEN_STATUSES), watched,
         *_path_filters(filters, own))
     events = union_all(
         select(Contact.enrolment_id.label("eid"), Contact.occurs_at.label("at"),
@@ -435,22 +442,38 @@ def absence_alerts(session: Session, now: datetime, filters: AlertFilters, own: 
         select(events.c.eid, func.max(events.c.at).label("at"))
         .where(events.c.att == Attendance.PRESENT.value).group_by(events.c.eid).subquery()
     )
-    runs = (
-        select(events.c.eid, func.count().label("run"))
+    since_present = or_(last_present.c.at.is_(None), events.c.at > last_present.c.at)
+    unexcused = events.c.att == Attendance.UNEXCUSED.value
+    counts = (
+        select(events.c.eid,
+               func.count().filter(unexcused, since_present).label("run"),
+               func.count().filter(unexcused).label("total"),
+               func.count().filter(events.c.att == Attendance.NO_ANSWER.value,
+                                   since_present).label("reminders"))
         .select_from(events.outerjoin(last_present, last_present.c.eid == events.c.eid))
-        .where(events.c.att == Attendance.UNEXCUSED.value,
-               or_(last_present.c.at.is_(None), events.c.at > last_present.c.at))
-        .group_by(events.c.eid).having(func.count() >= limit).subquery()
+        .where(events.c.att.in_((Attendance.UNEXCUSED.value, Attendance.NO_ANSWER.value)))
+        .group_by(events.c.eid).subquery()
     )
-    query = _path_select(runs.c.run).join(runs, runs.c.eid == Enrolment.id).order_by(Enrolment.id)
+    absences_limit = Programme.absences_limit if limit is None else literal(limit)
+    absences = case((Programme.absences_consecutive, counts.c.run), else_=counts.c.total)
+    query = (
+        _path_select(absences, counts.c.reminders, absences_limit,
+                     Programme.absences_consecutive, Programme.unanswered_reminders_limit)
+        .join(counts, counts.c.eid == Enrolment.id)
+        .where(or_(absences >= absences_limit,
+                   counts.c.reminders >= Programme.unanswered_reminders_limit))
+        .order_by(Enrolment.id)
+    )
     return [item for row in session.execute(query) if (item := _item(rules.absences_alert(
-        row[6], enrolment_id=row[0], referent_id=row[1], programme_id=row[2], limit=limit),
-        row))]
+        row[6], enrolment_id=row[0], referent_id=row[1], programme_id=row[2], limit=row[8],
+        consecutive=row[9], reminders=row[7], reminders_limit=row[10]), row))]
 
 
 def csp_contact_alerts(session: Session, now: datetime, filters: AlertFilters,
                        own: int | None) -> list[AlertItem]:
-    """002 §4: active CSP paths in phase 2 with fewer than one contact a week on average."""
+    """002 II §5: active CSP paths in phase 2 with fewer than one contact a week on
+    average: contacts held and group sessions (workshops) attended since the phase
+    started, over its full weeks not under suspension."""
     today = now.date()
     # One indexed count per candidate path (contacts by enrolment and date), no GROUP BY.
     contacts = (
@@ -459,8 +482,17 @@ def csp_contact_alerts(session: Session, now: datetime, filters: AlertFilters,
                Contact.occurs_at >= PhaseRecord.started_on, Contact.occurs_at <= now)
         .correlate(Enrolment, PhaseRecord).scalar_subquery()
     )
+    # 002 II §5: « des regroupements » are part of the support: a workshop attended counts
+    workshops = (
+        select(func.count(WorkshopAttendance.id))
+        .join(Workshop, WorkshopAttendance.workshop_id == Workshop.id)
+        .where(WorkshopAttendance.enrolment_id == Enrolment.id,
+               WorkshopAttendance.attendance == Attendance.PRESENT,
+               Workshop.held_at >= PhaseRecord.started_on, Workshop.held_at <= now)
+        .correlate(Enrolment, PhaseRecord).scalar_subquery()
+    )
     query = (
-        _path_select(PhaseRecord.started_on, contacts)
+        _path_select(PhaseRecord.started_on, contacts + workshops)
         .join(PhaseRecord, and_(PhaseRecord.enrolment_id == Enrolment.id,
                                 PhaseRecord.ended_on.is_(None)))
         .join(Phase, and_(PhaseRecord.phase_id == Phase.id, Phase.code == CSP_INTENSIVE_PHASE))
@@ -469,9 +501,19 @@ def csp_contact_alerts(session: Session, now: datetime, filters: AlertFilters,
                *_path_filters(filters, own))
         .order_by(Enrolment.id)
     )
-    return [item for row in session.execute(query) if (item := _item(rules.csp_contacts_alert(
-        row[7], row[6], today, enrolment_id=row[0], referent_id=row[1], programme_id=row[2]),
-        row))]
+    rows = [row for row in session.execute(query)
+            if row[7] < rules.CSP_CONTACTS_PER_WEEK * rules.weeks_owed(row[6], today)]
+    # 002 II §3: weeks under suspension owe no contact (read for the candidates only)
+    suspended: dict[int, list] = {}
+    if rows:
+        for eid, starts_on, ends_on in session.execute(
+                select(Suspension.enrolment_id, Suspension.starts_on, Suspension.ends_on)
+                .where(Suspension.enrolment_id.in_([row[0] for row in rows]),
+                       Suspension.starts_on <= today)):
+            suspended.setdefault(eid, []).append((starts_on, ends_on))
+    return [item for row in rows if (item := _item(rules.csp_contacts_alert(
+        row[7], row[6], today, enrolment_id=row[0], referent_id=row[1], programme_id=row[2],
+        suspensions=suspended.get(row[0], ())), row))]
 
 
 def _referent_counts(session: Session, filters: AlertFilters, own: int | None, statuses,
@@ -544,6 +586,23 @@ def past_planned_end_alerts(session: Session, now: datetime, filters: AlertFilte
                                      programme_id=row[2]), row))]
 
 
+def follow_up_past_end_alerts(session: Session, now: datetime, filters: AlertFilters,
+                              own: int | None) -> list[AlertItem]:
+    """Paths still in follow-up in employment after its end date (002 II §3, 001)."""
+    today = now.date()
+    query = (
+        _path_select(Enrolment.follow_up_end_date)
+        .where(Enrolment.status == EnrolmentStatus.FOLLOW_UP,
+               Enrolment.follow_up_end_date < today, *_path_filters(filters, own))
+        .order_by(Enrolment.follow_up_end_date, Enrolment.id)
+    )
+    if filters.limit:
+        query = query.limit(filters.limit)
+    return [item for row in session.execute(query) if (item := _item(
+        rules.follow_up_past_end_alert(row[6], today, enrolment_id=row[0],
+                                       referent_id=row[1], programme_id=row[2]), row))]
+
+
 def workshop_size_alerts(session: Session, now: datetime, filters: AlertFilters,
                          own: int | None) -> list[AlertItem]:
     """004 Lot 1: recent and coming workshops outside their programme's group limits."""
@@ -610,6 +669,7 @@ BEHAVIOUR_QUERIES = {
     AlertKind.PORTFOLIO.value: portfolio_alerts,
     AlertKind.CONSULTANT_LOAD.value: consultant_load_alerts,
     AlertKind.PAST_PLANNED_END.value: past_planned_end_alerts,
+    AlertKind.FOLLOW_UP_PAST_END.value: follow_up_past_end_alerts,
     AlertKind.WORKSHOP_SIZE.value: workshop_size_alerts,
     AlertKind.IMMERSION_CAP.value: immersion_cap_alerts,
 }

@@ -33,7 +33,7 @@ from ..models import (
 )
 from ..models.paths import Commission
 from ..rules import lifecycle
-from ..rules.calendar import add_months, planned_end_date
+from ..rules.calendar import add_months, last_day_of_months, planned_end_date
 from ..rules.exits import (
     ExitFacts,
     ExitTypeRule,
@@ -320,6 +320,29 @@ def check_purchase_order(order: PurchaseOrder) -> None:
             f"{order.programme.funder.name}"
         )
     _check_company(order.programme, order.company_name, order.support_start_on)
+    rupture = order.last_contract_rupture_on
+    if rupture is not None:
+        if order.programme.code not in ORDERS_NAMING_THE_COMPANY:
+            raise TransitionRefused(
+                "Rupture du contrat du dernier salarié : elle ne concerne que les bons de "
+                "commande ARJLJ (002 I §3)")
+        if order.support_start_on is not None and rupture < order.support_start_on:
+            raise TransitionRefused(
+                f"Rupture du contrat du dernier salarié : le {_fmt(rupture)} précède le "
+                f"début de l'accompagnement ({_fmt(order.support_start_on)})")
+    # 002 I §3: the order's start and its last rupture set the end of each of its paths
+    for path in order_paths(order):
+        recompute_planned_end(path)
+
+
+def order_paths(order: PurchaseOrder) -> list[Enrolment]:
+    """The paths launched by an order (none for an order not yet saved)."""
+    if order.id is None:
+        return []
+    session = inspect(order).session
+    with session.no_autoflush:
+        return list(session.scalars(select(Enrolment).where(
+            Enrolment.purchase_order_id == order.id)))
 
 
 def check_order_line(session: Session, line: PurchaseOrderLine) -> None:
@@ -371,16 +394,48 @@ def path_duration(enrolment: Enrolment) -> tuple[int | None, int | None]:
     return (months, None) if months else (None, weeks)
 
 
+def _support_start(enrolment: Enrolment) -> date:
+    """When the path's duration is counted from: the entry, or for an order that names
+    the support's start (ARJLJ) that date — 002 I §3: « 6 semaines à compter de la date
+    de début de l'accompagnement mentionnée dans le bon de commande », the same for every
+    employee, whenever each enters."""
+    order = enrolment.purchase_order
+    if order is not None and order.support_start_on is not None \
+            and order.programme.code in ORDERS_NAMING_THE_COMPANY:
+        return order.support_start_on
+    return enrolment.entry_date
+
+
+def _caps(enrolment: Enrolment) -> list[date | None]:
+    """The last days the support may not pass (rules.lifecycle.support_end)."""
+    programme, caps = enrolment.programme, []
+    if programme.adhesion_months and enrolment.csp_adhesion_on is not None:
+        # 002 II §3: « au plus tard à la date de fin d'adhésion du bénéficiaire au CSP »
+        caps.append(last_day_of_months(enrolment.csp_adhesion_on, programme.adhesion_months))
+    order = enrolment.purchase_order
+    if order is not None and order.programme.code in ORDERS_NAMING_THE_COMPANY:
+        # 002 I §3: « le jour de la rupture du contrat de travail du dernier salarié »
+        caps.append(order.last_contract_rupture_on)
+    return caps
+
+
 def recompute_planned_end(enrolment: Enrolment, without: Suspension | None = None) -> date | None:
-    """Set and return the planned end: entry + duration, inclusive, next working day,
-    pushed by work suspensions of experimental CSP publics (002 §3); ``without``: a
-    suspension being deleted."""
+    """Set and return the planned end: start + duration, inclusive, next working day,
+    pushed by work suspensions of experimental CSP publics (002 §3), never after the end
+    of the CSP adhesion or an ARJLJ company's last contract rupture; 31 December of the
+    entry year for an action over the calendar year (004 §4); ``without``: a suspension
+    being deleted."""
     months, weeks = path_duration(enrolment)
     if months is None and weeks is None:
-        enrolment.planned_end_date = None
-        return None
+        if enrolment.programme.ends_with_calendar_year:
+            # 004 §4: « L'action se déroule du 1er janvier ... au 31 décembre »
+            enrolment.planned_end_date = date(enrolment.entry_date.year, 12, 31)
+        else:
+            enrolment.planned_end_date = None
+        return enrolment.planned_end_date
     territory = enrolment.programme.funder.territory.value
-    base = planned_end_date(enrolment.entry_date, months, weeks, territory=territory)
+    start = _support_start(enrolment)
+    base = planned_end_date(start, months, weeks, territory=territory)
     pushing = [
         (s.starts_on, s.ends_on, s.reason.pushes_end_date) for s in enrolment.suspensions
         if s is not without
@@ -388,10 +443,10 @@ def recompute_planned_end(enrolment: Enrolment, without: Suspension | None = Non
     extra = lifecycle.suspension_extension_days(
         pushing, base, experimental_public=enrolment.beneficiary.experimental_csp_public
     )
-    enrolment.planned_end_date = (
-        planned_end_date(enrolment.entry_date, months, weeks, territory=territory,
-                         extra_days=extra) if extra else base
-    )
+    end = (planned_end_date(start, months, weeks, territory=territory, extra_days=extra)
+           if extra else base)
+    enrolment.planned_end_date = lifecycle.support_end(end, enrolment.entry_date,
+                                                       *_caps(enrolment))
     return enrolment.planned_end_date
 
 
@@ -404,17 +459,32 @@ def start_path(
     referent: User | None = None,
     programme_session: ProgrammeSession | None = None,
     order: PurchaseOrder | None = None,
+    csp_adhesion_on: date | None = None,
 ) -> Enrolment:
     """Open the path of a validated referral, in the programme's first phase."""
+    adhesion = csp_adhesion_on or default_csp_adhesion(
+        referral.programme, referral.beneficiary, referral, entry_date)
     check_new_path(session, referral.beneficiary, referral.programme, referral, entry_date,
-                   today, programme_session=programme_session, order=order)
+                   today, programme_session=programme_session, order=order,
+                   csp_adhesion_on=adhesion)
     enrolment = Enrolment(
         beneficiary=referral.beneficiary, programme=referral.programme, referral=referral,
         session=programme_session, purchase_order=order, referent=referent,
-        entry_date=entry_date,
+        entry_date=entry_date, csp_adhesion_on=adhesion,
     )
     session.add(enrolment)
     return _open(session, enrolment)
+
+
+def default_csp_adhesion(programme: Programme, beneficiary: Beneficiary,
+                         referral: Referral | None, entry_date: date) -> date | None:
+    """The adhesion date a CSP path takes when none is typed: France Travail orients the
+    person « à l'issue de l'entretien réalisé par Pôle emploi lors de l'entrée dans le
+    dispositif » (002 II §3), so the orientation's date (else the entry). None for another
+    programme and for an experimental public, who does not adhere (002 II §2)."""
+    if programme.adhesion_months is None or beneficiary.experimental_csp_public:
+        return None
+    return referral.referred_on if referral is not None else entry_date
 
 
 def open_path(session: Session, enrolment: Enrolment, today: date) -> Enrolment:
@@ -424,9 +494,14 @@ def open_path(session: Session, enrolment: Enrolment, today: date) -> Enrolment:
     without its first phase, or on another person's referral.
     """
     with session.no_autoflush:  # the new path must not be written before it is checked
+        if enrolment.csp_adhesion_on is None:
+            enrolment.csp_adhesion_on = default_csp_adhesion(
+                enrolment.programme, enrolment.beneficiary, enrolment.referral,
+                enrolment.entry_date)
         check_new_path(session, enrolment.beneficiary, enrolment.programme,
                        enrolment.referral, enrolment.entry_date, today,
-                       programme_session=enrolment.session, order=enrolment.purchase_order)
+                       programme_session=enrolment.session, order=enrolment.purchase_order,
+                       csp_adhesion_on=enrolment.csp_adhesion_on)
     return _open(session, enrolment)
 
 
@@ -442,6 +517,7 @@ def check_new_path(
     order: PurchaseOrder | None = None,
     path_id: int | None = None,
     referral_changed: bool = True,
+    csp_adhesion_on: date | None = None,
 ) -> None:
     """A new path (or, with ``path_id``, a path corrected in its edit form): its referral
     (if any) validated, of this person and programme, without another path; the entry
@@ -472,6 +548,27 @@ def check_new_path(
         raise TransitionRefused("Session : elle appartient à un autre dispositif")
     if order is not None and order.programme_id != programme.id:
         raise TransitionRefused("Bon de commande : il porte sur un autre dispositif")
+    _check_csp(session, beneficiary, programme, entry_date, today, csp_adhesion_on, path_id)
+
+
+def _check_csp(session: Session, beneficiary: Beneficiary, programme: Programme,
+               entry_date: date, today: date, adhesion_on: date | None,
+               path_id: int | None) -> None:
+    """002 II §2–3: the adhesion date of a CSP path, and a CSP neither renewed nor held
+    twice at once (the person's other paths of a programme with an adhesion)."""
+    is_csp = programme.adhesion_months is not None
+    lifecycle.check_csp_adhesion(adhesion_on, entry_date, today, is_csp=is_csp,
+                                 experimental_public=beneficiary.experimental_csp_public)
+    if not is_csp or beneficiary.id is None:
+        return
+    others = select(Enrolment.id, Enrolment.entry_date, Enrolment.exit_date,
+                    Enrolment.csp_adhesion_on).join(
+        Programme, Enrolment.programme_id == Programme.id).where(
+        Enrolment.beneficiary_id == beneficiary.id, Programme.adhesion_months.is_not(None))
+    if path_id is not None:
+        others = others.where(Enrolment.id != path_id)
+    lifecycle.check_single_csp(adhesion_on, entry_date,
+                               [tuple(row) for row in session.execute(others)])
 
 
 def correct_path(session: Session, enrolment: Enrolment, today: date,
@@ -484,7 +581,8 @@ def correct_path(session: Session, enrolment: Enrolment, today: date,
                        enrolment.referral, enrolment.entry_date, today,
                        programme_session=enrolment.session, order=enrolment.purchase_order,
                        path_id=enrolment.id,
-                       referral_changed=inspect(enrolment).attrs.referral.history.has_changes())
+                       referral_changed=inspect(enrolment).attrs.referral.history.has_changes(),
+                       csp_adhesion_on=enrolment.csp_adhesion_on)
         entry = enrolment.entry_date
         if entry != previous_entry:
             for record in enrolment.phase_records:

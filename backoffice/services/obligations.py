@@ -38,12 +38,13 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ..enums import DelayUnit, ReferralStatus
+from ..enums import DelayUnit, ReferralStatus, RollPolicy
 from ..models import (
     Contact,
     ContactType,
     DeadlineRule,
     Enrolment,
+    Internship,
     Obligation,
     PhaseRecord,
     Programme,
@@ -51,7 +52,7 @@ from ..models import (
     PurchaseOrder,
     Referral,
 )
-from ..rules.calendar import add_months
+from ..rules.calendar import add_months, last_day_of_months
 from ..rules.deadlines import due_at as rule_due_at
 from ..rules.deadlines import fixed_cutoffs
 
@@ -65,7 +66,7 @@ PERIODIC_LOOKAHEAD_DAYS = 31
 # Which subject each trigger event belongs to (seeds/deadline_rules.yaml lists them).
 ENROLMENT_TRIGGERS = frozenset({
     "referral", "commission_decision", "entry", "prebilan", "phase_start", "phase_end",
-    "sixth_month", "exit", "abandon", "durable_job",
+    "sixth_month", "exit", "abandon", "durable_job", "mission_end",
 })
 ORDER_TRIGGERS = frozenset({"order_received"})
 SESSION_TRIGGERS = frozenset({"session_end"})
@@ -101,6 +102,7 @@ class RuleSpec:
     unit: str
     fulfilled_by: str | None
     phase_code: str | None = None  # the phase of a phase_start / phase_end rule
+    roll: str = RollPolicy.STAY.value  # a due day that is not worked: forward, back, stay
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class ProgrammeInfo:
     code: str
     territory: str
     rules: tuple[RuleSpec, ...]
+    adhesion_months: int | None = None  # CSP: how long an adhesion lasts (002 II §3)
 
     @property
     def triggers(self) -> frozenset[str]:
@@ -136,9 +139,11 @@ def load_programme_info(session: Session, programme_ids: Iterable[int] | None = 
         rules[rule.programme_id].append(RuleSpec(
             rule.id, rule.code, rule.name, rule.trigger_event, rule.offset_value,
             DelayUnit(rule.unit).value, rule.fulfilled_by, rule.phase_code,
+            RollPolicy(rule.roll or RollPolicy.STAY).value,
         ))
     return {
-        p.id: ProgrammeInfo(p.id, p.code, p.funder.territory.value, tuple(rules[p.id]))
+        p.id: ProgrammeInfo(p.id, p.code, p.funder.territory.value, tuple(rules[p.id]),
+                            p.adhesion_months)
         for p in programmes
     }
 
@@ -154,11 +159,12 @@ def compute_due_at(rule: RuleSpec, event: date | datetime, territory: str, *,
                    offset: int | None = None) -> datetime:
     """When ``rule`` falls due after ``event`` (see the module docstring for the day end)."""
     offset = rule.offset if offset is None else offset
-    roll = rule.trigger not in CUTOFF_OF_TRIGGER  # 004: « 1ère quinzaine de juin »
+    # 004: « 1ère quinzaine de juin »: a cut-off's window never moves
+    roll = RollPolicy.STAY.value if rule.trigger in CUTOFF_OF_TRIGGER else rule.roll
     if rule.unit == DelayUnit.HOURS.value and isinstance(event, datetime):
-        return rule_due_at(event, offset, rule.unit, territory, roll_to_working_day=roll)
+        return rule_due_at(event, offset, rule.unit, territory, roll=roll)
     day = event.date() if isinstance(event, datetime) else event
-    due = rule_due_at(day, offset, rule.unit, territory, roll_to_working_day=roll)
+    due = rule_due_at(day, offset, rule.unit, territory, roll=roll)
     return datetime.combine(due, END_OF_DAY)
 
 
@@ -168,6 +174,7 @@ class EnrolmentFacts:
 
     enrolment: Enrolment
     first_individual_contact_at: datetime | None = None
+    last_mission_ends_on: date | None = None  # PLIE-L3: its latest immersion (004 Lot 3)
 
     def phase_record(self, phase_code: str | None) -> PhaseRecord | None:
         """The first record of the phase ``phase_code`` on this path."""
@@ -197,9 +204,10 @@ class EnrolmentFacts:
 FULFILMENT_FACTS: dict[str, Callable[[EnrolmentFacts, RuleSpec], date | datetime | None]] = {
     # 002 II §3: the pré-bilan interview took place
     "enrolments.prebilan_at": lambda f, r: f.enrolment.prebilan_at,
-    # 002 II §4: the signed contrat d'accompagnement (« Absent » / « refus d'adhésion »
-    # are recorded by hand, with « Marquer comme fait »)
-    "enrolments.csp_contract_signed_on": lambda f, r: f.enrolment.csp_contract_signed_on,
+    # 002 II §4: « Le prestataire transmet à Pôle emploi une copie du Contrat
+    # d'accompagnement signé »: the copy sent, not the signature (« Absent » / « refus
+    # d'adhésion » of a non-entry are marked done by hand, with « Marquer comme fait »)
+    "enrolments.csp_contract_sent_at": lambda f, r: f.enrolment.csp_contract_sent_at,
     # 002 II §4: the phase ended; 004 Lot 4: the bilan phase ended
     "phase_records.ended_on": lambda f, r: getattr(f.phase_record(r.phase_code), "ended_on",
                                                    None),
@@ -251,10 +259,15 @@ def _enrolment_event(facts: EnrolmentFacts, rule: RuleSpec, programme: Programme
             return None
         return record.started_on if trigger == "phase_start" else record.ended_on
     if trigger == "sixth_month":
-        # 002 II §5: « avant la fin du 6ème mois d'adhésion »: its last day, counted like
-        # rules.calendar.planned_end_date (15/01 → 14/07; a clamped 31/08 → 28/02)
-        end = add_months(e.entry_date, 6)
-        return end - timedelta(days=1) if end.day == e.entry_date.day else end
+        # 002 II §5: « avant la fin du 6ème mois d'adhésion du bénéficiaire au CSP »: the
+        # last day of the 6th month from the adhesion (the entry for an experimental
+        # public, who has none), counted like rules.calendar.planned_end_date (15/01 →
+        # 14/07; a clamped 31/08 → 28/02)
+        return last_day_of_months(e.csp_adhesion_on or e.entry_date, 6)
+    if trigger == "mission_end":
+        # 004 Lot 3: « Dans les 15 jours suivant la fin de la mission »: the end of the
+        # path's latest immersion; a path that leaves without one: its exit
+        return facts.last_mission_ends_on or e.exit_date
     if trigger == "abandon":
         return e.exit_date if facts.is_abandon else None
     if trigger == "durable_job":
@@ -393,6 +406,17 @@ def _first_individual_contacts(session: Session, enrolment_ids: list[int]
     return {enrolment_id: first for enrolment_id, first in rows}
 
 
+def _last_mission_ends(session: Session, enrolment_ids: list[int]) -> dict[int, date]:
+    """enrolment id → end of its latest immersion or internship (004 Lot 3 « mission »)."""
+    if not enrolment_ids:
+        return {}
+    return dict(session.execute(
+        select(Internship.enrolment_id, func.max(Internship.ends_on))
+        .where(Internship.enrolment_id.in_(enrolment_ids))
+        .group_by(Internship.enrolment_id)
+    ).all())
+
+
 def _engine_rows(session: Session, *where) -> list[Obligation]:
     return list(session.scalars(
         select(Obligation).where(Obligation.rule_id.is_not(None), *where).order_by(Obligation.id)
@@ -409,6 +433,7 @@ def _sync_enrolments(session: Session, enrolments: list[Enrolment],
     result = SyncResult()
     ids = [e.id for e in enrolments]
     contacts = _first_individual_contacts(session, ids)
+    missions = _last_mission_ends(session, ids)
     existing: dict[int, list[Obligation]] = defaultdict(list)
     if ids:
         for row in _engine_rows(session, Obligation.enrolment_id.in_(ids)):
@@ -424,7 +449,7 @@ def _sync_enrolments(session: Session, enrolments: list[Enrolment],
             programme = load_programme_info(session, [enrolment.programme_id])[
                 enrolment.programme_id]
             programmes[programme.id] = programme
-        facts = EnrolmentFacts(enrolment, contacts.get(enrolment.id))
+        facts = EnrolmentFacts(enrolment, contacts.get(enrolment.id), missions.get(enrolment.id))
         owed = owed_by_enrolment(facts, programme, now)
         subject = {"enrolment_id": enrolment.id, "programme_id": enrolment.programme_id,
                    "referral_id": enrolment.referral_id}
@@ -450,6 +475,13 @@ def owed_by_referral(referral: Referral, programme: ProgrammeInfo) -> dict[int, 
     if referral.status in REFERRAL_ENDED:
         return {}
     owed: dict[int, Owed] = {}
+    if referral.status is ReferralStatus.NOT_ENTERED and referral.decided_on is not None:
+        # 002 II §4: an « Absent » or a « refus d'adhésion » at the pré-bilan (recorded as a
+        # non-entry, that day) returns the contract to France Travail within the same
+        # 48 heures as a signed copy; marked done by hand
+        for rule in programme.rules_for(frozenset({"prebilan"})):
+            owed[rule.id] = Owed(rule, _as_datetime(referral.decided_on),
+                                 compute_due_at(rule, referral.decided_on, programme.territory))
     for rule in programme.rules_for(REFERRAL_TRIGGERS):
         if referral.status is ReferralStatus.NOT_ENTERED and \
                 (rule.fulfilled_by or "") in FULFILMENT_FACTS:

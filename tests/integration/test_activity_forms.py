@@ -143,6 +143,26 @@ def test_an_attendance_line_is_a_path_of_the_workshop_entered_by_its_day(
     assert rows(app, WorkshopAttendance) == 1
 
 
+def test_an_unanswered_reminder_is_a_contact_not_a_line_of_a_sheet(
+        client, auth, reference_app, users):
+    """004 Lots 2 and 4 « 2 relances sans réponse »: recorded on a contact (Attendance
+    « Relance sans réponse »); a workshop's sheet neither offers nor takes it."""
+    app = reference_app
+    plie_path = new_path(app, PLIE, users["counsellor"])
+    workshop = new_workshop(app, PLIE)
+    auth.login("coordinator")
+    response = client.post("/admin/attendances/new/", data={
+        "workshop": str(workshop), "enrolment": str(plie_path), "attendance": "no_answer"})
+    assert "Présence : « Relance sans réponse » se note sur un contact, pas sur la feuille " \
+           "d'émargement d'un atelier" in text_of(response)
+    assert rows(app, WorkshopAttendance) == 0
+    sheet = client.get(sheet_url(workshop))
+    assert sheet.status_code == 200 and "Absence injustifiée" in text_of(sheet)
+    assert "Relance sans réponse" not in text_of(sheet)
+    # a contact records it
+    assert "Relance sans réponse" in text_of(client.get("/admin/contacts/new/"))
+
+
 def test_a_corrected_session_keeps_its_paths_and_workshops(client, auth, reference_app, users):
     app = reference_app  # with the reference data of seeds/
     group = new_session(app, PLIE)

@@ -346,6 +346,80 @@ def test_csp_contacts_alert(ctx):
     assert kinds_for("csp_contacts") == []
 
 
+def test_csp_contacts_leave_out_suspensions_and_count_workshops(ctx):
+    """Issue 19 point 9, 002 II §5: « au moins une moyenne d'un contact par semaine »;
+    the support includes « des regroupements »; 002 II §3: weeks under suspension owe no
+    contact. Phase 2 from 01/10/2026, seen on 20/11 (50 days = 7 weeks)."""
+    from backoffice.models import Suspension, SuspensionReason
+
+    path = quick_path("CSP", ctx["me"], entry=date(2026, 9, 1))
+    phase2 = db.session.scalar(select(Phase).where(
+        Phase.programme_id == path.programme_id, Phase.code == "phase_2"))
+    db.session.add(PhaseRecord(enrolment=path, phase=phase2, started_on=date(2026, 10, 1)))
+    for day in (5, 12, 19):
+        db.session.add(Contact(enrolment=path, contact_type=contact_type("phone"),
+                               occurs_at=datetime(2026, 10, day, 10)))
+    db.session.flush()
+    assert "3 contact(s) en 7 semaine(s)" in kinds_for("csp_contacts")[0].message
+    # Three weeks of illness (26/10 → 15/11): 29 days left, 4 weeks owed
+    illness = db.session.scalar(select(SuspensionReason).where(SuspensionReason.code == "illness"))
+    db.session.add(Suspension(enrolment=path, reason=illness, starts_on=date(2026, 10, 26),
+                              ends_on=date(2026, 11, 15)))
+    db.session.flush()
+    assert "3 contact(s) en 4 semaine(s) hors suspension" in kinds_for("csp_contacts")[0].message
+    # A regroupement attended on 17/11 is the 4th contact: enough
+    workshop = Workshop(programme=programme("CSP"), title="Regroupement réseau",
+                        held_at=datetime(2026, 11, 17, 9))
+    workshop.attendances.append(WorkshopAttendance(enrolment=path,
+                                                   attendance=Attendance.PRESENT))
+    db.session.add(workshop)
+    db.session.flush()
+    assert kinds_for("csp_contacts") == []
+
+
+def test_plie_absences_and_unanswered_reminders_by_lot(ctx):
+    """Issue 19 point 14, 004 « Sortie de l'action »: Lot 4 « 2 absences injustifiées »
+    (not in a row); Lots 2 and 4 « 2 relances »; Lot 1 counts neither a broken run nor
+    reminders."""
+    individual, phone = contact_type("individual"), contact_type("phone")
+
+    def history(code, marks):
+        path = quick_path(code, ctx["me"])
+        for day, mark in enumerate(marks):
+            db.session.add(Contact(
+                enrolment=path, contact_type=phone if mark == "R" else individual,
+                occurs_at=datetime(2026, 11, 2 + day, 10),
+                attendance={"P": Attendance.PRESENT, "U": Attendance.UNEXCUSED,
+                            "R": Attendance.NO_ANSWER}[mark]))
+        return path
+
+    l4_apart = history("PLIE-L4", "UPU")  # two absences, not in a row
+    l1_apart = history("PLIE-L1", "UPU")  # Lot 1: in a row only
+    l2_reminders = history("PLIE-L2", "PRR")  # two reminders unanswered
+    l1_reminders = history("PLIE-L1", "PRR")  # Lot 1: reminders are not a motive
+    l4_answered = history("PLIE-L4", "RPR")  # a presence between: one since
+    db.session.flush()
+    found = {a.enrolment_id: a.message for a in kinds_for("absences")}
+    assert set(found) == {l4_apart.id, l2_reminders.id}
+    assert found[l4_apart.id].startswith("2 absences injustifiées :")
+    assert found[l2_reminders.id].startswith("2 relances sans réponse")
+    assert not {l1_apart.id, l1_reminders.id, l4_answered.id} & set(found)
+
+
+def test_a_follow_up_in_employment_past_its_end_is_an_alert(ctx):
+    """Issue 19 point 15: like an open path past its planned end (002 II §3: 6 months)."""
+    late = quick_path("CSP", ctx["me"], entry=date(2025, 9, 1), exit_date=date(2026, 5, 4),
+                      follow_up_end_date=date(2026, 11, 4), status=EnrolmentStatus.FOLLOW_UP)
+    quick_path("CSP", ctx["me"], entry=date(2025, 9, 1), exit_date=date(2026, 6, 1),
+               follow_up_end_date=date(2026, 12, 1), status=EnrolmentStatus.FOLLOW_UP)
+    quick_path("CSP", ctx["me"], entry=date(2025, 9, 1), exit_date=date(2026, 5, 4),
+               follow_up_end_date=date(2026, 11, 4), status=EnrolmentStatus.CLOSED)
+    found = kinds_for("follow_up_past_end")
+    assert [a.enrolment_id for a in found] == [late.id]
+    assert "Suivi dans l'emploi terminé le 04/11/2026 (il y a 16 jour(s))" in found[0].message
+    assert kinds_for("follow_up_past_end", own=9999) == []
+
+
 def test_portfolio_alert(ctx):
     quick_path("CSP", ctx["me"])
     quick_path("CSP", ctx["me"], status=EnrolmentStatus.SUSPENDED)  # not in the portfolio

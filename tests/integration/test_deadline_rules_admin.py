@@ -61,3 +61,21 @@ def test_an_unknown_trigger_is_refused(reference_app, client, auth):
     with reference_app.app_context():
         assert db.session.scalar(select(DeadlineRule).where(
             DeadlineRule.code == "csp_phase2_check")) is None
+
+
+def test_the_roll_on_a_day_not_worked_is_chosen_in_french(reference_app, client, auth):
+    """Issue 19 point 7: a rule says whether its due date rolls forward, back or stays."""
+    auth.login("admin")
+    page = client.get("/admin/deadline-rules/new/").get_data(as_text=True)
+    for label in ("Jour non ouvré", "Reportée au premier jour ouvré suivant",
+                  "Avancée au dernier jour ouvré précédent", "Reste à sa date"):
+        assert label in page
+    csp, _ = _ids(reference_app)
+    response = client.post("/admin/deadline-rules/new/", data=_form(csp, roll="back"))
+    assert response.status_code == 302
+    with reference_app.app_context():
+        rule = db.session.scalar(select(DeadlineRule).where(
+            DeadlineRule.code == "csp_phase2_check"))
+        assert rule.roll.value == "back"
+        db.session.delete(rule)
+        db.session.commit()

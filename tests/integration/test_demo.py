@@ -37,6 +37,7 @@ from backoffice.models import (
     WorkshopAttendance,
     referral_non_entry_barriers,
 )
+from backoffice.rules.calendar import last_day_of_months
 from backoffice.seeding.demo import DEMO_PASSWORD, build_demo
 
 TODAY = date(2025, 11, 20)
@@ -142,8 +143,16 @@ def test_every_enrolment_status_and_phase(demo_app):
             for before, after in zip(records, records[1:], strict=False):
                 assert before.ended_on is not None and after.started_on >= before.ended_on
             assert enrolment.planned_end_date >= enrolment.entry_date
+            # PLIE actions end on 31 December; a CSP at the latest the last day of its
+            # adhesion (002 II §3), which does not move
+            adhesion_end = enrolment.csp_adhesion_on and last_day_of_months(
+                enrolment.csp_adhesion_on, enrolment.programme.adhesion_months)
             assert enrolment.planned_end_date.weekday() < 5 or enrolment.programme.code \
-                in ("PLIE-L1", "PLIE-L2", "PLIE-L3")  # PLIE actions end on 31 December
+                in ("PLIE-L1", "PLIE-L2", "PLIE-L3") or enrolment.planned_end_date == adhesion_end
+            if enrolment.programme.code == "CSP":
+                assert (enrolment.csp_adhesion_on is None) \
+                    is enrolment.beneficiary.experimental_csp_public
+                assert adhesion_end is None or enrolment.planned_end_date <= adhesion_end
             if enrolment.status is EnrolmentStatus.SUSPENDED:
                 assert any(s.ends_on is None for s in enrolment.suspensions)
             if enrolment.status is EnrolmentStatus.CLOSED:

@@ -654,6 +654,8 @@ def path_edit(app, client, path: int, **changes):
                 "referral": str(row.referral_id or ""), "session": "__None",
                 "purchase_order": "", "referent": str(row.referent_id or ""),
                 "entry_date": f"{row.entry_date:%Y-%m-%d}", "version_seen": str(row.version),
+                "csp_adhesion_on": f"{row.csp_adhesion_on:%Y-%m-%d}" if row.csp_adhesion_on
+                else "",
                 "exit_type": "__None", "contract_kind": "__None",
                 "followup_contract_kind": "__None"}
     return client.post(f"/admin/enrolments/edit/?id={path}", data={**data, **changes})
@@ -661,7 +663,9 @@ def path_edit(app, client, path: int, **changes):
 
 def test_a_corrected_entry_date_moves_the_first_phase_and_the_planned_end(
         client, auth, app, users):
-    path = new_path(app, "CSP", users["counsellor"])  # entry 02/03/2026, referred 02/02
+    # entry 02/03/2026, referred 02/02; an experimental public (no CSP adhesion, 002 II §2):
+    # the 12 months run from the entry
+    path = new_path(app, "CSP", users["counsellor"], experimental_csp_public=True)
     before = path_state(app, path)
     auth.login("coordinator")
     assert path_edit(app, client, path, entry_date="2026-03-09").status_code == 302
@@ -669,6 +673,25 @@ def test_a_corrected_entry_date_moves_the_first_phase_and_the_planned_end(
         row = db.session.get(Enrolment, path)
         assert [r.started_on for r in row.phase_records] == [date(2026, 3, 9)]
         assert row.planned_end_date > before["planned_end"]
+
+
+def test_the_csp_adhesion_is_typed_in_the_path_form_and_checked(client, auth, app, users):
+    """Issue 19 point 6: the adhesion date (« Date d'adhésion au CSP ») is in the path's
+    form; it ends the support at the latest at the end of the adhesion (002 II §3)."""
+    path = new_path(app, "CSP", users["counsellor"])  # entry 02/03/2026, referred 02/02
+    assert path_state(app, path)["planned_end"] == date(2027, 2, 1)  # adhesion = orientation
+    auth.login("coordinator")
+    page = client.get(f"/admin/enrolments/edit/?id={path}").get_data(as_text=True)
+    assert "Date d&#39;adhésion au CSP" in page or "Date d'adhésion au CSP" in page
+    assert "Copie du contrat CSP transmise à France Travail le" in page
+    before = path_state(app, path)
+    response = path_edit(app, client, path, csp_adhesion_on="2026-03-05")
+    assert "Date d'adhésion au CSP : le 05/03/2026 suit l'entrée en parcours (02/03/2026)" \
+        in text_of(response)
+    assert path_state(app, path) == before  # nothing changed
+    assert path_edit(app, client, path, csp_adhesion_on="2026-02-16").status_code == 302
+    with app.app_context():
+        assert db.session.get(Enrolment, path).planned_end_date == date(2027, 2, 15)
 
 
 @pytest.mark.parametrize(("changes", "refused"), [
@@ -792,6 +815,13 @@ def order_form(app, programme_code: str, funder_code: str | None = None, **chang
     ("CSP", "DEL", {}, "Financeur : le dispositif CSP est financé par "),
     ("ARJLJ", None, {"company_name": "Menuiserie Dupont (RJ)", "support_start_on": "2026-03-09"},
      None),
+    # 002 I §3: the last employee's contract rupture ends the support, not before it starts
+    ("ARJLJ", None, {"company_name": "Menuiserie Dupont (RJ)", "support_start_on": "2026-03-09",
+                     "last_contract_rupture_on": "2026-03-06"},
+     "Rupture du contrat du dernier salarié : le 06/03/2026 précède le début de "
+     "l'accompagnement (09/03/2026)"),
+    ("CSP", None, {"last_contract_rupture_on": "2026-03-30"},
+     "Rupture du contrat du dernier salarié : elle ne concerne que les bons de commande ARJLJ"),
 ])
 def test_an_order_typed_in_its_form_follows_the_rules(client, auth, app, users, programme,
                                                       funder, changes, refused):
@@ -804,6 +834,32 @@ def test_an_order_typed_in_its_form_follows_the_rules(client, auth, app, users, 
     else:
         assert refused in text_of(response)
         assert count(app, PurchaseOrder) == 0
+
+
+def test_the_last_rupture_typed_in_the_order_form_ends_its_paths(client, auth, app, users):
+    """Issue 19 point 10, 002 I §3: « La prestation prend fin le jour de la rupture du
+    contrat de travail du dernier salarié accompagné » — typed in the order's form, it sets
+    the planned end of every path of the order."""
+    with app.app_context():
+        referral = db.session.get(Referral, new_referral(app, "ARJLJ",
+                                                         ReferralStatus.VALIDATED))
+        order = svc.create_purchase_order(db.session, [referral], "BC-88", date(2026, 3, 2),
+                                          company_name="Menuiserie Dupont (RJ)",
+                                          support_start_on=date(2026, 3, 9))
+        path = svc.start_path(db.session, referral, date(2026, 3, 10), date(2026, 11, 20),
+                              order=order)
+        db.session.commit()
+        order_id, path_id = order.id, path.id
+        assert path.planned_end_date == date(2026, 4, 20)  # 6 weeks from 09/03 → 19/04 Sun
+    auth.login("coordinator")
+    page = client.get(f"/admin/purchase-orders/edit/?id={order_id}").get_data(as_text=True)
+    assert "Rupture du contrat du dernier salarié (ARJLJ)" in page
+    response = client.post(f"/admin/purchase-orders/edit/?id={order_id}", data=order_form(
+        app, "ARJLJ", number="BC-88", company_name="Menuiserie Dupont (RJ)",
+        support_start_on="2026-03-09", last_contract_rupture_on="2026-04-03"))
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Enrolment, path_id).planned_end_date == date(2026, 4, 3)
 
 
 @pytest.mark.parametrize(("case", "refused"), [

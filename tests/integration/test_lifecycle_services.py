@@ -1,5 +1,6 @@
 """The lifecycle actions on real rows: decisions, orders, start, phases, suspensions,
 abandon, exits. Figures come from the specifications (001, 002, 004)."""
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -65,11 +66,12 @@ def reason(code: str) -> SuspensionReason:
     return db.session.scalar(select(SuspensionReason).where(SuspensionReason.code == code))
 
 
-def started(ctx, code: str, entry: date, months: int | None = None, **extra) -> Enrolment:
+def started(ctx, code: str, entry: date, months: int | None = None, *,
+            adhesion: date | None = None, **extra) -> Enrolment:
     ref = referral(ctx, code, referred_on=min(entry, date(2026, 1, 5)), **extra)
     svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], entry,
                          validated_months=months)
-    return svc.start_path(db.session, ref, entry, TODAY)
+    return svc.start_path(db.session, ref, entry, TODAY, csp_adhesion_on=adhesion)
 
 
 # --- Commission decisions -------------------------------------------------------------
@@ -208,12 +210,14 @@ def test_purchase_order_refuses_pending_and_arjlj_without_company(ctx):
         ("DEL-L1", date(2026, 2, 25), 7, date(2026, 9, 25), "24/09 férié en NC → 25/09"),
         ("DEL-L1", date(2026, 3, 8), 6, date(2026, 9, 7), "07/09 lundi"),
         ("DEL-L2", date(2026, 1, 12), None, date(2026, 9, 11), "8 mois (001 lot 2)"),
-        ("CSP", date(2026, 7, 15), None, date(2027, 7, 15), "14/07/2027 férié → 15/07"),
+        # 002 II §3: « au plus tard à la date de fin d'adhésion »: adhesion on the entry
+        # day, it ends on 14/07/2027, a holiday — it does not move past it
+        ("CSP", date(2026, 7, 15), None, date(2027, 7, 14), "fin d'adhésion le 14/07/2027"),
         ("ARJLJ", date(2026, 11, 2), None, date(2026, 12, 14), "6 semaines → 13/12 dimanche"),
     ],
 )
 def test_start_path_computes_planned_end(ctx, code, entry, months, expected_end, why):
-    enrolment = started(ctx, code, entry, months)
+    enrolment = started(ctx, code, entry, months, adhesion=entry if code == "CSP" else None)
     assert enrolment.planned_end_date == expected_end, why
     assert enrolment.status is EnrolmentStatus.ACTIVE
     assert enrolment.current_phase.position == 1
@@ -234,12 +238,14 @@ def test_a_path_typed_in_the_form_opens_like_a_started_one(ctx):
     """open_path (the create form): active, first phase from the entry, planned end."""
     ref = referral(ctx, "CSP", status=ReferralStatus.VALIDATED)
     typed = Enrolment(beneficiary=ref.beneficiary, programme=ref.programme, referral=ref,
-                      entry_date=date(2026, 7, 15), status=EnrolmentStatus.CLOSED)
+                      entry_date=date(2026, 7, 15), status=EnrolmentStatus.CLOSED,
+                      csp_adhesion_on=date(2026, 7, 10))
     db.session.add(typed)
     svc.open_path(db.session, typed, TODAY)
     assert typed.status is EnrolmentStatus.ACTIVE and typed.current_phase.position == 1
     assert [r.started_on for r in typed.phase_records] == [date(2026, 7, 15)]
-    assert typed.planned_end_date == date(2027, 7, 15)  # 12 months, 14/07/2027 a holiday
+    # 12 months from the entry, but no later than the end of the adhesion (002 II §3)
+    assert typed.planned_end_date == date(2027, 7, 9)
 
 
 @pytest.mark.parametrize(("case", "refused"), [
@@ -261,6 +267,154 @@ def test_a_path_typed_in_the_form_is_refused_like_a_started_one(ctx, case, refus
     db.session.add(typed)
     with pytest.raises(TransitionRefused, match=refused):
         svc.open_path(db.session, typed, TODAY)
+
+
+# --- CSP adhesion (002 II §2-3, §5; issue 19 point 6) ----------------------------------
+
+@pytest.mark.parametrize(("adhesion", "entry", "expected_end", "why"), [
+    # « prend fin au plus tard à la date de fin d'adhésion du bénéficiaire au CSP »
+    (date(2026, 6, 1), date(2026, 7, 15), date(2027, 5, 31), "adhésion 01/06 → 31/05/2027"),
+    (date(2026, 7, 6), date(2026, 7, 15), date(2027, 7, 5), "adhésion 06/07 → 05/07/2027"),
+    # the end of the adhesion is a last day: Saturday 13/11/2027 does not move to Monday
+    (date(2026, 11, 14), date(2026, 11, 16), date(2027, 11, 13), "samedi 13/11/2027"),
+])
+def test_a_csp_support_ends_at_the_latest_at_the_end_of_the_adhesion(ctx, adhesion, entry,
+                                                                     expected_end, why):
+    enrolment = started(ctx, "CSP", entry, adhesion=adhesion)
+    assert enrolment.csp_adhesion_on == adhesion
+    assert enrolment.planned_end_date == expected_end, why
+
+
+def test_a_csp_adhesion_defaults_to_the_orientation_and_an_experimental_public_has_none(ctx):
+    """002 II §3: the person is oriented « à l'issue de l'entretien réalisé par Pôle emploi
+    lors de l'entrée dans le dispositif »; 002 II §2: experimental publics do not adhere."""
+    ref = referral(ctx, "CSP", status=ReferralStatus.VALIDATED, referred_on=date(2026, 3, 2))
+    adherent = svc.start_path(db.session, ref, date(2026, 3, 9), TODAY)
+    assert adherent.csp_adhesion_on == date(2026, 3, 2)
+    assert adherent.planned_end_date == date(2027, 3, 1)  # not 08/03/2027 from the entry
+    experimental = started(ctx, "CSP", date(2026, 3, 9), experimental_csp_public=True)
+    assert experimental.csp_adhesion_on is None
+    assert experimental.planned_end_date == date(2027, 3, 8)
+
+
+@pytest.mark.parametrize(("case", "refused"), [
+    ("after_entry", "Date d'adhésion au CSP : le 10/03/2026 suit l'entrée en parcours"),
+    ("other_programme", "Date d'adhésion au CSP : elle ne concerne que les parcours CSP"),
+    ("experimental", "un public « expérimental » n'adhère pas au CSP"),
+])
+def test_a_wrong_adhesion_date_is_refused_in_the_action_and_the_form(ctx, case, refused):
+    code = "PLIE-L1" if case == "other_programme" else "CSP"
+    extra = {"experimental_csp_public": True} if case == "experimental" else {}
+    adhesion = date(2026, 3, 10) if case == "after_entry" else date(2026, 3, 2)
+    ref = referral(ctx, code, status=ReferralStatus.VALIDATED, referred_on=date(2026, 3, 2),
+                   **extra)
+    with pytest.raises(TransitionRefused, match=refused):
+        svc.start_path(db.session, ref, date(2026, 3, 9), TODAY, csp_adhesion_on=adhesion)
+    typed = Enrolment(beneficiary=ref.beneficiary, programme=ref.programme, referral=ref,
+                      entry_date=date(2026, 3, 9), csp_adhesion_on=adhesion)
+    db.session.add(typed)
+    with pytest.raises(TransitionRefused, match=refused):
+        svc.open_path(db.session, typed, TODAY)
+    db.session.expunge(typed)
+    assert db.session.scalar(select(Enrolment.id).where(Enrolment.referral_id == ref.id)) is None
+
+
+def test_a_csp_is_neither_renewed_nor_held_twice_at_once(ctx):
+    """002 II §3: « La prestation ne peut être ni renouvelée ni prolongée »."""
+    first = started(ctx, "CSP", date(2026, 3, 9), adhesion=date(2026, 3, 2))
+    csp = first.programme
+    again = Referral(beneficiary=first.beneficiary, programme=csp, referred_on=date(2026, 4, 1),
+                     status=ReferralStatus.VALIDATED)
+    db.session.add(again)
+    db.session.flush()
+    # held twice at once: the first path is still open
+    with pytest.raises(TransitionRefused, match="le parcours n° .* est encore en cours"):
+        svc.start_path(db.session, again, date(2026, 4, 6), TODAY,
+                       csp_adhesion_on=date(2026, 4, 1))
+    svc.close_with_exit(db.session, first, exit_type("no_solution"),
+                        svc.ExitInput(exit_date=date(2026, 5, 29)), TODAY)
+    # renewed: the same adhesion a second time, even after the first path ended
+    with pytest.raises(TransitionRefused, match="accompagne déjà l'adhésion du 02/03/2026"):
+        svc.start_path(db.session, again, date(2026, 6, 1), TODAY,
+                       csp_adhesion_on=date(2026, 3, 2))
+    # a new adhesion (a new lay-off) after the first path: a new CSP
+    second = svc.start_path(db.session, again, date(2026, 6, 1), TODAY,
+                            csp_adhesion_on=date(2026, 5, 30))
+    assert second.planned_end_date == date(2027, 5, 29)
+
+
+def test_a_corrected_adhesion_moves_the_planned_end(ctx):
+    enrolment = started(ctx, "CSP", date(2026, 3, 9), adhesion=date(2026, 3, 9))
+    assert enrolment.planned_end_date == date(2027, 3, 8)
+    enrolment.csp_adhesion_on = date(2026, 2, 16)
+    svc.correct_path(db.session, enrolment, TODAY, previous_entry=date(2026, 3, 9))
+    assert enrolment.planned_end_date == date(2027, 2, 15)
+
+
+# --- ARJLJ: from the order's start, until the last rupture (002 I §3; issue 19 point 10) -
+
+def arjlj_path(ctx, start: date, entry: date, order: PurchaseOrder | None = None):
+    ref = referral(ctx, "ARJLJ", status=ReferralStatus.VALIDATED, referred_on=start)
+    if order is None:
+        order = svc.create_purchase_order(
+            db.session, [ref], f"BC-A{ctx['n'][0]}", start, company_name="Menuiserie Dupont",
+            support_start_on=start)
+    return svc.start_path(db.session, ref, entry, TODAY, order=order), order
+
+
+def test_arjlj_lasts_6_weeks_from_the_start_on_the_order_not_from_each_entry(ctx):
+    """002 I §3: « une durée maximum de 6 semaines à compter de la date de début de
+    l'accompagnement mentionnée dans le bon de commande »."""
+    # start Monday 02/11/2026 → 6 weeks → Sunday 13/12 → Monday 14/12 (the support's end
+    # moves to the next working day, 002 II §3)
+    first, order = arjlj_path(ctx, date(2026, 11, 2), date(2026, 11, 2))
+    late, _ = arjlj_path(ctx, date(2026, 11, 2), date(2026, 11, 16), order)
+    assert first.planned_end_date == late.planned_end_date == date(2026, 12, 14)
+
+
+def test_arjlj_ends_with_the_last_employee_s_contract_rupture(ctx):
+    """002 I §3: « La prestation prend fin le jour de la rupture du contrat de travail du
+    dernier salarié accompagné »: recorded on the order, it ends every path of it."""
+    first, order = arjlj_path(ctx, date(2026, 11, 2), date(2026, 11, 2))
+    late, _ = arjlj_path(ctx, date(2026, 11, 2), date(2026, 11, 9), order)
+    order.last_contract_rupture_on = date(2026, 11, 27)
+    svc.check_purchase_order(order)  # the order's form and any write go through it
+    assert first.planned_end_date == late.planned_end_date == date(2026, 11, 27)
+    # a rupture after the 6 weeks does not extend them
+    order.last_contract_rupture_on = date(2026, 12, 31)
+    svc.check_purchase_order(order)
+    assert first.planned_end_date == date(2026, 12, 14)
+
+
+@pytest.mark.parametrize(("code", "rupture", "refused"), [
+    ("ARJLJ", date(2026, 10, 30), "Rupture du contrat du dernier salarié : le 30/10/2026 "
+                                  "précède le début de l'accompagnement (02/11/2026)"),
+    ("DEL-L1", date(2026, 11, 30), "elle ne concerne que les bons de commande ARJLJ"),
+])
+def test_a_wrong_last_rupture_is_refused(ctx, code, rupture, refused):
+    programme = db.session.scalar(select(Programme).where(Programme.code == code))
+    order = PurchaseOrder(funder=programme.funder, programme=programme, number="BC-R",
+                          issued_on=date(2026, 10, 28), company_name="Menuiserie Dupont",
+                          support_start_on=date(2026, 11, 2), last_contract_rupture_on=rupture)
+    db.session.add(order)
+    with db.session.no_autoflush, pytest.raises(TransitionRefused, match=re.escape(refused)):
+        svc.check_purchase_order(order)
+    db.session.expunge(order)
+
+
+# --- PLIE: the action over the calendar year (004 §4; issue 19 point 14) ----------------
+
+@pytest.mark.parametrize("code", ["PLIE-L1", "PLIE-L2", "PLIE-L3"])
+def test_a_plie_path_opened_from_any_form_gets_its_planned_end(ctx, code):
+    """004 §4: « L'action se déroule du 1er janvier ... au 31 décembre »: the path typed in
+    its form, like the one started from its referral, ends on 31 December (it had none)."""
+    started_path = started(ctx, code, date(2026, 3, 2))
+    ref = referral(ctx, code, status=ReferralStatus.VALIDATED, referred_on=date(2026, 3, 2))
+    typed = Enrolment(beneficiary=ref.beneficiary, programme=ref.programme, referral=ref,
+                      entry_date=date(2026, 3, 9))
+    db.session.add(typed)
+    svc.open_path(db.session, typed, TODAY)
+    assert started_path.planned_end_date == typed.planned_end_date == date(2026, 12, 31)
 
 
 # --- Phases ---------------------------------------------------------------------------

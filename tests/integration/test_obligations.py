@@ -183,9 +183,11 @@ def test_arjlj_start_is_fulfilled_by_the_support_start_or_the_first_entry(ctx):
 
 @worked("csp_prebilan")
 @pytest.mark.parametrize(("referred_on", "due"), [
+    # 002 II §3 « dans un maximum de huit jours calendaires »: a maximum never moves past
+    # its day (issue 19 point 7; it used to move to the next working day)
     (date(2026, 11, 2), eod(2026, 11, 10)),  # Monday + 8 calendar days = Tuesday
-    (date(2026, 11, 3), eod(2026, 11, 12)),  # → Wednesday 11 November, holiday → Thursday
-    (date(2026, 11, 6), eod(2026, 11, 16)),  # → Saturday 14 → Monday 16
+    (date(2026, 11, 3), eod(2026, 11, 11)),  # → Wednesday 11 November, a holiday: stays
+    (date(2026, 11, 6), eod(2026, 11, 14)),  # → Saturday 14: stays
 ])
 def test_csp_prebilan_is_due_8_calendar_days_after_referral(ctx, referred_on, due):
     enrolment = path(ctx, "CSP", referred_on)
@@ -200,11 +202,12 @@ def test_csp_prebilan_is_due_8_calendar_days_after_referral(ctx, referred_on, du
 
 @worked("csp_contract_copy")
 @pytest.mark.parametrize(("prebilan_at", "due"), [
-    # Friday 10:00 + 48 h = Sunday 10:00 → next working day, same hour: Monday 10:00
-    (at(2026, 11, 13, 10), at(2026, 11, 16, 10)),
-    # Monday 10:00 + 48 h = Wednesday 11 November (holiday) → Thursday 10:00
-    (at(2026, 11, 9, 10), at(2026, 11, 12, 10)),
-    # Tuesday 16:30 + 48 h = Thursday 16:30 (no roll)
+    # 002 II §4 « dans un délai maximum de 48 heures »: it never moves past its hour
+    # Friday 10:00 + 48 h = Sunday 10:00 (it used to move to Monday)
+    (at(2026, 11, 13, 10), at(2026, 11, 15, 10)),
+    # Monday 10:00 + 48 h = Wednesday 11 November (holiday), 10:00
+    (at(2026, 11, 9, 10), at(2026, 11, 11, 10)),
+    # Tuesday 16:30 + 48 h = Thursday 16:30
     (at(2026, 11, 17, 16, 30), at(2026, 11, 19, 16, 30)),
 ])
 def test_csp_contract_copy_is_due_48_hours_after_the_prebilan(ctx, prebilan_at, due):
@@ -214,29 +217,53 @@ def test_csp_contract_copy_is_due_48_hours_after_the_prebilan(ctx, prebilan_at, 
     sync_enrolment_obligations(db.session, enrolment, prebilan_at)
     row = one(enrolment, "csp_contract_copy")
     assert (row.event_at, row.due_at) == (prebilan_at, due)
+    # 002 II §4 « Le prestataire transmet à Pôle emploi une copie du Contrat
+    # d'accompagnement signé »: signing it is not sending it (issue 19 point 8)
     enrolment.csp_contract_signed_on = prebilan_at.date()
     sync_enrolment_obligations(db.session, enrolment, due)
-    assert one(enrolment, "csp_contract_copy").done_at == datetime.combine(
-        prebilan_at.date(), time.min)
+    assert one(enrolment, "csp_contract_copy").done_at is None
+    sent = prebilan_at + timedelta(hours=30)
+    enrolment.csp_contract_sent_at = sent
+    sync_enrolment_obligations(db.session, enrolment, due)
+    assert one(enrolment, "csp_contract_copy").done_at == sent
+
+
+def test_an_absent_or_a_refusal_at_the_prebilan_owes_the_same_48_hours(ctx):
+    """002 II §4: « le prestataire en informe Pôle emploi dans un délai de 48 heures en
+    retournant le contrat d'accompagnement avec la mention « Absent » » — and the same for
+    « refus d'adhésion »: a CSP non-entry recorded on Friday 13/11/2026 owes the contract
+    back by Sunday 15/11 (issue 19 point 8; a non-entry owed nothing of it before)."""
+    ref = validated_referral(ctx, "CSP", date(2026, 11, 9))
+    svc.record_non_entry(db.session, ref, ctx["coordinator"], date(2026, 11, 13),
+                         [db.session.scalar(select(BarrierType).limit(1))])
+    sync_referral_obligations(db.session, [ref], at(2026, 11, 13, 18))
+    row = one(ref, "csp_contract_copy")
+    assert (row.event_at, row.due_at, row.done_at) == (at(2026, 11, 13), eod(2026, 11, 15),
+                                                       None)
+    # returned with « Absent »: marked done by hand
+    mark_done(row, date(2026, 11, 14), date(2026, 11, 14), document_ref="Absent")
+    sync_referral_obligations(db.session, [ref], at(2026, 11, 16))
+    assert one(ref, "csp_contract_copy").done_at == at(2026, 11, 14)
 
 
 @worked("csp_phase1_end", "csp_psp_phase1_report")
 def test_csp_phase_1_lasts_4_weeks_and_the_psp_is_due_48_hours_after_it(ctx):
     enrolment = path(ctx, "CSP", date(2026, 6, 8))
     enrolment.prebilan_at = at(2026, 6, 12, 10)
-    # Phase 1 starts Tuesday 16/06/2026: 28 days → Tuesday 14 July, holiday → Wednesday 15
+    # Phase 1 starts Tuesday 16/06/2026: « jusqu'à 4 semaines », 28 days → Tuesday 14
+    # July, a holiday: stays (002 II §4)
     svc.next_phase(db.session, enrolment, date(2026, 6, 16))
     sync_enrolment_obligations(db.session, enrolment, at(2026, 6, 16, 9))
     end = one(enrolment, "csp_phase1_end")
-    assert (end.event_at, end.due_at, end.done_at) == (at(2026, 6, 16), eod(2026, 7, 15), None)
+    assert (end.event_at, end.due_at, end.done_at) == (at(2026, 6, 16), eod(2026, 7, 14), None)
     assert obligations(enrolment, code="csp_psp_phase1_report") == []
     # Phase 1 ends Sunday 12/07 (phase 2 starts that day): the end is met, and the PSP is
-    # due 48 h later, Tuesday 14 July (holiday) → Wednesday 15.
+    # due « au plus tard dans un délai de 48 heures », Tuesday 14 July (holiday): stays.
     svc.next_phase(db.session, enrolment, date(2026, 7, 12))
     sync_enrolment_obligations(db.session, enrolment, at(2026, 7, 12, 18))
     assert one(enrolment, "csp_phase1_end").done_at == at(2026, 7, 12)
     psp = one(enrolment, "csp_psp_phase1_report")
-    assert (psp.event_at, psp.due_at, psp.done_at) == (at(2026, 7, 12), eod(2026, 7, 15), None)
+    assert (psp.event_at, psp.due_at, psp.done_at) == (at(2026, 7, 12), eod(2026, 7, 14), None)
 
 
 def test_csp_phase_1_with_derogation_lasts_8_weeks(ctx):
@@ -250,13 +277,19 @@ def test_csp_phase_1_with_derogation_lasts_8_weeks(ctx):
 
 
 @worked("csp_intermediate_report")
-@pytest.mark.parametrize(("entry", "due"), [
-    (date(2026, 1, 15), eod(2026, 7, 15)),  # 6th month ends Tue 14 July, holiday → Wed 15
-    (date(2026, 1, 12), eod(2026, 7, 13)),  # ends Saturday 11/07 → Monday 13
-    (date(2025, 8, 31), eod(2026, 3, 2)),  # clamped: ends Saturday 28/02 → Monday 02/03
+@pytest.mark.parametrize(("adhesion", "entry", "due"), [
+    # 002 II §5 « avant la fin du 6ème mois d'adhésion du bénéficiaire au CSP »: counted
+    # from the adhesion, not the entry, and never after that day: a day not worked comes
+    # to the working day before (issue 19 points 6 and 7; it used to move after it)
+    (date(2026, 1, 15), date(2026, 1, 15), eod(2026, 7, 13)),  # Tue 14 July, holiday → Mon 13
+    (date(2026, 1, 12), date(2026, 1, 12), eod(2026, 7, 10)),  # Saturday 11/07 → Friday 10
+    (date(2025, 8, 31), date(2025, 8, 31), eod(2026, 2, 27)),  # clamped: Sat 28/02 → Fri 27
+    # adhesion on Monday 05/01/2026, entry 3 weeks later: the 6th month ends Sunday 05/07
+    (date(2026, 1, 6), date(2026, 1, 26), eod(2026, 7, 3)),
 ])
-def test_csp_intermediate_deliverable_is_due_by_the_end_of_the_6th_month(ctx, entry, due):
-    enrolment = path(ctx, "CSP", entry)
+def test_csp_intermediate_deliverable_is_due_by_the_end_of_the_6th_month(ctx, adhesion, entry,
+                                                                        due):
+    enrolment = path(ctx, "CSP", adhesion, entry, csp_adhesion_on=adhesion)
     sync_enrolment_obligations(db.session, enrolment, datetime.combine(entry, time(9)))
     assert one(enrolment, "csp_intermediate_report").due_at == due
 
@@ -282,24 +315,24 @@ def test_csp_abandon_cancels_the_intermediate_deliverable_and_owes_two_reports(c
 @worked("csp_final_report_job")
 def test_csp_durable_job_owes_the_final_report_48_hours_after(ctx):
     enrolment = path(ctx, "CSP", date(2026, 1, 5))
-    # Job taken Friday 06/11/2026 → 48 h = Sunday → Monday 09/11
+    # Job taken Friday 06/11/2026 → « dans un délai de 48h »: Sunday 08/11, stays
     svc.close_with_exit(db.session, enrolment, exit_type("cdi"), svc.ExitInput(
         exit_date=date(2026, 11, 6), facts=ExitFacts(contract_kind="cdi", employer="SARL Test")),
         date(2026, 11, 6))
     sync_enrolment_obligations(db.session, enrolment, at(2026, 11, 6, 18))
     row = one(enrolment, "csp_final_report_job")
-    assert row.due_at == eod(2026, 11, 9)
+    assert row.due_at == eod(2026, 11, 8)
     assert obligations(enrolment, code="csp_final_report_end") == []
 
 
 @worked("csp_final_report_end")
 def test_csp_end_of_support_owes_the_final_report_48_hours_after_the_last_day(ctx):
     enrolment = path(ctx, "CSP", date(2026, 1, 5))
-    # Last day Thursday 31/12/2026 → Saturday 02/01/2027 → Monday 04/01/2027
+    # Last day Thursday 31/12/2026 → « 48h maximum »: Saturday 02/01/2027, stays
     svc.close_with_exit(db.session, enrolment, exit_type("no_solution"),
                         svc.ExitInput(exit_date=date(2026, 12, 31)), date(2026, 12, 31))
     sync_enrolment_obligations(db.session, enrolment, at(2026, 12, 31, 18))
-    assert one(enrolment, "csp_final_report_end").due_at == eod(2027, 1, 4)
+    assert one(enrolment, "csp_final_report_end").due_at == eod(2027, 1, 2)
 
 
 @worked("csp_monthly_table")
@@ -321,8 +354,9 @@ def test_csp_monthly_table_is_due_the_5th_working_day_of_the_next_month(ctx, mon
 
 @worked("del_end_of_path_report")
 @pytest.mark.parametrize(("ends_on", "due"), [
-    (date(2026, 8, 24), eod(2026, 9, 25)),  # 24/09 is a holiday in New Caledonia only
-    (date(2026, 1, 31), eod(2026, 3, 2)),  # 28/02 (clamped) is a Saturday → Monday 02/03
+    # 001 « au plus tard 1 mois après la fin de la session »: never after that day
+    (date(2026, 8, 24), eod(2026, 9, 24)),  # 24/09, a holiday in New Caledonia: stays
+    (date(2026, 1, 31), eod(2026, 2, 28)),  # 28/02 (clamped), a Saturday: stays
 ])
 def test_del_end_of_path_report_is_due_a_month_after_the_session(ctx, ends_on, due):
     session = ProgrammeSession(programme=programme("DEL-L1"), label="Session Nouméa",
@@ -354,9 +388,10 @@ def test_del_annual_report_is_due_at_the_end_of_each_year_of_activity(ctx):
 
 @worked("plie_liaison_entry")
 @pytest.mark.parametrize(("code", "referred_on", "due"), [
-    ("PLIE-L1", date(2026, 4, 29), eod(2026, 5, 15)),  # 14/05 Ascension → Friday 15
+    # 004 « Dans les 15 jours suivant l'orientation »: never after the 15th day
+    ("PLIE-L1", date(2026, 4, 29), eod(2026, 5, 14)),  # 14/05 Ascension: stays
     ("PLIE-L3", date(2026, 10, 1), eod(2026, 10, 16)),
-    ("PLIE-L2", date(2026, 10, 24), eod(2026, 11, 9)),  # Sunday 08/11 → Monday 09/11
+    ("PLIE-L2", date(2026, 10, 24), eod(2026, 11, 8)),  # Sunday 08/11: stays
 ])
 def test_plie_entry_liaison_sheet_is_due_15_days_after_orientation(ctx, code, referred_on, due):
     enrolment = path(ctx, code, referred_on)
@@ -382,11 +417,11 @@ def pending_referral(ctx, code: str, referred_on: date) -> Referral:
 
 def test_an_orientation_owes_its_liaison_sheet_and_pre_bilan_before_any_path(ctx):
     # 004: fiche de liaison within 15 days of the orientation (Wed 29/04 → Ascension
-    # Thursday 14/05 → Friday 15/05); 002 II §3: pré-bilan within 8 days (Mon 02/11 → 10/11)
+    # Thursday 14/05, stays); 002 II §3: pré-bilan within 8 days (Mon 02/11 → 10/11)
     plie = pending_referral(ctx, "PLIE-L1", date(2026, 4, 29))
     csp = pending_referral(ctx, "CSP", date(2026, 11, 2))
     sync_referral_obligations(db.session, [plie, csp], at(2026, 4, 29, 9))
-    assert one(plie, "plie_liaison_entry").due_at == eod(2026, 5, 15)
+    assert one(plie, "plie_liaison_entry").due_at == eod(2026, 5, 14)
     assert one(csp, "csp_prebilan").due_at == eod(2026, 11, 10)
     assert one(csp, "csp_prebilan").enrolment_id is None
 
@@ -440,9 +475,9 @@ def test_saving_an_orientation_computes_its_obligations(reference_app, users):
         db.session.add(ref)
         db.session.commit()
         assert one(ref, "csp_prebilan").due_at == eod(2026, 11, 10)
-        ref.referred_on = date(2026, 11, 6)  # corrected: the due date moves (Sat → Mon)
+        ref.referred_on = date(2026, 11, 6)  # corrected: the due date moves (Saturday 14)
         db.session.commit()
-        assert one(ref, "csp_prebilan").due_at == eod(2026, 11, 16)
+        assert one(ref, "csp_prebilan").due_at == eod(2026, 11, 14)
         db.session.delete(ref)
         db.session.commit()
 
@@ -450,11 +485,36 @@ def test_saving_an_orientation_computes_its_obligations(reference_app, users):
 @worked("plie_liaison_exit")
 def test_plie_exit_liaison_sheet_is_due_15_days_after_any_exit(ctx):
     enrolment = path(ctx, "PLIE-L1", date(2026, 3, 2))
-    # An abandon is an exit for the PLIE: Friday 10/07 → Saturday 25/07 → Monday 27/07
+    # An abandon is an exit for the PLIE: Friday 10/07 → « Dans les 15 jours suivant la
+    # sortie de l'action »: Saturday 25/07, stays
     svc.declare_abandon(db.session, enrolment, date(2026, 7, 10), "loss_of_contact",
                         date(2026, 7, 10))
     sync_enrolment_obligations(db.session, enrolment, at(2026, 7, 10, 18))
-    assert one(enrolment, "plie_liaison_exit").due_at == eod(2026, 7, 27)
+    assert one(enrolment, "plie_liaison_exit").due_at == eod(2026, 7, 25)
+
+
+@worked("plie_l3_exit_diagnostic")
+def test_plie_l3_exit_form_is_due_15_days_after_the_end_of_the_mission(ctx):
+    """004 Lot 3: « Dans les 15 jours suivant la fin de la mission, le candidat doit
+    transmettre au PLIE la fiche de liaison « entrée / non entrée / diagnostic de
+    sortie » » — the mission's end, not the exit (issue 19 point 14)."""
+    from backoffice.models import Internship
+
+    enrolment = path(ctx, "PLIE-L3", date(2026, 3, 2))
+    db.session.add(Internship(enrolment=enrolment, company_name="Ressourcerie du Lunellois",
+                              starts_on=date(2026, 3, 9), ends_on=date(2026, 3, 20), hours=30))
+    db.session.flush()
+    sync_enrolment_obligations(db.session, enrolment, at(2026, 3, 9, 9))
+    # The mission ends Friday 20/03 → 15 days: Saturday 04/04, stays
+    row = one(enrolment, "plie_l3_exit_diagnostic")
+    assert (row.event_at, row.due_at) == (at(2026, 3, 20), eod(2026, 4, 4))
+    # The path leaves on 30/04: the form is still due after the mission, and Lot 3 owes
+    # no fiche 15 days after the exit
+    svc.close_with_exit(db.session, enrolment, exit_type("end_of_action"),
+                        svc.ExitInput(exit_date=date(2026, 4, 30)), date(2026, 4, 30))
+    sync_enrolment_obligations(db.session, enrolment, at(2026, 4, 30, 18))
+    assert one(enrolment, "plie_l3_exit_diagnostic").due_at == eod(2026, 4, 4)
+    assert obligations(enrolment, code="plie_liaison_exit") == []
 
 
 @worked("plie_l4_first_interview")
@@ -478,8 +538,9 @@ def test_plie_l4_first_interview_is_fulfilled_by_a_present_individual_contact(ct
 
 @worked("plie_l4_bilan_done")
 @pytest.mark.parametrize(("entry", "due"), [
-    (date(2026, 8, 31), eod(2026, 11, 2)),  # 31/10 Saturday, 1/11 Sunday → Monday 2/11
-    (date(2026, 12, 30), eod(2027, 3, 1)),  # clamped to 28/02/2027, a Sunday → Monday 1/03
+    # 004 Lot 4 « dans les 2 mois maximum suivant le démarrage »: never after that day
+    (date(2026, 8, 31), eod(2026, 10, 31)),  # 31/10, a Saturday: stays
+    (date(2026, 12, 30), eod(2027, 2, 28)),  # clamped to 28/02/2027, a Sunday: stays
 ])
 def test_plie_l4_bilan_is_due_2_months_after_the_start(ctx, entry, due):
     enrolment = path(ctx, "PLIE-L4", entry)
@@ -506,9 +567,9 @@ def test_plie_interim_and_final_reports(ctx):
     # not moved to November.
     assert one(l2, "plie_interim_report_sep").due_at == eod(2026, 10, 31)
     assert obligations(l1, code="plie_interim_report_sep") == []  # Lot 2 only
-    # Final report within the month after the action (calendar year): 31/01/2027 is a
-    # Sunday → Monday 01/02/2027.
-    assert one(l1, "plie_final_report").due_at == eod(2027, 2, 1)
+    # Final report « dans le mois qui suit la fin de l'action » (calendar year): Sunday
+    # 31/01/2027, stays.
+    assert one(l1, "plie_final_report").due_at == eod(2027, 1, 31)
 
 
 def test_every_seeded_rule_has_a_worked_example():
@@ -531,11 +592,11 @@ def test_materialise_fulfil_recompute_cancel(ctx):
     second = sync_enrolment_obligations(db.session, enrolment, at(2026, 11, 6, 11))
     assert (second.created, second.fulfilled) == (1, 1)
     contract = one(enrolment, "csp_contract_copy")
-    assert contract.due_at == at(2026, 11, 9, 10)  # Friday 10:00 + 48 h → Monday 10:00
+    assert contract.due_at == at(2026, 11, 8, 10)  # Friday 10:00 + 48 h → Sunday 10:00
     # Correcting the pré-bilan's date moves the contract's due date; done_at follows the fact.
     enrolment.prebilan_at = at(2026, 11, 5, 10)
     third = sync_enrolment_obligations(db.session, enrolment, at(2026, 11, 6, 12))
-    assert contract.due_at == at(2026, 11, 9, 10)  # Thursday + 48 h = Saturday → Monday
+    assert contract.due_at == at(2026, 11, 7, 10)  # Thursday + 48 h = Saturday
     enrolment.prebilan_at = at(2026, 11, 4, 10)
     third = sync_enrolment_obligations(db.session, enrolment, at(2026, 11, 6, 12))
     assert contract.due_at == at(2026, 11, 6, 10)

@@ -76,12 +76,20 @@ def arjlj_app(reference_app):
         )
         a4 = enrol(person("A4"), p, start, purchase_order=other, referent=u4)
         w1 = Workshop(
-            programme=p, title="Réunion d'information CSP", held_at=datetime(2025, 3, 5, 9)
+            programme=p, title="Réunion d'information CSP", held_at=datetime(2025, 3, 5, 9),
+            information_meeting=True,
         )
         w2 = Workshop(
-            programme=p, title="Réunion d'information CSP (2)", held_at=datetime(2025, 3, 12, 9)
+            programme=p, title="Réunion d'information CSP (2)", held_at=datetime(2025, 3, 12, 9),
+            information_meeting=True,
         )
-        db.session.add_all([w1, w2])
+        # 002 I §5.1 « techniques de recherche d'emploi »: a workshop that is not an
+        # information meeting counts in neither information line (issue 19 point 10)
+        w3 = Workshop(
+            programme=p, title="Techniques de recherche d'emploi",
+            held_at=datetime(2025, 3, 13, 9),
+        )
+        db.session.add_all([w1, w2, w3])
         db.session.flush()
         db.session.add_all(
             [
@@ -90,6 +98,8 @@ def arjlj_app(reference_app):
                 WorkshopAttendance(workshop=w1, enrolment=a3, attendance=Attendance.EXCUSED),
                 WorkshopAttendance(workshop=w2, enrolment=a3),
                 WorkshopAttendance(workshop=w2, enrolment=a4),
+                WorkshopAttendance(workshop=w3, enrolment=a1),
+                WorkshopAttendance(workshop=w3, enrolment=a2),
             ]
         )
 
@@ -111,6 +121,10 @@ def arjlj_app(reference_app):
         contact(a2, datetime(2025, 3, 10, 10), "group_session", u1)
         contact(a3, datetime(2025, 3, 20, 10), "group_session", u2)
         contact(a4, datetime(2025, 3, 20, 11), "individual", u4)
+        # neither is an individual interview: each has its own line (002 I §7)
+        contact(a1, datetime(2025, 3, 11, 10), "phone", u1)
+        contact(a2, datetime(2025, 3, 12, 10), "professional_review", u1)
+        contact(a2, datetime(2025, 3, 13, 10), "job_match", u1)
         db.session.commit()
         reference_app.config["ORDER"] = order.id
     return reference_app
@@ -123,12 +137,15 @@ def test_arjlj_table_for_an_order(arjlj_app):
     assert k == {
         "Salariés accompagnés": 3,
         "Nombre de consultants mobilisés": 3,  # U1, U2 referents, U3 held an interview
+        # annex 11: information meetings only (not the job-search workshop)
         "Bénéficiaires ayant émargé (information CSP)": 3,
         "Réunions d'information collective réalisées": 2,
         "Entretiens collectifs": 2,  # a1 + a2 together count once
-        "Entretiens individuels": 2,  # the missed phone call does not count
-        "Entretiens de bilan professionnel réalisés": 0,
-        "Mises en relation effectuées": 0,
+        # face-to-face individual interviews only: not the phone call, the bilan
+        # professionnel or the mise en relation (issue 19 point 10)
+        "Entretiens individuels": 2,
+        "Entretiens de bilan professionnel réalisés": 1,
+        "Mises en relation effectuées": 1,
         "Adhésions au CSP": 2,  # a3 on the window's last day
     }
     cover = {r[0]: r[1] for r in book["Couverture"].iter_rows(values_only=True) if r[0]}
@@ -138,6 +155,20 @@ def test_arjlj_table_for_an_order(arjlj_app):
         "Adhésion au CSP": 2,
         "Pas d'adhésion au CSP": 1,
     }
+
+
+def test_arjlj_window_ends_with_the_last_employee_s_rupture(arjlj_app):
+    """002 I §3: « La prestation prend fin le jour de la rupture du contrat de travail du
+    dernier salarié accompagné » (issue 19 point 10): the table's default period too."""
+    with arjlj_app.app_context():
+        order = db.session.get(PurchaseOrder, arjlj_app.config["ORDER"])
+        order.last_contract_rupture_on = date(2025, 4, 4)
+        db.session.commit()
+        book = make_report("arjlj", "ARJLJ", None, None, order_id=order.id)
+        order.last_contract_rupture_on = None
+        db.session.commit()
+    cover = {r[0]: r[1] for r in book["Couverture"].iter_rows(values_only=True) if r[0]}
+    assert cover["Période"] == "du 04/03/2025 au 04/04/2025"
 
 
 def test_arjlj_needs_an_order(arjlj_app):

@@ -66,7 +66,10 @@ DEADLINE_ROWS = [
     ("DEL-L1", "year_end", 0, DelayUnit.CALENDAR_DAYS),          # annual report
     ("DEL-L2", "year_end", 0, DelayUnit.CALENDAR_DAYS),
     *[(lot, "referral", 15, DelayUnit.CALENDAR_DAYS) for lot in PLIE_LOTS],  # liaison entry
-    *[(lot, "exit", 15, DelayUnit.CALENDAR_DAYS) for lot in PLIE_LOTS],      # liaison exit
+    # 004 Lots 1, 2, 4: liaison exit 15 days after the exit; Lot 3: « Dans les 15 jours
+    # suivant la fin de la mission »
+    *[(lot, "exit", 15, DelayUnit.CALENDAR_DAYS) for lot in PLIE_LOTS if lot != "PLIE-L3"],
+    ("PLIE-L3", "mission_end", 15, DelayUnit.CALENDAR_DAYS),
     ("PLIE-L4", "entry", 2, DelayUnit.MONTHS),                   # bilan completed
     *[(lot, "cutoff_may_31", 15, DelayUnit.CALENDAR_DAYS) for lot in PLIE_LOTS],
     ("PLIE-L2", "cutoff_sep_30", 31, DelayUnit.CALENDAR_DAYS),   # second interim report

@@ -31,6 +31,31 @@ def test_consecutive_unexcused_absences(sequence, run, alert):
         assert found.source == "004" and "absences injustifiées consécutives" in found.message
 
 
+# Issue 19 point 14, 004 « Sortie de l'action »: Lot 1 « 2 absences injustifiées
+# consécutives »; Lot 2 « 2 absences injustifiées consécutives ou 2 relances »; Lot 4
+# « 2 absences injustifiées ou 2 relances » (not consecutive).
+@pytest.mark.parametrize(("absences", "consecutive", "reminders", "reminders_limit", "words"), [
+    (2, True, 0, None, "2 absences injustifiées consécutives"),  # Lot 1
+    (1, True, 1, None, None),
+    (1, True, 2, 2, "2 relances sans réponse"),  # Lot 2: two reminders unanswered
+    (1, True, 1, 2, None),
+    (2, False, 0, 2, "2 absences injustifiées :"),  # Lot 4: not in a row
+    (2, False, 2, 2, "2 absences injustifiées et 2 relances sans réponse"),
+    (0, False, 3, None, None),  # Lot 1 does not count reminders
+])
+def test_absences_and_reminders(absences, consecutive, reminders, reminders_limit, words):
+    found = rules.absences_alert(absences, limit=2, consecutive=consecutive,
+                                 reminders=reminders, reminders_limit=reminders_limit)
+    if words is None:
+        assert found is None
+    else:
+        assert found.kind is AlertKind.ABSENCES and words in found.message
+
+
+def test_an_unanswered_reminder_neither_counts_nor_breaks_a_run():
+    assert rules.trailing_unexcused_absences([U, "no_answer", U]) == 2
+
+
 def test_unknown_attendance_is_refused():
     with pytest.raises(ValueError):
         rules.trailing_unexcused_absences(["absent"])
@@ -50,8 +75,29 @@ def test_csp_contacts(contacts, started, today, alert):
     found = rules.csp_contacts_alert(contacts, started, today, enrolment_id=1)
     assert (found is not None) is alert
     if alert:
-        assert found.kind is AlertKind.CSP_CONTACTS and found.source == "002 §4"
+        assert found.kind is AlertKind.CSP_CONTACTS and found.source == "002 II §5"
         assert "02/03/2026" in found.message
+
+
+# Issue 19 point 9, 002 II §3 and §5: « au moins une moyenne d'un contact par semaine » in
+# phase 2; weeks under suspension (« Maladie, Congés, Reprise d'emploi de courte durée,
+# Entrée en formation ») owe none. Phase 2 from Monday 02/03/2026.
+@pytest.mark.parametrize(("contacts", "today", "suspensions", "weeks", "alert"), [
+    # 4 weeks, 2 of them suspended (16/03–29/03): 2 weeks owed, 2 contacts are enough
+    (2, date(2026, 3, 30), [(date(2026, 3, 16), date(2026, 3, 29))], 2, False),
+    (1, date(2026, 3, 30), [(date(2026, 3, 16), date(2026, 3, 29))], 2, True),
+    # a suspension still running since 09/03 (no end): 1 week owed
+    (1, date(2026, 3, 30), [(date(2026, 3, 9), None)], 1, False),
+    # a suspension before the phase counts only from the phase's start
+    (1, date(2026, 3, 16), [(date(2026, 2, 20), date(2026, 3, 8))], 1, False),
+    # a 3-day suspension does not remove a whole week: 28 - 3 = 25 days = 3 weeks
+    (2, date(2026, 3, 30), [(date(2026, 3, 10), date(2026, 3, 12))], 3, True),
+])
+def test_csp_contacts_leave_out_suspended_weeks(contacts, today, suspensions, weeks, alert):
+    started = date(2026, 3, 2)
+    assert rules.weeks_owed(started, today, suspensions) == weeks
+    found = rules.csp_contacts_alert(contacts, started, today, suspensions=suspensions)
+    assert (found is not None) is alert
 
 
 # --- 002 §7.4: active CSP portfolio 40–60 ----------------------------------------------
@@ -141,8 +187,26 @@ def test_immersion_cap(hours, starts, ends, problems):
             assert words in found.message
 
 
+# Issue 19 point 15: a follow-up in employment past its end (002 II §3: 6 months; 001
+# étape 3: 3 months) is an alert, like an open path past its planned end.
+@pytest.mark.parametrize(("end", "in_follow_up", "days"), [
+    (date(2026, 3, 1), True, 9),
+    (date(2026, 3, 10), True, None),  # ends today: not late
+    (date(2026, 3, 1), False, None),  # follow-up already ended
+    (None, True, None),
+])
+def test_follow_up_past_end(end, in_follow_up, days):
+    found = rules.follow_up_past_end_alert(end, date(2026, 3, 10), in_follow_up=in_follow_up,
+                                           enrolment_id=4)
+    if days is None:
+        assert found is None
+    else:
+        assert found.kind is AlertKind.FOLLOW_UP_PAST_END and found.enrolment_id == 4
+        assert f"il y a {days} jour(s)" in found.message
+
+
 def test_every_kind_has_a_french_label_and_a_rule():
     assert {k.value for k in AlertKind} == {
         "absences", "csp_contacts", "portfolio", "consultant_load", "past_planned_end",
-        "workshop_size", "immersion_cap"}
+        "workshop_size", "immersion_cap", "follow_up_past_end"}
     assert all(k.label and k.label[0].isupper() for k in AlertKind)

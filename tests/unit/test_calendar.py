@@ -205,3 +205,29 @@ def test_planned_end_date(entry, months, weeks, territory, extra_days, expected)
 def test_planned_end_date_needs_a_positive_duration(months, weeks):
     with pytest.raises(ValueError, match="Durée du parcours"):
         planned_end_date(D(2026, 1, 15), months, weeks, territory="FR")
+
+
+# 002 II §5 « avant la fin du 6ème mois d'adhésion »; §3 « au plus tard à la date de fin
+# d'adhésion » (12 months): the last day of N months from a first day, never moved.
+@pytest.mark.parametrize(("start", "months", "last"), [
+    (date(2026, 1, 15), 6, date(2026, 7, 14)),  # a holiday: stays
+    (date(2025, 8, 31), 6, date(2026, 2, 28)),  # clamped, a Saturday: stays
+    (date(2026, 3, 2), 12, date(2027, 3, 1)),
+    (date(2026, 11, 14), 12, date(2027, 11, 13)),  # a Saturday: stays
+])
+def test_last_day_of_months(start, months, last):
+    from backoffice.rules.calendar import last_day_of_months
+
+    assert last_day_of_months(start, months) == last
+
+
+@pytest.mark.parametrize(("day", "expected"), [
+    (date(2026, 7, 15), date(2026, 7, 15)),  # a working day
+    (date(2026, 7, 14), date(2026, 7, 13)),  # 14 July → Monday 13
+    (date(2026, 6, 14), date(2026, 6, 12)),  # Sunday → Friday
+    (datetime(2026, 5, 25, 10), datetime(2026, 5, 22, 10)),  # Whit Monday → Friday, 10:00
+])
+def test_previous_working_day(day, expected):
+    from backoffice.rules.calendar import previous_working_day
+
+    assert previous_working_day(day, "FR") == expected

@@ -50,19 +50,48 @@ D, T = date, datetime
         (D(2026, 12, 31), 1, "months", "FR", D(2027, 2, 1)),  # 31 Jan 2027, a Sunday
     ],
 )
-def test_due_at(event_at, offset, unit, territory, expected):
-    assert due_at(event_at, offset, unit, territory) == expected
+def test_due_at_rolling_forward(event_at, offset, unit, territory, expected):
+    """The « forward » policy: 002 II §3, « décalée au premier jour ouvré suivant »."""
+    assert due_at(event_at, offset, unit, territory, roll="forward") == expected
 
 
+# Issue 19 point 7: a delay worded « avant » / « au plus tard » / « dans un délai maximum
+# de » never moves past its day. Each row: the rule's wording, its event, offset, unit,
+# policy and the due date (2026 calendar, metropolitan France).
 @pytest.mark.parametrize(
-    ("event_at", "offset", "unit", "expected"),
+    ("event_at", "offset", "unit", "roll", "expected"),
     [
-        (D(2026, 3, 6), 8, "calendar_days", D(2026, 3, 14)),  # stays on the Saturday
-        (T(2026, 3, 6, 10, 0), 48, "hours", T(2026, 3, 8, 10, 0)),
+        # 002 II §3 « dans un maximum de huit jours calendaires »: 14/03 is a Saturday
+        (D(2026, 3, 6), 8, "calendar_days", "stay", D(2026, 3, 14)),
+        # 002 II §4 « dans un délai maximum de 48 heures »: Sunday 10:00 stays
+        (T(2026, 3, 6, 10, 0), 48, "hours", "stay", T(2026, 3, 8, 10, 0)),
+        # 004 Lots 1-4 « Dans les 15 jours suivant »: Friday 8 May (holiday) stays
+        (D(2026, 4, 23), 15, "calendar_days", "stay", D(2026, 5, 8)),
+        # 001 « au plus tard 1 mois après la fin de la session »: Saturday 28/02 stays
+        (D(2026, 1, 31), 1, "months", "stay", D(2026, 2, 28)),
+        # 002 II §5 « avant la fin du 6ème mois »: last day Sunday 14/06/2026 → Friday 12/06
+        (D(2026, 6, 14), 0, "calendar_days", "back", D(2026, 6, 12)),
+        # ... Tuesday 14 July (national holiday) → Monday 13 July
+        (D(2026, 7, 14), 0, "calendar_days", "back", D(2026, 7, 13)),
+        # ... a working day does not move
+        (D(2026, 7, 15), 0, "calendar_days", "back", D(2026, 7, 15)),
+        # a timestamp keeps its time of day
+        (T(2026, 3, 6, 10, 0), 48, "hours", "back", T(2026, 3, 6, 10, 0)),
     ],
 )
-def test_due_at_without_moving_to_a_working_day(event_at, offset, unit, expected):
-    assert due_at(event_at, offset, unit, "FR", roll_to_working_day=False) == expected
+def test_due_at_never_past_its_day(event_at, offset, unit, roll, expected):
+    due = due_at(event_at, offset, unit, "FR", roll=roll)
+    assert due == expected
+
+
+def test_due_at_stays_by_default():
+    """A rule that says nothing keeps its day (was: moved to the next working day)."""
+    assert due_at(D(2026, 3, 6), 8, "calendar_days", "FR") == D(2026, 3, 14)
+
+
+def test_due_at_refuses_an_unknown_roll():
+    with pytest.raises(ValueError, match="Report de l'échéance : « later » inconnu"):
+        due_at(D(2026, 3, 6), 8, "calendar_days", "FR", roll="later")
 
 
 @pytest.mark.parametrize(
@@ -95,3 +124,22 @@ def test_cutoffs_can_be_chosen_per_lot():
     assert [(c.figures_at, c.due) for c in fixed_cutoffs(2027, june_only)] == [
         (D(2027, 5, 31), D(2027, 6, 15))
     ]
+
+
+def test_every_seeded_rule_says_how_it_rolls():
+    """Issue 19 point 7: seeds/deadline_rules.yaml says, per rule, whether its due date
+    rolls forward, back or stays; every rule there is a deliverable due « avant », « au
+    plus tard », « dans un délai maximum de » or « dans les N jours »: none moves past its
+    day (002 II §3's roll forward is for the end date of a support, not a deliverable)."""
+    from pathlib import Path
+
+    import yaml
+
+    rows = yaml.safe_load(
+        (Path(__file__).parents[2] / "seeds" / "deadline_rules.yaml").read_text("utf-8"))
+    rolls = {row["code"]: row.get("roll") for row in rows}
+    assert all(roll in ("stay", "back") for roll in rolls.values()), rolls
+    # 002 II §5 « avant la fin du 6ème mois »: comes earlier when that day is not worked
+    assert rolls["csp_intermediate_report"] == "back"
+    # 002 II §4 « dans un délai maximum de 48 heures »
+    assert rolls["csp_contract_copy"] == "stay"

@@ -500,3 +500,63 @@ def test_check_next_phase(end, start, derogation, on_date, expected, message):
 
 def test_check_next_phase_without_a_maximum():
     assert check_next_phase(None, D(2026, 3, 2), None, None, False, D(2027, 1, 4)) == D(2027, 1, 4)
+
+
+# --- Issue 19 points 6 and 10: the end of a support and the CSP adhesion ----------------
+
+@pytest.mark.parametrize(("planned", "caps", "expected"), [
+    # 002 II §3 « au plus tard à la date de fin d'adhésion »: the earlier wins
+    (date(2027, 3, 8), (date(2027, 3, 1),), date(2027, 3, 1)),
+    (date(2027, 3, 8), (date(2027, 6, 1),), date(2027, 3, 8)),
+    # 002 I §3 « le jour de la rupture du contrat de travail du dernier salarié »
+    (date(2026, 12, 14), (None, date(2026, 11, 27)), date(2026, 11, 27)),
+    (date(2026, 12, 14), (None,), date(2026, 12, 14)),
+    # a cap before the entry (a late entrant): the path still lasts its first day
+    (date(2026, 12, 14), (date(2026, 11, 1),), date(2026, 11, 9)),
+])
+def test_support_end(planned, caps, expected):
+    from backoffice.rules.lifecycle import support_end
+
+    assert support_end(planned, date(2026, 11, 9), *caps) == expected
+
+
+@pytest.mark.parametrize(("adhesion", "is_csp", "experimental", "refused"), [
+    (None, True, False, None),
+    (date(2026, 3, 2), True, False, None),
+    (date(2026, 3, 9), True, False, None),  # the entry day itself
+    (date(2026, 3, 10), True, False, r"le 10/03/2026 suit l'entrée en parcours \(09/03/2026\)"),
+    (date(2026, 3, 2), False, False, "ne concerne que les parcours CSP"),
+    (date(2026, 3, 2), True, True, "un public « expérimental » n'adhère pas au CSP"),
+])
+def test_check_csp_adhesion(adhesion, is_csp, experimental, refused):
+    from backoffice.rules.lifecycle import check_csp_adhesion
+
+    def check():
+        check_csp_adhesion(adhesion, date(2026, 3, 9), date(2026, 11, 20), is_csp=is_csp,
+                           experimental_public=experimental)
+    if refused is None:
+        check()
+    else:
+        with pytest.raises(TransitionRefused, match=refused):
+            check()
+
+
+@pytest.mark.parametrize(("others", "refused"), [
+    ([], None),
+    # the first CSP ended before this entry, with another adhesion: a new CSP
+    ([(1, date(2025, 1, 6), date(2025, 12, 31), date(2025, 1, 2))], None),
+    # 002 II §3 « ni renouvelée »: the same adhesion again
+    ([(1, date(2026, 1, 5), date(2026, 2, 27), date(2026, 3, 2))], "accompagne déjà l'adhésion"),
+    # never two at once: still open, or ending after this entry, or starting after it
+    ([(1, date(2026, 1, 5), None, date(2026, 1, 2))], "est encore en cours"),
+    ([(1, date(2026, 1, 5), date(2026, 3, 20), date(2026, 1, 2))], "est encore en cours"),
+    ([(1, date(2026, 4, 1), None, date(2026, 3, 30))], "commence le 01/04/2026"),
+])
+def test_check_single_csp(others, refused):
+    from backoffice.rules.lifecycle import check_single_csp
+
+    if refused is None:
+        check_single_csp(date(2026, 3, 2), date(2026, 3, 9), others)
+    else:
+        with pytest.raises(TransitionRefused, match=refused):
+            check_single_csp(date(2026, 3, 2), date(2026, 3, 9), others)
