@@ -91,7 +91,7 @@ def decide_referrals(
             months = None
             if action is ReferralAction.VALIDATE:
                 months = _validated_months(referral, validated_months)
-            if commission is not None and commission.programme_id != referral.programme_id:
+            if commission is not None and commission.programme.id != referral.programme_id:
                 raise TransitionRefused(
                     f"Commission : elle examine le dispositif {commission.programme.code}, "
                     f"pas {referral.programme.code}"
@@ -99,6 +99,15 @@ def decide_referrals(
         except TransitionRefused as refused:
             raise TransitionRefused(f"{_who(referral)} — {refused.message}") from None
         decisions.append((referral, new_status, months))
+    if action is ReferralAction.VALIDATE:  # who enters, and who decides it (001)
+        for referral in referrals:
+            try:
+                lifecycle.check_commission_decision(
+                    referral.programme.code, referral.programme.requires_commission,
+                    commission is not None)
+                _check_admission(referral.programme, referral.beneficiary)
+            except TransitionRefused as refused:
+                raise TransitionRefused(f"{_who(referral)} — {refused.message}") from None
     for referral, new_status, months in decisions:
         referral.status = new_status
         referral.decided_on = today
@@ -437,11 +446,20 @@ def check_new_path(
     order: PurchaseOrder | None = None,
     path_id: int | None = None,
     referral_changed: bool = True,
+    admission_changed: bool = False,
 ) -> None:
     """A new path (or, with ``path_id``, a path corrected in its edit form): its referral
     (if any) validated, of this person and programme, without another path; the entry
     neither before the referral nor in the future; its session and order of the same
-    programme. A path's own referral, unchanged, is not checked for its status again."""
+    programme. A path's own referral, unchanged, is not checked for its status again.
+    A programme with a commission opens only from a referral its commission validated;
+    DEL-L2 admits only a person recognised by the CRHD (001 « Organisation », Lot 2)."""
+    if referral_changed:
+        lifecycle.check_path_referral(
+            programme.code, programme.requires_commission, has_referral=referral is not None,
+            validated_by_commission=referral is not None and referral.commission is not None)
+    if path_id is None or admission_changed:
+        _check_admission(programme, beneficiary)
     if referral is not None:
         if referral_changed and referral.status is not ReferralStatus.VALIDATED:
             raise TransitionRefused(
@@ -479,7 +497,10 @@ def correct_path(session: Session, enrolment: Enrolment, today: date,
                        enrolment.referral, enrolment.entry_date, today,
                        programme_session=enrolment.session, order=enrolment.purchase_order,
                        path_id=enrolment.id,
-                       referral_changed=inspect(enrolment).attrs.referral.history.has_changes())
+                       referral_changed=inspect(enrolment).attrs.referral.history.has_changes(),
+                       admission_changed=any(
+                           inspect(enrolment).attrs[name].history.has_changes()
+                           for name in ("beneficiary", "programme")))
         entry = enrolment.entry_date
         if entry != previous_entry:
             for record in enrolment.phase_records:
@@ -520,6 +541,13 @@ def _period_starts(session: Session, enrolment: Enrolment) -> list[tuple[date, s
                    select(Internship.starts_on, Internship.company_name)
                    .where(Internship.enrolment_id == enrolment.id))]
     return starts
+
+
+def _check_admission(programme: Programme, beneficiary: Beneficiary) -> None:
+    """Who the programme admits: DEL-L2 a person recognised by the CRHD (001 Lot 2)."""
+    lifecycle.check_disability_recognition(
+        programme.code, programme.requires_disability_recognition,
+        bool(beneficiary.disability_recognition), beneficiary.full_name)
 
 
 def _check_referral_of(referral: Referral, beneficiary: Beneficiary, programme: Programme) -> None:

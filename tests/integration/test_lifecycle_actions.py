@@ -70,6 +70,10 @@ def new_referral(app, code: str, status=ReferralStatus.PENDING, referred_on=date
     with app.app_context():
         referral = Referral(beneficiary=_person(), programme=_programme(code),
                             referred_on=referred_on, status=status, validated_months=months)
+        if status is ReferralStatus.VALIDATED and referral.programme.requires_commission:
+            # 001 « Organisation »: a validated entry was validated by its commission
+            referral.commission = Commission(programme=referral.programme,
+                                             held_on=referred_on)
         db.session.add(referral)
         db.session.commit()
         return referral.id
@@ -84,8 +88,11 @@ def new_path(app, code: str, referent_id: int, entry: date = ENTRY, months=None,
                             referred_on=min(entry, date(2026, 2, 2)))
         db.session.add(referral)
         db.session.flush()
+        commission = None
+        if referral.programme.requires_commission:  # 001 « Organisation »
+            commission = Commission(programme=referral.programme, held_on=referral.referred_on)
         svc.decide_referrals(db.session, [referral], "validate", decider, entry,
-                             validated_months=months)
+                             validated_months=months, commission=commission)
         path = svc.start_path(db.session, referral, entry, date.today(),
                               referent=decider)
         db.session.commit()

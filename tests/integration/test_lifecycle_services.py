@@ -16,6 +16,7 @@ from backoffice.extensions import db
 from backoffice.models import (
     BarrierType,
     Beneficiary,
+    Commission,
     Enrolment,
     ExitType,
     Internship,
@@ -49,11 +50,28 @@ def person(ctx, **extra) -> Beneficiary:
 
 def referral(ctx, code: str, status=ReferralStatus.PENDING, referred_on=date(2026, 1, 5),
              **extra) -> Referral:
+    """A referral of a new person; DEL-L2's person recognised by the CRHD (001 Lot 2), and
+    a referral given as validated validated by its programme's commission when it has one
+    (001 « Organisation »)."""
     programme = db.session.scalar(select(Programme).where(Programme.code == code))
+    if programme.requires_disability_recognition:
+        extra.setdefault("disability_recognition", True)
     row = Referral(beneficiary=person(ctx, **extra), programme=programme, status=status,
                    referred_on=referred_on)
+    if status is ReferralStatus.VALIDATED and programme.requires_commission:
+        row.commission = board(row)
     db.session.add(row)
     db.session.flush()
+    return row
+
+
+def board(ref: Referral) -> Commission | None:
+    """A commission of the referral's programme, or None for a programme without one
+    (001 « Organisation » : entries validated in commission; 002: a France Travail order)."""
+    if not ref.programme.requires_commission:
+        return None
+    row = Commission(programme=ref.programme, held_on=ref.referred_on)
+    db.session.add(row)
     return row
 
 
@@ -68,7 +86,7 @@ def reason(code: str) -> SuspensionReason:
 def started(ctx, code: str, entry: date, months: int | None = None, **extra) -> Enrolment:
     ref = referral(ctx, code, referred_on=min(entry, date(2026, 1, 5)), **extra)
     svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], entry,
-                         validated_months=months)
+                         validated_months=months, commission=board(ref))
     return svc.start_path(db.session, ref, entry, TODAY)
 
 
@@ -77,7 +95,7 @@ def started(ctx, code: str, entry: date, months: int | None = None, **extra) -> 
 def test_validate_del_l1_records_duration_decider_and_date(ctx):
     refs = [referral(ctx, "DEL-L1"), referral(ctx, "DEL-L1")]
     svc.decide_referrals(db.session, refs, "validate", ctx["coordinator"], TODAY,
-                         validated_months=9)
+                         validated_months=9, commission=board(refs[0]))
     assert [(r.status, r.validated_months, r.decided_on) for r in refs] == [
         (ReferralStatus.VALIDATED, 9, TODAY)] * 2
     assert refs[0].decided_by is ctx["coordinator"]
@@ -85,14 +103,15 @@ def test_validate_del_l1_records_duration_decider_and_date(ctx):
 
 def test_validate_del_l1_defaults_to_seven_months(ctx):
     ref = referral(ctx, "DEL-L1")
-    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY)
+    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY,
+                         commission=board(ref))
     assert ref.validated_months == 7  # 001: « durée moyenne de 7 mois »
 
 
 def test_validate_other_programme_stores_no_duration(ctx):
     ref = referral(ctx, "PLIE-L2")
     svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY,
-                         validated_months=9)
+                         validated_months=9, commission=board(ref))
     assert ref.validated_months is None
 
 
@@ -100,7 +119,8 @@ def test_batch_with_one_refused_changes_none(ctx):
     good = referral(ctx, "DEL-L1")
     closed = referral(ctx, "DEL-L1", status=ReferralStatus.REJECTED)
     with pytest.raises(TransitionRefused, match=f"Prescription n° {closed.id}"):
-        svc.decide_referrals(db.session, [good, closed], "validate", ctx["coordinator"], TODAY)
+        svc.decide_referrals(db.session, [good, closed], "validate", ctx["coordinator"], TODAY,
+                             commission=board(good))
     assert good.status is ReferralStatus.PENDING
 
 
@@ -109,7 +129,7 @@ def test_validated_duration_out_of_range_refused(ctx, months):
     ref = referral(ctx, "DEL-L1")
     with pytest.raises(TransitionRefused, match="Durée validée"):
         svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY,
-                             validated_months=months)
+                             validated_months=months, commission=board(ref))
     assert ref.status is ReferralStatus.PENDING
 
 
@@ -174,9 +194,11 @@ def test_no_withdrawal_or_non_entry_once_the_path_is_open(ctx, what):
 def test_purchase_order_has_one_line_per_referral_with_duration(ctx):
     refs = [referral(ctx, "DEL-L1"), referral(ctx, "DEL-L1")]
     svc.decide_referrals(db.session, refs[:1], "validate", ctx["coordinator"], TODAY,
-                         validated_months=6)
+                         validated_months=6,
+                         commission=board(refs[0]))
     svc.decide_referrals(db.session, refs[1:], "validate", ctx["coordinator"], TODAY,
-                         validated_months=8)
+                         validated_months=8,
+                         commission=board(refs[1]))
     order = svc.create_purchase_order(db.session, refs, "BC-2026-001", TODAY)
     assert order.beneficiary_count == 2
     assert sorted(line.duration_months for line in order.lines) == [6, 8]
@@ -224,7 +246,8 @@ def test_start_path_refuses_unvalidated_and_second_start(ctx):
     ref = referral(ctx, "PLIE-L1")
     with pytest.raises(TransitionRefused, match="validée"):
         svc.start_path(db.session, ref, date(2026, 2, 1), TODAY)
-    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY)
+    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY,
+                         commission=board(ref))
     svc.start_path(db.session, ref, date(2026, 2, 1), TODAY)
     with pytest.raises(TransitionRefused, match="déjà ouvert"):
         svc.start_path(db.session, ref, date(2026, 2, 2), TODAY)
@@ -261,6 +284,103 @@ def test_a_path_typed_in_the_form_is_refused_like_a_started_one(ctx, case, refus
     db.session.add(typed)
     with pytest.raises(TransitionRefused, match=refused):
         svc.open_path(db.session, typed, TODAY)
+
+
+# --- Who enters: a commission's validation, a CRHD recognition (issue 19 A.1–2) -------
+
+#: The programmes whose entries a commission validates, as the specifications say
+#: (programmes.yaml requires_commission), and one that has none.
+COMMISSION_PROGRAMMES = [
+    # 001 « Organisation » : « La validation des entrées en parcours se fera en commission
+    # interne entre le service de l'emploi et du logement de la DEL et le prestataire »
+    ("DEL-L1", True), ("DEL-L2", True),
+    # 004 Lot 2 : « Accueil des participants en individuel après la validation en
+    # commission PLIE » (every PLIE lot: programmes.yaml)
+    ("PLIE-L1", True), ("PLIE-L2", True), ("PLIE-L3", True), ("PLIE-L4", True),
+    # 002 II §3 : « La prescription de la prestation relève d'une décision de Pôle emploi »
+    ("CSP", False), ("ARJLJ", False),
+]
+
+
+@pytest.mark.parametrize(("code", "needs_commission"), COMMISSION_PROGRAMMES)
+def test_validation_without_a_commission_is_refused_where_one_decides(ctx, code,
+                                                                      needs_commission):
+    ref = referral(ctx, code)
+    if needs_commission:
+        with pytest.raises(TransitionRefused,
+                           match=f"Commission : obligatoire pour valider une entrée en {code}"):
+            svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY)
+        assert (ref.status, ref.decided_on) == (ReferralStatus.PENDING, None)
+    else:
+        svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY)
+        assert ref.status is ReferralStatus.VALIDATED
+
+
+@pytest.mark.parametrize("route", ["start_path", "open_path", "correct_path"])
+@pytest.mark.parametrize(("code", "needs_commission"), COMMISSION_PROGRAMMES)
+def test_a_path_opens_only_from_a_referral_validated_in_commission(ctx, code,
+                                                                   needs_commission, route):
+    """Whatever the route (the action, the create form, the edit form), a programme with a
+    commission opens a path only on a referral its commission validated (001
+    « Organisation »); a referral validated without one, or no referral, is refused."""
+    ref = referral(ctx, code, status=ReferralStatus.VALIDATED)
+    ref.commission = None  # validated, but no commission recorded (an old row, an import)
+    db.session.flush()
+    entry = date(2026, 2, 2)
+    if route == "start_path":
+        attempt = lambda: svc.start_path(db.session, ref, entry, TODAY)  # noqa: E731
+    elif route == "open_path":
+        typed = Enrolment(beneficiary=ref.beneficiary, programme=ref.programme, referral=ref,
+                          entry_date=entry)
+        db.session.add(typed)
+        attempt = lambda: svc.open_path(db.session, typed, TODAY)  # noqa: E731
+    else:  # a path corrected in its edit form: its referral taken away
+        path = started(ctx, code, entry)
+        path.referral = None
+        attempt = lambda: svc.correct_path(db.session, path, TODAY, entry)  # noqa: E731
+    if not needs_commission:
+        attempt()
+        return
+    message = ("elle n'a pas été validée par une commission" if route != "correct_path"
+               else f"Prescription : obligatoire pour ouvrir un parcours {code}")
+    with pytest.raises(TransitionRefused, match=message):
+        attempt()
+    db.session.rollback()
+
+
+def test_a_referral_validated_in_commission_opens_its_path(ctx):
+    ref = referral(ctx, "PLIE-L3")
+    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY,
+                         commission=board(ref))
+    assert svc.start_path(db.session, ref, date(2026, 2, 2), TODAY).status \
+        is EnrolmentStatus.ACTIVE
+
+
+#: 001 Lot 2, « Public cible » : « Demandeur d'emploi reconnu par la CRHD comme étant en
+#: situation de handicap » (programmes.yaml requires_disability_recognition); no other
+#: programme asks for it.
+CRHD_PROGRAMMES = [("DEL-L2", True), ("DEL-L1", False), ("PLIE-L1", False), ("CSP", False)]
+
+
+@pytest.mark.parametrize(("code", "needs_crhd"), CRHD_PROGRAMMES)
+def test_del_l2_admits_only_a_person_recognised_by_the_crhd(ctx, code, needs_crhd):
+    ref = referral(ctx, code, disability_recognition=False)
+    decide = lambda: svc.decide_referrals(  # noqa: E731
+        db.session, [ref], "validate", ctx["coordinator"], TODAY, commission=board(ref))
+    if not needs_crhd:
+        decide()
+        assert ref.status is ReferralStatus.VALIDATED
+        return
+    with pytest.raises(TransitionRefused,
+                       match=r"Reconnaissance du handicap \(RQTH / CRHD\) : .* \(001 Lot 2\)"):
+        decide()
+    assert ref.status is ReferralStatus.PENDING
+    # validated before the rule (or imported): the path still does not open
+    ref.status, ref.commission = ReferralStatus.VALIDATED, board(ref)
+    with pytest.raises(TransitionRefused, match="Reconnaissance du handicap"):
+        svc.start_path(db.session, ref, date(2026, 2, 2), TODAY)
+    ref.beneficiary.disability_recognition = True
+    assert svc.start_path(db.session, ref, date(2026, 2, 2), TODAY).programme.code == code
 
 
 # --- Phases ---------------------------------------------------------------------------
