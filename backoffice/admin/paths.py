@@ -92,10 +92,10 @@ READ_ONLY_ON_EDIT = (
     "exit_date", "exit_type", "contract_kind", "contract_months", "hours_per_month",
     "employer", "training_title", "followup_contract_kind", "followup_contract_months",
     "exit_reason", "goal_attainment", "satisfaction", "difficulties", "recommendations",
-    "follow_up_end_date", "employed_at_follow_up_end", "closed_on",
+    "no_internship_reason", "follow_up_end_date", "employed_at_follow_up_end", "closed_on",
 )
 
-PROJECT_FIELDS = ("target_job", "rome_code", "action_plan_on", "prebilan_at",
+PROJECT_FIELDS = ("target_job", "rome_code", "action_plan_on", "bilan_kind", "prebilan_at",
                   "csp_contract_signed_on", "engagement_level", "soft_skills_level")
 
 ENROLMENT_LABELS = {
@@ -138,12 +138,13 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
     form_columns = (
         "beneficiary", "programme", "referral", "session", "purchase_order", "referent",
         "entry_date", "planned_end_date", "status", "current_phase",
-        "target_job", "rome_code", "action_plan_on", "prebilan_at", "csp_contract_signed_on",
-        "engagement_level", "soft_skills_level",
+        "target_job", "rome_code", "action_plan_on", "bilan_kind", "prebilan_at",
+        "csp_contract_signed_on", "engagement_level", "soft_skills_level",
         "exit_date", "exit_type", "contract_kind", "contract_months", "hours_per_month",
         "employer", "training_title", "followup_contract_kind", "followup_contract_months",
         "exit_reason", "goal_attainment", "satisfaction", "difficulties", "recommendations",
-        "follow_up_end_date", "employed_at_follow_up_end", "closed_on", "version_seen",
+        "no_internship_reason", "follow_up_end_date", "employed_at_follow_up_end", "closed_on",
+        "version_seen",
     )
     form_extra_fields = {"version_seen": HiddenField()}
     form_edit_rules = (
@@ -156,7 +157,7 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                         "hours_per_month", "employer", "training_title",
                         "followup_contract_kind", "followup_contract_months", "exit_reason",
                         "goal_attainment", "satisfaction", "difficulties", "recommendations",
-                        "follow_up_end_date", "employed_at_follow_up_end", "closed_on"),
+                        "no_internship_reason", "follow_up_end_date", "employed_at_follow_up_end", "closed_on"),
                        "Sortie et évaluation"),
         AlreadyRendered("version_seen"),
     )
@@ -326,6 +327,9 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         form.drop(*(name for name in FACT_FIELDS if name not in asked))
         if not rule.is_rupture:
             form.drop("difficulties", "recommendations")
+        if not any(row.programme.requires_internship
+                   and not service.internship_count(db.session, row) for row in rows):
+            form.drop("no_internship_reason")  # 001 « Description »: stage obligatoire
         if "contract_months" in form and rule.needs_training_title:
             form.contract_months.label.text = FIELD_LABELS["training_months"]
         form.intro = (f"Type de sortie : « {exit_type.label} ». Seuls les éléments que ce "
@@ -379,6 +383,7 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
             satisfaction=field_value(form, "satisfaction"),
             difficulties=field_value(form, "difficulties"),
             recommendations=field_value(form, "recommendations"),
+            no_internship_reason=field_value(form, "no_internship_reason"),
         )
         results = self.each(rows, lambda row: service.close_with_exit(
             db.session, row, exit_type, data, current_day()))

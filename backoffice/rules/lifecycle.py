@@ -270,6 +270,25 @@ def check_exit(entry_date: date, exit_date: date | None, today: date) -> None:
         )
 
 
+def check_internship_at_exit(programme_code: str, requires_internship: bool, *,
+                             anticipated: bool, internships: int, reason: str | None
+                             ) -> str | None:
+    """A path of a programme with a mandatory company internship, closed at its normal end
+    (not an anticipated exit) without any internship, needs the reason recorded; return
+    the reason to store (None when none is given).
+
+    001 « Description » : « Ils devront obligatoirement intégrer une période de stage en
+    entreprise »."""
+    reason = (reason or "").strip() or None
+    if requires_internship and not anticipated and internships == 0 and reason is None:
+        raise TransitionRefused(
+            f"Motif de l'absence de stage en entreprise : obligatoire, aucun stage n'est "
+            f"enregistré sur ce parcours {programme_code} (001 : les parcours « devront "
+            "obligatoirement intégrer une période de stage en entreprise »)"
+        )
+    return reason
+
+
 def check_exit_after_periods(exit_date: date, starts: list[tuple[date, str]]) -> None:
     """Refuse an exit dated before a period the path already holds (a phase, a suspension,
     an internship: each is a period of the path, so it starts on or before the exit).

@@ -737,6 +737,7 @@ class ExitInput:
     satisfaction: int | None = None
     difficulties: str | None = None
     recommendations: str | None = None
+    no_internship_reason: str | None = None  # 001 « Description »: mandatory internship
 
 
 def _check_scores(data: ExitInput) -> None:
@@ -768,12 +769,17 @@ def close_with_exit(
         )
     classification = classify_exit(rule, data.facts, scheme, exit_date=data.exit_date,
                                    planned_end_date=enrolment.planned_end_date)
+    no_internship_reason = lifecycle.check_internship_at_exit(
+        enrolment.programme.code, enrolment.programme.requires_internship,
+        anticipated=classification.is_anticipated,
+        internships=internship_count(session, enrolment), reason=data.no_internship_reason)
     follow_up_months = enrolment.programme.follow_up_months or 0
     durable = classification.is_durable_job and follow_up_months > 0
     enrolment.status = lifecycle.next_enrolment_status(
         enrolment.status, "close_with_exit", durable_job=durable
     )
     _apply_exit(enrolment, exit_type, data)
+    enrolment.no_internship_reason = no_internship_reason
     record = _open_phase_record(enrolment)
     if record is not None:
         record.ended_on = max(data.exit_date, record.started_on)
@@ -792,6 +798,14 @@ def close_with_exit(
         enrolment.closed_on = data.exit_date
     session.flush()
     return classification
+
+
+def internship_count(session: Session, enrolment: Enrolment) -> int:
+    """Internships recorded on the path (planned or done)."""
+    if enrolment.id is None:
+        return 0
+    return session.scalar(select(func.count(Internship.id))
+                          .where(Internship.enrolment_id == enrolment.id)) or 0
 
 
 def _apply_exit(enrolment: Enrolment, exit_type: ExitType, data: ExitInput) -> None:

@@ -486,6 +486,43 @@ def test_exit_before_a_period_of_the_path_is_refused_and_changes_nothing(ctx):
     assert phased.status is EnrolmentStatus.CLOSED
 
 
+@pytest.mark.parametrize(("code", "needs_reason"), [
+    # 001 « Description » : « Ils devront obligatoirement intégrer une période de stage en
+    # entreprise » (programmes.yaml requires_internship: DEL-L1, DEL-L2)
+    ("DEL-L1", True), ("DEL-L2", True), ("PLIE-L1", False), ("CSP", False),
+])
+def test_closing_at_the_end_without_internship_needs_the_reason(ctx, code, needs_reason):
+    enrolment = started(ctx, code, date(2026, 1, 5))
+    end = enrolment.planned_end_date if code.startswith("DEL") else date(2026, 6, 1)
+    data = svc.ExitInput(exit_date=end, facts=ExitFacts())
+    if needs_reason:
+        with pytest.raises(TransitionRefused,
+                           match="Motif de l'absence de stage en entreprise : obligatoire"):
+            svc.close_with_exit(db.session, enrolment, exit_type("tribal_life"), data, TODAY)
+        assert (enrolment.status, enrolment.exit_date) == (EnrolmentStatus.ACTIVE, None)
+        data = svc.ExitInput(exit_date=end, facts=ExitFacts(),
+                             no_internship_reason=" Aucune entreprise d'accueil adaptée ")
+    kind = {"DEL": "tribal_life", "PLIE": "end_of_action", "CSP": "no_solution"}[
+        enrolment.programme.exit_scheme]
+    svc.close_with_exit(db.session, enrolment, exit_type(kind), data, TODAY)
+    assert enrolment.status is EnrolmentStatus.CLOSED
+    assert enrolment.no_internship_reason == (
+        "Aucune entreprise d'accueil adaptée" if needs_reason else None)
+
+
+def test_an_internship_or_an_early_exit_needs_no_reason(ctx):
+    with_internship = started(ctx, "DEL-L1", date(2026, 1, 5), 7)
+    db.session.add(Internship(enrolment=with_internship, company_name="Garage Tjibaou",
+                              starts_on=date(2026, 5, 4), ends_on=date(2026, 5, 29)))
+    db.session.flush()
+    svc.close_with_exit(db.session, with_internship, exit_type("tribal_life"),
+                        svc.ExitInput(exit_date=with_internship.planned_end_date), TODAY)
+    early = started(ctx, "DEL-L1", date(2026, 1, 5), 7)  # anticipated: before the end
+    svc.close_with_exit(db.session, early, exit_type("tribal_life"),
+                        svc.ExitInput(exit_date=date(2026, 4, 1)), TODAY)
+    assert (with_internship.status, early.status) == (EnrolmentStatus.CLOSED,) * 2
+
+
 def test_exit_before_entry_refused_in_french(ctx):
     enrolment = started(ctx, "DEL-L1", date(2026, 3, 2), 7)
     data = svc.ExitInput(exit_date=date(2026, 3, 1), facts=ExitFacts(contract_kind="cdi"))
@@ -511,6 +548,9 @@ def test_exit_before_entry_refused_in_french(ctx):
 )
 def test_del_exit_classification_and_follow_up(ctx, code, facts, expected_status, category):
     enrolment = started(ctx, "DEL-L1", date(2026, 3, 2), 7)
+    # 001: the mandatory company internship, done (closing at the end without one asks why)
+    db.session.add(Internship(enrolment=enrolment, company_name="Boulangerie",
+                              starts_on=date(2026, 6, 1), ends_on=date(2026, 6, 26)))
     result = svc.close_with_exit(db.session, enrolment, exit_type(code),
                                  svc.ExitInput(exit_date=date(2026, 10, 1), facts=facts,
                                                satisfaction=4, goal_attainment=3), TODAY)
