@@ -13,7 +13,7 @@ from .base import ProtectedModelView
 from .beneficiaries import BeneficiaryView
 from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
 from .home import HomeView
-from .indicators import IndicatorsView
+from .indicators import IndicatorsView, TargetsView
 from .paths import (
     BarrierView,
     ContactView,
@@ -68,6 +68,7 @@ def init_admin(app) -> Admin:
     admin.add_view(AlertsView(name="Alertes", endpoint="alerts", url="alerts"))
     admin.add_view(IndicatorsView(name="Indicateurs", endpoint="indicators", url="indicators",
                                   category="Pilotage"))
+    admin.add_view(TargetsView())
     _add_overdue_badge(app)
     return admin
 

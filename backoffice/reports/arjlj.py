@@ -9,7 +9,7 @@ from datetime import date
 
 from ..indicators import arjlj, lists
 from ..indicators.scope import Scope, ScopeError
-from .workbook import report_workbook
+from .workbook import report_workbook, targets_sheet
 
 TITLE = "Tableau de suivi ARJLJ"
 
@@ -39,6 +39,7 @@ def build(
     ) as book:
         results = [f(session, scope) for f in arjlj.KEY_FIGURES]
         book.key_figures("Indicateurs clés", results, title=f"{title} {scope.period_label}")
+        targets_sheet(book, session, scope)
         adhesions = next(r for r in results if r.indicator.code == "arjlj.csp_adhesions")
         book.distributions(
             "Issues",

@@ -12,7 +12,7 @@ from datetime import date
 from ..indicators import csp
 from ..indicators.lists import Column
 from ..indicators.scope import Scope
-from .workbook import report_workbook
+from .workbook import report_workbook, targets_sheet
 
 TITLE = "Tableau mensuel CSP"
 
@@ -75,6 +75,7 @@ def build(
             f"{table.cut_off:%d/%m/%Y}",
             cards=[*csp.ACTIVITY, *csp.RESULTS, csp.CONTRACTS],
         )
+        targets_sheet(book, session, scope)
         total = table.total
         book.distributions(
             "Résultats cumulés",

@@ -15,7 +15,7 @@ from ..indicators.lists import Column
 from ..indicators.scope import Scope
 from ..indicators.typology import referred_typology
 from ..rules.exits import DEL_CATEGORY_ORDER
-from .workbook import report_workbook
+from .workbook import report_workbook, targets_sheet
 
 TITLE = "Bilan annuel DEL"
 
@@ -61,6 +61,7 @@ def build(
             figures.values(),
             title=f"{title} — {scope.programme_code} {scope.period_label}",
         )
+        targets_sheet(book, session, scope)
         book.typology(
             "Orientés par", referred_typology(session, scope), referred_typology.indicator
         )
