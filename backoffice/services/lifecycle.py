@@ -375,6 +375,16 @@ def path_duration(enrolment: Enrolment) -> tuple[int | None, int | None]:
     return (months, None) if months else (None, weeks)
 
 
+def experimental_extension_months(programme: Programme, months: int | None) -> int:
+    """How far work suspensions may push the end for an experimental public: the
+    programme's longest path for them less the path's length (002 II §3 : « La phase
+    d'accompagnement de 12 mois peut donc être effectuée sur une période totale de 18 mois
+    maximum » : 18 − 12 = 6 months)."""
+    if programme.experimental_max_months is None or months is None:
+        return lifecycle.MAX_EXTENSION_MONTHS
+    return max(programme.experimental_max_months - months, 0)
+
+
 def recompute_planned_end(enrolment: Enrolment, without: Suspension | None = None) -> date | None:
     """Set and return the planned end: entry + duration, inclusive, next working day,
     pushed by work suspensions of experimental CSP publics (002 §3); ``without``: a
@@ -390,7 +400,8 @@ def recompute_planned_end(enrolment: Enrolment, without: Suspension | None = Non
         if s is not without
     ]
     extra = lifecycle.suspension_extension_days(
-        pushing, base, experimental_public=enrolment.beneficiary.experimental_csp_public
+        pushing, base, experimental_public=enrolment.beneficiary.experimental_csp_public,
+        cap_months=experimental_extension_months(enrolment.programme, months),
     )
     enrolment.planned_end_date = (
         planned_end_date(enrolment.entry_date, months, weeks, territory=territory,

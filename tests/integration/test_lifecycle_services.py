@@ -435,6 +435,23 @@ def test_work_suspension_pushes_end_for_experimental_public_only(ctx):
     assert (experimental.planned_end_date - base).days >= 30  # 30 days of work, rolled
 
 
+@pytest.mark.parametrize(("experimental_max", "latest_end"), [
+    # 002 II §3 : « La phase d'accompagnement de 12 mois peut donc être effectuée sur une
+    # période totale de 18 mois maximum » (programmes.yaml experimental_max_months: 18)
+    (18, date(2027, 7, 5)),   # end 04/01/2027 + 6 months: Sunday 04/07 → Monday 05/07
+    (15, date(2027, 4, 5)),   # a funder's other figure: + 3 months, Sunday 04/04 → 05/04
+    (12, date(2027, 1, 4)),   # no extension at all: the 12 months' end
+])
+def test_work_suspensions_push_the_end_up_to_the_experimental_maximum(ctx, experimental_max,
+                                                                      latest_end):
+    csp = db.session.scalar(select(Programme).where(Programme.code == "CSP"))
+    csp.experimental_max_months = experimental_max
+    path = started(ctx, "CSP", date(2026, 1, 5), experimental_csp_public=True)
+    # 10 months of short jobs: more than any cap
+    svc.suspend(db.session, path, reason("short_job"), date(2026, 2, 2), date(2026, 11, 30))
+    assert path.planned_end_date == latest_end
+
+
 # --- Abandon and exits ----------------------------------------------------------------
 
 def test_declare_abandon_closes_as_anticipated_rupture(ctx):
