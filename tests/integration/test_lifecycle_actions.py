@@ -1028,6 +1028,15 @@ def test_close_with_a_durable_job_opens_the_follow_up_then_ends_it(client, auth,
                           exit_date="2026-10-01", contract_months="8",
                           employer="Boulangerie du Port", goal_attainment="3",
                           satisfaction="4")
+    # 001 « Description »: closed at its end without a company internship, it says why
+    assert response.status_code == 200
+    assert "Motif de l'absence de stage en entreprise : obligatoire" in text_of(response)
+    assert path_state(app, path)["status"] is EnrolmentStatus.ACTIVE
+    response = transition(client, "close_with_exit", [path], exit_type=str(cdd),
+                          exit_date="2026-10-01", contract_months="8",
+                          employer="Boulangerie du Port", goal_attainment="3",
+                          satisfaction="4",
+                          no_internship_reason="Embauché avant le stage prévu")
     assert response.status_code == 302
     page = text_of(client.get(response.headers["Location"]))
     assert "Sortie classée : emploi durable (ED)" in page
@@ -1039,8 +1048,9 @@ def test_close_with_a_durable_job_opens_the_follow_up_then_ends_it(client, auth,
         [["active", "follow_up"]]
     with app.app_context():
         row = db.session.get(Enrolment, path)
-        assert (row.contract_months, row.employer, row.goal_attainment, row.satisfaction) == \
-            (8, "Boulangerie du Port", 3, 4)
+        assert (row.contract_months, row.employer, row.goal_attainment, row.satisfaction,
+                row.no_internship_reason) == \
+            (8, "Boulangerie du Port", 3, 4, "Embauché avant le stage prévu")
 
     details = client.get(f"/admin/enrolments/details/?id={path}").get_data(as_text=True)
     assert "Terminer le suivi" in details and "Suspendre" not in details
@@ -1331,3 +1341,24 @@ def test_invalid_reception_date_is_refused_in_french(client, auth, app, users, v
     assert message in text_of(response)
     with app.app_context():
         assert db.session.get(PurchaseOrder, order_id).received_on is None
+
+
+def test_validation_without_a_commission_is_refused_in_french(client, auth, app, users):
+    """001 « Organisation » : « La validation des entrées en parcours se fera en commission
+    interne »: the form proposes the latest commission held; left empty, it is refused and
+    nothing changes."""
+    referral = new_referral(app, "PLIE-L1")
+    with app.app_context():
+        commission = Commission(programme=_programme("PLIE-L1"), held_on=date(2026, 2, 10))
+        db.session.add(commission)
+        db.session.commit()
+        commission_id = commission.id
+    auth.login("commission")
+    page = client.get(f"/admin/referrals/decide/?action=validate&ids={referral}") \
+        .get_data(as_text=True)
+    assert f'<option selected value="{commission_id}">' in page \
+        or f'value="{commission_id}" selected' in page
+    response = decide(client, "validate", [referral], decided_on="2026-03-01", commission="")
+    assert response.status_code == 200
+    assert "Commission : obligatoire pour valider une entrée en PLIE-L1" in text_of(response)
+    assert referral_of(app, referral).status is ReferralStatus.PENDING
