@@ -20,8 +20,8 @@ from sqlalchemy import select
 from ..auth.permissions import can
 from ..extensions import db
 from ..indicators.headline import headline
-from ..indicators.targets import all_targets
 from ..indicators.scope import ScopeError
+from ..indicators.targets import all_targets
 from ..models import Programme, ProgrammeSession, PurchaseOrder
 from ..reports import REPORTS, XLSX_MIMETYPE, filename, prepare
 

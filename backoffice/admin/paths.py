@@ -157,7 +157,8 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                         "hours_per_month", "employer", "training_title",
                         "followup_contract_kind", "followup_contract_months", "exit_reason",
                         "goal_attainment", "satisfaction", "difficulties", "recommendations",
-                        "no_internship_reason", "follow_up_end_date", "employed_at_follow_up_end", "closed_on"),
+                        "no_internship_reason", "follow_up_end_date",
+                        "employed_at_follow_up_end", "closed_on"),
                        "Sortie et évaluation"),
         AlreadyRendered("version_seen"),
     )

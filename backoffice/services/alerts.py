@@ -784,7 +784,7 @@ def session_size_alerts(session: Session, now: datetime, filters: AlertFilters,
             query = query.where(ProgrammeSession.id.in_(
                 select(Enrolment.session_id).where(Enrolment.referent_id == referent_id)))
     items = []
-    for sid, label, smin, smax, pid, code, gmin, gmax, per_session, count in \
+    for _sid, label, smin, smax, pid, code, gmin, gmax, per_session, count in \
             session.execute(query):
         low = smin if smin is not None else (gmin if per_session else None)
         high = smax if smax is not None else (gmax if per_session else None)
