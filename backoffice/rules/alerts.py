@@ -308,7 +308,8 @@ def interviews_alert(
         problems.append(f"un entretien de {longest_minutes} min, au-delà de {max_minutes} min")
     if not problems:
         return None
-    return Alert(AlertKind.INTERVIEWS, " ; ".join(problems).capitalize(), "004 Lot 1",
+    message = " ; ".join(problems)
+    return Alert(AlertKind.INTERVIEWS, message[0].upper() + message[1:], "004 Lot 1",
                  enrolment_id=enrolment_id, referent_id=referent_id, programme_id=programme_id)
 
 
