@@ -465,12 +465,6 @@ def check_new_path(
     programme. A path's own referral, unchanged, is not checked for its status again.
     A programme with a commission opens only from a referral its commission validated;
     DEL-L2 admits only a person recognised by the CRHD (001 « Organisation », Lot 2)."""
-    if referral_changed:
-        lifecycle.check_path_referral(
-            programme.code, programme.requires_commission, has_referral=referral is not None,
-            validated_by_commission=referral is not None and referral.commission is not None)
-    if path_id is None or admission_changed:
-        _check_admission(programme, beneficiary)
     if referral is not None:
         if referral_changed and referral.status is not ReferralStatus.VALIDATED:
             raise TransitionRefused(
@@ -488,6 +482,12 @@ def check_new_path(
                 f"Date d'entrée : elle ne peut pas précéder la prescription "
                 f"({_fmt(referral.referred_on)})"
             )
+    if referral_changed:
+        lifecycle.check_path_referral(
+            programme.code, programme.requires_commission, has_referral=referral is not None,
+            validated_by_commission=referral is not None and referral.commission is not None)
+    if path_id is None or admission_changed:
+        _check_admission(programme, beneficiary)
     if entry_date > today:
         raise TransitionRefused(
             f"Date d'entrée : elle ne peut pas être dans le futur (aujourd'hui : {_fmt(today)})"
