@@ -1,6 +1,6 @@
 """ARJLJ — tableau de suivi d'activité et de résultats for a purchase order (002 I §7).
 
-Sheets: Couverture, Indicateurs clés, Issues, Salariés, Définitions.
+Sheets: Couverture, Indicateurs clés, Objectifs du marché, Issues, Salariés, Définitions.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """DEL province Sud — bilan annuel (001 « Évaluation » and the indicator table).
 
-Sheets: Couverture, Indicateurs clés, Typologie, Sessions, Sorties, Freins, Progression,
+Sheets: Couverture, Indicateurs clés, Objectifs du marché, Typologie, Sessions, Sorties, Freins, Progression,
 Liste nominative, Ruptures, Définitions. The end-of-path report (del_end_of_path.py) is
 the same workbook for the paths of one session.
 """

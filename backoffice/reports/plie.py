@@ -1,7 +1,7 @@
 """PLIE — bilans intermédiaires (31 May, 30 September) and bilan final (004 §5).
 
 The figures stop on the period's last day (the cut-off). Sheets: Couverture, Indicateurs
-clés, Typologie, Sorties, Participants, Définitions.
+clés, Objectifs du marché, Typologie, Sorties, Participants, Définitions.
 """
 
 from __future__ import annotations
