@@ -1,8 +1,8 @@
 """DEL province Sud — bilan annuel (001 « Évaluation » and the indicator table).
 
-Sheets: Couverture, Indicateurs clés, Objectifs du marché, Typologie, Sessions, Sorties, Freins, Progression,
-Liste nominative, Ruptures, Définitions. The end-of-path report (del_end_of_path.py) is
-the same workbook for the paths of one session.
+Sheets: Couverture, Indicateurs clés, Objectifs du marché, Typologie, Sessions, Sorties,
+Freins, Progression, Liste nominative, Ruptures, Définitions. The end-of-path report
+(del_end_of_path.py) is the same workbook for the paths of one session.
 """
 
 from __future__ import annotations
