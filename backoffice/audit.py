@@ -32,6 +32,7 @@ SENSITIVE_COLUMNS = frozenset({
     ("contacts", "objective"),
     ("enrolments", "difficulties"),
     ("enrolments", "recommendations"),
+    ("enrolments", "no_internship_reason"),  # may give a health reason (001 stage)
     ("referrals", "non_entry_notes"),
     ("referrals", "decision_reason"),
     ("suspensions", "notes"),

@@ -162,3 +162,12 @@ class AbandonReason(LabelledEnum):
     MOVED = "moved", "Déménagement"
     HEALTH = "health", "Raisons de santé"
     OTHER = "other", "Autre motif"
+
+
+class BilanKind(LabelledEnum):
+    """The two bilans of PLIE Lot 4 (004 Lot 4 : « deux types de bilans, le bilan
+    d'orientation qui se destine principalement à des jeunes sans expérience
+    professionnelle et le bilan de compétences pour les autres publics »)."""
+
+    ORIENTATION = "orientation", "Bilan d'orientation"
+    SKILLS = "skills", "Bilan de compétences"

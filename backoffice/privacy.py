@@ -41,7 +41,7 @@ ANONYMOUS_LAST_NAME = "ANONYME"
 # feed the anonymous figures (typology, durations, exits) of reports/ and indicators/.
 ERASED_BENEFICIARY_COLUMNS = ("external_id", "email", "phone", "address", "postcode", "notes")
 ERASED_TEXT = {
-    Enrolment: ("difficulties", "recommendations"),
+    Enrolment: ("difficulties", "recommendations", "no_internship_reason"),
     Contact: ("objective", "notes"),
     Barrier: ("notes",),
     Suspension: ("notes",),

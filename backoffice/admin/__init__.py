@@ -14,7 +14,7 @@ from .base import ProtectedModelView
 from .beneficiaries import BeneficiaryView
 from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
 from .home import HomeView
-from .indicators import IndicatorsView
+from .indicators import IndicatorsView, TargetsView
 from .paths import (
     BarrierView,
     ContactView,
@@ -71,6 +71,7 @@ def init_admin(app) -> Admin:
                                   category="Pilotage"))
     admin.add_view(AccountView(name="Changer mon mot de passe", endpoint="account",
                                url="account", category="Mon compte"))
+    admin.add_view(TargetsView())
     _add_overdue_badge(app)
     return admin
 

@@ -159,6 +159,14 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
         form = form_class(formdata, today=current_day(), data={"decided_on": current_day()})
         form.commission.choices = forms.commission_choices(
             db.session, {row.programme_id for row in rows})
+        programmes = {row.programme_id for row in rows}
+        if formdata is None and len(programmes) == 1 and rows[0].programme.requires_commission:
+            # 001 « Organisation »: the entry is validated by a commission; the latest one
+            # held is proposed (the service refuses a validation without one)
+            form.commission.data = db.session.scalar(
+                select(Commission.id).where(Commission.programme_id.in_(programmes),
+                                            Commission.held_on <= current_day())
+                .order_by(Commission.held_on.desc()).limit(1))
         with_months = [row.programme for row in rows if row.programme.duration_set_by_commission]
         if months and with_months:
             if formdata is None:

@@ -21,6 +21,7 @@ from ..auth.permissions import can
 from ..extensions import db
 from ..indicators.headline import headline
 from ..indicators.scope import ScopeError
+from ..indicators.targets import all_targets
 from ..models import Programme, ProgrammeSession, PurchaseOrder
 from ..reports import REPORTS, XLSX_MIMETYPE, filename, prepare
 
@@ -179,3 +180,35 @@ class IndicatorsView(BaseView):
         if key is not None:
             name = name.replace(".xlsx", "_pseudonymise.xlsx")
         return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)
+
+
+class TargetsView(BaseView):
+    """« Objectifs du marché »: per programme and year, the contractual volumes (annual
+    target, sessions, host structures…) against the actual and the projection to the end
+    of the year (indicators/targets.py). No nominative data: same access as the reports'
+    figures (area "indicators", verb "read")."""
+
+    def __init__(self, name="Objectifs du marché", endpoint="targets", url="objectifs",
+                 category="Pilotage", **kwargs):
+        super().__init__(name=name, endpoint=endpoint, url=url, category=category, **kwargs)
+
+    is_accessible = IndicatorsView.is_accessible
+    inaccessible_callback = IndicatorsView.inaccessible_callback
+
+    @expose("/")
+    def index_view(self):
+        """The target lines of every programme for the year asked for (this year by default),
+        counted up to today (or the year's last day)."""
+        today = date.today()
+        error, year = None, today.year
+        raw = request.args.get("year", "")
+        if raw:
+            if raw.isdigit() and 2000 <= int(raw) <= today.year + 1:
+                year = int(raw)
+            else:
+                error = (f"Année « {raw} » invalide : une année de 2000 à {today.year + 1} "
+                         "est attendue.")
+        lines = all_targets(db.session, year, today)
+        return self.render("admin/indicators/targets.html", lines=lines, year=year,
+                           years=range(today.year + 1, today.year - 5, -1), error=error,
+                           as_of=min(today, date(year, 12, 31)))

@@ -262,6 +262,10 @@ class ExitForm(ActionForm):
                                coerce=optional_int)
     difficulties = TextAreaField(LABELS["difficulties"])
     recommendations = TextAreaField(LABELS["recommendations"])
+    no_internship_reason = TextAreaField(
+        LABELS["no_internship_reason"],
+        description="Obligatoire pour clôturer à la fin prévue un parcours sans stage "
+                    "(001 : « obligatoirement intégrer une période de stage en entreprise »).")
 
 
 def yes_no(value):

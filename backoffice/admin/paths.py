@@ -95,10 +95,11 @@ READ_ONLY_ON_EDIT = (
     "exit_date", "exit_type", "contract_kind", "contract_months", "hours_per_month",
     "employer", "training_title", "followup_contract_kind", "followup_contract_months",
     "exit_reason", "abandon_reason", "goal_attainment", "satisfaction", "difficulties",
-    "recommendations", "follow_up_end_date", "employed_at_follow_up_end", "closed_on",
+    "recommendations", "no_internship_reason", "follow_up_end_date", "employed_at_follow_up_end",
+    "closed_on",
 )
 
-PROJECT_FIELDS = ("target_job", "rome_code", "action_plan_on", "csp_adhesion_on",
+PROJECT_FIELDS = ("target_job", "rome_code", "action_plan_on", "bilan_kind", "csp_adhesion_on",
                   "prebilan_at", "csp_contract_signed_on", "csp_contract_sent_at",
                   "engagement_level", "soft_skills_level")
 
@@ -146,7 +147,8 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         "exit_date", "exit_type", "contract_kind", "contract_months", "hours_per_month",
         "employer", "training_title", "followup_contract_kind", "followup_contract_months",
         "exit_reason", "abandon_reason", "goal_attainment", "satisfaction", "difficulties",
-        "recommendations", "follow_up_end_date", "employed_at_follow_up_end", "closed_on",
+        "recommendations", "no_internship_reason", "follow_up_end_date",
+        "employed_at_follow_up_end", "closed_on",
         "version_seen",
     )
     form_extra_fields = {"version_seen": HiddenField()}
@@ -160,8 +162,8 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                         "hours_per_month", "employer", "training_title",
                         "followup_contract_kind", "followup_contract_months", "exit_reason",
                         "abandon_reason", "goal_attainment", "satisfaction", "difficulties",
-                        "recommendations", "follow_up_end_date", "employed_at_follow_up_end",
-                        "closed_on"),
+                        "recommendations", "no_internship_reason", "follow_up_end_date",
+                        "employed_at_follow_up_end", "closed_on"),
                        "Sortie et évaluation"),
         AlreadyRendered("version_seen"),
     )
@@ -337,6 +339,9 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         form.drop(*(name for name in FACT_FIELDS if name not in asked))
         if not rule.is_rupture:
             form.drop("difficulties", "recommendations")
+        if not any(row.programme.requires_internship
+                   and not service.internship_count(db.session, row) for row in rows):
+            form.drop("no_internship_reason")  # 001 « Description »: stage obligatoire
         if "contract_months" in form and rule.needs_training_title:
             form.contract_months.label.text = FIELD_LABELS["training_months"]
         form.intro = (f"Type de sortie : « {exit_type.label} ». Seuls les éléments que ce "
@@ -390,6 +395,7 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
             satisfaction=field_value(form, "satisfaction"),
             difficulties=field_value(form, "difficulties"),
             recommendations=field_value(form, "recommendations"),
+            no_internship_reason=field_value(form, "no_internship_reason"),
         )
         results = self.each(rows, lambda row: service.close_with_exit(
             db.session, row, exit_type, data, current_day()))

@@ -124,6 +124,8 @@ def del_columns(pseudonymised: bool) -> tuple[Column, ...]:
         Column("Sortie anticipée", width=10),
         Column("Atteinte des objectifs", width=20),
         Column("Satisfaction (1-5)", "int", 12),
+        # 001 « Description » : stage obligatoire ; sinon, pourquoi (issue 19 A.3)
+        Column("Motif de l'absence de stage", "wrap", 34),
     )
 
 
@@ -150,6 +152,7 @@ def del_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
             Enrolment.goal_attainment,
             Enrolment.satisfaction,
             Enrolment.abandon_reason,
+            Enrolment.no_internship_reason,
         )
         .join(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
         .outerjoin(ProgrammeSession, Enrolment.session_id == ProgrammeSession.id)
@@ -190,6 +193,8 @@ def del_rows(session, scope: Scope, key: str | None = None) -> Iterator[tuple]:
             early,
             goal,
             row.satisfaction if exited else None,
+            (MASKED if key is not None and row.no_internship_reason else
+             row.no_internship_reason) if exited else None,
         )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from ..enums import AbandonReason, ContractKind, EnrolmentStatus, ReferralStatus
+from ..enums import AbandonReason, BilanKind, ContractKind, EnrolmentStatus, ReferralStatus
 from ..extensions import db
 from ._types import enum_type, utcnow
 
@@ -264,6 +264,8 @@ class Enrolment(db.Model):
     # orientation) ends the support at the latest at its end and starts the 6 months of
     # the intermediate deliverable. None for the « publics expérimentaux » (no adhesion).
     csp_adhesion_on: Mapped[date | None] = mapped_column(Date)
+    # PLIE-L4: which bilan (004 Lot 4: orientation 12–15 h, compétences 20 h)
+    bilan_kind: Mapped[BilanKind | None] = mapped_column(enum_type(BilanKind))
     engagement_level: Mapped[int | None]  # 1–4, DEL progression (001 indicator table)
     soft_skills_level: Mapped[int | None]  # 1–4
     # Exit (001 « Évaluation », 002 §6, 004)
@@ -281,6 +283,9 @@ class Enrolment(db.Model):
     exit_reason: Mapped[str | None] = mapped_column(String(300))
     # Why an abandon was declared (001 « raisons de la sortie », 004 exit motives)
     abandon_reason: Mapped[AbandonReason | None] = mapped_column(enum_type(AbandonReason))
+    # 001 « Description »: « obligatoirement intégrer une période de stage en entreprise »;
+    # a path closed at its end without one says why (shown in the reports)
+    no_internship_reason: Mapped[str | None] = mapped_column(Text)
     goal_attainment: Mapped[int | None]  # 0 non atteint … 3 atteint
     satisfaction: Mapped[int | None]  # 1–5
     difficulties: Mapped[str | None] = mapped_column(Text)

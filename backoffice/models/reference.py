@@ -1,7 +1,7 @@
 """Reference data: funders, programmes and their phases, deadline rules and the
 closed lists (exit, barrier, contact types, suspension reasons). Seeded from `seeds/`,
 editable by an administrator."""
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..enums import CspRule, DelayUnit, DelCategory, RollPolicy, Territory
@@ -86,6 +86,15 @@ class Programme(db.Model):
     absences_limit: Mapped[int | None]
     absences_consecutive: Mapped[bool] = mapped_column(default=True)
     unanswered_reminders_limit: Mapped[int | None]
+    # 004 Lot 4: 12 to 15 h for a bilan d'orientation (hours_min–hours_max), 20 h for a
+    # bilan de compétences (skills_bilan_hours)
+    hours_max: Mapped[int | None]
+    skills_bilan_hours: Mapped[int | None]
+    # 004 Lot 2: group_min counts the participants of a session, not of each workshop
+    group_per_session: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # 004 Lot 2: « répartis sur 2 sessions »; Lot 3: « 15 plateaux « actifs » différents »
+    sessions_min: Mapped[int | None]
+    host_structures_min: Mapped[int | None]
     notes: Mapped[str | None] = mapped_column(Text)
 
     funder: Mapped[Funder] = relationship(back_populates="programmes")

@@ -1,6 +1,6 @@
 """ARJLJ — tableau de suivi d'activité et de résultats for a purchase order (002 I §7).
 
-Sheets: Couverture, Indicateurs clés, Issues, Salariés, Définitions.
+Sheets: Couverture, Indicateurs clés, Objectifs du marché, Issues, Salariés, Définitions.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import date
 from ..indicators import arjlj, lists
 from ..indicators.exit_groups import anticipated_reasons
 from ..indicators.scope import Scope, ScopeError
-from .workbook import report_workbook
+from .workbook import report_workbook, targets_sheet
 
 TITLE = "Tableau de suivi ARJLJ"
 
@@ -40,6 +40,7 @@ def build(
     ) as book:
         results = [f(session, scope) for f in arjlj.KEY_FIGURES]
         book.key_figures("Indicateurs clés", results, title=f"{title} {scope.period_label}")
+        targets_sheet(book, session, scope)
         adhesions = next(r for r in results if r.indicator.code == "arjlj.csp_adhesions")
         anticipated = anticipated_reasons(session, scope)
         book.distributions(

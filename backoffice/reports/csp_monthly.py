@@ -13,7 +13,7 @@ from ..indicators import csp
 from ..indicators.exit_groups import anticipated_reasons
 from ..indicators.lists import Column
 from ..indicators.scope import Scope
-from .workbook import report_workbook
+from .workbook import report_workbook, targets_sheet
 
 TITLE = "Tableau mensuel CSP"
 
@@ -76,6 +76,7 @@ def build(
             f"{table.cut_off:%d/%m/%Y}",
             cards=[*csp.ACTIVITY, *csp.RESULTS, csp.CONTRACTS],
         )
+        targets_sheet(book, session, scope)
         total = table.total
         anticipated = anticipated_reasons(session, scope)
         book.distributions(

@@ -1,8 +1,8 @@
 """DEL province Sud — bilan annuel (001 « Évaluation » and the indicator table).
 
-Sheets: Couverture, Indicateurs clés, Typologie, Sessions, Sorties, Freins, Progression,
-Liste nominative, Ruptures, Définitions. The end-of-path report (del_end_of_path.py) is
-the same workbook for the paths of one session.
+Sheets: Couverture, Indicateurs clés, Objectifs du marché, Typologie, Sessions, Sorties,
+Freins, Progression, Liste nominative, Ruptures, Définitions. The end-of-path report
+(del_end_of_path.py) is the same workbook for the paths of one session.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ..indicators.lists import Column
 from ..indicators.scope import Scope
 from ..indicators.typology import referred_typology
 from ..rules.exits import DEL_CATEGORY_ORDER
-from .workbook import report_workbook
+from .workbook import report_workbook, targets_sheet
 
 TITLE = "Bilan annuel DEL"
 
@@ -61,6 +61,7 @@ def build(
             figures.values(),
             title=f"{title} — {scope.programme_code} {scope.period_label}",
         )
+        targets_sheet(book, session, scope)
         book.typology(
             "Orientés par", referred_typology(session, scope), referred_typology.indicator
         )

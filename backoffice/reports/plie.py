@@ -1,7 +1,7 @@
 """PLIE — bilans intermédiaires (31 May, 30 September) and bilan final (004 §5).
 
 The figures stop on the period's last day (the cut-off). Sheets: Couverture, Indicateurs
-clés, Typologie, Sorties, Participants, Définitions.
+clés, Objectifs du marché, Typologie, Sorties, Participants, Définitions.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import date
 from ..indicators import lists, plie
 from ..indicators.scope import Scope
 from ..indicators.typology import followed_typology
-from .workbook import report_workbook
+from .workbook import report_workbook, targets_sheet
 
 INTERIM_TITLE = "Bilan intermédiaire PLIE"
 FINAL_TITLE = "Bilan final PLIE"
@@ -44,6 +44,7 @@ def build(
             figures.values(),
             title=f"Critères d'évaluation (004 §5) — {scope.programme_code} {scope.period_label}",
         )
+        targets_sheet(book, session, scope)
         book.typology(
             "Participants par", followed_typology(session, scope), followed_typology.indicator
         )

@@ -23,6 +23,7 @@ import xlsxwriter
 
 from ..indicators.base import Indicator, Kind, Result, one_reading
 from ..indicators.lists import Column
+from ..indicators.targets import scope_targets
 
 EMPTY_RATE = "—"
 #: Excel's limit on sheet names.
@@ -421,3 +422,30 @@ def cover_lines(
         ("Version", "pseudonymisée (sans données nominatives)" if pseudonymised else "nominative"),
     ]
     return lines
+
+
+#: Columns of the « Objectifs du marché » sheet (issue 19 A.4).
+TARGET_COLUMNS = (
+    Column("Dispositif", width=10),
+    Column("Année", "int", 8),
+    Column("Objectif", width=40),
+    Column("Cible", width=14),
+    Column("Réalisé", "int", 10),
+    Column("Projection fin d'année", "int", 12),
+    Column("Situation", width=24),
+    Column("Source", width=30),
+)
+
+
+def targets_sheet(book: ReportWorkbook, session, scope) -> int:
+    """The « Objectifs du marché » sheet of a funder workbook: the contractual volumes of
+    the report's programme for each year of its period (annual target, sessions, host
+    structures…), the actual to the period's last day and the projection to the end of
+    the year (``indicators/targets.py``). Every report calls it; returns the rows."""
+    rows = ((line.programme_code, line.year, line.measure, line.target_label, line.actual,
+             line.projected, line.situation_label, line.source)
+            for line in scope_targets(session, scope))
+    return book.table(
+        "Objectifs du marché", TARGET_COLUMNS, rows,
+        title=f"Objectifs du marché — {scope.programme_code}, réalisé au "
+              f"{scope.date_to:%d/%m/%Y} et projection à la fin de l'année")

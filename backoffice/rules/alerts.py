@@ -21,6 +21,15 @@ kind                   what                                                     
 ``follow_up_past_end`` a follow-up in employment past its end date                 002 II §3
 ``workshop_size``      a workshop outside its programme's group limits (4–7)       004 Lot 1
 ``immersion_cap``      a PLIE-L3 immersion above 30 h or over more than 2 weeks    004 Lot 3
+``internship_missing`` a DEL path past half its planned length, no internship      001
+``interviews``         PLIE-L1 individual interviews: more than 5, fewer than 4    004 Lot 1
+                       at the exit phase, one longer than 45 min
+``bilan_hours``        PLIE-L4 bilan hours outside 12–15 h (orientation) or 20 h   004 Lot 4
+                       (compétences)
+``workshop_length``    a workshop not of its programme's length (3 h)              002, 004
+``csp_phase_one``      CSP phase 1: a week without an interview, or a first        002 II §4
+                       interview that is not individual
+``session_size``       a session outside its group limits (PLIE-L2: 8 at least)    004 Lot 2
 =====================  =========================================================  ========
 """
 
@@ -52,6 +61,12 @@ class AlertKind(LabelledEnum):
     FOLLOW_UP_PAST_END = "follow_up_past_end", "Suivi dans l'emploi au-delà de sa fin"
     WORKSHOP_SIZE = "workshop_size", "Atelier hors des limites de groupe"
     IMMERSION_CAP = "immersion_cap", "Immersion au-delà du plafond (heures ou durée)"
+    INTERNSHIP_MISSING = "internship_missing", "Stage en entreprise non prévu à mi-parcours"
+    INTERVIEWS = "interviews", "Entretiens individuels hors des limites (PLIE Lot 1)"
+    BILAN_HOURS = "bilan_hours", "Heures de bilan hors des limites (PLIE Lot 4)"
+    WORKSHOP_LENGTH = "workshop_length", "Atelier d'une autre durée que prévue"
+    CSP_PHASE_ONE = "csp_phase_one", "Entretiens CSP insuffisants (phase 1)"
+    SESSION_SIZE = "session_size", "Session hors des limites de groupe"
 
 
 @dataclass(frozen=True)
@@ -300,3 +315,170 @@ def immersion_cap_alert(
         "004 Lot 3", internship_id=internship_id, enrolment_id=enrolment_id,
         referent_id=referent_id, programme_id=programme_id,
     )
+
+
+# --- 001: a company internship in every DEL path ---------------------------------------
+
+def internship_missing_alert(
+    entry: date, planned_end: date | None, today: date, internships: int, *,
+    enrolment_id: int | None = None, referent_id: int | None = None,
+    programme_id: int | None = None,
+) -> Alert | None:
+    """Alert when a path has passed half its planned length with no internship planned
+    (none recorded, whatever its dates)."""
+    # 001 « Description » : « Ils devront obligatoirement intégrer une période de stage en
+    # entreprise »
+    if internships or planned_end is None or planned_end <= entry:
+        return None
+    midpoint = entry.toordinal() + (planned_end.toordinal() - entry.toordinal()) // 2
+    if today.toordinal() <= midpoint:
+        return None
+    return Alert(
+        AlertKind.INTERNSHIP_MISSING,
+        f"Mi-parcours passé le {_fmt(date.fromordinal(midpoint))} (fin prévue le "
+        f"{_fmt(planned_end)}) sans stage en entreprise prévu : le stage est obligatoire",
+        "001 « Description »", enrolment_id=enrolment_id, referent_id=referent_id,
+        programme_id=programme_id,
+    )
+
+
+# --- 004 Lot 1: 4 to 5 interviews of 45 min at most per participant --------------------
+
+def interviews_alert(
+    count: int, longest_minutes: int | None, interviews_min: int | None,
+    interviews_max: int | None, max_minutes: int | None, *, at_exit_phase: bool,
+    enrolment_id: int | None = None, referent_id: int | None = None,
+    programme_id: int | None = None,
+) -> Alert | None:
+    """Alert when a participant has had more individual interviews than ``interviews_max``,
+    fewer than ``interviews_min`` once in the exit phase, or one longer than
+    ``max_minutes``."""
+    # 004 Lot 1 : « Nombre d'entretiens par participant : 4 à 5 maximum de 45 mn maximum »
+    problems = []
+    if interviews_max is not None and count > interviews_max:
+        problems.append(f"{count} entretiens individuels, au-delà de {interviews_max}")
+    elif interviews_min is not None and at_exit_phase and count < interviews_min:
+        problems.append(f"{count} entretien(s) individuel(s) à la sortie, moins que "
+                        f"{interviews_min}")
+    if max_minutes is not None and longest_minutes is not None and longest_minutes > max_minutes:
+        problems.append(f"un entretien de {longest_minutes} min, au-delà de {max_minutes} min")
+    if not problems:
+        return None
+    message = " ; ".join(problems)
+    return Alert(AlertKind.INTERVIEWS, message[0].upper() + message[1:], "004 Lot 1",
+                 enrolment_id=enrolment_id, referent_id=referent_id, programme_id=programme_id)
+
+
+# --- 004 Lot 4: 12 to 15 h for a bilan d'orientation, 20 h for a bilan de compétences ---
+
+def bilan_hours_range(kind: str | None, hours_min: int | None, hours_max: int | None,
+                      skills_hours: int | None) -> tuple[int | None, int | None]:
+    """(minimum, maximum) hours of a bilan of ``kind`` (« orientation », « skills », or
+    None when not said: from the least of one to the most of the other)."""
+    if kind == "orientation":
+        return hours_min, hours_max
+    if kind == "skills":
+        return skills_hours, skills_hours
+    return hours_min, skills_hours if skills_hours is not None else hours_max
+
+
+def bilan_hours_alert(
+    minutes: int, kind: str | None, hours_min: int | None, hours_max: int | None,
+    skills_hours: int | None, *, bilan_done: bool, kind_label: str = "bilan",
+    enrolment_id: int | None = None, referent_id: int | None = None,
+    programme_id: int | None = None,
+) -> Alert | None:
+    """Alert when a bilan's individual interview hours pass its maximum, or are below its
+    minimum once the bilan phase is over (``bilan_done``)."""
+    # 004 Lot 4 : « à raison de 12 à 15 h pour un bilan d'orientation et 20 h pour un bilan
+    # de compétences »
+    low, high = bilan_hours_range(kind, hours_min, hours_max, skills_hours)
+    hours = minutes / 60
+    shown = f"{hours:.1f}".replace(".", ",").replace(",0", "")
+    if high is not None and hours > high:
+        side = f"au-delà des {high} h"
+    elif low is not None and bilan_done and hours < low:
+        side = f"en deçà des {low} h"
+    else:
+        return None
+    return Alert(AlertKind.BILAN_HOURS, f"{kind_label} : {shown} h d'entretiens individuels, "
+                 f"{side}", "004 Lot 4", enrolment_id=enrolment_id, referent_id=referent_id,
+                 programme_id=programme_id)
+
+
+# --- 002 glossary, 004 Lot 1: workshops of 3 hours -------------------------------------
+
+def workshop_length_alert(
+    minutes: int | None, workshop_hours: int | None, *, title: str = "",
+    held_on: date | None = None, workshop_id: int | None = None,
+    programme_id: int | None = None,
+) -> Alert | None:
+    """Alert when a workshop does not last its programme's ``workshop_hours``."""
+    # 004 Lot 1 : « Durée des ateliers : 3 h » ; 002 glossaire : « un regroupement d'une
+    # durée de 3 heures »
+    if workshop_hours is None or minutes is None or minutes == workshop_hours * 60:
+        return None
+    when = f" du {_fmt(held_on)}" if held_on else ""
+    length = f"{minutes // 60} h {minutes % 60:02d}" if minutes % 60 else f"{minutes // 60} h"
+    return Alert(AlertKind.WORKSHOP_LENGTH,
+                 f"Atelier « {title} »{when} : {length} au lieu de {workshop_hours} h",
+                 "002 glossaire, 004 Lot 1", workshop_id=workshop_id, programme_id=programme_id)
+
+
+# --- 002 II §4: CSP phase 1, one interview a week at least, the first individual -------
+
+def weeks_without_contact(phase_started_on: date, today: date, contact_days: list[date]
+                          ) -> list[date]:
+    """The first days of the full weeks of a phase (7 days from its start) that had no
+    contact; the running week is not owed yet."""
+    missing, start = [], phase_started_on
+    while start + timedelta(days=7) <= today:
+        end = start + timedelta(days=7)
+        if not any(start <= day < end for day in contact_days):
+            missing.append(start)
+        start = end
+    return missing
+
+
+def csp_phase_one_alert(
+    phase_started_on: date, today: date, contacts: list[tuple[date, bool]], *,
+    enrolment_id: int | None = None, referent_id: int | None = None,
+    programme_id: int | None = None,
+) -> Alert | None:
+    """``contacts``: the phase's contacts with the person present, (day, individual), in
+    date order. Alert when a full week had none, or when the first was not individual."""
+    # 002 II §4 : « Cette phase donne lieu à un entretien hebdomadaire au minimum
+    # (entretien individuel, regroupement). Le premier entretien doit être individuel. »
+    problems = []
+    if contacts and not contacts[0][1]:
+        problems.append(f"le premier entretien ({_fmt(contacts[0][0])}) n'est pas individuel")
+    missing = weeks_without_contact(phase_started_on, today, [day for day, _ in contacts])
+    if missing:
+        weeks = ", ".join(f"du {_fmt(day)}" for day in missing)
+        problems.append(f"aucun entretien la semaine {weeks}")
+    if not problems:
+        return None
+    return Alert(AlertKind.CSP_PHASE_ONE,
+                 f"Phase 1 depuis le {_fmt(phase_started_on)} : " + " ; ".join(problems),
+                 "002 II §4", enrolment_id=enrolment_id, referent_id=referent_id,
+                 programme_id=programme_id)
+
+
+# --- 004 Lot 2: at least 8 participants per session ------------------------------------
+
+def session_size_alert(
+    participants: int, size_min: int | None, size_max: int | None, *, label: str = "",
+    programme_id: int | None = None,
+) -> Alert | None:
+    """Alert when a session's participants are outside its limits."""
+    # 004 Lot 2 : « 16 minimum répartis sur 2 sessions (avec un minimum de 8 participants
+    # par session) »
+    if size_min is not None and participants < size_min:
+        side = f"moins que le minimum de {size_min}"
+    elif size_max is not None and participants > size_max:
+        side = f"plus que le maximum de {size_max}"
+    else:
+        return None
+    return Alert(AlertKind.SESSION_SIZE,
+                 f"Session « {label} » : {participants} participant(s), {side}",
+                 "004 Lot 2", programme_id=programme_id)

@@ -200,6 +200,53 @@ def check_validation(
     return validated_months
 
 
+def check_commission_decision(programme_code: str, requires_commission: bool,
+                              commission_given: bool) -> None:
+    """Refuse to validate an entry of a programme whose entries a commission validates
+    without naming that commission (001 « Organisation » : « La validation des entrées en
+    parcours se fera en commission interne » ; 004 Lot 2 : « après la validation en
+    commission PLIE »)."""
+    if requires_commission and not commission_given:
+        raise TransitionRefused(
+            f"Commission : obligatoire pour valider une entrée en {programme_code} ; les "
+            "entrées de ce dispositif sont validées en commission (001 « Organisation »)"
+        )
+
+
+def check_path_referral(programme_code: str, requires_commission: bool, *,
+                        has_referral: bool, validated_by_commission: bool) -> None:
+    """A programme whose entries a commission validates opens a path only from a referral
+    validated by a commission, whatever the route (action, form, command, import):
+    001 « Organisation » : « La validation des entrées en parcours se fera en commission
+    interne » ; 004 Lot 2 : « après la validation en commission PLIE »."""
+    if not requires_commission:
+        return
+    if not has_referral:
+        raise TransitionRefused(
+            f"Prescription : obligatoire pour ouvrir un parcours {programme_code} ; seule une "
+            "prescription validée en commission ouvre un parcours de ce dispositif "
+            "(001 « Organisation »)"
+        )
+    if not validated_by_commission:
+        raise TransitionRefused(
+            f"Prescription : elle n'a pas été validée par une commission ; un parcours "
+            f"{programme_code} s'ouvre seulement sur une entrée validée en commission "
+            "(001 « Organisation »)"
+        )
+
+
+def check_disability_recognition(programme_code: str, required: bool, recognised: bool,
+                                 person: str) -> None:
+    """DEL Lot 2 admits only a person recognised disabled by the CRHD (001 Lot 2, « Public
+    cible » : « Demandeur d'emploi reconnu par la CRHD comme étant en situation de
+    handicap »)."""
+    if required and not recognised:
+        raise TransitionRefused(
+            f"Reconnaissance du handicap (RQTH / CRHD) : {person} n'en a pas ; le dispositif "
+            f"{programme_code} n'admet que des personnes reconnues par la CRHD (001 Lot 2)"
+        )
+
+
 def check_reject(reason: str | None) -> str:
     """Require a reason to reject a referral; return it without surrounding spaces."""
     reason = (reason or "").strip()
@@ -221,6 +268,25 @@ def check_exit(entry_date: date, exit_date: date | None, today: date) -> None:
         raise TransitionRefused(
             f"Date de sortie : elle ne peut pas être dans le futur (aujourd'hui : {_fmt(today)})"
         )
+
+
+def check_internship_at_exit(programme_code: str, requires_internship: bool, *,
+                             anticipated: bool, internships: int, reason: str | None
+                             ) -> str | None:
+    """A path of a programme with a mandatory company internship, closed at its normal end
+    (not an anticipated exit) without any internship, needs the reason recorded; return
+    the reason to store (None when none is given).
+
+    001 « Description » : « Ils devront obligatoirement intégrer une période de stage en
+    entreprise »."""
+    reason = (reason or "").strip() or None
+    if requires_internship and not anticipated and internships == 0 and reason is None:
+        raise TransitionRefused(
+            f"Motif de l'absence de stage en entreprise : obligatoire, aucun stage n'est "
+            f"enregistré sur ce parcours {programme_code} (001 : les parcours « devront "
+            "obligatoirement intégrer une période de stage en entreprise »)"
+        )
+    return reason
 
 
 def check_exit_after_periods(exit_date: date, starts: list[tuple[date, str]]) -> None:

@@ -33,6 +33,7 @@ from werkzeug.security import generate_password_hash
 
 from ..enums import (
     Attendance,
+    BilanKind,
     ContractKind,
     DelCategory,
     EducationLevel,
@@ -298,6 +299,7 @@ class _DemoBuilder:
         self.exit_types = list(s.scalars(select(ExitType).order_by(ExitType.sort_order,
                                                                    ExitType.id)))
         self.exit_by_code = {t.code: t for t in self.exit_types}
+        self.exit_by_id = {t.id: t for t in self.exit_types}
 
     # --- ids and rows -------------------------------------------------------------------
 
@@ -771,7 +773,8 @@ class _DemoBuilder:
             # 002 II §4: the signed copy sent to France Travail within 48 hours
             "csp_contract_sent_at": (_at(prebilan + timedelta(days=rng.choice((0, 1))), 16)
                                      if prebilan else None),
-            "engagement_level": None, "soft_skills_level": None,
+            "engagement_level": None, "soft_skills_level": None, "bilan_kind": None,
+            "no_internship_reason": None,
             "exit_date": None, "exit_type_id": None, "contract_kind": None,
             "contract_months": None, "hours_per_month": None, "employer": None,
             "training_title": None, "followup_contract_kind": None,
@@ -818,8 +821,18 @@ class _DemoBuilder:
             "two" if info.family == "PLIE" and not ended and rng.random() < 0.08 else None)
         self._contacts(info, enrolment_id, referent, entry, end_at, absences, prebilan)
         self._workshops(info, enrolment_id, referent, entry, end_at)
-        self._internships(info, enrolment_id, entry, phases, end_at)
+        internship = self._internships(info, enrolment_id, entry, phases, end_at)
         self._barriers(info, enrolment_id, entry, end_at)
+        # 001 « Description » : a DEL path closed at its end without an internship says why
+        exit_type = self.exit_by_id.get(row["exit_type_id"])
+        if (info.row.requires_internship and not internship and ended and exit_type
+                and not exit_type.is_anticipated and exit_date >= planned_end):
+            row["no_internship_reason"] = self._text("no_internship_reasons")
+        if code == "PLIE-L4":
+            # 004 Lot 4: « le bilan d'orientation qui se destine principalement à des jeunes
+            # sans expérience professionnelle et le bilan de compétences pour les autres »
+            young = (entry - person["birth_date"]).days < 26 * 365
+            row["bilan_kind"] = BilanKind.ORIENTATION if young else BilanKind.SKILLS
 
     # Outcomes: what the path leads to, decided at entry (dates follow from it)
 
@@ -1224,15 +1237,18 @@ class _DemoBuilder:
 
     # Internships: DEL company internship (001 étape 2), PLIE-L3 immersions (004 Lot 3)
 
-    def _internships(self, info, enrolment_id, entry, phases, end_at) -> None:
+    def _internships(self, info, enrolment_id, entry, phases, end_at) -> bool:
+        """Add the path's internships or immersions; True when it has one."""
         rng, today = self.rng, self.today
         if info.family == "DEL":
+            # 001 « Description » : « obligatoirement intégrer une période de stage en
+            # entreprise »: most paths that reach étape 2 do one
             stage = next((p for p in phases if p[0] == "etape_2"), None)
-            if stage is None or rng.random() < 0.65:  # about a third do a company internship
-                return
+            if stage is None or rng.random() < 0.2:
+                return False
             start = _weekday(stage[1] + timedelta(days=rng.randint(3, 20)))
             if start > end_at:
-                return
+                return False
             end = min(start + timedelta(weeks=rng.randint(2, 6)) - timedelta(days=3), end_at)
             end = max(end, start)
             midpoint = start + (end - start) / 2
@@ -1248,12 +1264,13 @@ class _DemoBuilder:
                 report_on=(end + timedelta(days=rng.randint(2, 10))
                            if end + timedelta(days=10) <= today else None),
             ))
+            return True
         elif info.code == "PLIE-L3" and rng.random() < 0.7:  # most do an immersion
             start = _weekday(end_at - timedelta(days=rng.randint(0, 25)))
             start = max(start, end_at - timedelta(days=40), entry)  # within the path
             for _ in range(1 if rng.random() < 0.8 else 2):
                 if start > end_at or start > today:
-                    return
+                    return False
                 # 004 Lot 3: at most 30 h over at most two weeks
                 end = min(start + timedelta(days=rng.randint(3, 11)), end_at)
                 done = end < today
@@ -1270,6 +1287,7 @@ class _DemoBuilder:
                     diagnostic_cosigned_on=cosigned if done and cosigned <= today else None,
                 ))
                 start = end + timedelta(days=rng.randint(7, 20))
+        return False  # PLIE immersions: no obligation read from them
 
     def _evaluations(self, done: bool, **fields: str) -> dict:
         """{column: a text of texts.yaml internship[key]} when `done`, else empty columns."""

@@ -21,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     and_,
     case,
+    exists,
     func,
     literal,
     or_,
@@ -35,6 +36,7 @@ from ..enums import Attendance, EnrolmentStatus
 from ..models import (
     Beneficiary,
     Contact,
+    ContactType,
     DeadlineRule,
     Enrolment,
     Internship,
@@ -614,6 +616,8 @@ def workshop_size_alerts(session: Session, now: datetime, filters: AlertFilters,
         .join(Programme, Workshop.programme_id == Programme.id)
         .outerjoin(WorkshopAttendance, WorkshopAttendance.workshop_id == Workshop.id)
         .where(or_(Programme.group_min.is_not(None), Programme.group_max.is_not(None)),
+               # 004 Lot 2: a minimum « par session » counts the session, not each workshop
+               Programme.group_per_session.is_(False),
                Workshop.held_at >= now - timedelta(days=WORKSHOP_LOOKBACK_DAYS),
                Workshop.held_at < now + timedelta(days=filters.days))
         .group_by(Workshop.id, Workshop.title, Workshop.held_at, Programme.id, Programme.code,
@@ -662,6 +666,227 @@ def immersion_cap_alerts(session: Session, now: datetime, filters: AlertFilters,
     return items
 
 
+def internship_missing_alerts(session: Session, now: datetime, filters: AlertFilters,
+                              own: int | None) -> list[AlertItem]:
+    """001 « Description »: open paths of a programme with a mandatory internship, past
+    half their planned length, with no internship recorded."""
+    today = now.date()
+    has_internship = exists().where(Internship.enrolment_id == Enrolment.id)
+    query = (
+        _path_select(Enrolment.entry_date, Enrolment.planned_end_date)
+        .where(Programme.requires_internship.is_(True), Enrolment.status.in_(OPEN_STATUSES),
+               Enrolment.planned_end_date.is_not(None), Enrolment.entry_date < today,
+               ~has_internship, *_path_filters(filters, own))
+        .order_by(Enrolment.entry_date, Enrolment.id)
+    )
+    return [item for row in session.execute(query) if (item := _item(
+        rules.internship_missing_alert(row[6], row[7], today, 0, enrolment_id=row[0],
+                                       referent_id=row[1], programme_id=row[2]), row))]
+
+
+def _individual():
+    """An individual face-to-face interview: a contact type neither collective nor remote
+    (contact_types.yaml)."""
+    return and_(ContactType.is_group.is_(False), ContactType.is_remote.is_(False))
+
+
+def _last_phase_positions(session: Session) -> dict[int, int]:
+    """{programme id: position of its last phase that is not a follow-up}."""
+    return dict(session.execute(
+        select(Phase.programme_id, func.max(Phase.position))
+        .where(Phase.is_follow_up.is_(False)).group_by(Phase.programme_id)).all())
+
+
+def _interview_totals(session: Session, now: datetime, filters: AlertFilters, own: int | None,
+                      *programme_where):
+    """Open paths of the programmes chosen, with their present individual interviews:
+    (path columns…, count, longest, total minutes, current phase position, bilan kind)."""
+    interviews = (
+        select(Contact.enrolment_id.label("eid"), func.count(Contact.id).label("n"),
+               func.max(Contact.duration_minutes).label("longest"),
+               func.coalesce(func.sum(Contact.duration_minutes), 0).label("minutes"))
+        .join(ContactType, Contact.contact_type_id == ContactType.id)
+        .where(_individual(), Contact.attendance == Attendance.PRESENT, Contact.occurs_at <= now,
+               Contact.enrolment_id.in_(
+                   select(Enrolment.id).join(Programme, Enrolment.programme_id == Programme.id)
+                   .where(Enrolment.status.in_(OPEN_STATUSES), *programme_where)))
+        .group_by(Contact.enrolment_id).subquery()
+    )
+    query = (
+        _path_select(func.coalesce(interviews.c.n, 0), interviews.c.longest,
+                     func.coalesce(interviews.c.minutes, 0), Phase.position,
+                     Enrolment.bilan_kind, Programme.interviews_min, Programme.interviews_max,
+                     Programme.interview_max_minutes, Programme.hours_min, Programme.hours_max,
+                     Programme.skills_bilan_hours)
+        .outerjoin(interviews, interviews.c.eid == Enrolment.id)
+        .outerjoin(Phase, Enrolment.current_phase_id == Phase.id)
+        .where(Enrolment.status.in_(OPEN_STATUSES), *programme_where,
+               *_path_filters(filters, own))
+        .order_by(Enrolment.id)
+    )
+    return session.execute(query).all()
+
+
+def interview_alerts(session: Session, now: datetime, filters: AlertFilters,
+                     own: int | None) -> list[AlertItem]:
+    """004 Lot 1: open paths with more individual interviews than allowed, fewer than the
+    minimum once in the exit phase, or one longer than allowed."""
+    last = _last_phase_positions(session)
+    rows = _interview_totals(session, now, filters, own, or_(
+        Programme.interviews_max.is_not(None), Programme.interview_max_minutes.is_not(None)))
+    return [item for row in rows if (item := _item(rules.interviews_alert(
+        row[6], row[7], row[11], row[12], row[13],
+        at_exit_phase=row[9] is not None and row[9] == last.get(row[2]),
+        enrolment_id=row[0], referent_id=row[1], programme_id=row[2]), row))]
+
+
+def bilan_hours_alerts(session: Session, now: datetime, filters: AlertFilters,
+                       own: int | None) -> list[AlertItem]:
+    """004 Lot 4: open paths whose bilan's individual interview hours pass its maximum, or
+    stay below its minimum once the bilan phase is over."""
+    last = _last_phase_positions(session)
+    rows = _interview_totals(session, now, filters, own, or_(
+        Programme.hours_max.is_not(None), Programme.skills_bilan_hours.is_not(None)))
+    items = []
+    for row in rows:
+        kind = row[10]
+        alert = rules.bilan_hours_alert(
+            row[8], kind.value if kind else None, row[14], row[15], row[16],
+            bilan_done=row[9] is not None and row[9] == last.get(row[2]),
+            kind_label=kind.label if kind else "Bilan (type non renseigné)",
+            enrolment_id=row[0], referent_id=row[1], programme_id=row[2])
+        if alert:
+            items.append(_item(alert, row))
+    return items
+
+
+def _recent_workshops(now: datetime, filters: AlertFilters, own: int | None, query: Select
+                      ) -> Select:
+    """The workshops of the alerts: held in the last days or within the horizon, of the
+    programme chosen, attended by one of the referent's paths."""
+    query = query.where(Workshop.held_at >= now - timedelta(days=WORKSHOP_LOOKBACK_DAYS),
+                        Workshop.held_at < now + timedelta(days=filters.days))
+    if filters.programme_id is not None:
+        query = query.where(Workshop.programme_id == filters.programme_id)
+    for referent_id in (filters.referent_id, own):
+        if referent_id is not None:
+            query = query.where(Workshop.id.in_(
+                select(WorkshopAttendance.workshop_id)
+                .join(Enrolment, WorkshopAttendance.enrolment_id == Enrolment.id)
+                .where(Enrolment.referent_id == referent_id)))
+    return query
+
+
+def workshop_length_alerts(session: Session, now: datetime, filters: AlertFilters,
+                           own: int | None) -> list[AlertItem]:
+    """002 glossary, 004 Lot 1: recent and coming workshops not of their programme's length."""
+    query = _recent_workshops(now, filters, own, (
+        select(Workshop.id, Workshop.title, Workshop.held_at, Workshop.duration_minutes,
+               Programme.id, Programme.code, Programme.workshop_hours)
+        .join(Programme, Workshop.programme_id == Programme.id)
+        .where(Programme.workshop_hours.is_not(None), Workshop.duration_minutes.is_not(None),
+               Workshop.duration_minutes != Programme.workshop_hours * 60)
+        .order_by(Workshop.held_at, Workshop.id)))
+    items = []
+    for wid, title, held_at, minutes, pid, code, hours in session.execute(query):
+        alert = rules.workshop_length_alert(minutes, hours, title=title, held_on=held_at.date(),
+                                            workshop_id=wid, programme_id=pid)
+        if alert:
+            items.append(AlertItem(alert, programme_code=code))
+    return items
+
+
+#: 002 II §4: the phase with one interview a week at least, the first individual.
+CSP_PHASE_ONE = "phase_1"
+
+
+def csp_phase_one_alerts(session: Session, now: datetime, filters: AlertFilters,
+                         own: int | None) -> list[AlertItem]:
+    """002 II §4: active CSP paths in phase 1 with a full week without an interview
+    (individual, group session or workshop attended), or a first one not individual."""
+    today = now.date()
+    query = (
+        _path_select(PhaseRecord.started_on)
+        .join(PhaseRecord, and_(PhaseRecord.enrolment_id == Enrolment.id,
+                                PhaseRecord.ended_on.is_(None)))
+        .join(Phase, and_(PhaseRecord.phase_id == Phase.id, Phase.code == CSP_PHASE_ONE))
+        .where(Programme.exit_scheme == "CSP", Enrolment.status == EnrolmentStatus.ACTIVE,
+               *_path_filters(filters, own))
+        .order_by(Enrolment.id)
+    )
+    paths = session.execute(query).all()
+    started = {row[0]: row[6] for row in paths}
+    events: dict[int, list[tuple[datetime, bool]]] = {eid: [] for eid in started}
+    # A phase 1 lasts 8 weeks at most (derogation): its contacts are few. Contacts and
+    # workshops attended in one statement, run whatever the paths (a constant count).
+    ids = list(started) or [0]
+    since = datetime.combine(min(started.values(), default=now.date()), datetime.min.time())
+    events_query = union_all(
+        select(Contact.enrolment_id.label("eid"), Contact.occurs_at.label("at"),
+               ContactType.is_group.label("grp"))
+        .join(ContactType, Contact.contact_type_id == ContactType.id)
+        .where(Contact.enrolment_id.in_(ids), ContactType.is_remote.is_(False),
+               Contact.attendance == Attendance.PRESENT, Contact.occurs_at >= since,
+               Contact.occurs_at <= now),
+        select(WorkshopAttendance.enrolment_id, Workshop.held_at, literal(True))
+        .join(Workshop, WorkshopAttendance.workshop_id == Workshop.id)
+        .where(WorkshopAttendance.enrolment_id.in_(ids),
+               WorkshopAttendance.attendance == Attendance.PRESENT,
+               Workshop.held_at >= since, Workshop.held_at <= now),
+    )
+    for eid, at, group in session.execute(events_query):
+        if eid in started and at.date() >= started[eid]:
+            events[eid].append((at, not group))
+    items = []
+    for row in paths:
+        alert = rules.csp_phase_one_alert(
+            row[6], today, [(at.date(), individual) for at, individual in sorted(events[row[0]])],
+            enrolment_id=row[0], referent_id=row[1],
+            programme_id=row[2])
+        if alert:
+            items.append(_item(alert, row))
+    return items
+
+
+def session_size_alerts(session: Session, now: datetime, filters: AlertFilters,
+                        own: int | None) -> list[AlertItem]:
+    """004 Lot 2: sessions under way (or ended lately) outside their limits: the session's
+    own sizes, else the programme's group limits when they count a session."""
+    today = now.date()
+    participants = (
+        select(func.count(Enrolment.id)).where(Enrolment.session_id == ProgrammeSession.id)
+        .correlate(ProgrammeSession).scalar_subquery()
+    )
+    query = (
+        select(ProgrammeSession.id, ProgrammeSession.label, ProgrammeSession.min_size,
+               ProgrammeSession.max_size, Programme.id, Programme.code, Programme.group_min,
+               Programme.group_max, Programme.group_per_session, participants)
+        .join(Programme, ProgrammeSession.programme_id == Programme.id)
+        .where(or_(ProgrammeSession.min_size.is_not(None),
+                   ProgrammeSession.max_size.is_not(None),
+                   Programme.group_per_session.is_(True)),
+               ProgrammeSession.starts_on <= today,
+               or_(ProgrammeSession.ends_on.is_(None),
+                   ProgrammeSession.ends_on >= today - timedelta(days=WORKSHOP_LOOKBACK_DAYS)))
+        .order_by(ProgrammeSession.starts_on, ProgrammeSession.id)
+    )
+    if filters.programme_id is not None:
+        query = query.where(ProgrammeSession.programme_id == filters.programme_id)
+    for referent_id in (filters.referent_id, own):
+        if referent_id is not None:  # sessions one of the referent's paths follows
+            query = query.where(ProgrammeSession.id.in_(
+                select(Enrolment.session_id).where(Enrolment.referent_id == referent_id)))
+    items = []
+    for _sid, label, smin, smax, pid, code, gmin, gmax, per_session, count in \
+            session.execute(query):
+        low = smin if smin is not None else (gmin if per_session else None)
+        high = smax if smax is not None else (gmax if per_session else None)
+        alert = rules.session_size_alert(count, low, high, label=label, programme_id=pid)
+        if alert:
+            items.append(AlertItem(alert, programme_code=code))
+    return items
+
+
 #: kind → the query that finds it.
 BEHAVIOUR_QUERIES = {
     AlertKind.ABSENCES.value: absence_alerts,
@@ -672,6 +897,12 @@ BEHAVIOUR_QUERIES = {
     AlertKind.FOLLOW_UP_PAST_END.value: follow_up_past_end_alerts,
     AlertKind.WORKSHOP_SIZE.value: workshop_size_alerts,
     AlertKind.IMMERSION_CAP.value: immersion_cap_alerts,
+    AlertKind.INTERNSHIP_MISSING.value: internship_missing_alerts,
+    AlertKind.INTERVIEWS.value: interview_alerts,
+    AlertKind.BILAN_HOURS.value: bilan_hours_alerts,
+    AlertKind.WORKSHOP_LENGTH.value: workshop_length_alerts,
+    AlertKind.CSP_PHASE_ONE.value: csp_phase_one_alerts,
+    AlertKind.SESSION_SIZE.value: session_size_alerts,
 }
 
 

@@ -96,7 +96,7 @@ def decide_referrals(
             months = None
             if action is ReferralAction.VALIDATE:
                 months = _validated_months(referral, validated_months)
-            if commission is not None and commission.programme_id != referral.programme_id:
+            if commission is not None and commission.programme.id != referral.programme_id:
                 raise TransitionRefused(
                     f"Commission : elle examine le dispositif {commission.programme.code}, "
                     f"pas {referral.programme.code}"
@@ -104,6 +104,15 @@ def decide_referrals(
         except TransitionRefused as refused:
             raise TransitionRefused(f"{_who(referral)} — {refused.message}") from None
         decisions.append((referral, new_status, months))
+    if action is ReferralAction.VALIDATE:  # who enters, and who decides it (001)
+        for referral in referrals:
+            try:
+                lifecycle.check_commission_decision(
+                    referral.programme.code, referral.programme.requires_commission,
+                    commission is not None)
+                _check_admission(referral.programme, referral.beneficiary)
+            except TransitionRefused as refused:
+                raise TransitionRefused(f"{_who(referral)} — {refused.message}") from None
     for referral, new_status, months in decisions:
         referral.status = new_status
         referral.decided_on = today
@@ -419,6 +428,16 @@ def _caps(enrolment: Enrolment) -> list[date | None]:
     return caps
 
 
+def experimental_extension_months(programme: Programme, months: int | None) -> int:
+    """How far work suspensions may push the end for an experimental public: the
+    programme's longest path for them less the path's length (002 II §3 : « La phase
+    d'accompagnement de 12 mois peut donc être effectuée sur une période totale de 18 mois
+    maximum » : 18 − 12 = 6 months)."""
+    if programme.experimental_max_months is None or months is None:
+        return lifecycle.MAX_EXTENSION_MONTHS
+    return max(programme.experimental_max_months - months, 0)
+
+
 def recompute_planned_end(enrolment: Enrolment, without: Suspension | None = None) -> date | None:
     """Set and return the planned end: start + duration, inclusive, next working day,
     pushed by work suspensions of experimental CSP publics (002 §3), never after the end
@@ -441,7 +460,8 @@ def recompute_planned_end(enrolment: Enrolment, without: Suspension | None = Non
         if s is not without
     ]
     extra = lifecycle.suspension_extension_days(
-        pushing, base, experimental_public=enrolment.beneficiary.experimental_csp_public
+        pushing, base, experimental_public=enrolment.beneficiary.experimental_csp_public,
+        cap_months=experimental_extension_months(enrolment.programme, months),
     )
     end = (planned_end_date(start, months, weeks, territory=territory, extra_days=extra)
            if extra else base)
@@ -518,11 +538,14 @@ def check_new_path(
     path_id: int | None = None,
     referral_changed: bool = True,
     csp_adhesion_on: date | None = None,
+    admission_changed: bool = False,
 ) -> None:
     """A new path (or, with ``path_id``, a path corrected in its edit form): its referral
     (if any) validated, of this person and programme, without another path; the entry
     neither before the referral nor in the future; its session and order of the same
-    programme. A path's own referral, unchanged, is not checked for its status again."""
+    programme. A path's own referral, unchanged, is not checked for its status again.
+    A programme with a commission opens only from a referral its commission validated;
+    DEL-L2 admits only a person recognised by the CRHD (001 « Organisation », Lot 2)."""
     if referral is not None:
         if referral_changed and referral.status is not ReferralStatus.VALIDATED:
             raise TransitionRefused(
@@ -540,6 +563,12 @@ def check_new_path(
                 f"Date d'entrée : elle ne peut pas précéder la prescription "
                 f"({_fmt(referral.referred_on)})"
             )
+    if referral_changed:
+        lifecycle.check_path_referral(
+            programme.code, programme.requires_commission, has_referral=referral is not None,
+            validated_by_commission=referral is not None and referral.commission is not None)
+    if path_id is None or admission_changed:
+        _check_admission(programme, beneficiary)
     if entry_date > today:
         raise TransitionRefused(
             f"Date d'entrée : elle ne peut pas être dans le futur (aujourd'hui : {_fmt(today)})"
@@ -582,7 +611,10 @@ def correct_path(session: Session, enrolment: Enrolment, today: date,
                        programme_session=enrolment.session, order=enrolment.purchase_order,
                        path_id=enrolment.id,
                        referral_changed=inspect(enrolment).attrs.referral.history.has_changes(),
-                       csp_adhesion_on=enrolment.csp_adhesion_on)
+                       csp_adhesion_on=enrolment.csp_adhesion_on,
+                       admission_changed=any(
+                           inspect(enrolment).attrs[name].history.has_changes()
+                           for name in ("beneficiary", "programme")))
         entry = enrolment.entry_date
         if entry != previous_entry:
             for record in enrolment.phase_records:
@@ -623,6 +655,13 @@ def _period_starts(session: Session, enrolment: Enrolment) -> list[tuple[date, s
                    select(Internship.starts_on, Internship.company_name)
                    .where(Internship.enrolment_id == enrolment.id))]
     return starts
+
+
+def _check_admission(programme: Programme, beneficiary: Beneficiary) -> None:
+    """Who the programme admits: DEL-L2 a person recognised by the CRHD (001 Lot 2)."""
+    lifecycle.check_disability_recognition(
+        programme.code, programme.requires_disability_recognition,
+        bool(beneficiary.disability_recognition), beneficiary.full_name)
 
 
 def _check_referral_of(referral: Referral, beneficiary: Beneficiary, programme: Programme) -> None:
@@ -812,6 +851,7 @@ class ExitInput:
     satisfaction: int | None = None
     difficulties: str | None = None
     recommendations: str | None = None
+    no_internship_reason: str | None = None  # 001 « Description »: mandatory internship
 
 
 def _check_scores(data: ExitInput) -> None:
@@ -844,12 +884,17 @@ def close_with_exit(
         )
     classification = classify_exit(rule, data.facts, scheme, exit_date=data.exit_date,
                                    planned_end_date=enrolment.planned_end_date)
+    no_internship_reason = lifecycle.check_internship_at_exit(
+        enrolment.programme.code, enrolment.programme.requires_internship,
+        anticipated=classification.is_anticipated,
+        internships=internship_count(session, enrolment), reason=data.no_internship_reason)
     follow_up_months = enrolment.programme.follow_up_months or 0
     follows = classification.opens_follow_up and follow_up_months > 0
     enrolment.status = lifecycle.next_enrolment_status(
         enrolment.status, "close_with_exit", opens_follow_up=follows
     )
     _apply_exit(enrolment, exit_type, data)
+    enrolment.no_internship_reason = no_internship_reason
     record = _open_phase_record(enrolment)
     if record is not None:
         record.ended_on = max(data.exit_date, record.started_on)
@@ -869,6 +914,14 @@ def close_with_exit(
         enrolment.closed_on = data.exit_date
     session.flush()
     return classification
+
+
+def internship_count(session: Session, enrolment: Enrolment) -> int:
+    """Internships recorded on the path (planned or done)."""
+    if enrolment.id is None:
+        return 0
+    return session.scalar(select(func.count(Internship.id))
+                          .where(Internship.enrolment_id == enrolment.id)) or 0
 
 
 def _apply_exit(enrolment: Enrolment, exit_type: ExitType, data: ExitInput) -> None:

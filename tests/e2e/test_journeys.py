@@ -46,11 +46,19 @@ def test_commission_validates_two_pending_referrals_in_bulk(page):
     login(page, "commission@demo.fr")
     _accept_confirmations(page)
     page.goto("/admin/referrals/?flt0_0=PENDING")  # the « Statut égal à En attente » filter
-    boxes = page.locator("input[name=rowid]")
-    expect(boxes.first).to_be_visible()
-    chosen = [boxes.nth(0).get_attribute("value"), boxes.nth(1).get_attribute("value")]
-    boxes.nth(0).check()
-    boxes.nth(1).check()
+    rows = page.locator("tbody tr")
+    expect(rows.first).to_be_visible()
+    # Two referrals of one programme: its commission validates them (001 « Organisation »)
+    by_programme: dict[str, list] = {}
+    for index in range(rows.count()):
+        text = rows.nth(index).inner_text()
+        code = next((c for c in ("DEL-L1", "DEL-L2", "PLIE-L1", "PLIE-L2", "PLIE-L3",
+                                 "PLIE-L4", "CSP", "ARJLJ") if c in text), None)
+        by_programme.setdefault(code, []).append(rows.nth(index).locator("input[name=rowid]"))
+    boxes = next(found for found in by_programme.values() if len(found) >= 2)
+    chosen = [boxes[0].get_attribute("value"), boxes[1].get_attribute("value")]
+    boxes[0].check()
+    boxes[1].check()
     page.get_by_role("button", name="Avec la sélection").click()
     page.get_by_role("link", name="Valider l'entrée").click()
     expect(page.get_by_role("heading", name="Valider l'entrée")).to_be_visible()

@@ -17,6 +17,7 @@ from backoffice.models import (
     Phase,
     PhaseRecord,
     Programme,
+    ProgrammeSession,
     Referral,
     User,
     Workshop,
@@ -557,3 +558,140 @@ def test_the_list_and_the_badge_read_the_open_obligations_index_in_order(app):
     assert "ix_obligations_open_due" in listing
     assert "ORDER BY" not in listing and "Sort" not in listing  # no sort step
     assert "ix_obligations_open_due" in badge
+
+
+# --- Issue 19 A: the programme figures of the specifications become alerts -------------
+
+def _phase(path: Enrolment, code: str) -> Phase:
+    return db.session.scalar(select(Phase).where(Phase.programme_id == path.programme_id,
+                                                 Phase.code == code))
+
+
+def test_internship_missing_alert(ctx):
+    """001 « Description » : « obligatoirement intégrer une période de stage en
+    entreprise »: past half its planned length (DEL-L1, 7 months), no internship."""
+    late = quick_path("DEL-L1", ctx["me"], entry=date(2026, 5, 4),
+                      planned_end_date=date(2026, 12, 3))   # midpoint 03/08
+    early = quick_path("DEL-L1", ctx["me"], entry=date(2026, 9, 1),
+                       planned_end_date=date(2027, 3, 31))  # midpoint after today
+    planned = quick_path("DEL-L2", ctx["me"], entry=date(2026, 3, 2),
+                         planned_end_date=date(2026, 11, 2))
+    db.session.add(Internship(enrolment=planned, company_name="Boulangerie du Port",
+                              starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 20)))
+    quick_path("CSP", ctx["me"], entry=date(2026, 1, 5), planned_end_date=date(2027, 1, 5))
+    db.session.flush()
+    found = kinds_for("internship_missing")
+    assert [a.enrolment_id for a in found] == [late.id]
+    assert "sans stage en entreprise prévu" in found[0].message
+    assert early.id not in {a.enrolment_id for a in found}
+    assert kinds_for("internship_missing", own=9999) == []
+
+
+def test_plie_l1_interviews_alert(ctx):
+    """004 Lot 1 : « Nombre d'entretiens par participant : 4 à 5 maximum de 45 mn
+    maximum »; phone calls and workshops are not individual interviews."""
+    many, long_one, fine = (quick_path("PLIE-L1", ctx["me"]) for _ in range(3))
+    individual, phone = contact_type("individual"), contact_type("phone")
+    for path, n, minutes in ((many, 6, 45), (long_one, 2, 60), (fine, 5, 45)):
+        for day in range(n):
+            db.session.add(Contact(enrolment=path, contact_type=individual,
+                                   occurs_at=datetime(2026, 10, 1 + day, 10),
+                                   duration_minutes=minutes))
+    db.session.add(Contact(enrolment=fine, contact_type=phone,
+                           occurs_at=datetime(2026, 10, 20, 10), duration_minutes=90))
+    db.session.flush()
+    found = {a.enrolment_id: a.message for a in kinds_for("interviews")}
+    assert set(found) == {many.id, long_one.id}
+    assert "6 entretiens individuels, au-delà de 5" in found[many.id]
+    assert "60 min, au-delà de 45 min" in found[long_one.id]
+    # in the exit phase (« Sortie de l'action »), fewer than 4 interviews
+    long_one.current_phase = _phase(long_one, "sortie")
+    db.session.flush()
+    assert "2 entretien(s) individuel(s) à la sortie, moins que 4" in \
+        {a.enrolment_id: a.message for a in kinds_for("interviews")}[long_one.id]
+
+
+def test_plie_l4_bilan_hours_alert(ctx):
+    """004 Lot 4 : « 12 à 15 h pour un bilan d'orientation et 20 h pour un bilan de
+    compétences »."""
+    from backoffice.enums import BilanKind
+    orientation = quick_path("PLIE-L4", ctx["me"], bilan_kind=BilanKind.ORIENTATION)
+    skills = quick_path("PLIE-L4", ctx["me"], bilan_kind=BilanKind.SKILLS)
+    short = quick_path("PLIE-L4", ctx["me"], bilan_kind=BilanKind.SKILLS)
+    individual = contact_type("individual")
+    for path, hours in ((orientation, 16), (skills, 18), (short, 15)):
+        for day in range(hours):
+            db.session.add(Contact(enrolment=path, contact_type=individual,
+                                   occurs_at=datetime(2026, 9, 1, 8) + timedelta(days=day),
+                                   duration_minutes=60))
+    short.current_phase = _phase(short, "sortie")  # the bilan is over
+    db.session.flush()
+    found = {a.enrolment_id: a.message for a in kinds_for("bilan_hours")}
+    assert set(found) == {orientation.id, short.id}
+    assert found[orientation.id] == ("Bilan d'orientation : 16 h d'entretiens individuels, "
+                                     "au-delà des 15 h")
+    assert "15 h d'entretiens individuels, en deçà des 20 h" in found[short.id]
+
+
+def test_workshop_length_alert(ctx):
+    """004 Lot 1 : « Durée des ateliers : 3 h »; 002 glossaire : regroupement de 3 heures."""
+    short = Workshop(programme=programme("PLIE-L1"), title="Estime de soi",
+                     held_at=datetime(2026, 11, 18, 9), duration_minutes=120)
+    right = Workshop(programme=programme("CSP"), title="Réseau",
+                     held_at=datetime(2026, 11, 18, 14), duration_minutes=180)
+    free = Workshop(programme=programme("PLIE-L2"), title="Image de soi",
+                    held_at=datetime(2026, 11, 18, 14), duration_minutes=90)
+    db.session.add_all([short, right, free])
+    db.session.flush()
+    found = kinds_for("workshop_length")
+    assert [(a.workshop_id, a.message) for a in found] == [
+        (short.id, "Atelier « Estime de soi » du 18/11/2026 : 2 h au lieu de 3 h")]
+
+
+def test_csp_phase_one_alert(ctx):
+    """002 II §4 : « un entretien hebdomadaire au minimum (entretien individuel,
+    regroupement). Le premier entretien doit être individuel. »"""
+    weekly, gap, group_first = (quick_path("CSP", ctx["me"], entry=date(2026, 10, 26))
+                                for _ in range(3))
+    individual, group = contact_type("individual"), contact_type("group_session")
+    for path in (weekly, gap, group_first):
+        db.session.add(PhaseRecord(enrolment=path, phase=_phase(path, "phase_1"),
+                                   started_on=date(2026, 11, 2)))
+    marks = {weekly: [(2, individual), (10, group)], gap: [(3, individual)],
+             group_first: [(3, group), (9, individual)]}
+    for path, contacts in marks.items():
+        for day, kind in contacts:
+            db.session.add(Contact(enrolment=path, contact_type=kind,
+                                   occurs_at=datetime(2026, 11, day, 10)))
+    # a workshop attended counts as a group interview (regroupement)
+    workshop = Workshop(programme=programme("CSP"), title="Projet",
+                        held_at=datetime(2026, 11, 9, 9))
+    workshop.attendances.append(WorkshopAttendance(enrolment=weekly))
+    db.session.add(workshop)
+    db.session.flush()
+    found = {a.enrolment_id: a.message for a in kinds_for("csp_phase_one")}
+    assert set(found) == {gap.id, group_first.id}
+    assert "aucun entretien la semaine du 09/11/2026" in found[gap.id]
+    assert "le premier entretien (03/11/2026) n'est pas individuel" in found[group_first.id]
+
+
+def test_plie_l2_group_minimum_counts_a_session_not_a_workshop(ctx):
+    """004 Lot 2 : « 16 minimum répartis sur 2 sessions (avec un minimum de 8
+    participants par session) »: a workshop of 3 is no alert; a session of 7 is."""
+    l2 = programme("PLIE-L2")
+    small = ProgrammeSession(programme=l2, label="Session printemps",
+                             starts_on=date(2026, 9, 1), ends_on=date(2026, 12, 18))
+    full = ProgrammeSession(programme=l2, label="Session automne",
+                            starts_on=date(2026, 9, 1), ends_on=date(2026, 12, 18))
+    paths = [quick_path("PLIE-L2", ctx["me"], session=small) for _ in range(7)]
+    paths += [quick_path("PLIE-L2", ctx["me"], session=full) for _ in range(8)]
+    workshop = Workshop(programme=l2, session=small, title="Confiance",
+                        held_at=datetime(2026, 11, 18, 9))
+    for path in paths[:3]:
+        workshop.attendances.append(WorkshopAttendance(enrolment=path))
+    db.session.add(workshop)
+    db.session.flush()
+    assert kinds_for("workshop_size") == []
+    found = kinds_for("session_size")
+    assert [a.message for a in found] == [
+        "Session « Session printemps » : 7 participant(s), moins que le minimum de 8"]

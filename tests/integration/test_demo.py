@@ -339,3 +339,36 @@ def test_larger_demo_keeps_its_constraints(app, capsys):
         db.session.commit()
     with capsys.disabled():
         print(f"\n  build_demo(2000) : {seconds:.1f} s")
+
+
+def test_demo_follows_the_programme_figures(demo_app):
+    """Issue 19 A: the demo's rows pass the rules every route now applies."""
+    with demo_app.app_context():
+        paths = (select(func.count(Enrolment.id))
+                 .join(Programme, Enrolment.programme_id == Programme.id))
+        # 001 Lot 2 : « Demandeur d'emploi reconnu par la CRHD »
+        assert db.session.scalar(
+            paths.join(Beneficiary, Enrolment.beneficiary_id == Beneficiary.id)
+            .where(Programme.requires_disability_recognition.is_(True),
+                   Beneficiary.disability_recognition.is_(False))) == 0
+        # 001 « Organisation » : entries validated in commission
+        assert db.session.scalar(
+            paths.outerjoin(Referral, Enrolment.referral_id == Referral.id)
+            .where(Programme.requires_commission.is_(True),
+                   Referral.commission_id.is_(None))) == 0
+        # 001 « Description » : a company internship, or why not at the normal end
+        with_internship = select(Internship.enrolment_id)
+        closed_at_end = (paths.join(ExitType, Enrolment.exit_type_id == ExitType.id)
+                         .where(Programme.requires_internship.is_(True),
+                                ExitType.is_anticipated.is_(False),
+                                Enrolment.exit_date >= Enrolment.planned_end_date))
+        assert db.session.scalar(closed_at_end.where(
+            Enrolment.id.not_in(with_internship),
+            Enrolment.no_internship_reason.is_(None))) == 0
+        assert db.session.scalar(closed_at_end.where(
+            Enrolment.no_internship_reason.is_not(None))) > 0
+        del_paths = db.session.scalar(paths.where(Programme.requires_internship.is_(True)))
+        assert db.session.scalar(
+            select(func.count(func.distinct(Internship.enrolment_id)))
+            .join(Enrolment).join(Programme)
+            .where(Programme.requires_internship.is_(True))) > del_paths / 2

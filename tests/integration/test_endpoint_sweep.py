@@ -85,6 +85,7 @@ SPECIAL: dict[str, Rule] = {
     "alerts.index_view": Rule(needs("alerts", "read"), methods=("GET",)),
     "alerts.mark_done_view": Rule(needs("alerts", "edit"), methods=("POST",)),
     "indicators.index_view": Rule(needs("indicators", "read"), methods=("GET",)),
+    "targets.index_view": Rule(needs("indicators", "read"), methods=("GET",)),
     "indicators.download": Rule(needs("indicators", "export"), methods=("GET",),
                                 query="?report=del_annual"),
     "enrolments.transition_view": Rule(runs("enrolments", "suspend"), query="?action=suspend"),

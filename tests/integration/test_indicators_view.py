@@ -1,5 +1,6 @@
 """/admin/indicators/: who may open it, downloads (nominative or pseudonymised), figures."""
 
+import html
 import io
 from datetime import date
 
@@ -151,3 +152,27 @@ def test_bare_link_shows_the_reports_first_programme(client, auth):
     page = client.get("/admin/indicators/?report=del-annual").get_data(as_text=True)
     assert "inconnu" not in page
     assert "DEL-L1" in page
+
+
+# --- « Objectifs du marché » (issue 19 A.4) ------------------------------------------------
+
+@pytest.mark.parametrize(("role", "status"), [
+    ("admin", 200), ("coordinator", 200), ("commission", 200), ("viewer", 200),
+    ("counsellor", 403),
+])
+def test_targets_page_by_role(client, auth, role, status):
+    auth.login(role)
+    assert client.get("/admin/objectifs/?year=2025").status_code == status
+
+
+def test_targets_page_sets_each_programme_target_against_the_actual(client, auth):
+    auth.login("coordinator")
+    page = html.unescape(client.get("/admin/objectifs/?year=2025").get_data(as_text=True))
+    assert "Objectifs du marché" in page
+    # 001 Lot 1 « entre 50 et 80 demandeurs par an »: one entered in 2025 (view_app)
+    assert "DEL-L1" in page and "50 à 80" in page
+    # 004 Lot 4 « Nombre de bilans d'orientation ou de compétences : 10 »
+    assert "PLIE-L4" in page and "Structures d'accueil différentes" in page
+    bad = client.get("/admin/objectifs/?year=deux-mille")
+    assert bad.status_code == 200
+    assert "Année « deux-mille » invalide" in html.unescape(bad.get_data(as_text=True))

@@ -70,6 +70,10 @@ def new_referral(app, code: str, status=ReferralStatus.PENDING, referred_on=date
     with app.app_context():
         referral = Referral(beneficiary=_person(), programme=_programme(code),
                             referred_on=referred_on, status=status, validated_months=months)
+        if status is ReferralStatus.VALIDATED and referral.programme.requires_commission:
+            # 001 « Organisation »: a validated entry was validated by its commission
+            referral.commission = Commission(programme=referral.programme,
+                                             held_on=referred_on)
         db.session.add(referral)
         db.session.commit()
         return referral.id
@@ -84,8 +88,11 @@ def new_path(app, code: str, referent_id: int, entry: date = ENTRY, months=None,
                             referred_on=min(entry, date(2026, 2, 2)))
         db.session.add(referral)
         db.session.flush()
+        commission = None
+        if referral.programme.requires_commission:  # 001 « Organisation »
+            commission = Commission(programme=referral.programme, held_on=referral.referred_on)
         svc.decide_referrals(db.session, [referral], "validate", decider, entry,
-                             validated_months=months)
+                             validated_months=months, commission=commission)
         path = svc.start_path(db.session, referral, entry, date.today(),
                               referent=decider)
         db.session.commit()
@@ -1083,6 +1090,15 @@ def test_close_with_a_durable_job_opens_the_follow_up_then_ends_it(client, auth,
                           exit_date="2026-10-01", contract_months="8",
                           employer="Boulangerie du Port", goal_attainment="3",
                           satisfaction="4")
+    # 001 « Description »: closed at its end without a company internship, it says why
+    assert response.status_code == 200
+    assert "Motif de l'absence de stage en entreprise : obligatoire" in text_of(response)
+    assert path_state(app, path)["status"] is EnrolmentStatus.ACTIVE
+    response = transition(client, "close_with_exit", [path], exit_type=str(cdd),
+                          exit_date="2026-10-01", contract_months="8",
+                          employer="Boulangerie du Port", goal_attainment="3",
+                          satisfaction="4",
+                          no_internship_reason="Embauché avant le stage prévu")
     assert response.status_code == 302
     page = text_of(client.get(response.headers["Location"]))
     assert "Sortie classée : emploi durable (ED)" in page
@@ -1095,8 +1111,9 @@ def test_close_with_a_durable_job_opens_the_follow_up_then_ends_it(client, auth,
         [["active", "follow_up"]]
     with app.app_context():
         row = db.session.get(Enrolment, path)
-        assert (row.contract_months, row.employer, row.goal_attainment, row.satisfaction) == \
-            (8, "Boulangerie du Port", 3, 4)
+        assert (row.contract_months, row.employer, row.goal_attainment, row.satisfaction,
+                row.no_internship_reason) == \
+            (8, "Boulangerie du Port", 3, 4, "Embauché avant le stage prévu")
 
     details = client.get(f"/admin/enrolments/details/?id={path}").get_data(as_text=True)
     assert "Terminer le suivi" in details and "Suspendre" not in details
@@ -1405,3 +1422,24 @@ def test_no_exit_or_abandon_code_on_the_paths_pages(client, auth, app, users, re
     shown = " ".join(text_of(client.get(page)) for page in pages)
     assert {c for c in codes if c in shown} == set()
     assert "Motif de l'abandon" in shown and "Raisons de santé" in shown
+
+
+def test_validation_without_a_commission_is_refused_in_french(client, auth, app, users):
+    """001 « Organisation » : « La validation des entrées en parcours se fera en commission
+    interne »: the form proposes the latest commission held; left empty, it is refused and
+    nothing changes."""
+    referral = new_referral(app, "PLIE-L1")
+    with app.app_context():
+        commission = Commission(programme=_programme("PLIE-L1"), held_on=date(2026, 2, 10))
+        db.session.add(commission)
+        db.session.commit()
+        commission_id = commission.id
+    auth.login("commission")
+    page = client.get(f"/admin/referrals/decide/?action=validate&ids={referral}") \
+        .get_data(as_text=True)
+    assert f'<option selected value="{commission_id}">' in page \
+        or f'value="{commission_id}" selected' in page
+    response = decide(client, "validate", [referral], decided_on="2026-03-01", commission="")
+    assert response.status_code == 200
+    assert "Commission : obligatoire pour valider une entrée en PLIE-L1" in text_of(response)
+    assert referral_of(app, referral).status is ReferralStatus.PENDING

@@ -17,6 +17,7 @@ from backoffice.extensions import db
 from backoffice.models import (
     BarrierType,
     Beneficiary,
+    Commission,
     Enrolment,
     ExitType,
     Internship,
@@ -50,11 +51,28 @@ def person(ctx, **extra) -> Beneficiary:
 
 def referral(ctx, code: str, status=ReferralStatus.PENDING, referred_on=date(2026, 1, 5),
              **extra) -> Referral:
+    """A referral of a new person; DEL-L2's person recognised by the CRHD (001 Lot 2), and
+    a referral given as validated validated by its programme's commission when it has one
+    (001 « Organisation »)."""
     programme = db.session.scalar(select(Programme).where(Programme.code == code))
+    if programme.requires_disability_recognition:
+        extra.setdefault("disability_recognition", True)
     row = Referral(beneficiary=person(ctx, **extra), programme=programme, status=status,
                    referred_on=referred_on)
+    if status is ReferralStatus.VALIDATED and programme.requires_commission:
+        row.commission = board(row)
     db.session.add(row)
     db.session.flush()
+    return row
+
+
+def board(ref: Referral) -> Commission | None:
+    """A commission of the referral's programme, or None for a programme without one
+    (001 « Organisation » : entries validated in commission; 002: a France Travail order)."""
+    if not ref.programme.requires_commission:
+        return None
+    row = Commission(programme=ref.programme, held_on=ref.referred_on)
+    db.session.add(row)
     return row
 
 
@@ -70,7 +88,7 @@ def started(ctx, code: str, entry: date, months: int | None = None, *,
             adhesion: date | None = None, **extra) -> Enrolment:
     ref = referral(ctx, code, referred_on=min(entry, date(2026, 1, 5)), **extra)
     svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], entry,
-                         validated_months=months)
+                         validated_months=months, commission=board(ref))
     return svc.start_path(db.session, ref, entry, TODAY, csp_adhesion_on=adhesion)
 
 
@@ -79,7 +97,7 @@ def started(ctx, code: str, entry: date, months: int | None = None, *,
 def test_validate_del_l1_records_duration_decider_and_date(ctx):
     refs = [referral(ctx, "DEL-L1"), referral(ctx, "DEL-L1")]
     svc.decide_referrals(db.session, refs, "validate", ctx["coordinator"], TODAY,
-                         validated_months=9)
+                         validated_months=9, commission=board(refs[0]))
     assert [(r.status, r.validated_months, r.decided_on) for r in refs] == [
         (ReferralStatus.VALIDATED, 9, TODAY)] * 2
     assert refs[0].decided_by is ctx["coordinator"]
@@ -87,14 +105,15 @@ def test_validate_del_l1_records_duration_decider_and_date(ctx):
 
 def test_validate_del_l1_defaults_to_seven_months(ctx):
     ref = referral(ctx, "DEL-L1")
-    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY)
+    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY,
+                         commission=board(ref))
     assert ref.validated_months == 7  # 001: « durée moyenne de 7 mois »
 
 
 def test_validate_other_programme_stores_no_duration(ctx):
     ref = referral(ctx, "PLIE-L2")
     svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY,
-                         validated_months=9)
+                         validated_months=9, commission=board(ref))
     assert ref.validated_months is None
 
 
@@ -102,7 +121,8 @@ def test_batch_with_one_refused_changes_none(ctx):
     good = referral(ctx, "DEL-L1")
     closed = referral(ctx, "DEL-L1", status=ReferralStatus.REJECTED)
     with pytest.raises(TransitionRefused, match=f"Prescription n° {closed.id}"):
-        svc.decide_referrals(db.session, [good, closed], "validate", ctx["coordinator"], TODAY)
+        svc.decide_referrals(db.session, [good, closed], "validate", ctx["coordinator"], TODAY,
+                             commission=board(good))
     assert good.status is ReferralStatus.PENDING
 
 
@@ -111,7 +131,7 @@ def test_validated_duration_out_of_range_refused(ctx, months):
     ref = referral(ctx, "DEL-L1")
     with pytest.raises(TransitionRefused, match="Durée validée"):
         svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY,
-                             validated_months=months)
+                             validated_months=months, commission=board(ref))
     assert ref.status is ReferralStatus.PENDING
 
 
@@ -176,9 +196,11 @@ def test_no_withdrawal_or_non_entry_once_the_path_is_open(ctx, what):
 def test_purchase_order_has_one_line_per_referral_with_duration(ctx):
     refs = [referral(ctx, "DEL-L1"), referral(ctx, "DEL-L1")]
     svc.decide_referrals(db.session, refs[:1], "validate", ctx["coordinator"], TODAY,
-                         validated_months=6)
+                         validated_months=6,
+                         commission=board(refs[0]))
     svc.decide_referrals(db.session, refs[1:], "validate", ctx["coordinator"], TODAY,
-                         validated_months=8)
+                         validated_months=8,
+                         commission=board(refs[1]))
     order = svc.create_purchase_order(db.session, refs, "BC-2026-001", TODAY)
     assert order.beneficiary_count == 2
     assert sorted(line.duration_months for line in order.lines) == [6, 8]
@@ -228,7 +250,8 @@ def test_start_path_refuses_unvalidated_and_second_start(ctx):
     ref = referral(ctx, "PLIE-L1")
     with pytest.raises(TransitionRefused, match="validée"):
         svc.start_path(db.session, ref, date(2026, 2, 1), TODAY)
-    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY)
+    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY,
+                         commission=board(ref))
     svc.start_path(db.session, ref, date(2026, 2, 1), TODAY)
     with pytest.raises(TransitionRefused, match="déjà ouvert"):
         svc.start_path(db.session, ref, date(2026, 2, 2), TODAY)
@@ -417,6 +440,103 @@ def test_a_plie_path_opened_from_any_form_gets_its_planned_end(ctx, code):
     assert started_path.planned_end_date == typed.planned_end_date == date(2026, 12, 31)
 
 
+# --- Who enters: a commission's validation, a CRHD recognition (issue 19 A.1–2) -------
+
+#: The programmes whose entries a commission validates, as the specifications say
+#: (programmes.yaml requires_commission), and one that has none.
+COMMISSION_PROGRAMMES = [
+    # 001 « Organisation » : « La validation des entrées en parcours se fera en commission
+    # interne entre le service de l'emploi et du logement de la DEL et le prestataire »
+    ("DEL-L1", True), ("DEL-L2", True),
+    # 004 Lot 2 : « Accueil des participants en individuel après la validation en
+    # commission PLIE » (every PLIE lot: programmes.yaml)
+    ("PLIE-L1", True), ("PLIE-L2", True), ("PLIE-L3", True), ("PLIE-L4", True),
+    # 002 II §3 : « La prescription de la prestation relève d'une décision de Pôle emploi »
+    ("CSP", False), ("ARJLJ", False),
+]
+
+
+@pytest.mark.parametrize(("code", "needs_commission"), COMMISSION_PROGRAMMES)
+def test_validation_without_a_commission_is_refused_where_one_decides(ctx, code,
+                                                                      needs_commission):
+    ref = referral(ctx, code)
+    if needs_commission:
+        with pytest.raises(TransitionRefused,
+                           match=f"Commission : obligatoire pour valider une entrée en {code}"):
+            svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY)
+        assert (ref.status, ref.decided_on) == (ReferralStatus.PENDING, None)
+    else:
+        svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY)
+        assert ref.status is ReferralStatus.VALIDATED
+
+
+@pytest.mark.parametrize("route", ["start_path", "open_path", "correct_path"])
+@pytest.mark.parametrize(("code", "needs_commission"), COMMISSION_PROGRAMMES)
+def test_a_path_opens_only_from_a_referral_validated_in_commission(ctx, code,
+                                                                   needs_commission, route):
+    """Whatever the route (the action, the create form, the edit form), a programme with a
+    commission opens a path only on a referral its commission validated (001
+    « Organisation »); a referral validated without one, or no referral, is refused."""
+    ref = referral(ctx, code, status=ReferralStatus.VALIDATED)
+    ref.commission = None  # validated, but no commission recorded (an old row, an import)
+    db.session.flush()
+    entry = date(2026, 2, 2)
+    if route == "start_path":
+        attempt = lambda: svc.start_path(db.session, ref, entry, TODAY)  # noqa: E731
+    elif route == "open_path":
+        typed = Enrolment(beneficiary=ref.beneficiary, programme=ref.programme, referral=ref,
+                          entry_date=entry)
+        db.session.add(typed)
+        attempt = lambda: svc.open_path(db.session, typed, TODAY)  # noqa: E731
+    else:  # a path corrected in its edit form: its referral taken away
+        path = started(ctx, code, entry)
+        path.referral = None
+        attempt = lambda: svc.correct_path(db.session, path, TODAY, entry)  # noqa: E731
+    if not needs_commission:
+        attempt()
+        return
+    message = ("elle n'a pas été validée par une commission" if route != "correct_path"
+               else f"Prescription : obligatoire pour ouvrir un parcours {code}")
+    with pytest.raises(TransitionRefused, match=message):
+        attempt()
+    db.session.rollback()
+
+
+def test_a_referral_validated_in_commission_opens_its_path(ctx):
+    ref = referral(ctx, "PLIE-L3")
+    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], TODAY,
+                         commission=board(ref))
+    assert svc.start_path(db.session, ref, date(2026, 2, 2), TODAY).status \
+        is EnrolmentStatus.ACTIVE
+
+
+#: 001 Lot 2, « Public cible » : « Demandeur d'emploi reconnu par la CRHD comme étant en
+#: situation de handicap » (programmes.yaml requires_disability_recognition); no other
+#: programme asks for it.
+CRHD_PROGRAMMES = [("DEL-L2", True), ("DEL-L1", False), ("PLIE-L1", False), ("CSP", False)]
+
+
+@pytest.mark.parametrize(("code", "needs_crhd"), CRHD_PROGRAMMES)
+def test_del_l2_admits_only_a_person_recognised_by_the_crhd(ctx, code, needs_crhd):
+    ref = referral(ctx, code, disability_recognition=False)
+    decide = lambda: svc.decide_referrals(  # noqa: E731
+        db.session, [ref], "validate", ctx["coordinator"], TODAY, commission=board(ref))
+    if not needs_crhd:
+        decide()
+        assert ref.status is ReferralStatus.VALIDATED
+        return
+    with pytest.raises(TransitionRefused,
+                       match=r"Reconnaissance du handicap \(RQTH / CRHD\) : .* \(001 Lot 2\)"):
+        decide()
+    assert ref.status is ReferralStatus.PENDING
+    # validated before the rule (or imported): the path still does not open
+    ref.status, ref.commission = ReferralStatus.VALIDATED, board(ref)
+    with pytest.raises(TransitionRefused, match="Reconnaissance du handicap"):
+        svc.start_path(db.session, ref, date(2026, 2, 2), TODAY)
+    ref.beneficiary.disability_recognition = True
+    assert svc.start_path(db.session, ref, date(2026, 2, 2), TODAY).programme.code == code
+
+
 # --- Phases ---------------------------------------------------------------------------
 
 def test_csp_phase_one_over_four_weeks_needs_derogation(ctx):
@@ -467,6 +587,23 @@ def test_work_suspension_pushes_end_for_experimental_public_only(ctx):
     assert regular.planned_end_date == base
     assert experimental.planned_end_date > base
     assert (experimental.planned_end_date - base).days >= 30  # 30 days of work, rolled
+
+
+@pytest.mark.parametrize(("experimental_max", "latest_end"), [
+    # 002 II §3 : « La phase d'accompagnement de 12 mois peut donc être effectuée sur une
+    # période totale de 18 mois maximum » (programmes.yaml experimental_max_months: 18)
+    (18, date(2027, 7, 5)),   # end 04/01/2027 + 6 months: Sunday 04/07 → Monday 05/07
+    (15, date(2027, 4, 5)),   # a funder's other figure: + 3 months, Sunday 04/04 → 05/04
+    (12, date(2027, 1, 4)),   # no extension at all: the 12 months' end
+])
+def test_work_suspensions_push_the_end_up_to_the_experimental_maximum(ctx, experimental_max,
+                                                                      latest_end):
+    csp = db.session.scalar(select(Programme).where(Programme.code == "CSP"))
+    csp.experimental_max_months = experimental_max
+    path = started(ctx, "CSP", date(2026, 1, 5), experimental_csp_public=True)
+    # 10 months of short jobs: more than any cap
+    svc.suspend(db.session, path, reason("short_job"), date(2026, 2, 2), date(2026, 11, 30))
+    assert path.planned_end_date == latest_end
 
 
 # --- Abandon and exits ----------------------------------------------------------------
@@ -539,6 +676,43 @@ def test_exit_before_a_period_of_the_path_is_refused_and_changes_nothing(ctx):
     assert phased.status is EnrolmentStatus.CLOSED
 
 
+@pytest.mark.parametrize(("code", "needs_reason"), [
+    # 001 « Description » : « Ils devront obligatoirement intégrer une période de stage en
+    # entreprise » (programmes.yaml requires_internship: DEL-L1, DEL-L2)
+    ("DEL-L1", True), ("DEL-L2", True), ("PLIE-L1", False), ("CSP", False),
+])
+def test_closing_at_the_end_without_internship_needs_the_reason(ctx, code, needs_reason):
+    enrolment = started(ctx, code, date(2026, 1, 5))
+    end = enrolment.planned_end_date if code.startswith("DEL") else date(2026, 6, 1)
+    data = svc.ExitInput(exit_date=end, facts=ExitFacts())
+    if needs_reason:
+        with pytest.raises(TransitionRefused,
+                           match="Motif de l'absence de stage en entreprise : obligatoire"):
+            svc.close_with_exit(db.session, enrolment, exit_type("tribal_life"), data, TODAY)
+        assert (enrolment.status, enrolment.exit_date) == (EnrolmentStatus.ACTIVE, None)
+        data = svc.ExitInput(exit_date=end, facts=ExitFacts(),
+                             no_internship_reason=" Aucune entreprise d'accueil adaptée ")
+    kind = {"DEL": "tribal_life", "PLIE": "end_of_action", "CSP": "no_solution"}[
+        enrolment.programme.exit_scheme]
+    svc.close_with_exit(db.session, enrolment, exit_type(kind), data, TODAY)
+    assert enrolment.status is EnrolmentStatus.CLOSED
+    assert enrolment.no_internship_reason == (
+        "Aucune entreprise d'accueil adaptée" if needs_reason else None)
+
+
+def test_an_internship_or_an_early_exit_needs_no_reason(ctx):
+    with_internship = started(ctx, "DEL-L1", date(2026, 1, 5), 7)
+    db.session.add(Internship(enrolment=with_internship, company_name="Garage Tjibaou",
+                              starts_on=date(2026, 5, 4), ends_on=date(2026, 5, 29)))
+    db.session.flush()
+    svc.close_with_exit(db.session, with_internship, exit_type("tribal_life"),
+                        svc.ExitInput(exit_date=with_internship.planned_end_date), TODAY)
+    early = started(ctx, "DEL-L1", date(2026, 1, 5), 7)  # anticipated: before the end
+    svc.close_with_exit(db.session, early, exit_type("tribal_life"),
+                        svc.ExitInput(exit_date=date(2026, 4, 1)), TODAY)
+    assert (with_internship.status, early.status) == (EnrolmentStatus.CLOSED,) * 2
+
+
 def test_exit_before_entry_refused_in_french(ctx):
     enrolment = started(ctx, "DEL-L1", date(2026, 3, 2), 7)
     data = svc.ExitInput(exit_date=date(2026, 3, 1), facts=ExitFacts(contract_kind="cdi"))
@@ -570,6 +744,9 @@ def test_exit_before_entry_refused_in_french(ctx):
 def test_del_exit_classification_and_follow_up(ctx, code, facts, expected_status, category):
     enrolment = started(ctx, "DEL-L1", date(2026, 3, 2), 7)
     assert enrolment.planned_end_date == date(2026, 10, 1)  # the path is completed
+    # 001: the mandatory company internship, done (closing at the end without one asks why)
+    db.session.add(Internship(enrolment=enrolment, company_name="Boulangerie",
+                              starts_on=date(2026, 6, 1), ends_on=date(2026, 6, 26)))
     result = svc.close_with_exit(db.session, enrolment, exit_type(code),
                                  svc.ExitInput(exit_date=date(2026, 10, 1), facts=facts,
                                                satisfaction=4, goal_attainment=3), TODAY)

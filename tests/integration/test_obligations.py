@@ -17,6 +17,7 @@ from backoffice.extensions import db
 from backoffice.models import (
     BarrierType,
     Beneficiary,
+    Commission,
     Contact,
     ContactType,
     DeadlineRule,
@@ -87,7 +88,11 @@ def validated_referral(ctx, code: str, referred_on: date) -> Referral:
                    status=ReferralStatus.PENDING)
     db.session.add(ref)
     db.session.flush()
-    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], referred_on)
+    commission = None
+    if ref.programme.requires_commission:  # 001 « Organisation »: entries validated there
+        commission = Commission(programme=ref.programme, held_on=referred_on)
+    svc.decide_referrals(db.session, [ref], "validate", ctx["coordinator"], referred_on,
+                         commission=commission)
     return ref
 
 

@@ -22,6 +22,7 @@ def _people(app, users):
         path = make_path(ref["programme"], users["counsellor"], old, entry_date=date(2021, 9, 1))
         path.exit_date = date(2022, 6, 30)
         path.difficulties = "Problème de santé"
+        path.no_internship_reason = "Contre-indication médicale au poste"
         db.session.add(Contact(enrolment=path, contact_type=ref["contact_type"],
                                occurs_at=datetime(2022, 6, 1, 10), notes="Confidentiel"))
         recent = make_beneficiary("Recent", "Anne", date(1985, 1, 1))
@@ -52,6 +53,7 @@ def test_purge_anonymises_only_people_past_the_retention(app, runner, users):
         assert old.birth_date.year == 1980 and old.commune == "Nouméa"
         path = db.session.get(Enrolment, ids["path"])
         assert path.exit_date == date(2022, 6, 30) and path.difficulties is None
+        assert path.no_internship_reason is None  # a free text, erased like the others
         contact = db.session.scalars(select(Contact).where(Contact.enrolment_id == path.id)).one()
         assert contact.notes is None and contact.occurs_at == datetime(2022, 6, 1, 10)
         for key in ("recent", "running"):

@@ -425,3 +425,58 @@ def test_no_internal_code_in_any_cell_of_any_report(reference_app, code):
         cells = {c for row in book[list_sheet[SWEEP[code][1]]].iter_rows(values_only=True)
                  for c in row if isinstance(c, str)}
         assert any(c.endswith(" — Raisons de santé") for c in cells), code
+
+
+# --- « Objectifs du marché » in every workbook (issue 19 A.4) ----------------------------
+
+@pytest.mark.parametrize(("code", "programme_code"), [
+    ("del-annual", "DEL-L1"), ("plie-final", "PLIE-L2"), ("plie-interim", "PLIE-L3"),
+    ("csp-monthly", "CSP"),
+])
+def test_every_workbook_has_the_contract_targets_sheet(reference_app, code, programme_code):
+    with reference_app.app_context():
+        book = make_report(code, programme_code, date(2025, 1, 1), date(2025, 12, 31))
+    assert "Objectifs du marché" in book.sheetnames
+    header, rows = table_rows(book, "Objectifs du marché", "Dispositif")
+    assert tuple(header[:6]) == ("Dispositif", "Année", "Objectif", "Cible", "Réalisé",
+                          "Projection fin d'année")
+    measures = {row[2]: row[3] for row in rows if row[2]}  # CSP: « Aucune ligne »
+    expected = {
+        # 001 Lot 1 : « accompagner entre 50 et 80 demandeurs par an »
+        "DEL-L1": {"Participants entrés dans l'année": "50 à 80"},
+        # 004 Lot 2 : « 16 minimum répartis sur 2 sessions (avec un minimum de 8
+        # participants par session) »
+        "PLIE-L2": {"Participants entrés dans l'année": "16 au moins",
+                    "Sessions ouvertes dans l'année": "2 au moins",
+                    "Sessions d'au moins 8 participants": "2 au moins"},
+        # 004 Lot 3 : « Nombre de places : 30 minimum », « 15 plateaux « actifs »
+        # différents au minimum »
+        "PLIE-L3": {"Participants entrés dans l'année": "30 au moins",
+                    "Structures d'accueil différentes": "15 au moins"},
+        "CSP": {},
+    }[programme_code]
+    assert measures == expected
+
+
+def test_targets_count_the_year_and_project_it(reference_app):
+    """PLIE-L3 (004 Lot 3): 2 participants entered by 30/06/2025, immersions at 2 hosts
+    (one written twice with other capitals); projected at the same pace to 31/12."""
+    from backoffice.indicators.targets import programme_targets
+    from backoffice.models import Internship
+    with reference_app.app_context():
+        prog = programme("PLIE-L3")
+        for n, entry in enumerate((date(2025, 2, 3), date(2025, 5, 5), date(2024, 12, 1))):
+            who = person(f"Cible{n}")
+            path = enrol(who, prog, entry)
+            db.session.add(Internship(enrolment=path, company_name=("Ressourcerie", " ressourcerie",
+                                                                   "Jardin")[n],
+                                      starts_on=entry, ends_on=entry))
+        db.session.flush()
+        lines = {line.measure: line for line in
+                 programme_targets(db.session, prog, 2025, date(2025, 6, 30))}
+        entered = lines["Participants entrés dans l'année"]
+        assert (entered.actual, entered.projected, entered.situation_label) == (
+            2, 4, "En retard sur l'objectif")  # 2 in 181 days → 4 over 365
+        hosts = lines["Structures d'accueil différentes"]
+        assert hosts.actual == 1  # « Ressourcerie » twice, « Jardin » in 2024
+        db.session.rollback()

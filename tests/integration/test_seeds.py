@@ -40,11 +40,14 @@ PROGRAMME_FIGURES = {
                     interviews_min=4, interviews_max=5, interview_max_minutes=45,
                     group_min=4, group_max=7, workshop_hours=3, requires_commission=True),
     "PLIE-L2": dict(funder="PLIE", source="004", exit_scheme="PLIE", annual_target_min=16,
-                    group_min=8, requires_commission=True),
+                    group_min=8, group_per_session=True, sessions_min=2,
+                    requires_commission=True),
     "PLIE-L3": dict(funder="PLIE", source="004", exit_scheme="PLIE", annual_target_min=30,
-                    hours_cap=30, hours_cap_days=14, requires_commission=True),
+                    hours_cap=30, hours_cap_days=14, host_structures_min=15,
+                    requires_commission=True),
     "PLIE-L4": dict(funder="PLIE", source="004", exit_scheme="PLIE", max_months=2,
-                    annual_target_min=10, hours_min=12, requires_commission=True),
+                    annual_target_min=10, hours_min=12, hours_max=15,
+                    skills_bilan_hours=20, requires_commission=True),
 }
 
 # Every row of domain.md's « Deadlines » table: (programme, trigger, offset, unit).

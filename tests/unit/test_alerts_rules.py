@@ -208,5 +208,108 @@ def test_follow_up_past_end(end, in_follow_up, days):
 def test_every_kind_has_a_french_label_and_a_rule():
     assert {k.value for k in AlertKind} == {
         "absences", "csp_contacts", "portfolio", "consultant_load", "past_planned_end",
-        "workshop_size", "immersion_cap", "follow_up_past_end"}
+        "workshop_size", "immersion_cap", "follow_up_past_end", "internship_missing",
+        "interviews", "bilan_hours", "workshop_length", "csp_phase_one", "session_size"}
     assert all(k.label and k.label[0].isupper() for k in AlertKind)
+
+
+# --- Issue 19 A: the programme figures of the specifications become alerts ----------------
+
+D = date
+
+
+@pytest.mark.parametrize(("entry", "planned_end", "today", "internships", "alert"), [
+    # 001 « Description » : « obligatoirement intégrer une période de stage en entreprise »;
+    # DEL-L2: 8 months from 12/01 → 11/09, midpoint 13/05
+    (D(2026, 1, 12), D(2026, 9, 11), D(2026, 5, 13), 0, False),  # on the midpoint
+    (D(2026, 1, 12), D(2026, 9, 11), D(2026, 5, 14), 0, True),   # the day after
+    (D(2026, 1, 12), D(2026, 9, 11), D(2026, 8, 1), 1, False),   # one internship planned
+    (D(2026, 1, 12), None, D(2026, 8, 1), 0, False),             # no planned end
+])
+def test_internship_missing_at_half_the_planned_length(entry, planned_end, today, internships,
+                                                       alert):
+    found = rules.internship_missing_alert(entry, planned_end, today, internships)
+    assert (found is not None) is alert
+    if found:
+        assert found.kind is AlertKind.INTERNSHIP_MISSING
+        assert "13/05/2026" in found.message and "stage" in found.message
+
+
+@pytest.mark.parametrize(("count", "longest", "at_exit", "words"), [
+    # 004 Lot 1 : « Nombre d'entretiens par participant : 4 à 5 maximum de 45 mn maximum »
+    (5, 45, False, None),
+    (6, 45, False, ["6 entretiens individuels, au-delà de 5"]),
+    (3, 45, False, None),                       # still under way: not owed yet
+    (3, 45, True, ["moins que 4"]),             # exit phase: fewer than 4
+    (4, 46, False, ["46 min, au-delà de 45 min"]),
+    (6, 60, True, ["au-delà de 5", "60 min"]),
+])
+def test_plie_l1_interviews(count, longest, at_exit, words):
+    found = rules.interviews_alert(count, longest, 4, 5, 45, at_exit_phase=at_exit)
+    if words is None:
+        assert found is None
+    else:
+        assert found.kind is AlertKind.INTERVIEWS
+        assert all(word in found.message for word in words), found.message
+
+
+@pytest.mark.parametrize(("hours", "kind", "done", "side"), [
+    # 004 Lot 4 : « 12 à 15 h pour un bilan d'orientation et 20 h pour un bilan de
+    # compétences »
+    (15, "orientation", True, None),
+    (12, "orientation", True, None),
+    (16, "orientation", False, "au-delà des 15 h"),
+    (11, "orientation", False, None),           # under way
+    (11, "orientation", True, "en deçà des 12 h"),
+    (20, "skills", True, None),
+    (21, "skills", False, "au-delà des 20 h"),
+    (15, "skills", True, "en deçà des 20 h"),
+    (18, None, True, None),                     # kind not said: 12 to 20 h
+    (21, None, False, "au-delà des 20 h"),
+])
+def test_plie_l4_bilan_hours_by_kind(hours, kind, done, side):
+    found = rules.bilan_hours_alert(hours * 60, kind, 12, 15, 20, bilan_done=done)
+    if side is None:
+        assert found is None
+    else:
+        assert found.kind is AlertKind.BILAN_HOURS and side in found.message
+
+
+@pytest.mark.parametrize(("minutes", "hours", "alert"), [
+    # 004 Lot 1 : « Durée des ateliers : 3 h » ; 002 glossaire : « regroupement d'une durée
+    # de 3 heures »
+    (180, 3, None), (120, 3, "2 h au lieu de 3 h"), (210, 3, "3 h 30 au lieu de 3 h"),
+    (90, None, None), (None, 3, None),
+])
+def test_workshop_length(minutes, hours, alert):
+    found = rules.workshop_length_alert(minutes, hours, title="CV")
+    assert (found.message if found else None) == (
+        f"Atelier « CV » : {alert}" if alert else None)
+
+
+@pytest.mark.parametrize(("contacts", "today", "problems"), [
+    # 002 II §4 phase 1 : « un entretien hebdomadaire au minimum (entretien individuel,
+    # regroupement). Le premier entretien doit être individuel. »  Phase from Monday 02/03.
+    ([(D(2026, 3, 2), True), (D(2026, 3, 12), False)], D(2026, 3, 16), []),
+    ([(D(2026, 3, 2), True)], D(2026, 3, 8), []),              # first week not over
+    ([(D(2026, 3, 2), True)], D(2026, 3, 16), ["semaine du 09/03/2026"]),
+    ([(D(2026, 3, 3), False), (D(2026, 3, 10), True)], D(2026, 3, 16),
+     ["le premier entretien (03/03/2026) n'est pas individuel"]),
+    ([], D(2026, 3, 16), ["du 02/03/2026, du 09/03/2026"]),
+])
+def test_csp_phase_one_weekly_interviews(contacts, today, problems):
+    found = rules.csp_phase_one_alert(D(2026, 3, 2), today, contacts)
+    if not problems:
+        assert found is None
+    else:
+        assert found.kind is AlertKind.CSP_PHASE_ONE
+        assert all(p in found.message for p in problems), found.message
+
+
+@pytest.mark.parametrize(("participants", "low", "high", "word"), [
+    # 004 Lot 2 : « avec un minimum de 8 participants par session »
+    (8, 8, None, None), (7, 8, None, "moins que le minimum de 8"), (13, 6, 12, "plus que"),
+])
+def test_session_size(participants, low, high, word):
+    found = rules.session_size_alert(participants, low, high, label="S1")
+    assert (word in found.message) if word else found is None

@@ -211,3 +211,34 @@ def test_a_long_distribution_is_charted_by_its_first_bars_only():
     assert f"<c:f>Répartition!$A$3:$A${2 + CHART_BARS}<" in chart
     assert f"<c:f>Répartition!$B$3:$B${2 + CHART_BARS}<" in chart
     assert f"Prescripteur ({CHART_BARS} premières modalités)" in chart
+
+
+# --- « Objectifs du marché » (issue 19 A.4) --------------------------------------------
+
+@pytest.mark.parametrize(("actual", "as_of", "expected"), [
+    (10, date(2025, 12, 31), 10),     # the year is over: the actual
+    (0, date(2025, 6, 30), 0),
+    (25, date(2025, 7, 2), 49),       # 25 in 183 days → 49 over 365
+    (5, date(2024, 12, 31), 0),       # before the year
+    (1, date(2025, 1, 1), 365),
+])
+def test_projection_to_the_end_of_the_year(actual, as_of, expected):
+    from backoffice.indicators.targets import projected
+    assert projected(actual, 2025, as_of) == expected
+
+
+@pytest.mark.parametrize(("low", "high", "actual", "ahead", "label", "situation"), [
+    # 001 Lot 1 : « accompagner entre 50 et 80 demandeurs par an »
+    (50, 80, 30, 60, "50 à 80", "En bonne voie"),
+    (50, 80, 20, 40, "50 à 80", "En retard sur l'objectif"),
+    (50, 80, 60, 90, "50 à 80", "Au-delà du maximum"),
+    (50, 80, 55, 70, "50 à 80", "Objectif atteint"),
+    # 004 Lot 1 : « Nombre de participants : 100 minimum »; Lot 4 : « bilans : 10 »
+    (100, None, 101, 150, "100 au moins", "Objectif atteint"),
+    (10, 10, 4, 9, "10", "En retard sur l'objectif"),
+])
+def test_target_line_situation(low, high, actual, ahead, label, situation):
+    from backoffice.indicators.targets import TargetLine
+    line = TargetLine("X", 2025, "Participants", low, high, actual, ahead, "001",
+                      date(2025, 6, 30))
+    assert (line.target_label, line.situation_label) == (label, situation)

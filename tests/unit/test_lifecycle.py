@@ -560,3 +560,28 @@ def test_check_single_csp(others, refused):
     else:
         with pytest.raises(TransitionRefused, match=refused):
             check_single_csp(date(2026, 3, 2), date(2026, 3, 9), others)
+
+
+# --- 001 « Description » : a mandatory company internship (issue 19 A.3) -----------------
+
+@pytest.mark.parametrize(("required", "anticipated", "internships", "reason", "outcome"), [
+    # « Ils devront obligatoirement intégrer une période de stage en entreprise »
+    (True, False, 0, None, "refused"),
+    (True, False, 0, "  ", "refused"),
+    (True, False, 0, "Aucune entreprise d'accueil", "Aucune entreprise d'accueil"),
+    (True, False, 1, None, None),        # an internship: nothing to say
+    (True, True, 0, None, None),         # an anticipated exit: not the normal end
+    (False, False, 0, None, None),       # a programme without the obligation
+])
+def test_closing_at_the_end_without_internship_needs_a_reason(required, anticipated,
+                                                              internships, reason, outcome):
+    from backoffice.rules.lifecycle import check_internship_at_exit
+
+    def check():
+        return check_internship_at_exit("DEL-L1", required, anticipated=anticipated,
+                                        internships=internships, reason=reason)
+    if outcome == "refused":
+        with pytest.raises(TransitionRefused, match="Motif de l'absence de stage en entreprise"):
+            check()
+    else:
+        assert check() == outcome
