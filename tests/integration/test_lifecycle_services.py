@@ -695,7 +695,10 @@ def test_closing_at_the_end_without_internship_needs_the_reason(ctx, code, needs
     kind = {"DEL": "tribal_life", "PLIE": "end_of_action", "CSP": "no_solution"}[
         enrolment.programme.exit_scheme]
     svc.close_with_exit(db.session, enrolment, exit_type(kind), data, TODAY)
-    assert enrolment.status is EnrolmentStatus.CLOSED
+    # 001 étape 3: a DEL path completed is followed up to 3 months; the others close
+    assert enrolment.status is (EnrolmentStatus.FOLLOW_UP if code.startswith("DEL")
+                                else EnrolmentStatus.CLOSED)
+    assert enrolment.exit_date == end
     assert enrolment.no_internship_reason == (
         "Aucune entreprise d'accueil adaptée" if needs_reason else None)
 
@@ -710,7 +713,9 @@ def test_an_internship_or_an_early_exit_needs_no_reason(ctx):
     early = started(ctx, "DEL-L1", date(2026, 1, 5), 7)  # anticipated: before the end
     svc.close_with_exit(db.session, early, exit_type("tribal_life"),
                         svc.ExitInput(exit_date=date(2026, 4, 1)), TODAY)
-    assert (with_internship.status, early.status) == (EnrolmentStatus.CLOSED,) * 2
+    # both exits accepted; a return to tribal life is an activity (SP): 001 étape 3 follows
+    assert (with_internship.status, early.status) == (EnrolmentStatus.FOLLOW_UP,) * 2
+    assert with_internship.no_internship_reason is None and early.no_internship_reason is None
 
 
 def test_exit_before_entry_refused_in_french(ctx):
