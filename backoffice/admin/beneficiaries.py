@@ -10,7 +10,6 @@ from ..enums import Sex
 from ..extensions import db
 from ..models import Beneficiary, name_key
 from .base import ProtectedModelView, add_error
-from .concurrency import VersionCheckMixin
 from .fields import enum_filters
 
 # A plausible age for someone on an insertion path (a typing error otherwise:
@@ -63,7 +62,7 @@ def duplicate_message(existing: Beneficiary) -> Markup:
     ).format(name=existing.full_name, born=existing.birth_date, url=url, id=existing.id)
 
 
-class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
+class BeneficiaryView(ProtectedModelView):
     model_class = Beneficiary
     slug = "beneficiaries"
     menu_name = "Bénéficiaires"
@@ -87,8 +86,8 @@ class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
         "long_term_job_seeker", "rsa_recipient", "disability_recognition",
         "experimental_csp_public", "created_at",
     )
-    column_details_exclude_list = ("name_key", "version")
-    column_export_exclude_list = ("name_key", "version")
+    column_details_exclude_list = ("name_key",)
+    column_export_exclude_list = ("name_key",)
     form_columns = (
         "last_name", "first_name", "birth_date", "sex", "external_id",
         "email", "phone", "address", "postcode", "commune", "epci", "education_level",
@@ -96,7 +95,7 @@ class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
         "experimental_csp_public",
         "labour_market_situation", "isced_level", "household_without_employment",
         "single_parent_household", "fse_disability", "foreign_origin_or_minority",
-        "homeless_or_housing_exclusion", "rural_area", "notes", "version_seen",
+        "homeless_or_housing_exclusion", "rural_area", "notes",
     )
 
     def check_form(self, form) -> bool:

@@ -7,14 +7,13 @@ its row in the list also offer « Reprendre » and « Terminer le suivi ». Stat
 planned end and exit are read-only in the edit form: they change through these actions
 only (each calls one service of `services/lifecycle.py`, see admin/lifecycle.py).
 """
-from flask import flash, request
+from flask import request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.form import rules
 from flask_login import current_user
 from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload
-from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
 from ..enums import AbandonReason, Attendance, EnrolmentAction, EnrolmentStatus, Role
@@ -44,7 +43,6 @@ from ..services import activity as activity_service
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView, current_role, only_counsellors
-from .concurrency import stale_message
 from .fields import enum_filters
 from .lifecycle import (
     LifecycleMixin,
@@ -68,14 +66,6 @@ USER_SEARCH = {"fields": ("name", "email")}
 
 ENTRY_EXIT = ("entry_date", "exit_date",
               "Date de sortie : elle ne peut pas être antérieure à la date d'entrée ({:%d/%m/%Y}).")
-
-
-class AlreadyRendered(rules.Field):
-    """A hidden field in a form with rules: Flask-Admin writes hidden inputs before the
-    rules, so the rule only declares it (no « missing from ruleset » warning)."""
-
-    def __call__(self, form, form_opts=None, field_args=None):
-        return ""
 
 
 def path_eager_loads(relationship) -> tuple:
@@ -133,8 +123,6 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         "programme.code", "referent.name", "current_phase.name",
         "entry_date", "planned_end_date", "exit_date",
     )
-    column_details_exclude_list = ("version",)
-    column_export_exclude_list = ("version",)
     form_columns = (
         "beneficiary", "programme", "referral", "session", "purchase_order", "referent",
         "entry_date", "planned_end_date", "status", "current_phase",
@@ -143,9 +131,8 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         "exit_date", "exit_type", "contract_kind", "contract_months", "hours_per_month",
         "employer", "training_title", "followup_contract_kind", "followup_contract_months",
         "exit_reason", "goal_attainment", "satisfaction", "difficulties", "recommendations",
-        "follow_up_end_date", "employed_at_follow_up_end", "closed_on", "version_seen",
+        "follow_up_end_date", "employed_at_follow_up_end", "closed_on",
     )
-    form_extra_fields = {"version_seen": HiddenField()}
     form_edit_rules = (
         rules.FieldSet(("beneficiary", "programme", "referral", "session", "purchase_order",
                         "referent"), "Personne et dispositif"),
@@ -158,7 +145,6 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                         "goal_attainment", "satisfaction", "difficulties", "recommendations",
                         "follow_up_end_date", "employed_at_follow_up_end", "closed_on"),
                        "Sortie et évaluation"),
-        AlreadyRendered("version_seen"),
     )
     # A new path opens active, in its programme's first phase (services.lifecycle.open_path):
     # status, phase, planned end and exit are not typed in, they follow from the actions.
@@ -167,7 +153,6 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                         "referent"), "Personne et dispositif"),
         rules.FieldSet(("entry_date",), "Déroulement"),
         rules.FieldSet(PROJECT_FIELDS, "Projet professionnel et progression"),
-        AlreadyRendered("version_seen"),
     )
     form_ajax_refs = {
         "beneficiary": BENEFICIARY_SEARCH,
@@ -190,11 +175,9 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         return form_class
 
     def edit_form(self, obj=None):
-        """Carry the version the user loaded, to detect a concurrent edit on save; show
-        the lifecycle fields disabled and keep their stored values whatever is posted."""
+        """Show the lifecycle fields disabled and keep their stored values whatever is
+        posted (the version the user loaded is carried by the base view)."""
         form = super().edit_form(obj)
-        if obj is not None and not form.version_seen.data:
-            form.version_seen.data = str(obj.version)
         if obj is not None:
             form.programme.render_kw = {
                 "title": "Le dispositif d'un parcours ne change pas ; en cas d'erreur, "
@@ -207,13 +190,6 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                 field.process_errors = []
             form.programme.raw_data = [str(obj.programme_id)]  # required: kept as stored
         return form
-
-    def update_model(self, form, model):
-        seen = form.version_seen.data
-        if seen and seen.isdigit() and int(seen) != model.version:
-            flash(stale_message(model), "error")
-            return False
-        return super().update_model(form, model)
 
     def on_model_change(self, form, model, is_created):
         # Read before anything may flush: the entry date the form replaces.
