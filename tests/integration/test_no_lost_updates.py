@@ -408,3 +408,35 @@ def test_an_empty_or_forged_version_is_refused_on_every_view(demo_app, view, see
     else:
         assert NO_VERSION in text, text[:3000]
     assert _stored(demo_app, view, row_id, field) == stored
+
+
+def test_marking_an_obligation_done_as_someone_else_changes_it_is_refused(demo_app,
+                                                                          monkeypatch):
+    """« Marquer comme fait » while a colleague saves the same obligation: the second
+    write is refused in French (no error page), the colleague's change stays."""
+    from backoffice.admin import alerts
+    from backoffice.models import Obligation
+
+    with demo_app.app_context():
+        obligation_id = db.session.scalars(
+            select(Obligation.id).where(Obligation.done_at.is_(None),
+                                        Obligation.cancelled_at.is_(None))
+            .order_by(Obligation.id.desc()).limit(1)).one()
+    real_mark_done = alerts.mark_done
+
+    def colleague_saves_first(obligation, *args):
+        with Session(db.engine) as colleague:
+            colleague.get(Obligation, obligation.id).document_ref = "REF-COLLEGUE"
+            colleague.commit()
+        return real_mark_done(obligation, *args)
+
+    monkeypatch.setattr(alerts, "mark_done", colleague_saves_first)
+    client = _browser(demo_app)
+    response = client.post("/admin/alerts/done/", data={
+        "obligation_id": str(obligation_id), "done_on": "2026-01-10",
+        "document_ref": "REF-MOI", "next": "/admin/alerts/"}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "Cette échéance a été modifiée entre-temps ; rechargez la page." in text_of(response)
+    with demo_app.app_context():
+        obligation = db.session.get(Obligation, obligation_id)
+        assert (obligation.document_ref, obligation.done_at) == ("REF-COLLEGUE", None)
