@@ -137,7 +137,8 @@ def status_changes(app, table: str, record_id: int, user_id: int, column: str = 
     with app.app_context():
         entries = db.session.scalars(select(AuditEntry).where(
             AuditEntry.table_name == table, AuditEntry.row_id == record_id,
-            AuditEntry.user_id == user_id, AuditEntry.action == "update")).all()
+            AuditEntry.user_id == user_id, AuditEntry.action == "update")
+            .order_by(AuditEntry.id)).all()
         return [entry.changes[column] for entry in entries if column in (entry.changes or {})]
 
 
