@@ -3,7 +3,9 @@
 `DATABASE_URL` chooses the engine the integration tests run on: a SQLite file per test by
 default; when it points to PostgreSQL, each test gets an empty schema.
 """
+import html
 import os
+import re
 
 import pytest
 from sqlalchemy import text
@@ -100,6 +102,39 @@ def users(app):
         created = {role.value: make_user(role) for role in Role}
         db.session.commit()
         return {role: user.id for role, user in created.items()}
+
+
+def hidden_value(page: str, name: str) -> str:
+    """The value of the page's hidden input `name` ("" when the page has none)."""
+    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"|value="([^"]*)"[^>]*name="{name}"',
+                      page)
+    return html.unescape(match.group(1) or match.group(2) or "") if match else ""
+
+
+def version_in_page(page: str) -> str:
+    """The version an edit page hands its form (hidden field `version_seen`)."""
+    return hidden_value(page, "version_seen")
+
+
+def version_seen(client, url: str) -> str:
+    """What a browser posts back with a save: the version its edit page loaded (a save
+    without it is refused, admin/concurrency.py)."""
+    return version_in_page(client.get(url).get_data(as_text=True))
+
+
+def post_edit(client, url: str, data: dict, **options):
+    """Save an edit form as a browser does: with the version its page loaded."""
+    return client.post(url, data={**data, "version_seen": version_seen(client, url)},
+                       **options)
+
+
+def post_action(client, url: str, data: dict, **options):
+    """Post a lifecycle action's page as a browser does: with the versions of the records
+    its page showed (admin/lifecycle.py; the exit type chosen at the first step of
+    « Clôturer » is part of the page's address)."""
+    page_url = url + (f"&exit_type={data['exit_type']}" if "exit_type" in data else "")
+    seen = hidden_value(client.get(page_url).get_data(as_text=True), "versions_seen")
+    return client.post(url, data={**data, "versions_seen": seen}, **options)
 
 
 class AuthActions:

@@ -105,6 +105,12 @@ class WorkshopView(LifecycleMixin, ProtectedModelView):
                            ".sheet_view"),
     ]
 
+    def versions_of(self, rows: list) -> str:
+        """The workshop and every line of its sheet (added, changed or removed since the
+        sheet was opened: its save would undo them)."""
+        lines = sorted((line.id, line.version) for row in rows for line in row.attendances)
+        return super().versions_of(rows) + ";" + ",".join(f"{i}:{v}" for i, v in lines)
+
     def status_allows(self, name: str, row) -> bool:
         """A sheet is signed on the day: not for a workshop still to come."""
         return row.held_at.date() <= current_day()

@@ -90,6 +90,7 @@ class AuditView(ProtectedModelView):
     menu_name = "Journal d'audit"
     menu_category = CATEGORY
     area = "audit"
+    read_only = True
 
     column_list = ("at", "user_email", "action", "table_name", "row_id", "detail")
     column_details_list = ("id", "at", "user_email", "user", "action", "table_name", "row_id",

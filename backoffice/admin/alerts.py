@@ -14,6 +14,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import BuildError
 
 from ..auth import safe_next
@@ -169,6 +170,11 @@ class AlertsView(BaseView):
         except MarkDoneRefused as refused:
             flash(str(refused), "error")
             return redirect(back)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except StaleDataError:  # saved by someone else between the read and the write
+            db.session.rollback()
+            flash("Cette échéance a été modifiée entre-temps ; rechargez la page.", "error")
+            return redirect(back)
         flash(f"« {obligation.name} » marquée comme faite le {done_on:%d/%m/%Y}.", "success")
         return redirect(back)

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.form import rules
 from flask_admin.helpers import is_form_submitted
 from flask_admin.model.fields import AjaxSelectField
 from flask_login import current_user
@@ -29,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.utils import secure_filename
+from wtforms import HiddenField
 
 from ..auth.permissions import ACTIONS, can, is_restricted_to_own_paths, may_run
 from ..enums import LabelledEnum
@@ -44,6 +46,7 @@ from ..models import (
     Suspension,
     WorkshopAttendance,
 )
+from .concurrency import VERSION_FIELD, save_refusal
 from .fields import (
     BLANK,
     DETAIL_FORMATTERS,
@@ -212,6 +215,14 @@ def integrity_message(exc: IntegrityError) -> str:
     return "Enregistrement refusé : les données ne respectent pas une règle de la base."
 
 
+class AlreadyRendered(rules.Field):
+    """A hidden field in a form with rules: Flask-Admin writes hidden inputs before the
+    rules, so the rule only declares it (no « missing from ruleset » warning)."""
+
+    def __call__(self, form, form_opts=None, field_args=None):
+        return ""
+
+
 def _merge_args(*dicts: dict | None) -> dict:
     merged: dict = {}
     for d in dicts:
@@ -221,7 +232,13 @@ def _merge_args(*dicts: dict | None) -> dict:
 
 
 class ProtectedModelView(ModelView):
-    """A table in the admin, guarded by the role table (`can(role, area, verb)`)."""
+    """A table in the admin, guarded by the role table (`can(role, area, verb)`).
+
+    Every edit form carries the version of the record it shows (`version_seen`) and a
+    save made on an older copy, or without a valid version, is refused with nothing
+    saved (admin/concurrency.py): a view cannot forget it, and a view whose model is not
+    `Versioned` (models/_types.py) refuses to start unless it is `read_only`.
+    """
 
     model_class: type = None
     slug: str = None
@@ -235,6 +252,8 @@ class ProtectedModelView(ModelView):
     # cannot express, e.g. contact → enrolment → programme).
     list_eager_loads: tuple = ()
     stale_message = "Cette fiche a été modifiée entre-temps ; rechargez la page."
+    # Nothing of this table is ever edited through the admin (e.g. the audit trail).
+    read_only: bool = False
 
     page_size = 20
     can_set_page_size = True
@@ -248,6 +267,11 @@ class ProtectedModelView(ModelView):
 
     def __init__(self):
         model = self.model_class
+        self._require_version_check()
+        # The version is bookkeeping: never typed, listed, shown or exported.
+        for name in ("form_excluded_columns", "column_exclude_list",
+                     "column_details_exclude_list", "column_export_exclude_list"):
+            setattr(self, name, (*(getattr(self, name) or ()), "version"))
         if self.area != "users":
             AREA_OF_MODEL.setdefault(model, self.area)
         self.column_labels = {**LABELS, **self._declared("column_labels")}
@@ -286,6 +310,22 @@ class ProtectedModelView(ModelView):
         # Flask-Admin prepares the detail columns only if can_view_details is true at start-up,
         # outside any request, where our role-based property is False.
         self._details_columns = self.get_details_columns()
+
+    def _require_version_check(self) -> None:
+        """Refuse at start-up a view that could save without the version check."""
+        name = type(self).__name__
+        if self.read_only:
+            return
+        if self.model_class.__mapper__.version_id_col is None:
+            raise TypeError(f"{name}: {self.model_class.__name__} must be Versioned "
+                            f"(models/_types.py) to be edited without lost updates.")
+        if self.column_editable_list:
+            # x-editable posts one cell without the version the list showed.
+            raise TypeError(f"{name}: column_editable_list cannot carry the version seen; "
+                            f"edit through the edit form.")
+        edit_rules = self.form_edit_rules or self.form_rules
+        if edit_rules is not None:
+            self.form_edit_rules = (*edit_rules, AlreadyRendered(VERSION_FIELD))
 
     @classmethod
     def _declared(cls, name: str) -> dict:
@@ -454,6 +494,32 @@ class ProtectedModelView(ModelView):
         return ScopedAjaxLoader(name, db, remote, **options)
 
     # --- forms -----------------------------------------------------------------------
+    def get_edit_form(self):
+        """The edit form, with the hidden version the user loads (not the create form)."""
+        form_class = super().get_edit_form()
+        if self.read_only:
+            return form_class
+        return type(form_class.__name__, (form_class,), {VERSION_FIELD: HiddenField()})
+
+    def edit_form(self, obj=None):
+        """On display, the version of the record shown; on save, what was posted (never
+        filled in: an empty or missing version is refused, not taken as the current one)."""
+        form = super().edit_form(obj)
+        if obj is not None and VERSION_FIELD in form and not is_form_submitted():
+            form[VERSION_FIELD].data = str(obj.version)
+        return form
+
+    def update_model(self, form, model) -> bool:
+        """Save only if the form was loaded from the version stored now (else a French
+        refusal, the posted form shown again, nothing saved)."""
+        if not self.read_only:
+            seen = form[VERSION_FIELD].data if VERSION_FIELD in form else None
+            refusal = save_refusal(seen, model)
+            if refusal is not None:
+                flash(refusal, "error")
+                return False
+        return super().update_model(form, model)
+
     def validate_form(self, form) -> bool:
         """Flask-Admin's validation, then this view's checks (dates in order…)."""
         valid = super().validate_form(form)

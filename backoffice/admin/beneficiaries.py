@@ -10,7 +10,6 @@ from ..enums import Sex
 from ..extensions import db
 from ..models import Beneficiary, name_key
 from .base import ProtectedModelView, add_error
-from .concurrency import VersionCheckMixin
 from .fields import enum_filters
 from .record_pages import person_page_context
 
@@ -64,7 +63,7 @@ def duplicate_message(existing: Beneficiary) -> Markup:
     ).format(name=existing.full_name, born=existing.birth_date, url=url, id=existing.id)
 
 
-class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
+class BeneficiaryView(ProtectedModelView):
     model_class = Beneficiary
     slug = "beneficiaries"
     menu_name = "Bénéficiaires"
@@ -88,10 +87,10 @@ class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
         "long_term_job_seeker", "rsa_recipient", "disability_recognition",
         "experimental_csp_public", "created_at",
     )
-    column_details_exclude_list = ("name_key", "version")
+    column_details_exclude_list = ("name_key",)
+    column_export_exclude_list = ("name_key",)
     # The person's whole story (issue 20 §1), identity at the top.
     details_template = "admin/person.html"
-    column_export_exclude_list = ("name_key", "version")
     form_columns = (
         "last_name", "first_name", "birth_date", "sex", "external_id",
         "email", "phone", "address", "postcode", "commune", "epci", "education_level",
@@ -99,7 +98,7 @@ class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
         "experimental_csp_public",
         "labour_market_situation", "isced_level", "household_without_employment",
         "single_parent_household", "fse_disability", "foreign_origin_or_minority",
-        "homeless_or_housing_exclusion", "rural_area", "notes", "version_seen",
+        "homeless_or_housing_exclusion", "rural_area", "notes",
     )
 
     def render(self, template, **kwargs):

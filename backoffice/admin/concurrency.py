@@ -1,17 +1,30 @@
-"""No lost updates (issue 6 §2): an edit form carries the record's version as loaded; on
-save, a different stored version means someone else saved in between. The save is refused
-with « Ce dossier a été modifié par X à HH:MM ; rechargez la page » and the form is shown
-again with what the user typed (Flask-Admin re-renders the posted form when
-`update_model` returns False). The models' `version_id_col` guards the last instant
+"""No lost updates (issue 6 §2, issue 18 §3): every edit form carries the record's version
+as loaded; on save, a different stored version means someone else saved in between. The
+save is refused with « Ce dossier a été modifié par X à HH:MM ; rechargez la page » and the
+form is shown again with what the user typed (Flask-Admin re-renders the posted form when
+`update_model` returns False). A form posted without a version, or with one that is not
+a number, is refused too: skipping the check would let any hand-made request overwrite.
+
+Every `ProtectedModelView` applies this (admin/base.py) to every model, all of them
+`Versioned` (models/_types.py): the models' `version_id_col` guards the last instant
 between the check and the commit (StaleDataError, handled in base.py).
 """
-from flask import flash
+import re
+
 from flask_babel import to_user_timezone
 from sqlalchemy import select
-from wtforms import HiddenField
 
 from ..extensions import db
 from ..models import AuditEntry, User
+
+#: The hidden field of every edit form (its label: « Version », labels.py).
+VERSION_FIELD = "version_seen"
+#: What a browser posts back: the number it was given, nothing else (no sign, no spaces,
+#: no other digits than 0-9; at most 18 of them, far beyond any real count of saves).
+VERSION_FORMAT = re.compile(r"[0-9]{1,18}")
+NO_VERSION = ("Enregistrement refusé : le formulaire ne dit pas quelle version de la fiche "
+              "vous avez ouverte (champ « Version » absent ou invalide) ; rechargez la page "
+              "et saisissez à nouveau vos modifications.")
 
 
 def last_change(model) -> tuple[str, str] | None:
@@ -41,21 +54,11 @@ def stale_message(model) -> str:
             f"(vos saisies sont affichées ci-dessous, elles n'ont pas été enregistrées).")
 
 
-class VersionCheckMixin:
-    """For a ProtectedModelView whose model has `version` (version_id_col): add
-    "version_seen" to `form_columns` and the view refuses saves made on an old copy."""
-
-    form_extra_fields = {"version_seen": HiddenField()}
-
-    def edit_form(self, obj=None):
-        form = super().edit_form(obj)
-        if obj is not None and not form.version_seen.data:
-            form.version_seen.data = str(obj.version)
-        return form
-
-    def update_model(self, form, model):
-        seen = form.version_seen.data
-        if seen and seen.isdigit() and int(seen) != model.version:
-            flash(stale_message(model), "error")
-            return False
-        return super().update_model(form, model)
+def save_refusal(seen, model) -> str | None:
+    """Why a save of `model` made from a form that loaded version `seen` is refused
+    (French), or None when `seen` is the stored version."""
+    if not isinstance(seen, str) or not VERSION_FORMAT.fullmatch(seen):
+        return NO_VERSION
+    if int(seen) != model.version:
+        return stale_message(model)
+    return None

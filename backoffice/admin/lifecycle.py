@@ -16,6 +16,9 @@ Who may run an action is `auth.permissions.ACTIONS` (checked on GET and POST, 40
 otherwise); which rows is the view's own filter (a counsellor reaches only their paths,
 404 otherwise). One user action is one transaction: a refusal (`TransitionRefused`, a
 database check) rolls everything back, is traced in the audit trail and shown in French.
+The form page carries the versions of what it shows (`versions_seen`): applied to records
+someone changed after the page was loaded, the action is refused (issue 18 §3: no lost
+update, e.g. two attendance sheets of one workshop saved on the same copy).
 """
 from contextlib import contextmanager
 from datetime import date
@@ -39,6 +42,8 @@ from .base import current_role, integrity_message
 from .row_actions import ROW_ID, link, row_url
 
 TEMPLATE = "admin/lifecycle/form.html"
+STALE_PAGE = ("ces fiches ont été modifiées depuis l'ouverture de cette page ; rechargez-la "
+              "(rien n'a été enregistré)")
 
 
 def current_day() -> date:
@@ -144,6 +149,11 @@ class LifecycleMixin:
             return target
         return self.get_url(".index_view")
 
+    def versions_of(self, rows: list) -> str:
+        """What the action's page shows, as versions: « 3:2,4:1 » (record id: version).
+        A view whose action also rewrites other records adds theirs."""
+        return ",".join(f"{row.id}:{row.version}" for row in rows)
+
     def decider(self) -> User:
         """The logged-in user as a row of this session (recorded as the decider)."""
         return db.session.get(User, current_user.id)
@@ -223,15 +233,23 @@ class LifecycleMixin:
             flash(f"{self.lifecycle_actions[name][1]} : {refused.message}", "error")
             return redirect(back)
         method = getattr(form, "method", "post")
+        # On a refusal the page keeps the versions it was loaded with: saving again is
+        # refused until the user reloads it (as the edit forms, admin/concurrency.py).
+        seen = request.form.get("versions_seen") if request.method == "POST" \
+            else self.versions_of(rows)
         if request.method == "POST" and method == "post" and form.validate():
-            done = self.run_action(name, rows, form)
-            if done is not None:
-                return redirect(done[1] or back)
+            if seen != self.versions_of(rows):
+                self._refuse(name, rows, f"{self.lifecycle_actions[name][1]} : "
+                                         f"{STALE_PAGE}")
+            else:
+                done = self.run_action(name, rows, form)
+                if done is not None:
+                    return redirect(done[1] or back)
         return self.render(
             TEMPLATE, action_name=name, title=label, rows=rows, form=form, method=method,
             submit=getattr(form, "submit_label", label), back=back,
             ids=",".join(str(row.id) for row in rows),
             columns=self.lifecycle_columns, intro=getattr(form, "intro", None),
             restart_url=getattr(form, "restart_url", None),
-            form_url=self.get_url(self.lifecycle_endpoint),
+            form_url=self.get_url(self.lifecycle_endpoint), versions_seen=seen or "",
         )

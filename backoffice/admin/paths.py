@@ -7,7 +7,7 @@ its row in the list also offer « Reprendre » and « Terminer le suivi ». Stat
 planned end and exit are read-only in the edit form: they change through these actions
 only (each calls one service of `services/lifecycle.py`, see admin/lifecycle.py).
 """
-from flask import flash, request
+from flask import request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.form import rules
@@ -15,7 +15,6 @@ from flask_admin.helpers import is_form_submitted
 from flask_login import current_user
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
-from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
 from ..enums import AbandonReason, Attendance, EnrolmentAction, EnrolmentStatus, Role
@@ -45,7 +44,6 @@ from ..services import activity as activity_service
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView, current_role, only_counsellors, scope_clause
-from .concurrency import stale_message
 from .fields import enum_filters
 from .lifecycle import (
     LifecycleMixin,
@@ -71,14 +69,6 @@ USER_SEARCH = {"fields": ("name", "email")}
 
 ENTRY_EXIT = ("entry_date", "exit_date",
               "Date de sortie : elle ne peut pas être antérieure à la date d'entrée ({:%d/%m/%Y}).")
-
-
-class AlreadyRendered(rules.Field):
-    """A hidden field in a form with rules: Flask-Admin writes hidden inputs before the
-    rules, so the rule only declares it (no « missing from ruleset » warning)."""
-
-    def __call__(self, form, form_opts=None, field_args=None):
-        return ""
 
 
 def path_eager_loads(relationship) -> tuple:
@@ -138,8 +128,6 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         "programme.code", "referent.name", "current_phase.name",
         "entry_date", "planned_end_date", "exit_date", WithoutContactForWeeksFilter(),
     )
-    column_details_exclude_list = ("version",)
-    column_export_exclude_list = ("version",)
     form_columns = (
         "beneficiary", "programme", "referral", "session", "purchase_order", "referent",
         "entry_date", "planned_end_date", "status", "current_phase",
@@ -149,9 +137,7 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         "exit_reason", "abandon_reason", "goal_attainment", "satisfaction", "difficulties",
         "recommendations", "no_internship_reason", "follow_up_end_date",
         "employed_at_follow_up_end", "closed_on",
-        "version_seen",
     )
-    form_extra_fields = {"version_seen": HiddenField()}
     form_edit_rules = (
         rules.FieldSet(("beneficiary", "programme", "referral", "session", "purchase_order",
                         "referent"), "Personne et dispositif"),
@@ -165,7 +151,6 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                         "recommendations", "no_internship_reason", "follow_up_end_date",
                         "employed_at_follow_up_end", "closed_on"),
                        "Sortie et évaluation"),
-        AlreadyRendered("version_seen"),
     )
     # A new path opens active, in its programme's first phase (services.lifecycle.open_path):
     # status, phase, planned end and exit are not typed in, they follow from the actions.
@@ -174,7 +159,6 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                         "referent"), "Personne et dispositif"),
         rules.FieldSet(("entry_date",), "Déroulement"),
         rules.FieldSet(PROJECT_FIELDS, "Projet professionnel et progression"),
-        AlreadyRendered("version_seen"),
     )
     form_ajax_refs = {
         "beneficiary": BENEFICIARY_SEARCH,
@@ -197,11 +181,9 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         return form_class
 
     def edit_form(self, obj=None):
-        """Carry the version the user loaded, to detect a concurrent edit on save; show
-        the lifecycle fields disabled and keep their stored values whatever is posted."""
+        """Show the lifecycle fields disabled and keep their stored values whatever is
+        posted (the version the user loaded is carried by the base view)."""
         form = super().edit_form(obj)
-        if obj is not None and not form.version_seen.data:
-            form.version_seen.data = str(obj.version)
         if obj is not None:
             form.programme.render_kw = {
                 "title": "Le dispositif d'un parcours ne change pas ; en cas d'erreur, "
@@ -214,13 +196,6 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
                 field.process_errors = []
             form.programme.raw_data = [str(obj.programme_id)]  # required: kept as stored
         return form
-
-    def update_model(self, form, model):
-        seen = form.version_seen.data
-        if seen and seen.isdigit() and int(seen) != model.version:
-            flash(stale_message(model), "error")
-            return False
-        return super().update_model(form, model)
 
     def on_model_change(self, form, model, is_created):
         # Read before anything may flush: the entry date the form replaces.

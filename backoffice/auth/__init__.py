@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import select, update
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
@@ -81,6 +81,14 @@ def _forget_login() -> None:
     security.end_session()
 
 
+def _stamp(user: User, **values) -> None:
+    """Write an account's bookkeeping (last login, sessions' version) without touching its
+    edit version: the same account logging in twice at once, or while an administrator
+    edits it, is no concurrent edit to refuse (admin/concurrency.py)."""
+    db.session.execute(update(User).where(User.id == user.id).values(**values)
+                       .execution_options(synchronize_session=False))
+
+
 @bp.route("/login", methods=("GET", "POST"))
 def login():
     """Show the login form; on success go to `next` (same site only) or the admin home."""
@@ -101,7 +109,7 @@ def login():
         # The password is hashed whether the account exists or not (password_matches), so
         # that the answer's time does not tell which e-mails have an account.
         if password_matches(user, form.password.data) and user.active:
-            user.last_login_at = utcnow()
+            _stamp(user, last_login_at=utcnow())
             security.end_login_attempt(attempt)
             audit.record(db.session, "login", "users", user.id,
                          detail=f"Connexion depuis {address}", actor=(user.id, user.email))
@@ -129,9 +137,8 @@ def login():
 def logout():
     """End the session (POST only, with the CSRF token, so a link cannot log anyone out),
     and every other session of the account: the server refuses them from now on."""
-    user = db.session.get(User, current_user.id)
-    user.end_all_sessions()
-    audit.record(db.session, "logout", "users", user.id, detail="Déconnexion")
+    _stamp(current_user, session_version=User.session_version + 1)
+    audit.record(db.session, "logout", "users", current_user.id, detail="Déconnexion")
     db.session.commit()
     logout_user()
     session.clear()

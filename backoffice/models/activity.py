@@ -6,10 +6,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..enums import Attendance
 from ..extensions import db
-from ._types import enum_type
+from ._types import Versioned, enum_type
 
 
-class Contact(db.Model):
+class Contact(Versioned, db.Model):
     """An appointment or exchange with a person (002 glossary « contact »)."""
 
     __tablename__ = "contacts"
@@ -46,7 +46,7 @@ class Contact(db.Model):
         return f"{self.contact_type} du {self.occurs_at:%d/%m/%Y %H:%M}"
 
 
-class Workshop(db.Model):
+class Workshop(Versioned, db.Model):
     """A collective workshop (atelier, regroupement); group limits come from the programme."""
 
     __tablename__ = "workshops"
@@ -79,7 +79,7 @@ class Workshop(db.Model):
         return f"{self.title} ({self.held_at:%d/%m/%Y})"
 
 
-class WorkshopAttendance(db.Model):
+class WorkshopAttendance(Versioned, db.Model):
     """One line of a workshop's attendance sheet (émargement)."""
 
     __tablename__ = "workshop_attendances"
@@ -101,7 +101,7 @@ class WorkshopAttendance(db.Model):
         return f"{self.enrolment} — {self.attendance.label}"
 
 
-class Internship(db.Model):
+class Internship(Versioned, db.Model):
     """A company internship or work immersion (001 étapes 1–2, 004 Lot 3)."""
 
     __tablename__ = "internships"
@@ -144,7 +144,7 @@ class Internship(db.Model):
         return f"{self.company_name} ({self.starts_on:%d/%m/%Y})"
 
 
-class Barrier(db.Model):
+class Barrier(Versioned, db.Model):
     """A barrier to employment identified on a path, and when it was lifted."""
 
     __tablename__ = "barriers"

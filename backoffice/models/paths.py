@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..enums import AbandonReason, BilanKind, ContractKind, EnrolmentStatus, ReferralStatus
 from ..extensions import db
-from ._types import enum_type, utcnow
+from ._types import Versioned, enum_type, utcnow
 
 referral_non_entry_barriers = Table(
     "referral_non_entry_barriers",
@@ -28,7 +28,7 @@ referral_non_entry_barriers = Table(
 )
 
 
-class Commission(db.Model):
+class Commission(Versioned, db.Model):
     """A validation commission (001 « Organisation »; PLIE commission, 004)."""
 
     __tablename__ = "commissions"
@@ -46,7 +46,7 @@ class Commission(db.Model):
         return f"Commission {self.programme.code} du {self.held_on:%d/%m/%Y}"
 
 
-class Referral(db.Model):
+class Referral(Versioned, db.Model):
     """A prescription (orientation) of a person to a programme, and its decision."""
 
     __tablename__ = "referrals"
@@ -99,7 +99,7 @@ class Referral(db.Model):
         return f"Prescription n° {self.id} — {self.programme.code}"
 
 
-class PurchaseOrder(db.Model):
+class PurchaseOrder(Versioned, db.Model):
     """A funder's purchase order (bon de commande) that launches paths."""
 
     __tablename__ = "purchase_orders"
@@ -135,7 +135,7 @@ class PurchaseOrder(db.Model):
         return f"BC {self.number}"
 
 
-class PurchaseOrderLine(db.Model):
+class PurchaseOrderLine(Versioned, db.Model):
     """One person on a purchase order, with the duration of their path (DEL-L1, 001)."""
 
     __tablename__ = "purchase_order_lines"
@@ -161,7 +161,7 @@ class PurchaseOrderLine(db.Model):
         return f"{self.order} — {self.beneficiary}"
 
 
-class ProgrammeSession(db.Model):
+class ProgrammeSession(Versioned, db.Model):
     """A session (cohort) of a programme; entries may be continuous (au fil de l'eau)."""
 
     __tablename__ = "programme_sessions"
@@ -188,7 +188,7 @@ class ProgrammeSession(db.Model):
         return self.label
 
 
-class Enrolment(db.Model):
+class Enrolment(Versioned, db.Model):
     """A person's path on a programme (parcours / accompagnement), from entry to exit."""
 
     __tablename__ = "enrolments"
@@ -297,9 +297,6 @@ class Enrolment(db.Model):
     closed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     beneficiary: Mapped["Beneficiary"] = relationship(back_populates="enrolments")  # noqa: F821
     programme: Mapped["Programme"] = relationship()  # noqa: F821
@@ -330,7 +327,7 @@ Referral.has_path = column_property(
     .correlate_except(_referral_path).label("has_path"))
 
 
-class PhaseRecord(db.Model):
+class PhaseRecord(Versioned, db.Model):
     """When a path went through a phase; a derogation allows a longer phase (002 §4)."""
 
     __tablename__ = "phase_records"
@@ -356,7 +353,7 @@ class PhaseRecord(db.Model):
         return f"{self.phase} depuis le {self.started_on:%d/%m/%Y}"
 
 
-class Suspension(db.Model):
+class Suspension(Versioned, db.Model):
     """A suspension of a path (002 §3: illness, leave, short job, training)."""
 
     __tablename__ = "suspensions"

@@ -11,10 +11,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..enums import EducationLevel, Role, Sex
 from ..extensions import db
-from ._types import enum_type, utcnow
+from ._types import Versioned, enum_type, utcnow
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Versioned, db.Model):
     """A staff account; `role` decides what it may see and do (auth/permissions.py)."""
 
     __tablename__ = "users"
@@ -115,7 +115,7 @@ def name_key(last_name: str, first_name: str) -> str:
     return f"{fold(last_name)}{NAME_KEY_SEPARATOR}{fold(first_name)}"
 
 
-class Beneficiary(db.Model):
+class Beneficiary(Versioned, db.Model):
     """A person supported on a path (bénéficiaire, participant, adhérent)."""
 
     __tablename__ = "beneficiaries"
@@ -161,10 +161,6 @@ class Beneficiary(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Set by `flask privacy purge`: identity erased, anonymous figures kept (privacy.py).
     anonymised_at: Mapped[datetime | None]
-    # Two people editing the same record never silently overwrite each other (issue 6 §2).
-    version: Mapped[int] = mapped_column(default=1, server_default="1")
-
-    __mapper_args__ = {"version_id_col": version}
 
     referrals: Mapped[list["Referral"]] = relationship(back_populates="beneficiary")  # noqa: F821
     enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="beneficiary")  # noqa: F821

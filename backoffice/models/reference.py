@@ -6,10 +6,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..enums import CspRule, DelayUnit, DelCategory, RollPolicy, Territory
 from ..extensions import db
-from ._types import enum_type
+from ._types import Versioned, enum_type
 
 
-class Funder(db.Model):
+class Funder(Versioned, db.Model):
     """A public funder (financeur); its territory chooses the public-holiday calendar."""
 
     __tablename__ = "funders"
@@ -25,7 +25,7 @@ class Funder(db.Model):
         return self.name
 
 
-class Programme(db.Model):
+class Programme(Versioned, db.Model):
     """A programme (dispositif / lot) and the figures its specification fixes."""
 
     __tablename__ = "programmes"
@@ -107,7 +107,7 @@ class Programme(db.Model):
         return f"{self.code} — {self.name}"
 
 
-class Phase(db.Model):
+class Phase(Versioned, db.Model):
     """An ordered step of a programme (étape / phase) with its maximum length."""
 
     __tablename__ = "phases"
@@ -135,7 +135,7 @@ class Phase(db.Model):
         return f"{self.position}. {self.name}"
 
 
-class DeadlineRule(db.Model):
+class DeadlineRule(Versioned, db.Model):
     """One obligation of a specification: what is owed, after which event, how soon."""
 
     __tablename__ = "deadline_rules"
@@ -166,7 +166,7 @@ class DeadlineRule(db.Model):
         return self.name
 
 
-class ExitType(db.Model):
+class ExitType(Versioned, db.Model):
     """An exit (sortie) and the facts that classify it for each funder (see rules/exits.py)."""
 
     __tablename__ = "exit_types"
@@ -193,7 +193,7 @@ class ExitType(db.Model):
         return self.label
 
 
-class BarrierType(db.Model):
+class BarrierType(Versioned, db.Model):
     """A kind of barrier to employment (frein)."""
 
     __tablename__ = "barrier_types"
@@ -208,7 +208,7 @@ class BarrierType(db.Model):
         return self.label
 
 
-class ContactType(db.Model):
+class ContactType(Versioned, db.Model):
     """A kind of contact (002 glossary: face to face, 3-hour group, phone, e-mail…)."""
 
     __tablename__ = "contact_types"
@@ -225,7 +225,7 @@ class ContactType(db.Model):
         return self.label
 
 
-class SuspensionReason(db.Model):
+class SuspensionReason(Versioned, db.Model):
     """Why a path is suspended (002 §3) and whether it pushes the planned end date."""
 
     __tablename__ = "suspension_reasons"

@@ -5,13 +5,13 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, t
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._types import utcnow
+from ._types import Versioned, utcnow
 
 #: The predicate of the partial index of open obligations (ix_obligations_open_due).
 OPEN_OBLIGATION = text("done_at IS NULL AND cancelled_at IS NULL")
 
 
-class Obligation(db.Model):
+class Obligation(Versioned, db.Model):
     """A deliverable owed by a due date, created by the deadline engine."""
 
     __tablename__ = "obligations"

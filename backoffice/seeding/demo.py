@@ -1364,8 +1364,10 @@ class _DemoBuilder:
             self.flush()
         self.finish_workshops()
         self.flush()
-        # Purchase orders were inserted before all their lines were known
-        counts = [{"id": o["id"], "beneficiary_count": o["count"]} for o in self.orders.values()]
+        # Purchase orders were inserted before all their lines were known (at version 1:
+        # a Versioned row's UPDATE names the version it changes)
+        counts = [{"id": o["id"], "beneficiary_count": o["count"], "version": 1}
+                  for o in self.orders.values()]
         if counts:
             self.session.execute(update(PurchaseOrder), counts)
 

@@ -16,6 +16,7 @@ from backoffice.models import (
     WorkshopAttendance,
 )
 from backoffice.services import lifecycle as svc
+from tests.conftest import post_action, post_edit
 from tests.integration.test_admin_crud import text_of
 from tests.integration.test_lifecycle_actions import (
     _programme_id,
@@ -107,15 +108,15 @@ def test_a_workshop_with_a_sheet_keeps_its_attendees_programme_and_entries(
     workshop = new_workshop(app, PLIE)
     attend(app, workshop, path)
     auth.login("coordinator")
-    response = client.post(f"/admin/workshops/edit/?id={workshop}",
+    response = post_edit(client, f"/admin/workshops/edit/?id={workshop}",
                            data=workshop_form(app, "DEL-L1", "2026-03-09 09:00:00"))
     assert "émarge à cet atelier avec un parcours PLIE-L1 ; retirez d'abord son " \
            "émargement." in text_of(response)
-    response = client.post(f"/admin/workshops/edit/?id={workshop}",
+    response = post_edit(client, f"/admin/workshops/edit/?id={workshop}",
                            data=workshop_form(app, PLIE, "2026-02-27 09:00:00"))
     assert "est entré(e) le 02/03/2026, après l'atelier du 27/02/2026" in text_of(response)
     assert held_at(app, workshop) == datetime(2026, 3, 9, 9)
-    assert client.post(f"/admin/workshops/edit/?id={workshop}", data=workshop_form(
+    assert post_edit(client, f"/admin/workshops/edit/?id={workshop}", data=workshop_form(
         app, PLIE, "2026-03-02 14:00:00")).status_code == 302  # the entry day itself
     assert held_at(app, workshop) == datetime(2026, 3, 2, 14)
 
@@ -168,17 +169,17 @@ def test_a_corrected_session_keeps_its_paths_and_workshops(client, auth, referen
     group = new_session(app, PLIE)
     new_workshop(app, PLIE, datetime(2026, 5, 4, 9), session_id=group)
     auth.login("coordinator")
-    response = client.post(f"/admin/sessions/edit/?id={group}",
+    response = post_edit(client, f"/admin/sessions/edit/?id={group}",
                            data=session_form(app, PLIE, "2026-03-02", "2026-04-30"))
     assert "Dates de la session : son atelier « Atelier CV » du 04/05/2026 en sortirait ; " \
            "déplacez-le d'abord." in text_of(response)
-    response = client.post(f"/admin/sessions/edit/?id={group}",
+    response = post_edit(client, f"/admin/sessions/edit/?id={group}",
                            data=session_form(app, "DEL-L1", "2026-03-02", "2026-06-26"))
     assert "Dispositif : l'atelier « Atelier CV » de cette session est du dispositif " \
            "PLIE-L1 ; changez d'abord sa session." in text_of(response)
     assert session_dates(app, group) == (_programme_id(app, PLIE), date(2026, 3, 2),
                                          date(2026, 6, 26))
-    assert client.post(f"/admin/sessions/edit/?id={group}", data=session_form(
+    assert post_edit(client, f"/admin/sessions/edit/?id={group}", data=session_form(
         app, PLIE, "2026-03-02", "2026-05-04")).status_code == 302
     assert session_dates(app, group)[2] == date(2026, 5, 4)
 
@@ -199,7 +200,7 @@ def test_a_session_followed_by_paths_keeps_its_programme(client, auth, reference
             db.session.get(Enrolment, path).session_id = group
         db.session.commit()
     auth.login("coordinator")
-    response = client.post(f"/admin/sessions/edit/?id={group}",
+    response = post_edit(client, f"/admin/sessions/edit/?id={group}",
                            data=session_form(app, "DEL-L1", "2026-03-02", "2026-06-26"))
     assert refused in text_of(response)
     assert session_dates(app, group)[0] == _programme_id(app, PLIE)
@@ -294,7 +295,7 @@ def test_the_sheet_offers_the_session_s_paths_in_progress_and_records_them_at_on
         assert f"parcours n° {absent}," not in page
     assert "Taille d'un groupe : 4 à 7 personnes." in page
 
-    response = client.post(sheet_url(workshop), data={
+    response = post_action(client, sheet_url(workshop), {
         "action": "attendance_sheet", "ids": str(workshop),
         f"path_{ann}": "present", f"path_{bob}": "excused"})
     assert response.status_code == 302
@@ -304,7 +305,7 @@ def test_the_sheet_offers_the_session_s_paths_in_progress_and_records_them_at_on
            "0 absence injustifiée." in page
 
     # changed and removed in the same save; a person not offered is ignored
-    response = client.post(sheet_url(workshop), data={
+    response = post_action(client, sheet_url(workshop), {
         "action": "attendance_sheet", "ids": str(workshop),
         f"path_{ann}": "", f"path_{bob}": "present", f"path_{elsewhere}": "present"})
     assert response.status_code == 302
@@ -318,7 +319,7 @@ def test_the_sheet_is_for_coordinators_and_for_workshops_already_held(
     held = new_workshop(app, PLIE, datetime(2026, 3, 9, 9))
     for role in ("counsellor", "viewer", "commission"):
         auth.login(role)
-        assert client.post(sheet_url(held), data={
+        assert post_action(client, sheet_url(held), {
             "action": "attendance_sheet", "ids": str(held),
             f"path_{path}": "present"}).status_code == 403
         assert marks_of(app, held) == {}
@@ -343,7 +344,7 @@ def test_a_sheet_refused_on_one_line_saves_none(client, auth, reference_app, use
     workshop = new_workshop(app, PLIE, datetime(2026, 3, 9, 9))
     attend(app, workshop, csp)  # written directly, as an import would
     auth.login("coordinator")
-    response = client.post(sheet_url(workshop), data={
+    response = post_action(client, sheet_url(workshop), {
         "action": "attendance_sheet", "ids": str(workshop),
         f"path_{ann}": "present", f"path_{csp}": "excused"}, follow_redirects=True)
     assert "Impossible d'enregistrer la feuille d'émargement : Parcours : celui de " \

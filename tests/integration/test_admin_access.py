@@ -38,7 +38,7 @@ from backoffice.models import (
     Workshop,
     WorkshopAttendance,
 )
-from tests.conftest import make_user
+from tests.conftest import make_user, post_edit
 
 # Every admin view: URL slug → permission area. A view registered without a line here
 # fails `test_every_registered_view_is_in_the_table`.
@@ -340,7 +340,7 @@ def test_counsellor_cannot_hand_their_path_to_someone_else(app, client, auth, us
     mine = two_paths["mine"]
     with app.app_context():
         person = db.session.get(Enrolment, mine).beneficiary_id
-    response = client.post(f"/admin/enrolments/edit/?id={mine}", data={
+    response = post_edit(client, f"/admin/enrolments/edit/?id={mine}", {
         "beneficiary": str(person), "programme": "1", "entry_date": "2025-01-06",
         "status": "active", "referent": str(two_paths["other_counsellor"]),
     })

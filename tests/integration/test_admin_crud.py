@@ -23,7 +23,7 @@ from backoffice.models import (
     Referral,
     User,
 )
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, version_seen
 from tests.integration.test_admin_access import make_beneficiary, make_path, make_reference
 from tests.integration.test_reports_common import ALPHABETICAL
 
@@ -82,8 +82,9 @@ def test_beneficiary_create_edit_delete(app, client, auth):
         assert person.name_key == "wamytan lea"
         person_id = person.id
 
-    response = client.post(f"/admin/beneficiaries/edit/?id={person_id}",
-                           data={**PERSON, "commune": "Païta", "education_level": "4"})
+    url = f"/admin/beneficiaries/edit/?id={person_id}"
+    response = client.post(url, data={**PERSON, "commune": "Païta", "education_level": "4",
+                                      "version_seen": version_seen(client, url)})
     assert response.status_code == 302
     with app.app_context():
         person = db.session.get(Beneficiary, person_id)
@@ -176,7 +177,8 @@ def test_editing_a_person_into_a_duplicate_is_refused(app, client, auth):
     with app.app_context():
         assert db.session.get(Beneficiary, 2).last_name == "Martin"
     # Saving a person unchanged is not a duplicate of itself.
-    same = client.post("/admin/beneficiaries/edit/?id=1", data=PERSON)
+    url = "/admin/beneficiaries/edit/?id=1"
+    same = client.post(url, data={**PERSON, "version_seen": version_seen(client, url)})
     assert same.status_code == 302
 
 
@@ -210,7 +212,9 @@ def test_referral_create_edit_delete(app, client, auth, ref, users):
     # date posted by hand in the plain form is ignored; the other fields are saved.
     edited = {**form, "prescriber_name": "M. Prescripteur", "status": "validated",
               "decided_on": "2025-02-10", "decided_by": str(users["commission"])}
-    assert client.post(f"/admin/referrals/edit/?id={referral.id}", data=edited).status_code == 302
+    url = f"/admin/referrals/edit/?id={referral.id}"
+    edited["version_seen"] = version_seen(client, url)
+    assert client.post(url, data=edited).status_code == 302
     with app.app_context():
         referral = db.session.get(Referral, referral.id)
         assert referral.prescriber_name == "M. Prescripteur"
@@ -417,8 +421,9 @@ def test_user_password_is_set_through_the_form_and_never_shown(app, client, auth
         assert "pbkdf2" not in page and "scrypt" not in page
 
     # Editing without typing a password keeps the current one.
-    response = client.post(f"/admin/users/edit/?id={user_id}",
-                           data={**form, "name": "Référente", "password": ""})
+    url = f"/admin/users/edit/?id={user_id}"
+    response = client.post(url, data={**form, "name": "Référente", "password": "",
+                                      "version_seen": version_seen(client, url)})
     assert response.status_code == 302
     with app.app_context():
         user = db.session.get(User, user_id)

@@ -21,7 +21,7 @@ from backoffice.models import (
     Suspension,
     User,
 )
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, post_action, post_edit
 from tests.integration.test_admin_access import make_beneficiary, make_path, make_reference
 from tests.integration.test_admin_crud import PERSON, enrolment_form, text_of
 
@@ -59,9 +59,9 @@ def refused(response, *fragments) -> str:
 # --- dates in the wrong order ----------------------------------------------------------
 def test_exit_before_entry(app, client, auth, world):
     auth.login("coordinator")
-    response = client.post(
-        f"/admin/enrolments/transition/?action=close_with_exit&ids={world['path']}",
-        data={"exit_type": str(world["exit_type"]), "exit_date": "2024-12-31"})
+    response = post_action(
+        client, f"/admin/enrolments/transition/?action=close_with_exit&ids={world['path']}",
+        {"exit_type": str(world["exit_type"]), "exit_date": "2024-12-31"})
     refused(response, "Date de sortie : elle ne peut pas être antérieure à la date "
                       "d'entrée (06/01/2025)")
     with app.app_context():
@@ -262,10 +262,9 @@ def test_absurd_hours_per_month_on_an_exit(app, client, auth, world):
         db.session.commit()
         part_time_id = part_time.id
     auth.login("coordinator")
-    response = client.post(
-        f"/admin/enrolments/transition/?action=close_with_exit&ids={world['path']}",
-        data={"exit_type": str(part_time_id), "exit_date": "2025-02-03",
-              "hours_per_month": "1000"})
+    response = post_action(
+        client, f"/admin/enrolments/transition/?action=close_with_exit&ids={world['path']}",
+        {"exit_type": str(part_time_id), "exit_date": "2025-02-03", "hours_per_month": "1000"})
     refused(response, "Impossible de clôturer : Heures par mois : 1000 h dépasse le maximum "
                       "vraisemblable de 300 h par mois, vérifier la saisie")
     with app.app_context():
@@ -311,7 +310,7 @@ def test_fields_not_in_the_form_are_ignored(app, client, auth, users):
     auth.logout()
     auth.login("admin")
     viewer_id = users["viewer"]
-    client.post(f"/admin/users/edit/?id={viewer_id}", data={
+    post_edit(client, f"/admin/users/edit/?id={viewer_id}", {
         "name": "Lecteur", "email": "viewer@exemple.fr", "role": "viewer", "active": "y",
         "password_hash": "pbkdf2:sha256:1$x$y", "session_version": "99", "last_login_at": ""})
     with app.app_context():

@@ -36,7 +36,7 @@ from backoffice.models import (
 )
 from backoffice.seeding.reference import load_reference
 from backoffice.services import lifecycle as svc
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, hidden_value, make_user, post_action, post_edit
 from tests.integration.test_admin_crud import csrf_token_in, text_of
 
 ROLES = [role.value for role in Role]
@@ -144,7 +144,8 @@ def status_changes(app, table: str, record_id: int, user_id: int, column: str = 
     with app.app_context():
         entries = db.session.scalars(select(AuditEntry).where(
             AuditEntry.table_name == table, AuditEntry.row_id == record_id,
-            AuditEntry.user_id == user_id, AuditEntry.action == "update")).all()
+            AuditEntry.user_id == user_id, AuditEntry.action == "update")
+            .order_by(AuditEntry.id)).all()
         return [entry.changes[column] for entry in entries if column in (entry.changes or {})]
 
 
@@ -159,13 +160,13 @@ def refusals(app, table: str) -> list[AuditEntry]:
 
 def decide(client, action: str, ids, **data):
     ids = ",".join(str(i) for i in ids)
-    return client.post(f"/admin/referrals/decide/?action={action}&ids={ids}", data=data)
+    return post_action(client, f"/admin/referrals/decide/?action={action}&ids={ids}", data)
 
 
 def transition(client, action: str, ids, query: str = "", **data):
     ids = ",".join(str(i) for i in ids)
-    return client.post(f"/admin/enrolments/transition/?action={action}&ids={ids}{query}",
-                       data=data)
+    return post_action(client, f"/admin/enrolments/transition/?action={action}&ids={ids}{query}",
+                       data)
 
 
 def bulk(client, slug: str, action: str, ids):
@@ -630,7 +631,7 @@ def test_phase_records_corrected_by_hand_keep_one_phase_at_a_time(client, auth, 
                 "ended_on": ended_on}
 
     auth.login("coordinator")
-    assert client.post(f"/admin/phase-records/edit/?id={prebilan}", data={
+    assert post_edit(client, f"/admin/phase-records/edit/?id={prebilan}", {
         **record(row_id(app, Phase, code="prebilan"), "2026-03-02", "2026-03-06")}
     ).status_code == 302
     assert client.post("/admin/phase-records/new/", data=record(first, "2026-03-06")) \
@@ -772,7 +773,7 @@ def referral_edit(app, client, referral_id: int, **changes):
         data = {"beneficiary": str(row.beneficiary_id), "programme": str(row.programme_id),
                 "referred_on": f"{row.referred_on:%Y-%m-%d}", "prescriber_name": "",
                 "prescription_place": "", "reason": ""}
-    return client.post(f"/admin/referrals/edit/?id={referral_id}", data={**data, **changes})
+    return post_edit(client, f"/admin/referrals/edit/?id={referral_id}", {**data, **changes})
 
 
 @pytest.mark.parametrize(("changes", "refused"), [
@@ -930,13 +931,13 @@ def test_a_suspension_typed_in_its_form_suspends_the_path_and_moves_its_end(
     assert (pushed - base).days >= 30  # 30 days of work, then the next working day
 
     suspension = row_id(app, Suspension, enrolment_id=path)
-    response = client.post(f"/admin/suspensions/edit/?id={suspension}", data=suspension_form(
+    response = post_edit(client, f"/admin/suspensions/edit/?id={suspension}", suspension_form(
         path, work, "2026-04-01", "2026-04-10"))
     assert response.status_code == 302
     shorter = path_state(app, path)["planned_end"]
     assert base < shorter < pushed
 
-    response = client.post(f"/admin/suspensions/edit/?id={suspension}", data=suspension_form(
+    response = post_edit(client, f"/admin/suspensions/edit/?id={suspension}", suspension_form(
         path, work, "2026-02-20", "2026-04-10"))
     assert "Début de la suspension : il ne peut pas précéder l'entrée (02/03/2026)" \
         in text_of(response)
@@ -1323,8 +1324,11 @@ def test_lifecycle_posts_need_the_csrf_token(csrf_app):
                        data={"action": "declare_abandon", "rowid": [str(path)]}).status_code == 400
     assert path_state(csrf_app, path) == before
 
-    token = csrf_token_in(client.get(url).get_data(as_text=True))
-    assert client.post(url, data={**data, "csrf_token": token}).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    token = csrf_token_in(page)
+    assert client.post(url, data={**data, "csrf_token": token,
+                                  "versions_seen": hidden_value(page, "versions_seen")}
+                       ).status_code == 302
     assert path_state(csrf_app, path)["status"] is EnrolmentStatus.CLOSED
 
     client.post("/logout", data={"csrf_token": token})
@@ -1355,9 +1359,9 @@ def _order(app) -> int:
 
 
 def receive(client, order_id, **data):
-    return client.post(
-        f"/admin/purchase-orders/receive/?action=receive_purchase_order&ids={order_id}",
-        data=data)
+    return post_action(
+        client, f"/admin/purchase-orders/receive/?action=receive_purchase_order&ids={order_id}",
+        data)
 
 
 def test_coordinator_receives_an_order_and_it_is_audited(client, auth, app, users):
