@@ -16,14 +16,15 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from ..auth import safe_next
 from ..auth.permissions import can
 from ..enums import Role
 from ..extensions import db
 from ..models import Programme, User
+from ..redirects import back_to
 from ..services import alerts as service
 from ..services.alerts import AREA, AlertFilters, overdue_count  # noqa: F401 (menu badge)
 from ..services.obligations import END_OF_DAY, MarkDoneRefused, mark_done
+from .base import parse_id
 
 GROUPINGS = {"referent": "Par référent", "programme": "Par dispositif"}
 
@@ -146,14 +147,14 @@ class AlertsView(BaseView):
         """Set done_at (the prompted date, today by default) on one obligation."""
         if not self._may("edit"):
             abort(403)
-        back = safe_next(request.form.get("next"))
+        back = back_to(request.form.get("next"))
         if not back.startswith(url_for(".index_view")):
             back = url_for(".index_view")
-        raw_id = (request.form.get("obligation_id") or "").strip()
-        if not raw_id.isdigit():
+        obligation_id = parse_id(request.form.get("obligation_id"))
+        if obligation_id is None:
             abort(404)
         # A counsellor asking for another counsellor's obligation gets a 404.
-        obligation = service.visible_obligation(db.session, current_user, int(raw_id))
+        obligation = service.visible_obligation(db.session, current_user, obligation_id)
         if obligation is None:
             abort(404)
         today = current_moment().date()

@@ -1,8 +1,6 @@
 """Login, logout and the user loader, with the session rules of security.py: failed logins
 throttled per account and per address (HTTP 429), every login and failure in the audit
 trail, sessions checked on the server at each request (inactivity, lifetime, logout)."""
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -23,6 +21,7 @@ from .. import audit, security
 from ..extensions import db, login_manager
 from ..models import User
 from ..models._types import utcnow
+from ..redirects import back_to
 
 bp = Blueprint("auth", __name__)
 
@@ -42,16 +41,6 @@ class LoginForm(FlaskForm):
         "Mot de passe",
         validators=[DataRequired("Mot de passe : champ obligatoire."), Length(max=200)],
     )
-
-
-def safe_next(target: str | None) -> str:
-    """Only a path on this site; anything else (another host, a scheme) goes to the admin."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") \
-                and not target.startswith("//") and "\\" not in target:
-            return target
-    return url_for("admin.index")
 
 
 @login_manager.user_loader
@@ -82,7 +71,7 @@ def _forget_login() -> None:
 def login():
     """Show the login form; on success go to `next` (same site only) or the admin home."""
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")))
+        return redirect(back_to(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
@@ -104,7 +93,7 @@ def login():
             login_user(user)
             security.start_session(user)
             flash(f"Bienvenue, {user.name}.", "success")
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(back_to(request.args.get("next")))
         security.record_login_attempt(email, address, succeeded=False)
         audit.record(db.session, "login_failed", "users", user.id if user else None,
                      detail=f"Échec de connexion : {email} depuis {address}",
