@@ -608,3 +608,20 @@ def test_no_redirect_to_another_site_after_the_login(client, users, target):
     assert response.status_code == 302 and response.headers["Location"] == "/admin/"
     again = client.get(f"/login?next={target}")  # already logged in
     assert again.headers["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize("reason", ["   ", "\u200b\u00a0"])
+def test_a_refusal_reason_of_spaces_alone_is_refused(app, client, auth, world, reason):
+    """Lifecycle forms: a required text of spaces or invisible characters is empty."""
+    with app.app_context():
+        referral = Referral(beneficiary_id=world["person"], programme_id=world["programme"],
+                            referred_on=date(2025, 2, 3))
+        db.session.add(referral)
+        db.session.commit()
+        referral_id = referral.id
+    auth.login("commission")
+    response = client.post(f"/admin/referrals/decide/?action=reject&ids={referral_id}",
+                           data={"decided_on": "2025-02-10", "reason": reason})
+    refused(response, "Motif du refus : obligatoire.")
+    with app.app_context():
+        assert db.session.get(Referral, referral_id).status == ReferralStatus.PENDING
