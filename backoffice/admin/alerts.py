@@ -71,8 +71,8 @@ def record_link(row) -> str | None:
 
 
 def _int_arg(name: str) -> int | None:
-    value = (request.args.get(name) or "").strip()
-    return int(value) if value.isdigit() else None
+    """An id filter of the query string; anything else (2^70, « ² ») filters nothing."""
+    return parse_id(request.args.get(name))
 
 
 class AlertsView(BaseView):

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from ..enums import Sex
 from ..extensions import db
 from ..models import Beneficiary, name_key
-from .base import ProtectedModelView, add_error
+from .base import ProtectedModelView, add_error, parse_id
 from .concurrency import VersionCheckMixin
 from .fields import enum_filters
 
@@ -109,7 +109,7 @@ class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
                 valid = False
         if "last_name" not in form:
             return valid
-        editing = request.args.get("id", type=int) if request.endpoint.endswith("edit_view") \
+        editing = parse_id(request.args.get("id")) if request.endpoint.endswith("edit_view") \
             else None
         existing = find_duplicate(
             form.last_name.data, form.first_name.data, form.birth_date.data,
@@ -140,7 +140,7 @@ class BeneficiaryView(VersionCheckMixin, ProtectedModelView):
                 born = None
             existing = find_duplicate(form.get("last_name"), form.get("first_name"), born,
                                       form.get("external_id"),
-                                      exclude_id=request.args.get("id", type=int))
+                                      exclude_id=parse_id(request.args.get("id")))
             if existing is not None:
                 flash(duplicate_message(existing), "error")
                 return True

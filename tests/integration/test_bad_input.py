@@ -625,3 +625,23 @@ def test_a_refusal_reason_of_spaces_alone_is_refused(app, client, auth, world, r
     refused(response, "Motif du refus : obligatoire.")
     with app.app_context():
         assert db.session.get(Referral, referral_id).status == ReferralStatus.PENDING
+
+
+@pytest.mark.parametrize("url", [
+    f"/admin/alerts/?programme={BEYOND_64_BITS}", f"/admin/alerts/?referent={BEYOND_64_BITS}",
+    "/admin/alerts/?programme=%C2%B2",  # « ² » is a digit for str.isdigit, not for int()
+    f"/admin/indicators/?report=arjlj&programme=DEL-L1&order={BEYOND_64_BITS}",
+])
+def test_an_id_filter_beyond_64_bits_is_no_server_error(client, auth, world, url):
+    auth.login("admin")
+    response = client.get(url)
+    assert response.status_code == 200
+    no_raw_error(response)
+
+
+def test_a_report_on_an_order_beyond_64_bits_says_so(client, auth, world):
+    auth.login("admin")
+    response = client.get("/admin/indicators/telecharger/?report=arjlj&programme=DEL-L1"
+                          f"&order={BEYOND_64_BITS}")
+    assert response.status_code == 400
+    assert f"Identifiant « {BEYOND_64_BITS} » invalide" in text_of(response)
