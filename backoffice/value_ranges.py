@@ -10,7 +10,7 @@ Beyond those, three rules hold for every table:
 - **numbers**: no figure of the back-office is negative (counts, sizes, durations, hours,
   positions), and none exceeds what its column stores (PostgreSQL's ``integer``: 2^31 − 1);
 - **dates**: between `PLAUSIBLE_DATES` (a birth date has its own rule, admin/beneficiaries.py
-  and the CHECK constraint ``birth_date_plausible``);
+  and the CHECK constraint ``birth_date_plausible``; computed deadlines are not checked);
 - **text**: a required text holds at least one visible character (spaces, non-breaking or
   zero-width characters alone are empty), and no text holds a NUL character (PostgreSQL
   refuses it).
@@ -40,8 +40,10 @@ BIG_INTEGER_MAX = 2**63 - 1
 #: this back-office serves existed, none in a far future (a typing slip such as 1000 or
 #: 9999, which later computations of deadlines could not even carry).
 PLAUSIBLE_DATES = (date(1980, 1, 1), date(2099, 12, 31))
-#: Columns with their own date rule.
-OWN_DATE_RULE = {("beneficiaries", "birth_date")}
+#: Dates not held to `PLAUSIBLE_DATES`: a birth date has its own rule; an obligation's
+#: dates are computed from checked ones (a deadline may fall after 2099).
+OWN_DATE_RULE = {("beneficiaries", "birth_date"), ("obligations", "event_at"),
+                 ("obligations", "due_at")}
 
 
 class OutOfRange(ValidationError):
