@@ -115,10 +115,12 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     audit.install()
     value_ranges.install()  # numbers out of range: a French message naming the field
     obligation_sync.install()
-    from . import access_log, security
+    from . import access_log, errors, redirects, security
     from .auth import bp as auth_bp
 
     security.init_app(app)  # headers, session lifetime, proxy (issue 6 §3-4)
+    errors.init_app(app)  # NUL characters refused, French 500 page (issue 18 §4)
+    redirects.init_app(app)  # no redirect to another site (issue 18 §6)
     access_log.init_app(app)  # audit of record views, exports, refusals (issue 6 §1)
     app.register_blueprint(auth_bp)
 
@@ -152,8 +154,9 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         ), 400
 
     @app.errorhandler(400)
-    def bad_request(_error):
-        return render_template("errors/400.html", message=None), 400
+    def bad_request(error):
+        # errors.BadInput carries a French message naming the field; others are generic.
+        return render_template("errors/400.html", message=getattr(error, "french", None)), 400
 
     @app.errorhandler(429)
     def too_many_requests(_error):

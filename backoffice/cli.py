@@ -1,16 +1,30 @@
 """Command-line tools: `flask users`, `flask seed`, and the commands registered by their
-modules (`flask export`, `flask obligations`, `flask alerts`, `flask privacy`, `flask backup`)."""
+modules (`flask export`, `flask obligations`, `flask alerts`, `flask privacy`, `flask backup`).
+
+Every error of these commands is one French line on the error output, « Erreur : … »,
+with a non-zero exit code, never a traceback (issue 18 §4): a refusal of the command, a
+mistyped option (click's English messages translated, `FrenchErrors`), a database error
+(no SQL shown), or an unexpected failure (logged in full, the session rolled back).
+"""
+import re
 from datetime import datetime
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
+from .auth.emails import email_problem, normalised_email
 from .auth.passwords import password_problem
 from .enums import Role
 from .extensions import db
 from .models import User
+from .value_ranges import BIG_INTEGER_MAX, OutOfRange, strip_invisible
+
+#: An option naming a record by its id: a whole number the database can hold (2^70 made
+#: SQLite fail).
+RECORD_ID = click.IntRange(1, BIG_INTEGER_MAX)
 
 users_cli = AppGroup("users", help="Gérer les comptes utilisateurs.")
 seed_cli = AppGroup("seed", help="Charger les données de référence et de démonstration.")
@@ -25,7 +39,10 @@ seed_cli = AppGroup("seed", help="Charger les données de référence et de dém
               help="Mot de passe (demandé s'il n'est pas donné).")
 def create_user(email: str, name: str, role: str, password: str) -> None:
     """Create a staff account."""
-    email = email.strip().lower()
+    email, name = normalised_email(email), strip_invisible(name)
+    problem = email_problem(email) or (None if name else "Nom affiché : champ obligatoire.")
+    if problem:
+        raise click.ClickException(problem)
     if db.session.scalar(select(User).where(User.email == email)):
         raise click.ClickException(f"Un compte existe déjà avec l'adresse {email}.")
     problem = password_problem(password, email)
@@ -99,13 +116,118 @@ def _print_demo_logins(password: str) -> None:
             click.echo(f"  {user.email:<28} {user.role.label}")
 
 
+# --- errors: one French line ---------------------------------------------------------
+class CommandFailed(click.ClickException):
+    """A command's error, shown as « Erreur : … » on one line."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(" ".join(message.split()))
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"Erreur : {self.format_message()}", err=True, file=file)
+
+
+#: click's English messages → French (click 8.x wording).
+_USAGE_MESSAGES = [
+    (r"Missing option '(.+?)'\.?", "l'option {0} est obligatoire."),
+    (r"Missing argument '(.+?)'\.?", "l'argument {0} est obligatoire."),
+    (r"No such option: (\S+?)\.?(?: Did you mean .*)?", "option inconnue : {0}."),
+    (r"No such command '(.+?)'\.?", "commande inconnue : {0}."),
+    (r"Got unexpected extra arguments? \((.+)\)\.?", "argument en trop : {0}."),
+    (r"Option '(.+?)' requires an argument\.?", "l'option {0} attend une valeur."),
+    (r"Invalid value for '?(.+?)'?: (.*)", "valeur invalide pour {0} : {1}"),
+]
+_VALUE_MESSAGES = [
+    (r"'(.*)' is not one of (.*)\.", "« {0} » n'est pas parmi {1}."),
+    (r"'(.*)' is not a valid integer( range)?\.", "« {0} » n'est pas un nombre entier."),
+    (r"'(.*)' is not a valid float( range)?\.", "« {0} » n'est pas un nombre."),
+    (r"(.*) is not in the range (.*)\.", "{0} est hors des limites ({1})."),
+    (r"'(.*)' does not match the formats? (.*)\.", "« {0} » n'est pas une date AAAA-MM-JJ."),
+    (r"File '(.*)' does not exist\.", "le fichier « {0} » n'existe pas."),
+    (r"(?:File|Path|Directory) '(.*)' is not writable\.", "« {0} » n'est pas accessible en "
+                                                          "écriture."),
+]
+
+
+def _translate(message: str, table) -> str | None:
+    for pattern, french in table:
+        if match := re.fullmatch(pattern, message.strip(), re.S):
+            return french.format(*(group or "" for group in match.groups()))
+    return None
+
+
+def french_usage(error: click.UsageError) -> str:
+    """click's message for a mistyped command line, in French."""
+    message = error.format_message()
+    french = _translate(message, _USAGE_MESSAGES)
+    if french is None:
+        return message
+    if french.startswith("valeur invalide"):
+        option, value_message = re.fullmatch(_USAGE_MESSAGES[-1][0], message.strip(),
+                                             re.S).groups()
+        return f"valeur invalide pour {option} : " \
+            f"{_translate(value_message, _VALUE_MESSAGES) or value_message}"
+    return french
+
+
+def unexpected_error_message(error: Exception) -> str:
+    """The line shown for a failure no rule foresaw (details in the log, not on screen)."""
+    from .errors import database_error_message
+
+    if isinstance(error, SQLAlchemyError):
+        return database_error_message(error)
+    return (f"la commande a échoué ({type(error).__name__}) ; rien n'a été enregistré. "
+            f"Pour le détail, relancez-la avec FLASK_DEBUG=1.")
+
+
+class FrenchErrors:
+    """Mixed into our commands: their errors become `CommandFailed` (see the module)."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise CommandFailed(french_usage(error), exit_code=error.exit_code) from None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (CommandFailed, click.exceptions.Exit, click.Abort):
+            raise
+        except click.UsageError as error:
+            raise CommandFailed(french_usage(error), exit_code=error.exit_code) from None
+        except click.ClickException as error:
+            raise CommandFailed(error.format_message(), exit_code=error.exit_code) from None
+        except OutOfRange as error:
+            db.session.rollback()
+            raise CommandFailed(f"{error} Rien n'a été enregistré.") from None
+        except Exception as error:  # noqa: BLE001 — one line, the rest in the log
+            db.session.rollback()
+            current_app.logger.debug("Commande en échec", exc_info=error)  # FLASK_DEBUG=1
+            raise CommandFailed(unexpected_error_message(error)) from None
+
+
+def with_french_errors(command: click.Command) -> click.Command:
+    """Give `command` (and, for a group, every sub-command) `FrenchErrors`."""
+    if not isinstance(command, FrenchErrors):
+        command.__class__ = type(command.__class__.__name__,
+                                 (FrenchErrors, command.__class__), {})
+    for sub_command in getattr(command, "commands", {}).values():
+        with_french_errors(sub_command)
+    return command
+
+
 def init_app(app) -> None:
-    """Register the command groups on the app."""
+    """Register the command groups on the app, each with French one-line errors."""
     from . import backup, obligation_commands, privacy_commands, report_commands
 
+    before = set(app.cli.commands)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
     report_commands.register(app)
     obligation_commands.register(app)
     privacy_commands.register(app)
     backup.register(app)
+    for name in set(app.cli.commands) - before:
+        with_french_errors(app.cli.commands[name])

@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from . import audit
+from .cli import RECORD_ID
 from .extensions import db
 from .privacy import person_data, purge
 
@@ -42,7 +43,7 @@ def purge_command(as_of, dry_run: bool) -> None:
 
 @privacy_cli.command(
     "export", help="Exporter en JSON toutes les données d'une personne (droit d'accès).")
-@click.option("--beneficiary", "beneficiary_id", required=True, type=int,
+@click.option("--beneficiary", "beneficiary_id", required=True, type=RECORD_ID,
               help="Numéro (id) du bénéficiaire.")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Fichier JSON à écrire (par défaut : la sortie standard).")

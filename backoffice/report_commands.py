@@ -17,6 +17,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .cli import RECORD_ID
 from .extensions import db
 from .indicators.scope import ScopeError
 from .reports import REPORTS, produce
@@ -57,8 +58,9 @@ def _iso_date(_ctx, param, value):
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Fichier .xlsx à écrire.",
 )
-@click.option("--session", "session_id", type=int, help="Session (bilan de fin de parcours DEL).")
-@click.option("--order", "order_id", type=int, help="Bon de commande (tableau ARJLJ).")
+@click.option("--session", "session_id", type=RECORD_ID,
+              help="Session (bilan de fin de parcours DEL).")
+@click.option("--order", "order_id", type=RECORD_ID, help="Bon de commande (tableau ARJLJ).")
 @click.option("--pseudonymise", is_flag=True, help="Version sans données nominatives.")
 @click.option(
     "--producer",

@@ -2,6 +2,7 @@
 from flask import abort
 from wtforms.validators import Optional, ValidationError
 
+from ..auth.emails import email_problem, normalised_email
 from ..auth.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from ..auth.passwords import password_problem
 from ..enums import Role
@@ -18,6 +19,13 @@ def _password_policy(form, field) -> None:
         problem = password_problem(field.data, form.email.data if "email" in form else None)
         if problem:
             raise ValidationError(problem)
+
+
+def _email_format(_form, field) -> None:
+    """A login address of the right form (auth/emails.py)."""
+    problem = email_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
 
 
 class UserView(ProtectedModelView):
@@ -48,6 +56,7 @@ class UserView(ProtectedModelView):
         )
     }
     column_labels = {"name": "Nom affiché"}
+    form_args = {"email": {"validators": [_email_format], "filters": [normalised_email]}}
 
     def on_model_change(self, form, model, is_created):
         if is_created and not form.password.data:

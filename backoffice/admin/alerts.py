@@ -17,14 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import BuildError
 
-from ..auth import safe_next
 from ..auth.permissions import can
 from ..enums import Role
 from ..extensions import db
 from ..models import Programme, User
+from ..redirects import back_to
 from ..services import alerts as service
 from ..services.alerts import AREA, AlertFilters, overdue_count  # noqa: F401 (menu badge)
 from ..services.obligations import END_OF_DAY, MarkDoneRefused, mark_done
+from .base import parse_id
 
 GROUPINGS = {"referent": "Par référent", "programme": "Par dispositif"}
 
@@ -71,8 +72,8 @@ def record_link(row) -> str | None:
 
 
 def _int_arg(name: str) -> int | None:
-    value = (request.args.get(name) or "").strip()
-    return int(value) if value.isdigit() else None
+    """An id filter of the query string; anything else (2^70, « ² ») filters nothing."""
+    return parse_id(request.args.get(name))
 
 
 class AlertsView(BaseView):
@@ -147,14 +148,14 @@ class AlertsView(BaseView):
         """Set done_at (the prompted date, today by default) on one obligation."""
         if not self._may("edit"):
             abort(403)
-        back = safe_next(request.form.get("next"))
+        back = back_to(request.form.get("next"))
         if not back.startswith(url_for(".index_view")):
             back = url_for(".index_view")
-        raw_id = (request.form.get("obligation_id") or "").strip()
-        if not raw_id.isdigit():
+        obligation_id = parse_id(request.form.get("obligation_id"))
+        if obligation_id is None:
             abort(404)
         # A counsellor asking for another counsellor's obligation gets a 404.
-        obligation = service.visible_obligation(db.session, current_user, int(raw_id))
+        obligation = service.visible_obligation(db.session, current_user, obligation_id)
         if obligation is None:
             abort(404)
         today = current_moment().date()

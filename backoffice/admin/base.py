@@ -11,6 +11,7 @@ from datetime import date, datetime
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     has_request_context,
     redirect,
@@ -18,22 +19,26 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from flask_admin.form import rules
+from flask_admin.form import BaseForm, rules
 from flask_admin.helpers import is_form_submitted
 from flask_admin.model.fields import AjaxSelectField
 from flask_login import current_user
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import false, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.utils import secure_filename
 from wtforms import HiddenField
+from wtforms.validators import ValidationError
 
 from ..auth.permissions import ACTIONS, can, is_restricted_to_own_paths, may_run
 from ..enums import LabelledEnum
+from ..errors import BadInput, database_error_message
 from ..extensions import db
 from ..models import (
     Barrier,
@@ -46,6 +51,7 @@ from ..models import (
     Suspension,
     WorkshopAttendance,
 )
+from ..value_ranges import BIG_INTEGER_MAX, strip_invisible
 from .concurrency import VERSION_FIELD, save_refusal
 from .fields import (
     BLANK,
@@ -55,6 +61,7 @@ from .fields import (
     EnumSelectField,
     FrenchDateField,
     FrenchDateTimeField,
+    FrenchTranslations,
 )
 from .labels import LABELS
 from .links import link_formatters
@@ -91,6 +98,32 @@ def _python_type(column):
         return column.type.python_type
     except NotImplementedError:
         return None
+
+
+#: The largest id a URL or a form may name: what the databases' integers hold.
+MAX_ID = BIG_INTEGER_MAX
+#: The last page a list may be asked for (20 000 000 000 rows at 20 a page).
+MAX_PAGE = 10**9
+_ID = re.compile(r"[0-9]{1,19}")
+
+
+def parse_id(raw) -> int | None:
+    """A record's id typed in a URL or posted: a whole number from 1 to `MAX_ID`, else None
+    (letters, signs, spaces, or a number no table holds: 2^70 made SQLite fail)."""
+    text = str(raw).strip() if raw is not None else ""
+    if not _ID.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
+def ids_or_404(raw_ids) -> list[int]:
+    """Every id of a selection parsed by `parse_id`; 404 when one is not an id or none
+    is given (the records cannot exist)."""
+    ids = [parse_id(raw) for raw in raw_ids]
+    if not ids or None in ids:
+        abort(404)
+    return ids
 
 
 def current_role():
@@ -158,9 +191,8 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return query.filter(*self._clauses(searching=True))
 
     def get_one(self, pk):
-        try:
-            pk = int(pk)
-        except (TypeError, ValueError):
+        pk = parse_id(pk)
+        if pk is None:
             return None
         session = db.session
         with session.no_autoflush:
@@ -231,6 +263,14 @@ def _merge_args(*dicts: dict | None) -> dict:
     return merged
 
 
+class FrenchForm(BaseForm):
+    """Flask-Admin's form with the messages of its fields in French (« Not a valid
+    choice »… go through WTForms' catalogue, which lacks them)."""
+
+    class Meta(BaseForm.Meta):
+        _translations = FrenchTranslations()
+
+
 class ProtectedModelView(ModelView):
     """A table in the admin, guarded by the role table (`can(role, area, verb)`).
 
@@ -255,6 +295,7 @@ class ProtectedModelView(ModelView):
     # Nothing of this table is ever edited through the admin (e.g. the audit trail).
     read_only: bool = False
 
+    form_base_class = FrenchForm
     page_size = 20
     can_set_page_size = True
     column_display_pk = True
@@ -355,6 +396,8 @@ class ProtectedModelView(ModelView):
             action = request.form.get("action")
             if action and not self.is_action_allowed(action):
                 abort(403)
+            if request.form.getlist("rowid"):  # ids, not text (PostgreSQL, 2^70)
+                ids_or_404(request.form.getlist("rowid"))
         elif name in VERB_OF_VIEW and not self._may(VERB_OF_VIEW[name]):
             abort(403)
         return None
@@ -365,6 +408,23 @@ class ProtectedModelView(ModelView):
         if name in ACTIONS:
             return may_run(current_role(), name)
         return super().is_action_allowed(name)
+
+    @action("delete", lazy_gettext("Delete"),
+            lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        """Flask-Admin's bulk delete, given the ids as numbers: as text, PostgreSQL refused
+        to compare them with the integer keys (« integer = character varying »), a 500
+        on every table."""
+        return super().action_delete(ids_or_404(ids))
+
+    def _get_list_extra_args(self):
+        """The list's URL arguments; a page number below 0 or beyond `MAX_PAGE` is refused
+        in French (PostgreSQL failed on a negative OFFSET, SQLite on a huge one)."""
+        args = super()._get_list_extra_args()
+        if not 0 <= args.page <= MAX_PAGE:
+            raise BadInput(f"Page : « {request.args.get('page')} » n'est pas un numéro de "
+                           f"page possible (un nombre de 0 à {MAX_PAGE} attendu).")
+        return args
 
     def get_list_row_actions(self) -> list:
         """The row icons the role may use, rendered by ``row_actions`` (Flask-Admin's own
@@ -474,10 +534,9 @@ class ProtectedModelView(ModelView):
 
     def get_one(self, id):
         """One row by id, through the same filter as the list (a counsellor asking for
-        another counsellor's record by URL gets a 404)."""
-        try:
-            pk = int(id)
-        except (TypeError, ValueError):
+        another counsellor's record by URL gets a 404); an id no table can hold: 404."""
+        pk = parse_id(id)
+        if pk is None:
             abort(404)
         scope = self._scope()
         query = super().get_query().filter(self.model.id == pk)
@@ -531,6 +590,8 @@ class ProtectedModelView(ModelView):
         """Cross-field checks; add French errors to the fields and return False if any."""
         valid = True
         for field in form:
+            if not clean_text(field):
+                valid = False
             # An id posted by hand that the search would not offer (another counsellor's
             # path, a deleted row): Flask-Admin would silently store « none ».
             if isinstance(field, AjaxSelectField) and field.data is None \
@@ -557,7 +618,38 @@ class ProtectedModelView(ModelView):
             db.session.rollback()
             flash(self.stale_message, "error")
             return True
-        return super().handle_view_exception(exc)
+        if isinstance(exc, ValidationError):
+            return super().handle_view_exception(exc)
+        # Anything else: Flask-Admin would show the exception's text (for a database error,
+        # the SQL statement and the values typed). Log it for the administrator instead.
+        db.session.rollback()
+        current_app.logger.error("Erreur dans %s", self.endpoint, exc_info=exc)
+        if isinstance(exc, SQLAlchemyError):
+            flash(database_error_message(exc), "error")
+        else:
+            flash("Opération impossible : une erreur inattendue s'est produite ; rien n'a "
+                  "été enregistré. Si cela se reproduit, prévenez l'administrateur.", "error")
+        return True
+
+
+TEXT_FIELDS = ("StringField", "TextAreaField", "EmailField", "TelField", "URLField")
+
+
+def clean_text(field) -> bool:
+    """Strip spaces and invisible characters (zero-width, non-breaking) at both ends of a
+    text field; refuse a required one that holds nothing else (False), store an optional
+    one as empty (None)."""
+    if field.type not in TEXT_FIELDS or not isinstance(field.data, str):
+        return True
+    field.data = strip_invisible(field.data)
+    if field.data:
+        return True
+    if field.flags.required:
+        add_error(field, "Champ obligatoire : des espaces ou des caractères invisibles seuls "
+                         "ne suffisent pas.")
+        return False
+    field.data = None if field.flags.optional else ""
+    return True
 
 
 def add_error(field, message: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from ..enums import Sex
 from ..extensions import db
 from ..models import Beneficiary, name_key
-from .base import ProtectedModelView, add_error
+from .base import ProtectedModelView, add_error, parse_id
 from .fields import enum_filters
 from .record_pages import person_page_context
 
@@ -116,7 +116,7 @@ class BeneficiaryView(ProtectedModelView):
                 valid = False
         if "last_name" not in form:
             return valid
-        editing = request.args.get("id", type=int) if request.endpoint.endswith("edit_view") \
+        editing = parse_id(request.args.get("id")) if request.endpoint.endswith("edit_view") \
             else None
         existing = find_duplicate(
             form.last_name.data, form.first_name.data, form.birth_date.data,
@@ -147,7 +147,7 @@ class BeneficiaryView(ProtectedModelView):
                 born = None
             existing = find_duplicate(form.get("last_name"), form.get("first_name"), born,
                                       form.get("external_id"),
-                                      exclude_id=request.args.get("id", type=int))
+                                      exclude_id=parse_id(request.args.get("id")))
             if existing is not None:
                 flash(duplicate_message(existing), "error")
                 return True

@@ -3,6 +3,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from flask_admin.babel import Translations
 from flask_admin.contrib.sqla.filters import EnumEqualFilter, EnumFilterNotEqual
 from flask_admin.form import Select2Field
 from flask_admin.model import typefmt
@@ -13,6 +14,23 @@ from wtforms.validators import Optional, ValidationError
 from ..enums import LabelledEnum
 
 BLANK = "__None"  # what Flask-Admin's select widgets post for « no value »
+
+
+#: Messages of Flask-Admin's fields that WTForms' French catalogue lacks.
+FIELD_MESSAGES = {
+    "Not a valid choice": "Choix impossible : cette valeur ne figure pas dans la liste ; "
+                          "choisissez dans la liste.",
+    "Invalid Choice: could not coerce": "Choix impossible : cette valeur ne figure pas dans "
+                                        "la liste ; choisissez dans la liste.",
+    "Invalid JSON": "Texte JSON invalide.",
+}
+
+
+class FrenchTranslations(Translations):
+    """WTForms' French catalogue, completed by `FIELD_MESSAGES`."""
+
+    def gettext(self, string: str) -> str:
+        return FIELD_MESSAGES.get(string) or super().gettext(string)
 
 
 class EnumSelectField(Select2Field):

@@ -24,6 +24,7 @@ from ..indicators.scope import ScopeError
 from ..indicators.targets import all_targets
 from ..models import Programme, ProgrammeSession, PurchaseOrder
 from ..reports import REPORTS, XLSX_MIMETYPE, filename, prepare
+from .base import parse_id
 
 
 def nominative_allowed(role) -> bool:
@@ -42,12 +43,14 @@ def _date(value: str | None) -> date | None:
 
 
 def _int(value: str | None) -> int | None:
+    """A session's or an order's id from the form, None when empty; ScopeError in French
+    when it is not an id (letters, 2^70…)."""
     if not value:
         return None
-    try:
-        return int(value)
-    except ValueError as error:
-        raise ScopeError(f"Identifiant « {value} » invalide.") from error
+    record_id = parse_id(value)
+    if record_id is None:
+        raise ScopeError(f"Identifiant « {value} » invalide.")
+    return record_id
 
 
 class IndicatorsView(BaseView):

@@ -25,7 +25,6 @@ from datetime import date
 
 from flask import abort, flash, redirect, request
 from flask_admin.contrib.sqla.tools import get_query_for_ids
-from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import BaseListRowAction
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -36,9 +35,10 @@ from .. import audit
 from ..auth.permissions import may_run
 from ..extensions import db
 from ..models import User
+from ..redirects import back_to
 from ..rules.lifecycle import TransitionRefused
 from ..value_ranges import OutOfRange
-from .base import current_role, integrity_message
+from .base import current_role, ids_or_404, integrity_message
 from .row_actions import ROW_ID, link, row_url
 
 TEMPLATE = "admin/lifecycle/form.html"
@@ -131,12 +131,7 @@ class LifecycleMixin:
     def rows_for(self, ids) -> list:
         """The selected records through the view's own filter; 404 if one is out of reach
         (deleted, or another counsellor's path)."""
-        try:
-            wanted = [int(i) for i in ids]
-        except (TypeError, ValueError):
-            abort(404)
-        if not wanted:
-            abort(404)
+        wanted = ids_or_404(ids)
         rows = get_query_for_ids(self.get_query(), self.model, wanted).all()
         by_id = {row.id: row for row in rows}
         if set(by_id) != set(wanted):
@@ -144,10 +139,8 @@ class LifecycleMixin:
         return [by_id[i] for i in dict.fromkeys(wanted)]
 
     def _back_url(self) -> str:
-        target = request.values.get("url") or ""
-        if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-            return target
-        return self.get_url(".index_view")
+        """Where the user came from (`url`), if it is a path of this site."""
+        return back_to(request.values.get("url"), self.get_url(".index_view"))
 
     def versions_of(self, rows: list) -> str:
         """What the action's page shows, as versions: « 3:2,4:1 » (record id: version).
@@ -208,7 +201,7 @@ class LifecycleMixin:
 
     def bulk_to_form(self, name: str, ids):
         """A bulk action that needs input: go to its form page with the selection."""
-        back = get_redirect_target() or self.get_url(".index_view")
+        back = back_to(request.values.get("url"), self.get_url(".index_view"))
         return redirect(self.lifecycle_url(name, ids, back))
 
     # --- the form page -------------------------------------------------------------------

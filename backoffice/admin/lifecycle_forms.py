@@ -21,7 +21,13 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    InputRequired,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from ..enums import WORKSHOP_MARKS, AbandonReason, Attendance, ContractKind, Role
 from ..models import (
@@ -39,6 +45,7 @@ from ..rules.lifecycle import (
     MAX_VALIDATED_MONTHS,
     MIN_VALIDATED_MONTHS,
 )
+from ..value_ranges import is_blank
 from .fields import FrenchDateField, FrenchDateTimeField
 from .labels import LABELS
 
@@ -75,8 +82,19 @@ def optional_int(value):
     return int(value)
 
 
+class VisibleInputRequired(InputRequired):
+    """InputRequired where spaces and invisible characters alone count as nothing typed
+    (issue 18 §4: a refusal « motivé » by three spaces)."""
+
+    def __call__(self, form, field):
+        super().__call__(form, field)
+        if isinstance(field.data, str) and is_blank(field.data):
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
 def required(label: str) -> InputRequired:
-    return InputRequired(f"{label} : obligatoire.")
+    return VisibleInputRequired(f"{label} : obligatoire.")
 
 
 def date_field(label: str, optional: bool = False) -> FrenchDateField:

@@ -322,7 +322,7 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         form.intro = (f"Type de sortie : « {exit_type.label} ». Seuls les éléments que ce "
                       f"type demande sont à renseigner.")
         form.restart_url = self.lifecycle_url("close_with_exit", [row.id for row in rows],
-                                              request.values.get("url"))
+                                              self._back_url())
         form.submit_label = "Clôturer"
         return form
 

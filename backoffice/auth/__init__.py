@@ -3,8 +3,6 @@ throttled per account and per address (HTTP 429), every login and failure in the
 trail, sessions checked on the server at each request (inactivity, lifetime, logout).
 A refused login takes the same time whether the account exists or not (one password hash
 either way). Each user changes their own password at « Mon compte » (admin/account.py)."""
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -26,6 +24,7 @@ from ..extensions import db, login_manager
 from ..models import User
 from ..models._types import utcnow
 from ..models.people import password_matches
+from ..redirects import back_to
 
 bp = Blueprint("auth", __name__)
 
@@ -45,16 +44,6 @@ class LoginForm(FlaskForm):
         "Mot de passe",
         validators=[DataRequired("Mot de passe : champ obligatoire."), Length(max=200)],
     )
-
-
-def safe_next(target: str | None) -> str:
-    """Only a path on this site; anything else (another host, a scheme) goes to the admin."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") \
-                and not target.startswith("//") and "\\" not in target:
-            return target
-    return url_for("admin.index")
 
 
 @login_manager.user_loader
@@ -93,7 +82,7 @@ def _stamp(user: User, **values) -> None:
 def login():
     """Show the login form; on success go to `next` (same site only) or the admin home."""
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")))
+        return redirect(back_to(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
@@ -118,7 +107,7 @@ def login():
             login_user(user)
             security.start_session(user)
             flash(f"Bienvenue, {user.name}.", "success")
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(back_to(request.args.get("next")))
         # The try stays counted as a failure (recorded by begin_login_attempt).
         audit.record(db.session, "login_failed", "users", user.id if user else None,
                      detail=f"Échec de connexion : {email} depuis {address}",

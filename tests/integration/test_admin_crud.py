@@ -552,3 +552,37 @@ def test_flask_admin_french_leftovers_are_replaced(app, client, auth, users):
                                                        "territory": "FR"},
                           follow_redirects=True)
     assert "Enregistré." in text_of(created) and "L'objet a bien été créé" not in text_of(created)
+
+
+# --- bulk delete (issue 18 §5) ------------------------------------------------------------
+def test_bulk_delete_works_on_every_table(app, client, auth, users):
+    """« Supprimer » of the list's selection, on every table, the dependants first: each
+    row is gone. On PostgreSQL the ids were bound as text, « integer = character varying »:
+    a 500 on every table (run this test with DATABASE_URL on PostgreSQL)."""
+    from tests.integration.test_admin_access import make_world, registered_views
+
+    with app.app_context():
+        ids = make_world(users["counsellor"])
+    views = registered_views(app)
+    order = ["obligations", "attendances", "barriers", "internships", "contacts",
+             "suspensions", "phase-records", "purchase-order-lines", "purchase-orders",
+             "enrolments", "commissions", "referrals", "workshops", "sessions", "beneficiaries",
+             "deadline-rules", "phases", "programmes", "funders", "exit-types",
+             "barrier-types", "contact-types", "suspension-reasons"]
+    auth.login("admin")
+    for slug in order:
+        model = views[slug].model
+        row_id = ids[model]
+        response = client.post(f"/admin/{slug}/action/",
+                               data={"action": "delete", "rowid": [str(row_id), str(row_id)]})
+        assert response.status_code == 302, (slug, response.status_code)
+        with app.app_context():
+            assert db.session.get(model, row_id) is None, slug
+
+
+def test_bulk_delete_of_ids_that_are_not_ids_is_a_404(app, client, auth, users):
+    auth.login("admin")
+    for rowid in ("abc", "1 OR 1=1", str(2**70), ""):
+        response = client.post("/admin/funders/action/", data={"action": "delete",
+                                                               "rowid": rowid})
+        assert response.status_code == 404, rowid
