@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..rules import activity
 from ..rules.lifecycle import TransitionRefused
+from ..value_ranges import date_problem
 
 
 def check_workshop(session: Session, workshop: Workshop) -> None:
@@ -114,10 +115,12 @@ def check_internship(session: Session, internship: Internship) -> None:
 
 
 def check_contact(session: Session, contact: Contact) -> None:
-    """A contact typed or corrected: on or after its path's entry."""
+    """A contact typed or corrected: on or after its path's entry (a date in no plausible
+    year — 1000 for 2025 — is refused first for what it is, value_ranges.date_problem)."""
     with session.no_autoflush:
         path = contact.enrolment
-        if path is not None and contact.occurs_at is not None:
+        if path is not None and contact.occurs_at is not None \
+                and date_problem("occurs_at", contact.occurs_at) is None:
             activity.check_contact_day(contact.occurs_at.date(), path.entry_date)
 
 

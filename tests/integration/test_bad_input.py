@@ -629,9 +629,9 @@ EVIL = "/%09/evil.example"
 def test_no_redirect_to_another_site_after_a_lifecycle_action(app, client, auth, world):
     auth.login("coordinator")
     path = world["path"]
-    done = client.post(f"/admin/enrolments/transition/?action=suspend&ids={path}&url={EVIL}",
-                       data={"reason": str(world["suspension_reason"]),
-                             "starts_on": "2025-02-03"})
+    done = post_action(client, f"/admin/enrolments/transition/?action=suspend&ids={path}"
+                                f"&url={EVIL}", {"reason": str(world["suspension_reason"]),
+                                                 "starts_on": "2025-02-03"})
     assert done.status_code == 302 and done.headers["Location"] == "/admin/enrolments/"
     with app.app_context():
         assert count(app, Suspension) == 1  # the action itself was applied

@@ -862,7 +862,7 @@ def test_the_last_rupture_typed_in_the_order_form_ends_its_paths(client, auth, a
     auth.login("coordinator")
     page = client.get(f"/admin/purchase-orders/edit/?id={order_id}").get_data(as_text=True)
     assert "Rupture du contrat du dernier salarié (ARJLJ)" in page
-    response = client.post(f"/admin/purchase-orders/edit/?id={order_id}", data=order_form(
+    response = post_edit(client, f"/admin/purchase-orders/edit/?id={order_id}", order_form(
         app, "ARJLJ", number="BC-88", company_name="Menuiserie Dupont (RJ)",
         support_start_on="2026-03-09", last_contract_rupture_on="2026-04-03"))
     assert response.status_code == 302
