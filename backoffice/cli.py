@@ -10,7 +10,7 @@ from sqlalchemy import select
 from .auth.passwords import password_problem
 from .enums import Role
 from .extensions import db
-from .models import User
+from .models import Funder, User
 
 users_cli = AppGroup("users", help="Gérer les comptes utilisateurs.")
 seed_cli = AppGroup("seed", help="Charger les données de référence et de démonstration.")
@@ -21,21 +21,43 @@ seed_cli = AppGroup("seed", help="Charger les données de référence et de dém
 @click.option("--name", required=True, help="Nom affiché.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]),
               help="Rôle : admin, coordinator, commission, counsellor ou viewer.")
+@click.option("--funder", default=None,
+              help="Code du financeur représenté (DEL, FT, PLIE…) : obligatoire pour le rôle "
+                   "viewer, qui ne voit que les dispositifs de ce financeur.")
 @click.option("--password", prompt="Mot de passe", hide_input=True, confirmation_prompt=True,
               help="Mot de passe (demandé s'il n'est pas donné).")
-def create_user(email: str, name: str, role: str, password: str) -> None:
-    """Create a staff account."""
+def create_user(email: str, name: str, role: str, funder: str | None, password: str) -> None:
+    """Create a staff account (a funder's account is linked to its funder)."""
     email = email.strip().lower()
     if db.session.scalar(select(User).where(User.email == email)):
         raise click.ClickException(f"Un compte existe déjà avec l'adresse {email}.")
     problem = password_problem(password, email)
     if problem:
         raise click.ClickException(problem)
-    user = User(email=email, name=name, role=Role(role))
+    funder_row = _funder_of(Role(role), funder)
+    user = User(email=email, name=name, role=Role(role), funder=funder_row)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     click.echo(f"Compte créé : {email} ({Role(role).label}).")
+
+
+def _funder_of(role: Role, code: str | None) -> Funder | None:
+    """The funder a viewer represents (required), none for the other roles (issue 18 §1)."""
+    if role is not Role.VIEWER:
+        if code:
+            raise click.ClickException(
+                "--funder : seulement pour un compte financeur (rôle viewer).")
+        return None
+    known = db.session.scalars(select(Funder).order_by(Funder.code)).all()
+    codes = ", ".join(f.code for f in known) or "aucun financeur chargé"
+    if not code:
+        raise click.ClickException(
+            f"--funder : obligatoire pour un compte financeur (rôle viewer) ; codes : {codes}.")
+    found = next((f for f in known if f.code == code.strip().upper()), None)
+    if found is None:
+        raise click.ClickException(f"--funder : financeur « {code} » inconnu ; codes : {codes}.")
+    return found
 
 
 @users_cli.command("list")
@@ -43,7 +65,8 @@ def list_users() -> None:
     """List staff accounts."""
     for user in db.session.scalars(select(User).order_by(User.email)):
         state = "actif" if user.active else "désactivé"
-        click.echo(f"{user.email}\t{user.name}\t{user.role.label}\t{state}")
+        funder = f"\t{user.funder.code}" if user.funder is not None else ""
+        click.echo(f"{user.email}\t{user.name}\t{user.role.label}\t{state}{funder}")
 
 
 @seed_cli.command("reference")

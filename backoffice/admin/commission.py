@@ -368,7 +368,7 @@ class PurchaseOrderLineView(ProtectedModelView):
     slug = "purchase-order-lines"
     menu_name = "Lignes de bons de commande"
     menu_category = CATEGORY
-    area = "purchase_orders"
+    area = "purchase_order_lines"  # each line names a person: not a funder's to read
 
     column_list = ("id", "order", "beneficiary", "referral", "duration_months")
     column_select_related_list = (PurchaseOrderLine.order, PurchaseOrderLine.beneficiary,

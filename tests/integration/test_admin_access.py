@@ -35,6 +35,7 @@ from backoffice.models import (
     Referral,
     Suspension,
     SuspensionReason,
+    User,
     Workshop,
     WorkshopAttendance,
 )
@@ -54,7 +55,7 @@ SLUG_AREAS = {
     "referrals": "referrals",
     "commissions": "commissions",
     "purchase-orders": "purchase_orders",
-    "purchase-order-lines": "purchase_orders",
+    "purchase-order-lines": "purchase_order_lines",
     "sessions": "sessions",
     "workshops": "workshops",
     "attendances": "workshop_attendances",
@@ -173,10 +174,18 @@ def row_count(app, model) -> int:
         return db.session.scalar(query)
 
 
+def link_viewer_to_funder(user_id: int, funder_id: int) -> None:
+    """The funder's account represents this funder (it sees only its programmes)."""
+    db.session.get(User, user_id).funder_id = funder_id
+    db.session.commit()
+
+
 @pytest.fixture
 def world(app, users):
     with app.app_context():
-        return make_world(users["counsellor"])
+        ids = make_world(users["counsellor"])
+        link_viewer_to_funder(users["viewer"], ids[Funder])
+        return ids
 
 
 # --- the table is complete ------------------------------------------------------------
