@@ -356,3 +356,130 @@ def test_counsellor_cannot_hand_their_path_to_someone_else(app, client, auth, us
     assert "seul un coordinateur" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Enrolment, mine).referent_id == users["counsellor"]
+
+
+# --- issue 18 §2: form foreign keys and lookups follow the read rights -------------------
+
+@pytest.fixture
+def foreign_rows(app, two_paths):
+    """A referral of the other counsellor's person and a purchase order (a counsellor
+    reads neither), plus the counsellor's own path's current values."""
+    with app.app_context():
+        other = db.session.get(Enrolment, two_paths["other"])
+        referral = Referral(beneficiary_id=other.beneficiary_id, programme_id=other.programme_id,
+                            referred_on=date(2025, 1, 2))
+        order = PurchaseOrder(funder_id=other.programme.funder_id,
+                              programme_id=other.programme_id, number="BC-9",
+                              issued_on=date(2025, 1, 1))
+        db.session.add_all([referral, order])
+        db.session.commit()
+        mine = db.session.get(Enrolment, two_paths["mine"])
+        return {"referral": referral.id, "order": order.id, "person": mine.beneficiary_id,
+                "programme": mine.programme_id}
+
+
+def _edit_mine(client, app, two_paths, rows, **posted):
+    with app.app_context():
+        version = db.session.get(Enrolment, two_paths["mine"]).version
+    return client.post(f"/admin/enrolments/edit/?id={two_paths['mine']}", data={
+        "beneficiary": str(rows["person"]), "programme": str(rows["programme"]),
+        "entry_date": "2025-01-06", "version_seen": str(version), **posted,
+    }, follow_redirects=True)
+
+
+@pytest.mark.parametrize("field", ["referral", "purchase_order"])
+def test_counsellor_cannot_attach_a_row_they_may_not_read(app, client, auth, users, two_paths,
+                                                          foreign_rows, field):
+    auth.login("counsellor")
+    value = foreign_rows["referral" if field == "referral" else "order"]
+    page = _edit_mine(client, app, two_paths, foreign_rows, referent=str(users["counsellor"]),
+                      **{field: str(value)}).get_data(as_text=True)
+    assert "Choix impossible : cette fiche n&#39;existe pas ou vous n&#39;y avez pas accès." \
+        in page
+    assert "AUTRUI" not in page.upper()  # the refusal names no one
+    with app.app_context():
+        path = db.session.get(Enrolment, two_paths["mine"])
+        assert (path.referral_id, path.purchase_order_id) == (None, None)
+
+
+def test_a_path_keeps_a_current_value_its_counsellor_may_not_search(app, client, auth, users,
+                                                                     two_paths, foreign_rows):
+    """The coordinator (who reads orders) attaches one; the counsellor saves the path
+    with it unchanged, and cannot search orders."""
+    auth.login("coordinator")
+    _edit_mine(client, app, two_paths, foreign_rows, referent=str(users["counsellor"]),
+               purchase_order=str(foreign_rows["order"]))
+    with app.app_context():
+        assert db.session.get(Enrolment, two_paths["mine"]).purchase_order_id == \
+            foreign_rows["order"]
+    auth.logout()
+    auth.login("counsellor")
+    page = _edit_mine(client, app, two_paths, foreign_rows, referent=str(users["counsellor"]),
+                      purchase_order=str(foreign_rows["order"]), target_job="Boulanger")
+    assert "Choix impossible" not in page.get_data(as_text=True)
+    with app.app_context():
+        path = db.session.get(Enrolment, two_paths["mine"])
+        assert (path.target_job, path.purchase_order_id) == ("Boulanger", foreign_rows["order"])
+    found = client.get("/admin/enrolments/ajax/lookup/?name=purchase_order&query=").get_json()
+    assert found == []
+
+
+def test_staff_are_found_by_name_never_by_email(client, auth, two_paths):
+    auth.login("counsellor")
+    for view, name in (("enrolments", "referent"), ("contacts", "staff")):
+        lookup = f"/admin/{view}/ajax/lookup/?name={name}&query="
+        assert client.get(lookup + "exemple.fr").get_json() == []
+        assert client.get(lookup + "@").get_json() == []
+        found = client.get(lookup + "Autre").get_json()
+        assert [label for _id, label in found] == ["Autre"]
+
+
+# --- issue 18 §1: a funder's account reads its own funder's programmes only -------------
+
+def test_a_funder_reads_only_its_funders_rows(app, client, auth, users, world):
+    with app.app_context():
+        france_travail = Funder(code="FT", name="France Travail", territory=Territory.FR)
+        csp = Programme(code="CSP", name="Contrat de sécurisation", funder=france_travail,
+                        source="002", exit_scheme="CSP")
+        cohort = ProgrammeSession(programme=csp, label="Session CSP", starts_on=date(2025, 2, 3))
+        db.session.add_all([france_travail, csp, cohort])
+        db.session.commit()
+        hidden = {"programmes": csp.id, "sessions": cohort.id, "funders": france_travail.id}
+    auth.login("viewer")
+    assert "DEL-L1" in client.get("/admin/programmes/").get_data(as_text=True)
+    assert "CSP" not in client.get("/admin/programmes/").get_data(as_text=True)
+    assert "Session CSP" not in client.get("/admin/sessions/").get_data(as_text=True)
+    for slug, row_id in hidden.items():
+        if can("viewer", SLUG_AREAS[slug]):
+            assert client.get(f"/admin/{slug}/details/?id={row_id}").status_code == 404, slug
+    assert client.get("/admin/purchase-order-lines/").status_code == 403  # lines name people
+    # the other roles are not scoped by funder
+    auth.logout()
+    auth.login("coordinator")
+    assert "Session CSP" in client.get("/admin/sessions/").get_data(as_text=True)
+
+
+def test_a_funders_account_linked_to_no_funder_reads_nothing(app, client, auth, users, world):
+    with app.app_context():
+        db.session.get(User, users["viewer"]).funder_id = None
+        db.session.commit()
+    auth.login("viewer")
+    assert "DEL-L1" not in client.get("/admin/programmes/").get_data(as_text=True)
+    assert client.get("/admin/programmes/details/?id=1").status_code == 404
+
+
+def test_users_form_links_a_funders_account_to_one_funder(app, client, auth, world):
+    auth.login("admin")
+    form = {"name": "Représentant DEL", "email": "del@exemple.fr", "role": "viewer",
+            "active": "y", "password": "une-phrase-de-passe-solide"}
+    page = client.post("/admin/users/new/", data=form).get_data(as_text=True)
+    assert "Financeur représenté : obligatoire pour un compte financeur" in page
+    page = client.post("/admin/users/new/", data={**form, "role": "coordinator",
+                                                  "funder": str(world[Funder])})
+    assert "seulement pour un compte financeur" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "del@exemple.fr")) is None
+    client.post("/admin/users/new/", data={**form, "funder": str(world[Funder])})
+    with app.app_context():
+        created = db.session.scalar(select(User).where(User.email == "del@exemple.fr"))
+        assert created.funder_id == world[Funder]

@@ -5,7 +5,6 @@ from datetime import date
 
 import openpyxl
 import pytest
-
 from sqlalchemy import select
 
 from backoffice.enums import Sex
