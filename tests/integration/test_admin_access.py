@@ -8,8 +8,8 @@ from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from backoffice.admin.base import ProtectedModelView
-from backoffice.auth.permissions import can
+from backoffice.admin.base import AREA_OF_MODEL, ProtectedModelView, ScopedAjaxSelectField
+from backoffice.auth.permissions import NOMINATIVE, can
 from backoffice.enums import CspRule, DelayUnit, Role, Sex, Territory
 from backoffice.extensions import db
 from backoffice.models import (
@@ -483,3 +483,58 @@ def test_users_form_links_a_funders_account_to_one_funder(app, client, auth, wor
     with app.app_context():
         created = db.session.scalar(select(User).where(User.email == "del@exemple.fr"))
         assert created.funder_id == world[Funder]
+
+
+def test_no_funder_reads_a_table_that_names_people():
+    """Issue 18 §1: the role table gives a funder's account no nominative area."""
+    for area in NOMINATIVE:
+        for verb in ("read", "export", "create", "edit", "delete"):
+            assert not can("viewer", area, verb), (area, verb)
+
+
+def test_every_form_relation_to_personal_rows_is_checked(app):
+    """Issue 18 §2: a form field that picks a row naming a person is a checked AJAX select
+    (read rights and row filter, on read and on write); plain selects only offer rows
+    that name no one (programmes, sessions, reference lists)."""
+    unchecked = []
+    for slug, view in registered_views(app).items():
+        if slug == "audit":  # read-only: no form is ever shown
+            continue
+        for form_class in (view._create_form_class, view._edit_form_class):
+            for relationship in view.model.__mapper__.relationships:
+                unbound = vars(form_class).get(relationship.key)
+                remote = relationship.mapper.class_
+                if unbound is not None and (AREA_OF_MODEL.get(remote) in NOMINATIVE
+                                            or remote is User) \
+                        and unbound.field_class is not ScopedAjaxSelectField:
+                    unchecked.append(f"{slug}.{relationship.key}")
+    assert unchecked == []
+
+
+def test_cli_links_a_funders_account_to_its_funder(app, runner):
+    with app.app_context():
+        make_reference()
+        db.session.commit()
+    base = ["users", "create", "--name", "Représentant", "--password",
+            "une-phrase-de-passe-solide"]
+    refused = {
+        ("--email", "a@exemple.fr", "--role", "viewer"):
+            "--funder : obligatoire pour un compte financeur (rôle viewer) ; codes : DEL.",
+        ("--email", "b@exemple.fr", "--role", "viewer", "--funder", "FT"):
+            "--funder : financeur « FT » inconnu ; codes : DEL.",
+        ("--email", "c@exemple.fr", "--role", "coordinator", "--funder", "DEL"):
+            "--funder : seulement pour un compte financeur (rôle viewer).",
+    }
+    for args, message in refused.items():
+        result = runner.invoke(args=[*base, *args])
+        assert result.exit_code != 0 and message in result.output, result.output
+    with app.app_context():  # nothing created
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    result = runner.invoke(args=[*base, "--email", "d@exemple.fr", "--role", "viewer",
+                                 "--funder", "del"])
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(args=["users", "list"]).output
+    assert "d@exemple.fr\tReprésentant\t" in listed and listed.rstrip().endswith("\tDEL")
+    with app.app_context():
+        created = db.session.scalar(select(User).where(User.email == "d@exemple.fr"))
+        assert created.funder.code == "DEL"
