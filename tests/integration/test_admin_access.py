@@ -538,3 +538,17 @@ def test_cli_links_a_funders_account_to_its_funder(app, runner):
     with app.app_context():
         created = db.session.scalar(select(User).where(User.email == "d@exemple.fr"))
         assert created.funder.code == "DEL"
+
+
+def test_a_funder_does_not_read_the_commissions_minutes(app, client, auth, world):
+    """The minutes may name the people discussed (issue 18 §1)."""
+    with app.app_context():
+        db.session.get(Commission, world[Commission]).minutes = "Dossier de Mme Wamytan ajourné"
+        db.session.commit()
+    url = f"/admin/commissions/details/?id={world[Commission]}"
+    auth.login("viewer")
+    page = client.get(url).get_data(as_text=True)
+    assert "Wamytan" not in page and "Non communiqué" in page
+    auth.logout()
+    auth.login("commission")
+    assert "Dossier de Mme Wamytan ajourné" in client.get(url).get_data(as_text=True)

@@ -183,6 +183,7 @@ def test_a_failed_audit_write_fails_the_request(app, client, auth, world, monkey
     page = response.get_data(as_text=True)
     assert "Le journal d&#39;audit n&#39;a pas pu être écrit" in page
     assert "Wamytan" not in page  # nothing personal shown unrecorded
+    assert "no-store" in response.headers["Cache-Control"]  # the usual security headers
     monkeypatch.undo()
     assert client.get("/admin/beneficiaries/details/?id=1").status_code == 200
 
