@@ -35,7 +35,7 @@ from ..extensions import db
 from ..models import User
 from ..rules.lifecycle import TransitionRefused
 from ..value_ranges import OutOfRange
-from .base import current_role, integrity_message
+from .base import current_role, integrity_message, note_refusal
 from .row_actions import ROW_ID, link, row_url
 
 TEMPLATE = "admin/lifecycle/form.html"
@@ -223,10 +223,14 @@ class LifecycleMixin:
             flash(f"{self.lifecycle_actions[name][1]} : {refused.message}", "error")
             return redirect(back)
         method = getattr(form, "method", "post")
-        if request.method == "POST" and method == "post" and form.validate():
-            done = self.run_action(name, rows, form)
-            if done is not None:
-                return redirect(done[1] or back)
+        if request.method == "POST" and method == "post":
+            if form.validate():
+                done = self.run_action(name, rows, form)
+                if done is not None:
+                    return redirect(done[1] or back)
+            else:  # traced like a refused save: the fields in error, not their values
+                wrong = ", ".join(str(field.label.text) for field in form if field.errors)
+                note_refusal(f"Formulaire refusé ({label}) : {wrong}")
         return self.render(
             TEMPLATE, action_name=name, title=label, rows=rows, form=form, method=method,
             submit=getattr(form, "submit_label", label), back=back,

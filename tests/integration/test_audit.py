@@ -222,3 +222,15 @@ def test_anonymous_entries_are_limited_per_address(app):
     other = app.test_client()  # another address is still recorded
     other.post("/login", data={}, environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert _count(app, address="192.0.2.7", action="refused") == 1
+
+
+def test_a_refused_lifecycle_form_is_recorded(app, client, auth, two_paths):
+    auth.login("coordinator")
+    before = _count(app, action="refused")
+    response = client.post(f"/admin/enrolments/transition/?action=suspend&ids={two_paths['mine']}",
+                           data={"starts_on": "pas une date"})
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.get(Enrolment, two_paths["mine"]).status is EnrolmentStatus.ACTIVE
+    assert _count(app, action="refused") == before + 1
+    assert _last(app, action="refused").detail.startswith("Formulaire refusé (Suspendre) : ")
