@@ -505,9 +505,9 @@ class ProtectedModelView(ModelView):
         """Database refusals and concurrent edits become French messages, never a 500;
         every refused save is kept for the audit trail (issue 18 §8)."""
         if isinstance(exc, ValidationError | IntegrityError | StaleDataError):
-            note_refusal(f"Enregistrement refusé ({self.name}) : "
-                         f"{type(exc).__name__ if not isinstance(exc, ValidationError) else exc}"
-                         [:500])
+            reason = (integrity_message(exc) if isinstance(exc, IntegrityError)
+                      else self.stale_message if isinstance(exc, StaleDataError) else str(exc))
+            note_refusal(f"Enregistrement refusé ({self.name}) : {reason}"[:1000])
         if isinstance(exc, IntegrityError):
             db.session.rollback()
             flash(integrity_message(exc), "error")
