@@ -10,14 +10,17 @@ details is recorded as « modifié », never copied (CNIL: minimise sensitive da
 Entries are never changed or deleted once written: the ORM refuses it
 (`AuditTrailIsReadOnly`) except inside `purging()`, the retention purge of privacy.py.
 Reads of personal records, exports, logins and refusals are added by access_log.py.
+Entries written during a request keep the caller's address; those of anonymous callers
+are limited per address and minute (`AUDIT_ANONYMOUS_PER_MINUTE`, issue 18 §8).
 """
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import event, insert, inspect, select
+from flask import current_app, has_request_context
+from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.base import NO_VALUE
 
@@ -125,6 +128,7 @@ def _before_flush(session: Session, _context, _instances) -> None:
 
 def _entries(session: Session) -> list[dict]:
     user_id, email = actor_provider()
+    address = _request_address()
     now = utcnow()
     stored = session.info.pop("audit_stored", {})
     # Rows a system process derives (e.g. the deadline engine's obligations), not user edits.
@@ -145,7 +149,7 @@ def _entries(session: Session) -> list[dict]:
             rows.append({
                 "at": now, "user_id": user_id, "user_email": email, "action": action,
                 "table_name": table, "row_id": primary_key[0] if len(primary_key) == 1 else None,
-                "changes": changes,
+                "changes": changes, "address": address,
             })
     return rows
 
@@ -166,10 +170,43 @@ def record(session: Session, action: str, table: str | None = None,
     `actor` overrides who acted (a login is recorded before the session knows the user).
     """
     user_id, email = actor or actor_provider()
+    address = _request_address()
+    if user_id is None and address is not None:
+        action, detail = _anonymous_limit(session, address, action, detail)
+        if action is None:
+            return
     session.execute(insert(AuditEntry.__table__), [{
         "at": utcnow(), "user_id": user_id, "user_email": email, "action": action,
         "table_name": table, "row_id": row_id, "changes": changes, "detail": detail,
+        "address": address,
     }])
+
+
+def _request_address() -> str | None:
+    """The caller's address during a request (None from the command line)."""
+    if not has_request_context():
+        return None
+    from .security import client_address  # security.py imports the models, not this
+
+    return client_address()
+
+
+def _anonymous_limit(session, address: str, action: str, detail: str | None):
+    """(action, detail) to write for an anonymous caller: as asked under the limit, one
+    « audit_limited » entry when it is reached, (None, None) beyond (not written)."""
+    limit = current_app.config.get("AUDIT_ANONYMOUS_PER_MINUTE", 20)
+    recent = session.scalar(
+        select(func.count()).select_from(AuditEntry.__table__).where(
+            AuditEntry.address == address, AuditEntry.user_id.is_(None),
+            AuditEntry.at >= utcnow() - timedelta(minutes=1))
+    )
+    if recent < limit:
+        return action, detail
+    if recent == limit:
+        current_app.logger.warning("Entrées d'audit anonymes limitées pour %s", address)
+        return "audit_limited", (f"Plus de {limit} entrées anonymes en une minute depuis "
+                                 f"{address} : les suivantes ne sont pas écrites")
+    return None, None
 
 
 class AuditTrailIsReadOnly(RuntimeError):

@@ -19,7 +19,7 @@ from .auth.emails import email_problem, normalised_email
 from .auth.passwords import password_problem
 from .enums import Role
 from .extensions import db
-from .models import User
+from .models import Funder, User
 from .value_ranges import BIG_INTEGER_MAX, OutOfRange, strip_invisible
 
 #: An option naming a record by its id: a whole number the database can hold (2^70 made
@@ -35,10 +35,13 @@ seed_cli = AppGroup("seed", help="Charger les données de référence et de dém
 @click.option("--name", required=True, help="Nom affiché.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]),
               help="Rôle : admin, coordinator, commission, counsellor ou viewer.")
+@click.option("--funder", default=None,
+              help="Code du financeur représenté (DEL, FT, PLIE…) : obligatoire pour le rôle "
+                   "viewer, qui ne voit que les dispositifs de ce financeur.")
 @click.option("--password", prompt="Mot de passe", hide_input=True, confirmation_prompt=True,
               help="Mot de passe (demandé s'il n'est pas donné).")
-def create_user(email: str, name: str, role: str, password: str) -> None:
-    """Create a staff account."""
+def create_user(email: str, name: str, role: str, funder: str | None, password: str) -> None:
+    """Create a staff account (a funder's account is linked to its funder)."""
     email, name = normalised_email(email), strip_invisible(name)
     problem = email_problem(email) or (None if name else "Nom affiché : champ obligatoire.")
     if problem:
@@ -48,11 +51,30 @@ def create_user(email: str, name: str, role: str, password: str) -> None:
     problem = password_problem(password, email)
     if problem:
         raise click.ClickException(problem)
-    user = User(email=email, name=name, role=Role(role))
+    funder_row = _funder_of(Role(role), funder)
+    user = User(email=email, name=name, role=Role(role), funder=funder_row)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     click.echo(f"Compte créé : {email} ({Role(role).label}).")
+
+
+def _funder_of(role: Role, code: str | None) -> Funder | None:
+    """The funder a viewer represents (required), none for the other roles (issue 18 §1)."""
+    if role is not Role.VIEWER:
+        if code:
+            raise click.ClickException(
+                "--funder : seulement pour un compte financeur (rôle viewer).")
+        return None
+    known = db.session.scalars(select(Funder).order_by(Funder.code)).all()
+    codes = ", ".join(f.code for f in known) or "aucun financeur chargé"
+    if not code:
+        raise click.ClickException(
+            f"--funder : obligatoire pour un compte financeur (rôle viewer) ; codes : {codes}.")
+    found = next((f for f in known if f.code == code.strip().upper()), None)
+    if found is None:
+        raise click.ClickException(f"--funder : financeur « {code} » inconnu ; codes : {codes}.")
+    return found
 
 
 @users_cli.command("list")
@@ -60,7 +82,8 @@ def list_users() -> None:
     """List staff accounts."""
     for user in db.session.scalars(select(User).order_by(User.email)):
         state = "actif" if user.active else "désactivé"
-        click.echo(f"{user.email}\t{user.name}\t{user.role.label}\t{state}")
+        funder = f"\t{user.funder.code}" if user.funder is not None else ""
+        click.echo(f"{user.email}\t{user.name}\t{user.role.label}\t{state}{funder}")
 
 
 @seed_cli.command("reference")

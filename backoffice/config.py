@@ -86,6 +86,10 @@ def settings_from_environment(instance_path: str) -> dict:
         # reference: 2 years after the last exit or contact; audit log: 12 months.
         "PRIVACY_RETENTION_MONTHS": _int_env("PRIVACY_RETENTION_MONTHS", 24),
         "AUDIT_RETENTION_MONTHS": _int_env("AUDIT_RETENTION_MONTHS", 12),
+        # Entries of anonymous callers (CSRF refusals, failed or blocked logins) written per
+        # address and minute; beyond, one entry says so and the rest are not written
+        # (issue 18 §8: nobody can flood the audit table without logging in).
+        "AUDIT_ANONYMOUS_PER_MINUTE": _int_env("AUDIT_ANONYMOUS_PER_MINUTE", 20),
         "FLASK_ADMIN_SWATCH": "default",
         "ADMIN_PAGE_SIZE": 20,
     }

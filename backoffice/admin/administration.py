@@ -1,13 +1,15 @@
 """Menu « Administration »: staff accounts and the audit trail."""
 from flask import abort
+from sqlalchemy import func, select
 from wtforms.validators import Optional, ValidationError
 
 from ..auth.emails import email_problem, normalised_email
 from ..auth.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from ..auth.passwords import password_problem
-from ..enums import Role
-from ..models import AuditEntry, User
-from .base import ProtectedModelView
+from ..enums import EnrolmentStatus, Role
+from ..extensions import db
+from ..models import AuditEntry, Enrolment, User
+from .base import ProtectedModelView, add_error
 from .fields import NewPasswordField, enum_filters
 
 CATEGORY = "Administration"
@@ -37,13 +39,14 @@ class UserView(ProtectedModelView):
     menu_category = CATEGORY
     area = "users"
 
-    column_list = ("id", "name", "email", "role", "active", "last_login_at", "created_at")
+    column_list = ("id", "name", "email", "role", "funder", "active", "last_login_at",
+                   "created_at")
     column_details_list = column_list
     column_export_list = column_list
     column_default_sort = "name"
     column_searchable_list = ("name", "email")
     column_filters = (*enum_filters(User.role, "Rôle", Role), "active", "last_login_at")
-    form_columns = ("name", "email", "role", "active", "password")
+    form_columns = ("name", "email", "role", "funder", "active", "password")
     form_excluded_columns = ("password_hash",)
     form_extra_fields = {
         "password": NewPasswordField(
@@ -55,8 +58,43 @@ class UserView(ProtectedModelView):
             description="Laisser vide pour conserver le mot de passe actuel.",
         )
     }
-    column_labels = {"name": "Nom affiché"}
+    column_labels = {"name": "Nom affiché", "funder": "Financeur représenté"}
     form_args = {"email": {"validators": [_email_format], "filters": [normalised_email]}}
+    column_descriptions = {
+        "funder": "Compte financeur (lecture seule) : il ne voit que les dispositifs de ce "
+                  "financeur. Vide pour les autres rôles.",
+    }
+
+    def check_form(self, form) -> bool:
+        """A funder's account names its funder (without one it would see nothing); the
+        other roles name none (issue 18 §1)."""
+        valid = super().check_form(form)
+        if "role" not in form or "funder" not in form:
+            return valid
+        is_viewer = form.role.data in (Role.VIEWER, Role.VIEWER.value)
+        if is_viewer and form.funder.data is None:
+            add_error(form.funder, "Financeur représenté : obligatoire pour un compte "
+                                   "financeur (lecture seule).")
+            valid = False
+        elif not is_viewer and form.funder.data is not None:
+            add_error(form.funder, "Financeur représenté : seulement pour un compte "
+                                   "financeur (lecture seule) ; laissez vide.")
+            valid = False
+        return valid
+
+    def on_model_delete(self, model):
+        """Never orphan paths (issue 18 §8): the referent of paths not yet closed is kept
+        until they are handed to someone else."""
+        open_paths = db.session.scalar(
+            select(func.count()).select_from(Enrolment).where(
+                Enrolment.referent_id == model.id,
+                Enrolment.status != EnrolmentStatus.CLOSED))
+        if open_paths:
+            raise ValidationError(
+                f"Suppression refusée : {model.name} est référent de {open_paths} parcours "
+                f"non clôturé{'s' if open_paths > 1 else ''}. Confiez-les d'abord à un autre "
+                f"référent (Parcours › Parcours, filtre « Référent »), ou désactivez le "
+                f"compte au lieu de le supprimer.")
 
     def on_model_change(self, form, model, is_created):
         if is_created and not form.password.data:

@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     has_request_context,
     redirect,
     request,
@@ -34,21 +35,36 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.utils import secure_filename
 from wtforms import HiddenField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError
 
-from ..auth.permissions import ACTIONS, can, is_restricted_to_own_paths, may_run
+from ..auth.permissions import (
+    ACTIONS,
+    can,
+    is_restricted_to_own_funder,
+    is_restricted_to_own_paths,
+    may_run,
+)
 from ..enums import LabelledEnum
 from ..errors import BadInput, database_error_message
 from ..extensions import db
 from ..models import (
     Barrier,
     Beneficiary,
+    Commission,
     Contact,
+    DeadlineRule,
     Enrolment,
+    Funder,
     Internship,
     Obligation,
+    Phase,
     PhaseRecord,
+    Programme,
+    ProgrammeSession,
+    PurchaseOrder,
     Suspension,
+    Workshop,
     WorkshopAttendance,
 )
 from ..value_ranges import BIG_INTEGER_MAX, strip_invisible
@@ -148,18 +164,50 @@ def own_paths_clause(model: type, user_id: int):
     raise ValueError(f"No own-paths rule for {model.__name__}")
 
 
+def own_funder_clause(model: type, funder_id: int | None):
+    """SQL condition « belongs to a programme of this funder » for `model`; a table
+    without such a rule, or an account linked to no funder, gives no row at all."""
+    if funder_id is None:
+        return false()
+    programmes = select(Programme.id).where(Programme.funder_id == funder_id)
+    if model is Funder:
+        return Funder.id == funder_id
+    if model is Programme:
+        return Programme.funder_id == funder_id
+    if model is PurchaseOrder:
+        return PurchaseOrder.funder_id == funder_id
+    if model in (ProgrammeSession, Workshop, Commission, Phase, DeadlineRule):
+        return model.programme_id.in_(programmes)
+    return false()
+
+
 def scope_clause(model: type, area: str | None):
     """The row filter the current user needs on `model` (None: sees every row)."""
     role = current_role()
-    if role is None or area is None or not is_restricted_to_own_paths(role, area):
+    if role is None or area is None:
+        return None
+    if is_restricted_to_own_funder(role):
+        return own_funder_clause(model, current_user.funder_id)
+    if not is_restricted_to_own_paths(role, area):
         return None
     return own_paths_clause(model, current_user.id)
+
+
+def note_refusal(detail: str) -> None:
+    """Keep a refusal of this request for the audit trail: access_log.py writes it once
+    the request's own transaction is over (a rolled-back save must not take it along)."""
+    if has_request_context():
+        g.setdefault("audit_refusals", []).append(detail)
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
     """AJAX search of a related record that applies the same rules as the lists:
     a counsellor finds only their own paths (and their people), and nobody finds rows of
-    an area they may not read. `where` adds a fixed condition (e.g. counsellors only)."""
+    an area they may not read. `where` adds a fixed condition (e.g. counsellors only).
+
+    The same rule holds for an id posted in a form (`get_one`, issue 18 §2): a row the
+    user may not read is « not found », whoever typed its id; only the value already on
+    the record is kept as it is (`ScopedAjaxSelectField`)."""
 
     def __init__(self, name, session, model, where=None, joins=(), label=None, **options):
         super().__init__(name, session, model, **options)
@@ -172,15 +220,19 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             return None
         return model.id, (self.label(model) if self.label else str(model))
 
-    def _clauses(self, searching: bool) -> list:
+    @property
+    def area(self) -> str | None:
+        """The permission area of the searched table (None: staff accounts)."""
+        return AREA_OF_MODEL.get(self.model)
+
+    def _clauses(self) -> list:
         clauses = [self.where()] if self.where is not None else []
-        area = AREA_OF_MODEL.get(self.model)
+        area = self.area
         if area is not None:
             scope = scope_clause(self.model, area)
             if scope is not None:
                 clauses.append(scope)
-            # Reading a value already on the record is allowed; searching other rows is not.
-            if searching and not can(current_role(), area, "read"):
+            if not can(current_role(), area, "read"):
                 clauses.append(false())
         return clauses
 
@@ -188,7 +240,7 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         query = super().get_query()
         for relationship in self.joins:
             query = query.join(relationship)
-        return query.filter(*self._clauses(searching=True))
+        return query.filter(*self._clauses())
 
     def get_one(self, pk):
         pk = parse_id(pk)
@@ -198,9 +250,30 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         with session.no_autoflush:
             return (
                 session.query(self.model)
-                .filter(self.model.id == pk, *self._clauses(searching=False))
+                .filter(self.model.id == pk, *self._clauses())
                 .one_or_none()
             )
+
+
+class ScopedAjaxSelectField(AjaxSelectField):
+    """Flask-Admin's AJAX select, checked on write as the search is on read: a posted id
+    is looked up through the loader's rules (`ScopedAjaxLoader.get_one`), except the
+    record's own current value, kept as it is (a counsellor saves their path without
+    being allowed to search prescriptions). A refused id gives « none » and the form's
+    error (`ProtectedModelView.check_form`), never the row: a refusal names no one."""
+
+    def _get_data(self):
+        if self._formdata:
+            kept = self.object_data
+            if kept is not None and str(getattr(kept, "id", "")) == str(self._formdata).strip():
+                self._set_data(kept)
+            else:
+                found = self.loader.get_one(self._formdata)
+                if found is not None:
+                    self._set_data(found)
+        return self._data
+
+    data = property(_get_data, AjaxSelectField._set_data)
 
 
 # Database constraints → what the user reads. Matched against the driver's message
@@ -547,6 +620,18 @@ class ProtectedModelView(ModelView):
             abort(404)
         return found
 
+    def scaffold_form(self):
+        """Flask-Admin's form, with every AJAX select checked against the user's read
+        rights on write too (`ScopedAjaxSelectField`)."""
+        form_class = super().scaffold_form()
+        for name, unbound in list(vars(form_class).items()):
+            if isinstance(unbound, UnboundField) and unbound.field_class is AjaxSelectField:
+                checked = UnboundField(ScopedAjaxSelectField, *unbound.args,
+                                       name=unbound.name, **unbound.kwargs)
+                checked.creation_counter = unbound.creation_counter  # same place in the form
+                setattr(form_class, name, checked)
+        return form_class
+
     def _create_ajax_loader(self, name, options):
         remote = getattr(self.model, name).property.mapper.class_
         options = {"placeholder": "Rechercher…", "minimum_input_length": 0, **options}
@@ -584,7 +669,11 @@ class ProtectedModelView(ModelView):
         valid = super().validate_form(form)
         if not is_form_submitted() or not hasattr(form, "_fields"):
             return valid
-        return self.check_form(form) and valid
+        valid = self.check_form(form) and valid
+        if not valid:  # the fields in error, never their values (they may name someone)
+            wrong = ", ".join(str(field.label.text) for field in form if field.errors)
+            note_refusal(f"Formulaire refusé ({self.name}) : {wrong or 'données invalides'}")
+        return valid
 
     def check_form(self, form) -> bool:
         """Cross-field checks; add French errors to the fields and return False if any."""
@@ -609,7 +698,12 @@ class ProtectedModelView(ModelView):
         return valid
 
     def handle_view_exception(self, exc: Exception) -> bool:
-        """Database refusals and concurrent edits become French messages, never a 500."""
+        """Database refusals and concurrent edits become French messages, never a 500;
+        every refused save is kept for the audit trail (issue 18 §8)."""
+        if isinstance(exc, ValidationError | IntegrityError | StaleDataError):
+            reason = (integrity_message(exc) if isinstance(exc, IntegrityError)
+                      else self.stale_message if isinstance(exc, StaleDataError) else str(exc))
+            note_refusal(f"Enregistrement refusé ({self.name}) : {reason}"[:1000])
         if isinstance(exc, IntegrityError):
             db.session.rollback()
             flash(integrity_message(exc), "error")

@@ -13,6 +13,7 @@ from flask_admin.actions import action
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..auth.permissions import can
 from ..enums import ReferralAction, ReferralStatus
 from ..extensions import db
 from ..models import (
@@ -27,7 +28,7 @@ from ..models import (
 from ..rules.lifecycle import referral_actions_allowed
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
-from .base import ProtectedModelView
+from .base import ProtectedModelView, current_role
 from .fields import enum_filters
 from .lifecycle import (
     LifecycleMixin,
@@ -293,6 +294,14 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
         return message, self.get_url("enrolments.details_view", id=enrolment.id)
 
 
+def _minutes(_view, _context, commission, _name):
+    """The minutes may name the people discussed: shown only to who reads the referrals
+    (a funder's account reads the commissions' dates and members, issue 18 §1)."""
+    if not can(current_role(), "referrals", "read"):
+        return "Non communiqué (le procès-verbal peut nommer des personnes)"
+    return commission.minutes
+
+
 class CommissionView(ProtectedModelView):
     model_class = Commission
     slug = "commissions"
@@ -307,6 +316,7 @@ class CommissionView(ProtectedModelView):
     column_details_list = ("id", "programme", "held_on", "members_present", "minutes",
                            "referrals")
     form_columns = ("programme", "held_on", "members_present", "minutes")
+    column_formatters_detail = {"minutes": _minutes}
 
 
 class PurchaseOrderView(LifecycleMixin, ProtectedModelView):
@@ -379,7 +389,7 @@ class PurchaseOrderLineView(ProtectedModelView):
     slug = "purchase-order-lines"
     menu_name = "Lignes de bons de commande"
     menu_category = CATEGORY
-    area = "purchase_orders"
+    area = "purchase_order_lines"  # each line names a person: not a funder's to read
 
     column_list = ("id", "order", "beneficiary", "referral", "duration_months")
     column_select_related_list = (PurchaseOrderLine.order, PurchaseOrderLine.beneficiary,

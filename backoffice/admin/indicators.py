@@ -4,7 +4,10 @@ figures on screen with simple server-rendered bar charts (SVG, no JavaScript lib
 Access (auth/permissions.py, area "indicators"): admin, coordinator and commission get
 the nominative workbooks; a viewer (funder representative) gets them pseudonymised — the
 rule is "may export beneficiaries" (area "beneficiaries", verb "export"); a counsellor
-gets 403. The figures come from backoffice/indicators, the files from backoffice/reports.
+gets 403. A viewer reads only the programmes of the funder its account is linked to
+(issue 18 §1: a DEL representative, not France Travail's or the PLIE's; linked to none:
+no programme). The figures come from backoffice/indicators, the files from
+backoffice/reports.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.permissions import can
+from ..auth.permissions import can, is_restricted_to_own_funder
 from ..extensions import db
 from ..indicators.headline import headline
 from ..indicators.scope import ScopeError
@@ -53,6 +56,14 @@ def _int(value: str | None) -> int | None:
     return record_id
 
 
+def programmes_query():
+    """The programmes the current user may report on (a viewer: its funder's only)."""
+    query = select(Programme).order_by(Programme.code)
+    if is_restricted_to_own_funder(current_user.role):
+        query = query.where(Programme.funder_id == current_user.funder_id)
+    return query
+
+
 class IndicatorsView(BaseView):
     """The list of reports, a programme / period form per report, « Télécharger »."""
 
@@ -80,15 +91,18 @@ class IndicatorsView(BaseView):
 
     def _choices(self) -> dict:
         """Programmes per report, sessions of DEL programmes, ARJLJ orders (for the forms)."""
-        programmes = db.session.scalars(select(Programme).order_by(Programme.code)).all()
+        programmes = db.session.scalars(programmes_query()).all()
+        ids = [p.id for p in programmes]
         sessions = db.session.execute(
             select(ProgrammeSession.id, ProgrammeSession.label, Programme.code)
             .join(Programme, ProgrammeSession.programme_id == Programme.id)
+            .where(Programme.id.in_(ids))
             .order_by(ProgrammeSession.starts_on.desc())
         ).all()
         orders = db.session.execute(
             select(PurchaseOrder.id, PurchaseOrder.number, Programme.code)
             .join(Programme, PurchaseOrder.programme_id == Programme.id)
+            .where(Programme.id.in_(ids))
             .order_by(PurchaseOrder.issued_on.desc())
         ).all()
         return {
@@ -100,6 +114,13 @@ class IndicatorsView(BaseView):
             "orders": orders,
         }
 
+    @staticmethod
+    def _reports(choices: dict) -> dict:
+        """The reports offered: a funder's account sees only those of its programmes."""
+        if not is_restricted_to_own_funder(current_user.role):
+            return REPORTS
+        return {code: r for code, r in REPORTS.items() if choices["programmes"].get(code)}
+
     def _request(self):
         """Report and scope from the query string (ScopeError with a French message)."""
         args = request.args
@@ -108,6 +129,10 @@ class IndicatorsView(BaseView):
         if not programme_code:  # a bare link (?report=…) shows the report's first programme
             offered = self._choices()["programmes"].get(report_code) or []
             programme_code = offered[0].code if offered else ""
+        if is_restricted_to_own_funder(current_user.role) and programme_code not in set(
+                db.session.scalars(programmes_query().with_only_columns(Programme.code))):
+            raise ScopeError(f"Dispositif « {programme_code} » : hors du périmètre de votre "
+                             f"compte (dispositifs du financeur que vous représentez).")
         return prepare(
             db.session,
             report_code,
@@ -122,9 +147,10 @@ class IndicatorsView(BaseView):
     def index_view(self):
         """The reports, their forms, and the headline figures of the one asked for."""
         today = date.today()
+        choices = self._choices()
         context = {
-            "reports": REPORTS,
-            "choices": self._choices(),
+            "reports": self._reports(choices),
+            "choices": choices,
             "default_from": date(today.year, 1, 1).isoformat(),
             "default_to": date(today.year, 12, 31).isoformat(),
             "pseudonymised": not nominative_allowed(current_user.role),
@@ -152,10 +178,11 @@ class IndicatorsView(BaseView):
         try:
             report, scope = self._request()
         except ScopeError as error:
+            choices = self._choices()
             return self.render(
                 "admin/indicators/index.html",
-                reports=REPORTS,
-                choices=self._choices(),
+                reports=self._reports(choices),
+                choices=choices,
                 default_from="",
                 default_to="",
                 args=request.args,

@@ -38,7 +38,7 @@ from ..models import User
 from ..redirects import back_to
 from ..rules.lifecycle import TransitionRefused
 from ..value_ranges import OutOfRange
-from .base import current_role, ids_or_404, integrity_message
+from .base import current_role, ids_or_404, integrity_message, note_refusal
 from .row_actions import ROW_ID, link, row_url
 
 TEMPLATE = "admin/lifecycle/form.html"
@@ -230,10 +230,12 @@ class LifecycleMixin:
         # refused until the user reloads it (as the edit forms, admin/concurrency.py).
         seen = request.form.get("versions_seen") if request.method == "POST" \
             else self.versions_of(rows)
-        if request.method == "POST" and method == "post" and form.validate():
-            if seen != self.versions_of(rows):
-                self._refuse(name, rows, f"{self.lifecycle_actions[name][1]} : "
-                                         f"{STALE_PAGE}")
+        if request.method == "POST" and method == "post":
+            if not form.validate():  # traced like a refused save: the fields, not values
+                wrong = ", ".join(str(field.label.text) for field in form if field.errors)
+                note_refusal(f"Formulaire refusé ({label}) : {wrong}")
+            elif seen != self.versions_of(rows):
+                self._refuse(name, rows, f"{self.lifecycle_actions[name][1]} : {STALE_PAGE}")
             else:
                 done = self.run_action(name, rows, form)
                 if done is not None:

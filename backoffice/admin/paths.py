@@ -65,7 +65,8 @@ ENROLMENT_SEARCH = {
     "joins": (Enrolment.beneficiary,),
     "label": lambda path: f"{path} — {path.beneficiary.full_name}",
 }
-USER_SEARCH = {"fields": ("name", "email")}
+# Staff are found by name only: their e-mails (logins) are not searchable (issue 18 §2).
+USER_SEARCH = {"fields": ("name",)}
 
 ENTRY_EXIT = ("entry_date", "exit_date",
               "Date de sortie : elle ne peut pas être antérieure à la date d'entrée ({:%d/%m/%Y}).")

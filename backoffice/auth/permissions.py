@@ -4,7 +4,9 @@ Plain Python (no Flask) so the admin, the CLI and the tests read the same rules.
 Areas are the admin menu's tables; verbs are read, create, edit, delete, export, plus
 the lifecycle verbs (`decide`, `progress`, `close`, see `ACTIONS`). A counsellor's rights
 apply to the paths they are referent of only (row filtering in admin/base.py:
-`OWN_PATHS_ONLY`).
+`OWN_PATHS_ONLY`); a funder's representative (viewer) to the programmes of the funder
+their account is linked to (`is_restricted_to_own_funder`), and never to a table that
+names a person (`NOMINATIVE`).
 """
 from ..enums import Role
 
@@ -14,7 +16,8 @@ WRITE = frozenset({"read", "create", "edit", "export"})
 ALL = frozenset({"read", "create", "edit", "delete", "export"})
 
 OPERATIONAL = (
-    "beneficiaries", "referrals", "commissions", "purchase_orders", "sessions", "enrolments",
+    "beneficiaries", "referrals", "commissions", "purchase_orders", "purchase_order_lines",
+    "sessions", "enrolments",
     "phase_records", "suspensions", "contacts", "workshops", "workshop_attendances",
     "internships", "barriers", "obligations",
 )
@@ -70,7 +73,8 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
         "programmes": READ,
         "alerts": MARK_DONE,  # own paths only (OWN_PATHS_ONLY)
     },
-    # A funder's representative reads figures, never nominative records.
+    # A funder's representative reads figures, never nominative records (issue 18 §1: an
+    # order's lines name its people, so they are an area of their own, not the viewer's).
     Role.VIEWER: {
         "indicators": READ_EXPORT,
         "programmes": READ,
@@ -80,6 +84,15 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
         "commissions": READ,
     },
 }
+
+# Areas whose rows name a person supported (a name, a birth date, a path of one person):
+# no funder's representative reads them (test_permissions checks the table), and every
+# read of their lists, records and lookups is in the audit trail (access_log.py).
+NOMINATIVE = frozenset(
+    {"beneficiaries", "referrals", "purchase_order_lines", "enrolments", "phase_records",
+     "suspensions", "contacts", "internships", "barriers", "obligations",
+     "workshop_attendances", "alerts"}
+)
 
 # Areas where a counsellor sees only the rows of the paths they are referent of.
 OWN_PATHS_ONLY = frozenset(
@@ -140,3 +153,10 @@ def areas_for(role: str | Role) -> list[str]:
 def is_restricted_to_own_paths(role: str | Role, area: str) -> bool:
     """True when the role sees only its own paths' rows in `area` (counsellors)."""
     return Role(role) == Role.COUNSELLOR and area in OWN_PATHS_ONLY
+
+
+def is_restricted_to_own_funder(role: str | Role | None) -> bool:
+    """True when the role sees only the programmes of the funder its account is linked
+    to (a funder's representative: a DEL account reads nothing of France Travail's or the
+    PLIE's); an account linked to no funder sees no programme at all."""
+    return role is not None and Role(role) == Role.VIEWER

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +30,11 @@ class User(UserMixin, Versioned, db.Model):
     # Bumped on logout, deactivation and password change: every session cookie carrying an
     # older number is refused (server-side invalidation, security.py).
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # A funder's representative (viewer) reads only this funder's programmes, sessions,
+    # orders and reports (issue 18 §1); without one, nothing (auth/permissions.py).
+    funder_id: Mapped[int | None] = mapped_column(ForeignKey("funders.id"), index=True)
+
+    funder: Mapped["Funder | None"] = relationship()  # noqa: F821
 
     @validates("email")
     def _normalise_email(self, _key, value: str) -> str:

@@ -69,7 +69,8 @@ class AuditEntry(db.Model):
     """Who did what, when (kept when the user account is deleted)."""
 
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_table_row", "table_name", "row_id"),)
+    __table_args__ = (Index("ix_audit_entries_table_row", "table_name", "row_id"),
+                      Index("ix_audit_entries_address_at", "address", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -80,6 +81,8 @@ class AuditEntry(db.Model):
     row_id: Mapped[int | None]
     changes: Mapped[dict | None] = mapped_column(JSON)
     detail: Mapped[str | None] = mapped_column(Text)
+    # The caller's address (requests only): anonymous entries are limited per address.
+    address: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped["User | None"] = relationship()  # noqa: F821
 

@@ -353,11 +353,16 @@ class _DemoBuilder:
         password_hash = generate_password_hash(DEMO_PASSWORD)
         created = _at(self.today, 8)
 
+        # financeur@demo.fr represents the DEL: it sees the DEL's programmes only (issue 18 §1)
+        del_funder = next(info.funder_id for info in self.programmes.values()
+                          if info.funder_code == "DEL")
+
         def user(email, name, role):
             return self._add(User, {
                 "id": self._new_id(User), "email": email, "name": name, "role": role,
                 "password_hash": password_hash, "active": True, "created_at": created,
                 "last_login_at": None,
+                "funder_id": del_funder if role is Role.VIEWER else None,
             })
 
         self.users = {email: user(email, name, role)["id"]

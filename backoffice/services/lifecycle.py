@@ -668,7 +668,9 @@ def _check_referral_of(referral: Referral, beneficiary: Beneficiary, programme: 
     """A referral used by a path or an order line: of its person and its programme."""
     if referral.beneficiary_id != beneficiary.id:
         raise TransitionRefused(
-            f"{_who(referral)} — elle concerne une autre personne que {beneficiary.full_name}"
+            # the referral's own person is not named (issue 18 §2: no name of another)
+            f"Prescription n° {referral.id} — elle concerne une autre personne que "
+            f"{beneficiary.full_name}"
         )
     if referral.programme_id != programme.id:
         raise TransitionRefused(

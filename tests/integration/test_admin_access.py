@@ -8,8 +8,8 @@ from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from backoffice.admin.base import ProtectedModelView
-from backoffice.auth.permissions import can
+from backoffice.admin.base import AREA_OF_MODEL, ProtectedModelView, ScopedAjaxSelectField
+from backoffice.auth.permissions import NOMINATIVE, can
 from backoffice.enums import CspRule, DelayUnit, Role, Sex, Territory
 from backoffice.extensions import db
 from backoffice.models import (
@@ -35,6 +35,7 @@ from backoffice.models import (
     Referral,
     Suspension,
     SuspensionReason,
+    User,
     Workshop,
     WorkshopAttendance,
 )
@@ -54,7 +55,7 @@ SLUG_AREAS = {
     "referrals": "referrals",
     "commissions": "commissions",
     "purchase-orders": "purchase_orders",
-    "purchase-order-lines": "purchase_orders",
+    "purchase-order-lines": "purchase_order_lines",
     "sessions": "sessions",
     "workshops": "workshops",
     "attendances": "workshop_attendances",
@@ -173,10 +174,18 @@ def row_count(app, model) -> int:
         return db.session.scalar(query)
 
 
+def link_viewer_to_funder(user_id: int, funder_id: int) -> None:
+    """The funder's account represents this funder (it sees only its programmes)."""
+    db.session.get(User, user_id).funder_id = funder_id
+    db.session.commit()
+
+
 @pytest.fixture
 def world(app, users):
     with app.app_context():
-        return make_world(users["counsellor"])
+        ids = make_world(users["counsellor"])
+        link_viewer_to_funder(users["viewer"], ids[Funder])
+        return ids
 
 
 # --- the table is complete ------------------------------------------------------------
@@ -347,3 +356,199 @@ def test_counsellor_cannot_hand_their_path_to_someone_else(app, client, auth, us
     assert "seul un coordinateur" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Enrolment, mine).referent_id == users["counsellor"]
+
+
+# --- issue 18 §2: form foreign keys and lookups follow the read rights -------------------
+
+@pytest.fixture
+def foreign_rows(app, two_paths):
+    """A referral of the other counsellor's person and a purchase order (a counsellor
+    reads neither), plus the counsellor's own path's current values."""
+    with app.app_context():
+        other = db.session.get(Enrolment, two_paths["other"])
+        referral = Referral(beneficiary_id=other.beneficiary_id, programme_id=other.programme_id,
+                            referred_on=date(2025, 1, 2))
+        order = PurchaseOrder(funder_id=other.programme.funder_id,
+                              programme_id=other.programme_id, number="BC-9",
+                              issued_on=date(2025, 1, 1))
+        db.session.add_all([referral, order])
+        db.session.commit()
+        mine = db.session.get(Enrolment, two_paths["mine"])
+        return {"referral": referral.id, "order": order.id, "person": mine.beneficiary_id,
+                "programme": mine.programme_id}
+
+
+def _edit_mine(client, app, two_paths, rows, **posted):
+    with app.app_context():
+        version = db.session.get(Enrolment, two_paths["mine"]).version
+    return client.post(f"/admin/enrolments/edit/?id={two_paths['mine']}", data={
+        "beneficiary": str(rows["person"]), "programme": str(rows["programme"]),
+        "entry_date": "2025-01-06", "version_seen": str(version), **posted,
+    }, follow_redirects=True)
+
+
+@pytest.mark.parametrize("field", ["referral", "purchase_order"])
+def test_counsellor_cannot_attach_a_row_they_may_not_read(app, client, auth, users, two_paths,
+                                                          foreign_rows, field):
+    auth.login("counsellor")
+    value = foreign_rows["referral" if field == "referral" else "order"]
+    page = _edit_mine(client, app, two_paths, foreign_rows, referent=str(users["counsellor"]),
+                      **{field: str(value)}).get_data(as_text=True)
+    assert "Choix impossible : cette fiche n&#39;existe pas ou vous n&#39;y avez pas accès." \
+        in page
+    assert "AUTRUI" not in page.upper()  # the refusal names no one
+    with app.app_context():
+        path = db.session.get(Enrolment, two_paths["mine"])
+        assert (path.referral_id, path.purchase_order_id) == (None, None)
+
+
+def test_a_path_keeps_a_current_value_its_counsellor_may_not_search(app, client, auth, users,
+                                                                     two_paths, foreign_rows):
+    """The coordinator (who reads orders) attaches one; the counsellor saves the path
+    with it unchanged, and cannot search orders."""
+    auth.login("coordinator")
+    _edit_mine(client, app, two_paths, foreign_rows, referent=str(users["counsellor"]),
+               purchase_order=str(foreign_rows["order"]))
+    with app.app_context():
+        assert db.session.get(Enrolment, two_paths["mine"]).purchase_order_id == \
+            foreign_rows["order"]
+    auth.logout()
+    auth.login("counsellor")
+    page = _edit_mine(client, app, two_paths, foreign_rows, referent=str(users["counsellor"]),
+                      purchase_order=str(foreign_rows["order"]), target_job="Boulanger")
+    assert "Choix impossible" not in page.get_data(as_text=True)
+    with app.app_context():
+        path = db.session.get(Enrolment, two_paths["mine"])
+        assert (path.target_job, path.purchase_order_id) == ("Boulanger", foreign_rows["order"])
+    found = client.get("/admin/enrolments/ajax/lookup/?name=purchase_order&query=").get_json()
+    assert found == []
+
+
+def test_staff_are_found_by_name_never_by_email(client, auth, two_paths):
+    auth.login("counsellor")
+    for view, name in (("enrolments", "referent"), ("contacts", "staff")):
+        lookup = f"/admin/{view}/ajax/lookup/?name={name}&query="
+        assert client.get(lookup + "exemple.fr").get_json() == []
+        assert client.get(lookup + "@").get_json() == []
+        found = client.get(lookup + "Autre").get_json()
+        assert [label for _id, label in found] == ["Autre"]
+
+
+# --- issue 18 §1: a funder's account reads its own funder's programmes only -------------
+
+def test_a_funder_reads_only_its_funders_rows(app, client, auth, users, world):
+    with app.app_context():
+        france_travail = Funder(code="FT", name="France Travail", territory=Territory.FR)
+        csp = Programme(code="CSP", name="Contrat de sécurisation", funder=france_travail,
+                        source="002", exit_scheme="CSP")
+        cohort = ProgrammeSession(programme=csp, label="Session CSP", starts_on=date(2025, 2, 3))
+        db.session.add_all([france_travail, csp, cohort])
+        db.session.commit()
+        hidden = {"programmes": csp.id, "sessions": cohort.id, "funders": france_travail.id}
+    auth.login("viewer")
+    assert "DEL-L1" in client.get("/admin/programmes/").get_data(as_text=True)
+    assert "CSP" not in client.get("/admin/programmes/").get_data(as_text=True)
+    assert "Session CSP" not in client.get("/admin/sessions/").get_data(as_text=True)
+    for slug, row_id in hidden.items():
+        if can("viewer", SLUG_AREAS[slug]):
+            assert client.get(f"/admin/{slug}/details/?id={row_id}").status_code == 404, slug
+    assert client.get("/admin/purchase-order-lines/").status_code == 403  # lines name people
+    # the other roles are not scoped by funder
+    auth.logout()
+    auth.login("coordinator")
+    assert "Session CSP" in client.get("/admin/sessions/").get_data(as_text=True)
+
+
+def test_a_funders_account_linked_to_no_funder_reads_nothing(app, client, auth, users, world):
+    with app.app_context():
+        db.session.get(User, users["viewer"]).funder_id = None
+        db.session.commit()
+    auth.login("viewer")
+    assert "DEL-L1" not in client.get("/admin/programmes/").get_data(as_text=True)
+    assert client.get("/admin/programmes/details/?id=1").status_code == 404
+
+
+def test_users_form_links_a_funders_account_to_one_funder(app, client, auth, world):
+    auth.login("admin")
+    form = {"name": "Représentant DEL", "email": "del@exemple.fr", "role": "viewer",
+            "active": "y", "password": "une-phrase-de-passe-solide"}
+    page = client.post("/admin/users/new/", data=form).get_data(as_text=True)
+    assert "Financeur représenté : obligatoire pour un compte financeur" in page
+    page = client.post("/admin/users/new/", data={**form, "role": "coordinator",
+                                                  "funder": str(world[Funder])})
+    assert "seulement pour un compte financeur" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "del@exemple.fr")) is None
+    client.post("/admin/users/new/", data={**form, "funder": str(world[Funder])})
+    with app.app_context():
+        created = db.session.scalar(select(User).where(User.email == "del@exemple.fr"))
+        assert created.funder_id == world[Funder]
+
+
+def test_no_funder_reads_a_table_that_names_people():
+    """Issue 18 §1: the role table gives a funder's account no nominative area."""
+    for area in NOMINATIVE:
+        for verb in ("read", "export", "create", "edit", "delete"):
+            assert not can("viewer", area, verb), (area, verb)
+
+
+def test_every_form_relation_to_personal_rows_is_checked(app):
+    """Issue 18 §2: a form field that picks a row naming a person is a checked AJAX select
+    (read rights and row filter, on read and on write); plain selects only offer rows
+    that name no one (programmes, sessions, reference lists)."""
+    unchecked = []
+    for slug, view in registered_views(app).items():
+        if slug == "audit":  # read-only: no form is ever shown
+            continue
+        for form_class in (view._create_form_class, view._edit_form_class):
+            for relationship in view.model.__mapper__.relationships:
+                unbound = vars(form_class).get(relationship.key)
+                remote = relationship.mapper.class_
+                if unbound is not None and (AREA_OF_MODEL.get(remote) in NOMINATIVE
+                                            or remote is User) \
+                        and unbound.field_class is not ScopedAjaxSelectField:
+                    unchecked.append(f"{slug}.{relationship.key}")
+    assert unchecked == []
+
+
+def test_cli_links_a_funders_account_to_its_funder(app, runner):
+    with app.app_context():
+        make_reference()
+        db.session.commit()
+    base = ["users", "create", "--name", "Représentant", "--password",
+            "une-phrase-de-passe-solide"]
+    refused = {
+        ("--email", "a@exemple.fr", "--role", "viewer"):
+            "--funder : obligatoire pour un compte financeur (rôle viewer) ; codes : DEL.",
+        ("--email", "b@exemple.fr", "--role", "viewer", "--funder", "FT"):
+            "--funder : financeur « FT » inconnu ; codes : DEL.",
+        ("--email", "c@exemple.fr", "--role", "coordinator", "--funder", "DEL"):
+            "--funder : seulement pour un compte financeur (rôle viewer).",
+    }
+    for args, message in refused.items():
+        result = runner.invoke(args=[*base, *args])
+        assert result.exit_code != 0 and message in result.output, result.output
+    with app.app_context():  # nothing created
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    result = runner.invoke(args=[*base, "--email", "d@exemple.fr", "--role", "viewer",
+                                 "--funder", "del"])
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(args=["users", "list"]).output
+    assert "d@exemple.fr\tReprésentant\t" in listed and listed.rstrip().endswith("\tDEL")
+    with app.app_context():
+        created = db.session.scalar(select(User).where(User.email == "d@exemple.fr"))
+        assert created.funder.code == "DEL"
+
+
+def test_a_funder_does_not_read_the_commissions_minutes(app, client, auth, world):
+    """The minutes may name the people discussed (issue 18 §1)."""
+    with app.app_context():
+        db.session.get(Commission, world[Commission]).minutes = "Dossier de Mme Wamytan ajourné"
+        db.session.commit()
+    url = f"/admin/commissions/details/?id={world[Commission]}"
+    auth.login("viewer")
+    page = client.get(url).get_data(as_text=True)
+    assert "Wamytan" not in page and "Non communiqué" in page
+    auth.logout()
+    auth.login("commission")
+    assert "Dossier de Mme Wamytan ajourné" in client.get(url).get_data(as_text=True)

@@ -315,7 +315,8 @@ def test_a_new_path_opens_active_in_its_first_phase_whatever_is_posted(app, clie
 
 @pytest.mark.parametrize(("case", "message"), [
     ("pending", "statut « En attente » : seule une prescription validée ouvre un parcours."),
-    ("other_person", "Prescription n° 1 (GOPE Paul) — elle concerne une autre personne que "
+    # the referral's own person is not named (issue 18 §2)
+    ("other_person", "Prescription n° 1 — elle concerne une autre personne que "
                      "WAMYTAN Léa."),
     ("before_referral", "Date d'entrée : elle ne peut pas précéder la prescription "
                         "(10/01/2025)."),

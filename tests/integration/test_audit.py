@@ -1,12 +1,20 @@
 """The audit trail records every row change with its actor, hiding secrets."""
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
-from backoffice.enums import Role, Sex
+from backoffice.enums import EnrolmentStatus, Role, Sex
 from backoffice.extensions import db
-from backoffice.models import AuditEntry, Beneficiary
+from backoffice.models import AuditEntry, Beneficiary, Contact, Enrolment, User
 from tests.conftest import make_user
+from tests.integration import test_admin_access as access
+from tests.integration.test_admin_access import row_count
+
+# Fixtures shared with the access tests: cheap hashes, a small world, two counsellors' paths.
+fast_passwords = access.fast_passwords
+world = access.world
+two_paths = access.two_paths
 
 
 def _entries(table):
@@ -84,3 +92,140 @@ def test_actor_is_the_logged_in_user(app, client, auth, users):
         assert entry.user_id == users["coordinator"]
         assert entry.user_email == "coordinator@exemple.fr"
         assert db.session.scalar(select(db.func.count(AuditEntry.id))) == before + 1
+
+
+# --- issue 18 §8: audit without gaps -----------------------------------------------------
+
+def _last(app, **where):
+    with app.app_context():
+        query = select(AuditEntry).order_by(AuditEntry.id.desc())
+        for column, value in where.items():
+            query = query.where(getattr(AuditEntry, column) == value)
+        return db.session.scalars(query).first()
+
+
+def _count(app, **where) -> int:
+    with app.app_context():
+        query = select(db.func.count(AuditEntry.id))
+        for column, value in where.items():
+            query = query.where(getattr(AuditEntry, column) == value)
+        return db.session.scalar(query)
+
+
+def test_a_refused_read_is_recorded(app, client, auth, two_paths):
+    auth.login("counsellor")
+    other = two_paths["other"]
+    assert client.get(f"/admin/enrolments/details/?id={other}").status_code == 404
+    entry = _last(app, action="refused")
+    assert entry.user_email == "counsellor@exemple.fr" and entry.row_id == other
+    assert entry.detail.startswith("Fiche introuvable ou hors de vos droits : GET "
+                                   "/admin/enrolments/details/")
+
+
+def test_a_refused_form_submission_is_recorded(app, client, auth, two_paths):
+    auth.login("counsellor")
+    before = row_count(app, Contact)
+    response = client.post("/admin/contacts/new/", data={
+        "enrolment": str(two_paths["other"]), "occurs_at": "2025-03-01 10:00:00",
+        "contact_type": str(two_paths["contact_type"]), "attendance": "present"})
+    assert response.status_code == 200 and row_count(app, Contact) == before
+    entry = _last(app, action="refused")
+    assert entry.detail == "Formulaire refusé (Entretiens et contacts) : Parcours"
+    assert entry.user_email == "counsellor@exemple.fr"
+
+
+def test_a_save_refused_by_the_rules_is_recorded(app, client, auth, users, two_paths):
+    auth.login("admin")
+    assert client.post("/admin/users/delete/", data={"id": str(users["counsellor"])},
+                       follow_redirects=True).status_code == 200
+    entry = _last(app, action="refused")
+    assert entry.detail.startswith("Enregistrement refusé (Utilisateurs) : Suppression refusée")
+
+
+@pytest.mark.parametrize(("url", "table", "detail"), [
+    ("/admin/beneficiaries/?search=Wam", "beneficiaries",
+     "Consultation de la liste : /admin/beneficiaries/?search=Wam"),
+    ("/admin/contacts/", "contacts", "Consultation de la liste : /admin/contacts/?"),
+    ("/admin/purchase-order-lines/", "purchase_order_lines",
+     "Consultation de la liste : /admin/purchase-order-lines/?"),
+    ("/admin/referrals/ajax/lookup/?name=beneficiary&query=Wam", "beneficiaries",
+     "Recherche : /admin/referrals/ajax/lookup/?name=beneficiary&query=Wam"),
+    ("/admin/contacts/details/?id=1", "contacts", "Consultation de la fiche"),
+])
+def test_reads_of_nominative_lists_records_and_lookups_are_recorded(app, client, auth, world,
+                                                                    url, table, detail):
+    auth.login("coordinator")
+    before = _count(app, action="view")
+    assert client.get(url).status_code == 200
+    entry = _last(app, action="view")
+    assert _count(app, action="view") == before + 1
+    assert (entry.table_name, entry.detail, entry.user_email) == \
+        (table, detail, "coordinator@exemple.fr")
+
+
+def test_reads_without_personal_data_are_not_recorded(app, client, auth, world):
+    auth.login("coordinator")
+    for url in ("/admin/programmes/", "/admin/sessions/", "/admin/workshops/?search=CV",
+                "/admin/enrolments/ajax/lookup/?name=referent&query="):
+        assert client.get(url).status_code == 200
+    assert _count(app, action="view") == 0
+
+
+def test_a_failed_audit_write_fails_the_request(app, client, auth, world, monkeypatch):
+    auth.login("coordinator")
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr("backoffice.audit.record", broken)
+    response = client.get("/admin/beneficiaries/details/?id=1")
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "Le journal d&#39;audit n&#39;a pas pu être écrit" in page
+    assert "Wamytan" not in page  # nothing personal shown unrecorded
+    assert "no-store" in response.headers["Cache-Control"]  # the usual security headers
+    monkeypatch.undo()
+    assert client.get("/admin/beneficiaries/details/?id=1").status_code == 200
+
+
+def test_a_referent_of_open_paths_is_not_deleted(app, client, auth, users, two_paths):
+    auth.login("admin")
+    page = client.post("/admin/users/delete/", data={"id": str(users["counsellor"])},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Suppression refusée : Test Référent est référent de 1 parcours non clôturé." in page
+    with app.app_context():
+        assert db.session.get(User, users["counsellor"]) is not None
+        assert db.session.get(Enrolment, two_paths["mine"]).referent_id == users["counsellor"]
+        db.session.get(Enrolment, two_paths["mine"]).status = EnrolmentStatus.CLOSED
+        db.session.commit()
+    client.post("/admin/users/delete/", data={"id": str(users["counsellor"])})
+    with app.app_context():  # once its paths are closed, the account may go
+        assert db.session.get(User, users["counsellor"]) is None
+
+
+def test_anonymous_entries_are_limited_per_address(app):
+    app.config["WTF_CSRF_ENABLED"] = True  # forged posts: refused and recorded
+    app.config["AUDIT_ANONYMOUS_PER_MINUTE"] = 5
+    flood = app.test_client()
+    for _ in range(40):
+        assert flood.post("/login", data={"email": "x@exemple.fr"}).status_code == 400
+    assert _count(app, address="127.0.0.1", action="refused") == 5
+    limited = _last(app, action="audit_limited")
+    assert limited.detail == ("Plus de 5 entrées anonymes en une minute depuis 127.0.0.1 : "
+                              "les suivantes ne sont pas écrites")
+    assert _count(app) == 6
+    other = app.test_client()  # another address is still recorded
+    other.post("/login", data={}, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert _count(app, address="192.0.2.7", action="refused") == 1
+
+
+def test_a_refused_lifecycle_form_is_recorded(app, client, auth, two_paths):
+    auth.login("coordinator")
+    before = _count(app, action="refused")
+    response = client.post(f"/admin/enrolments/transition/?action=suspend&ids={two_paths['mine']}",
+                           data={"starts_on": "pas une date"})
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.get(Enrolment, two_paths["mine"]).status is EnrolmentStatus.ACTIVE
+    assert _count(app, action="refused") == before + 1
+    assert _last(app, action="refused").detail.startswith("Formulaire refusé (Suspendre) : ")

@@ -117,7 +117,7 @@ def test_cli_refuses_duplicate_and_unknown_role(app, runner, users):
 
 def test_cli_prompts_for_password(app, runner):
     result = runner.invoke(
-        args=["users", "create", "--email", "p@exemple.fr", "--name", "P", "--role", "viewer"],
+        args=["users", "create", "--email", "p@exemple.fr", "--name", "P", "--role", "coordinator"],
         input="mot-de-passe-saisi\nmot-de-passe-saisi\n",
     )
     assert result.exit_code == 0, result.output

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.enums import CspRule, ReferralStatus
+from backoffice.enums import CspRule, ReferralStatus, Territory
 from backoffice.extensions import db
 from backoffice.models import (
     AuditEntry,
@@ -16,6 +16,7 @@ from backoffice.models import (
     Contact,
     Enrolment,
     ExitType,
+    Funder,
     Internship,
     Referral,
     Suspension,
@@ -310,8 +311,14 @@ def test_fields_not_in_the_form_are_ignored(app, client, auth, users):
     auth.logout()
     auth.login("admin")
     viewer_id = users["viewer"]
+    with app.app_context():  # a funder's account names its funder (issue 18 §1)
+        funder = Funder(code="DEL", name="DEL province Sud", territory=Territory.NC)
+        db.session.add(funder)
+        db.session.commit()
+        funder_id = funder.id
     post_edit(client, f"/admin/users/edit/?id={viewer_id}", {
         "name": "Lecteur", "email": "viewer@exemple.fr", "role": "viewer", "active": "y",
+        "funder": str(funder_id),
         "password_hash": "pbkdf2:sha256:1$x$y", "session_version": "99", "last_login_at": ""})
     with app.app_context():
         viewer = db.session.get(User, viewer_id)

@@ -10,16 +10,23 @@ and every other endpoint (`SPECIAL`). An endpoint registered without an entry fa
 Requests carry no useful data (empty POST, no ids), so nothing is changed; an answer is
 « allowed » when it is neither 403 nor a redirect to the login page, and never a 500.
 """
+import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from flask import url_for
+from sqlalchemy import select
 
 from backoffice import create_app
 from backoffice.auth.permissions import can, may_run
 from backoffice.enums import Role
 from backoffice.extensions import db
+from backoffice.models import Beneficiary, Enrolment, Funder, Programme, User
+from backoffice.reports import REPORTS, XLSX_MIMETYPE
+from backoffice.seeding.demo import DEMO_PASSWORD, build_demo
 from tests.conftest import PASSWORD, _database_url, _empty_postgres_database, make_user
 from tests.integration.test_admin_access import SLUG_AREAS, make_world
 
@@ -289,3 +296,149 @@ def test_no_redirect_to_another_site(sweep_app, role_clients, endpoint):
             if endpoint == "auth.logout" and role is not ANONYMOUS:
                 role_clients[role] = _logged_in(sweep_app, role)
     assert failures == []
+
+
+# --- issue 18 §1, §2: what each page tells, on a small demo ------------------------------
+# Every list (with and without a search), every record, every lookup, every export and
+# the indicators (page and workbooks) answered to a funder's account is read for the
+# names and birth dates of the demo's people; a counsellor's pages for those of the
+# people outside their paths. Only the role table and the row filters of admin/base.py
+# stand between them: a new view, column or lookup that shows a person fails here.
+DEMO_TODAY = date(2025, 11, 20)
+DETAILS_PER_VIEW = 25  # the first rows of each table, in and out of the account's reach
+
+
+@dataclass
+class DemoSweep:
+    app: object
+    people: dict[int, tuple[str, ...]]  # beneficiary id → what identifies them on a page
+    followed_by: dict[int, set[int]]  # counsellor id → the people of their paths
+    ids: dict[str, list[int]]  # view endpoint → first ids of its table
+    lookups: dict[str, list[str]]  # view endpoint → its AJAX lookups
+    other_funders_programmes: list[str]
+    programmes: list[str]
+    last_names: list[str]
+
+
+@pytest.fixture(scope="module")
+def demo_sweep(tmp_path_factory):
+    url = _database_url(tmp_path_factory.mktemp("demo-sweep"))
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test",
+                      "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        if url.startswith("postgres"):
+            _empty_postgres_database()
+        else:
+            db.create_all()
+        build_demo(db.session, beneficiaries=40, seed=3, today=DEMO_TODAY)
+        db.session.commit()
+        people = {
+            p.id: (p.full_name, f"{p.last_name} {p.first_name}", f"{p.birth_date:%d/%m/%Y}",
+                   p.birth_date.isoformat())
+            for p in db.session.scalars(select(Beneficiary))
+        }
+        followed_by: dict[int, set[int]] = {}
+        for referent, person in db.session.execute(
+                select(Enrolment.referent_id, Enrolment.beneficiary_id)):
+            followed_by.setdefault(referent, set()).add(person)
+        views = [v for v in app.extensions["admin"][0]._views if hasattr(v, "area")]
+        sweep = DemoSweep(
+            app=app, people=people, followed_by=followed_by,
+            ids={v.endpoint: list(db.session.scalars(
+                select(v.model.id).order_by(v.model.id).limit(DETAILS_PER_VIEW)))
+                for v in views},
+            lookups={v.endpoint: sorted(v._form_ajax_refs or {}) for v in views},
+            # how a programme or a funder shows in a page: « CSP — Contrat de… », its name
+            other_funders_programmes=[
+                *(f"{code} —" for code in db.session.scalars(
+                    select(Programme.code).join(Funder).where(Funder.code != "DEL"))),
+                *db.session.scalars(select(Funder.name).where(Funder.code != "DEL"))],
+            programmes=list(db.session.scalars(select(Programme.code))),
+            last_names=sorted({p.last_name for p in db.session.scalars(select(Beneficiary))}),
+        )
+    yield sweep
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _demo_login(app, email):
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
+    assert response.status_code == 302, email
+    return client
+
+
+def _page_text(response) -> str:
+    """The text of a page, of a CSV export, or of every sheet of a workbook."""
+    if response.mimetype == XLSX_MIMETYPE:
+        with zipfile.ZipFile(io.BytesIO(response.data)) as book:
+            return "\n".join(book.read(name).decode() for name in book.namelist()
+                             if name.endswith(".xml"))
+    return response.get_data(as_text=True)
+
+
+def _crawl(sweep: DemoSweep, client) -> dict[str, str]:
+    """Every page of the admin this client may open: url → text (answers 200 only)."""
+    urls = ["/admin/", "/admin/alerts/", "/admin/indicators/"]
+    with sweep.app.test_request_context():
+        for endpoint, ids in sweep.ids.items():
+            base = url_for(f"{endpoint}.index_view")
+            urls += [base, f"{base}?search={sweep.last_names[0]}", f"{base}?search=a",
+                     url_for(f"{endpoint}.export", export_type="csv")]
+            urls += [url_for(f"{endpoint}.details_view", id=i) for i in ids]
+            urls += [url_for(f"{endpoint}.edit_view", id=i) for i in ids[:3]]
+            for name in sweep.lookups[endpoint]:
+                lookup = url_for(f"{endpoint}.ajax_lookup")
+                urls += [f"{lookup}?name={name}&query=", f"{lookup}?name={name}&query=a",
+                         f"{lookup}?name={name}&query={sweep.last_names[-1]}"]
+    pages = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code < 500, url
+        if response.status_code == 200:
+            pages[url] = _page_text(response)
+    for code, report in REPORTS.items():  # every workbook this account may download
+        if report.needs_session or report.needs_order:
+            continue
+        for programme in sweep.programmes:
+            url = (f"/admin/indicators/telecharger/?report={code}&programme={programme}"
+                   f"&date_from=2024-01-01&date_to=2025-12-31")
+            response = client.get(url)
+            if response.status_code == 200:
+                pages[url] = _page_text(response)
+    return pages
+
+
+def _named(pages: dict[str, str], who: dict[int, tuple[str, ...]]) -> list[str]:
+    return [f"{url} : {mark}" for url, text in pages.items()
+            for marks in who.values() for mark in marks if mark in text]
+
+
+def test_a_funder_sees_no_name_nor_birth_date_anywhere(demo_sweep):
+    """Issue 18 §1: financeur@demo.fr (the DEL's representative) on every page it may open."""
+    pages = _crawl(demo_sweep, _demo_login(demo_sweep.app, "financeur@demo.fr"))
+    assert len(pages) > 40  # the crawl did reach the funder's pages (lists, records…)
+    assert any("telecharger" in url for url in pages)  # and a workbook
+    assert _named(pages, demo_sweep.people) == []
+
+
+def test_a_funder_sees_only_its_own_funders_programmes(demo_sweep):
+    """Issue 18 §1: a DEL representative, not France Travail's or the PLIE's."""
+    pages = _crawl(demo_sweep, _demo_login(demo_sweep.app, "financeur@demo.fr"))
+    shown = [f"{url} : {mark}" for url, text in pages.items()
+             for mark in demo_sweep.other_funders_programmes if mark in text]
+    assert "/admin/programmes/" in pages and "DEL-L1" in pages["/admin/programmes/"]
+    assert shown == []
+
+
+def test_a_counsellor_sees_no_one_outside_their_paths(demo_sweep):
+    """Issue 18 §2: every page a counsellor may open names only the people they follow."""
+    with demo_sweep.app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "referent2@demo.fr"))
+        mine = demo_sweep.followed_by.get(user.id, set())
+    pages = _crawl(demo_sweep, _demo_login(demo_sweep.app, "referent2@demo.fr"))
+    assert mine and any(mark in text for text in pages.values()
+                        for who in mine for mark in demo_sweep.people[who])
+    others = {i: marks for i, marks in demo_sweep.people.items() if i not in mine}
+    assert _named(pages, others) == []

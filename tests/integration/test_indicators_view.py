@@ -6,9 +6,12 @@ from datetime import date
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 from backoffice.enums import Sex
 from backoffice.extensions import db
+from backoffice.models import Funder, User
+from tests.integration.test_admin_access import link_viewer_to_funder
 from tests.integration.test_reports_common import enrol, person, programme, refer
 
 PARAMS = {
@@ -39,7 +42,11 @@ def view_app(reference_app):
 
 
 @pytest.fixture
-def client(view_app):
+def client(view_app, users):
+    """A client; the viewer account represents the DEL (issue 18 §1)."""
+    with view_app.app_context():
+        link_viewer_to_funder(users["viewer"],
+                              db.session.scalar(select(Funder.id).where(Funder.code == "DEL")))
     return view_app.test_client()
 
 
@@ -176,3 +183,35 @@ def test_targets_page_sets_each_programme_target_against_the_actual(client, auth
     bad = client.get("/admin/objectifs/?year=deux-mille")
     assert bad.status_code == 200
     assert "Année « deux-mille » invalide" in html.unescape(bad.get_data(as_text=True))
+
+
+# --- issue 18 §1: a funder's account reports on its own funder's programmes only --------
+
+def test_a_del_representative_gets_no_other_funders_report(client, auth):
+    auth.login("viewer")
+    page = client.get("/admin/indicators/").get_data(as_text=True)
+    assert "DEL — bilan annuel" in page
+    for other in ("CSP — tableau mensuel", "PLIE — bilan", "ARJLJ"):
+        assert other not in page
+    asked = {**PARAMS, "report": "csp-monthly", "programme": "CSP"}
+    response = client.get("/admin/indicators/telecharger/", query_string=asked)
+    assert response.status_code == 400
+    assert "hors du périmètre de votre compte" in response.get_data(as_text=True)
+    assert response.mimetype == "text/html"  # no workbook
+    shown = client.get("/admin/indicators/", query_string=asked).get_data(as_text=True)
+    assert "hors du périmètre de votre compte" in shown
+
+
+def test_a_viewer_linked_to_no_funder_sees_no_programme(view_app, client, auth, users):
+    with view_app.app_context():
+        db.session.get(User, users["viewer"]).funder_id = None
+        db.session.commit()
+    auth.login("viewer")
+    page = client.get("/admin/indicators/").get_data(as_text=True)
+    assert "DEL — bilan annuel" not in page
+    response = client.get("/admin/indicators/telecharger/", query_string=PARAMS)
+    assert response.status_code == 400
+    # other roles are not scoped: the coordinator still gets every report
+    auth.logout()
+    auth.login("coordinator")
+    assert client.get("/admin/indicators/telecharger/", query_string=PARAMS).status_code == 200
