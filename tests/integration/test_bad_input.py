@@ -462,7 +462,8 @@ def test_an_email_is_saved_as_typed_at_login(app, client, auth, users):
     """Lower case, no spaces: the login form compares it so."""
     auth.login("admin")
     client.post("/admin/users/new/", data={
-        "name": "Marie", "email": " Marie.Martin@Exemple.FR ", "role": "viewer", "active": "y",
+        "name": "Marie", "email": " Marie.Martin@Exemple.FR ", "role": "coordinator",
+        "active": "y",
         "password": "cheval agrafe pile correcte"})
     with app.app_context():
         assert db.session.scalar(select(User.email).where(User.name == "Marie")) == \
