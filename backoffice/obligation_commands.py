@@ -2,9 +2,10 @@
 
 - ``flask obligations rebuild [--as-of AAAA-MM-JJ]`` recomputes every obligation from the
   records (idempotent) and prints what changed;
-- ``flask alerts [--as-of AAAA-MM-JJ] [--referent EMAIL] [--days N]
+- ``flask alerts [--as-of AAAA-MM-JJ] [--referent EMAIL] [--days N] [--closed-paths]
   [--format text|xlsx] [--output FILE]`` prints or writes the daily digest: the same
-  list as ``/admin/alerts/``.
+  list as ``/admin/alerts/`` (what to act on; ``--closed-paths``: the deadlines closed
+  paths left undone, the page's other tab).
 
 A cron line: ``flask obligations rebuild && flask alerts --format xlsx --output
 alertes-$(date +%F).xlsx``.
@@ -85,8 +86,11 @@ def _state(row, now: datetime) -> str:
 def digest_text(data: service.AlertList) -> str:
     """The digest as plain text, grouped by referent."""
     now, days = data.now, data.filters.days
+    scope = ("échéances jamais faites des parcours clôturés"
+             if data.filters.scope == service.CLOSED_PATHS
+             else f"échéances dans les {days} jour(s), parcours en cours")
     lines = [
-        f"Alertes au {now:%d/%m/%Y} — échéances dans les {days} jour(s)",
+        f"Alertes au {now:%d/%m/%Y} — {scope}",
         f"Échéances dépassées : {data.overdue_total} · à échéance : {data.due_soon_total} · "
         f"alertes de suivi : {len(data.alerts)}",
     ]
@@ -167,12 +171,15 @@ def write_digest_xlsx(data: service.AlertList, path: str) -> None:
 @click.option("--days", default=service.DEFAULT_DAYS, show_default=True,
               type=click.IntRange(0, service.MAX_DAYS),
               help="Échéances à venir dans ce nombre de jours.")
+@click.option("--closed-paths", is_flag=True,
+              help="Les échéances jamais faites des parcours clôturés (à part de la liste "
+                   "à traiter), au lieu de la liste à traiter.")
 @click.option("--format", "output_format", type=click.Choice(["text", "xlsx"]),
               default="text", show_default=True, help="Texte ou classeur Excel.")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True),
               help="Fichier à écrire (obligatoire en xlsx ; en texte, sinon l'écran).")
-def alerts_command(as_of: str | None, referent: str | None, days: int, output_format: str,
-                   output: str | None) -> None:
+def alerts_command(as_of: str | None, referent: str | None, days: int, closed_paths: bool,
+                   output_format: str, output: str | None) -> None:
     """Print or write the daily digest of obligations and alerts."""
     now = _as_of(as_of)
     referent_id = None
@@ -182,7 +189,11 @@ def alerts_command(as_of: str | None, referent: str | None, days: int, output_fo
         if referent_id is None:
             raise click.BadParameter(f"aucun compte avec l'adresse {email}.",
                                      param_hint="--referent")
-    filters = service.AlertFilters(days=days, referent_id=referent_id, limit=None)
+    # Issue 20 §4: the list to act on (paths still open, and what concerns no path), as on
+    # /admin/alerts/; a closed path's leftovers only when asked for.
+    filters = service.AlertFilters(
+        days=days, referent_id=referent_id, limit=None,
+        scope=service.CLOSED_PATHS if closed_paths else service.ACTIONABLE)
     data = service.alert_list(db.session, None, now, filters)
     if output_format == "xlsx":
         if not output:

@@ -1,5 +1,11 @@
 """« Alertes » (/admin/alerts/): obligations overdue or due within N days and the
-behavioural alerts, grouped by referent or by programme, with « Marquer comme fait ».
+behavioural alerts, grouped by person (most urgent first), by referent or by programme,
+with « Marquer comme fait » one by one or in bulk.
+
+Issue 20 §4: the page opens on what a user can act on (paths still open, and what
+concerns no path); the deadlines closed paths left undone are on their own tab
+(« Échéances de parcours clôturés »), where a coordinator closes them in bulk with a
+reason (area « alerts », verb « close »).
 
 Counsellors see their own paths only; coordinators and admins see everything;
 commission members and funders' representatives get a 403 (auth/permissions.py, area
@@ -24,10 +30,18 @@ from ..models import Programme, User
 from ..redirects import back_to
 from ..services import alerts as service
 from ..services.alerts import AREA, AlertFilters, overdue_count  # noqa: F401 (menu badge)
-from ..services.obligations import END_OF_DAY, MarkDoneRefused, mark_done
+from ..services.obligations import (
+    END_OF_DAY,
+    CloseRefused,
+    MarkDoneRefused,
+    close_stale,
+    mark_done,
+    mark_many_done,
+)
 from .base import parse_id
 
-GROUPINGS = {"referent": "Par référent", "programme": "Par dispositif"}
+GROUPINGS = {"person": "Par personne", "referent": "Par référent",
+             "programme": "Par dispositif"}
 
 
 def current_moment() -> datetime:
@@ -112,9 +126,11 @@ class AlertsView(BaseView):
         if kind not in (None, *dict(service.kind_choices())):
             flash(f"Type : « {kind} » est inconnu ; tous les types sont affichés.", "warning")
             kind = None
+        scope = request.args.get("scope")
         return AlertFilters(
             days=days, programme_id=_int_arg("programme"),
             referent_id=None if restricted else _int_arg("referent"), kind=kind,
+            scope=scope if scope in service.SCOPES else service.ACTIONABLE,
         )
 
     @expose("/")
@@ -123,8 +139,11 @@ class AlertsView(BaseView):
         own = service.own_referent_id(current_user)
         filters = self._filters(restricted=own is not None)
         group = request.args.get("group") if request.args.get("group") in GROUPINGS \
-            else "referent"
+            else "person"
         data = service.alert_list(db.session, current_user, now, filters)
+        data.closed_paths_total = (
+            data.obligations_total if filters.scope == service.CLOSED_PATHS
+            else service.closed_paths_total(db.session, current_user, now, filters))
         programmes = db.session.execute(
             select(Programme.id, Programme.code, Programme.name).order_by(Programme.code)).all()
         referents = [] if own is not None else db.session.execute(
@@ -138,19 +157,45 @@ class AlertsView(BaseView):
             alert_groups=service.group_rows(data.alerts_shown, group),
             programmes=programmes, referents=referents, kinds=service.kind_choices(),
             restricted=own is not None, can_mark_done=self._may("edit"),
+            can_close=self._may("close"), scopes=service.SCOPES,
+            closed_scope=filters.scope == service.CLOSED_PATHS,
             format_due=format_due, record_link=record_link,
             back=request.full_path if request.query_string else request.path,
         )
 
     # --- « Marquer comme fait » ------------------------------------------------------
+    def _back(self) -> str:
+        back = back_to(request.form.get("next"))
+        return back if back.startswith(url_for(".index_view")) else url_for(".index_view")
+
+    def _selected(self, closed_paths: bool = False):
+        """The ticked obligations the user sees (404 when one is not theirs or unknown:
+        nothing is changed); an empty list when none is ticked."""
+        raw = request.form.getlist("obligation_ids")
+        ids = {parse_id(value) for value in raw}
+        if None in ids:
+            abort(404)
+        found = service.visible_obligations(db.session, current_user, ids, closed_paths)
+        if len(found) != len(ids):
+            abort(404)
+        return found
+
+    def _commit(self, back: str) -> bool:
+        try:
+            db.session.commit()
+        except StaleDataError:  # saved by someone else between the read and the write
+            db.session.rollback()
+            flash("Ces échéances ont été modifiées entre-temps ; rien n'a été enregistré, "
+                  "rechargez la page.", "error")
+            return False
+        return True
+
     @expose("/done/", methods=("POST",))
     def mark_done_view(self):
         """Set done_at (the prompted date, today by default) on one obligation."""
         if not self._may("edit"):
             abort(403)
-        back = back_to(request.form.get("next"))
-        if not back.startswith(url_for(".index_view")):
-            back = url_for(".index_view")
+        back = self._back()
         obligation_id = parse_id(request.form.get("obligation_id"))
         if obligation_id is None:
             abort(404)
@@ -178,4 +223,50 @@ class AlertsView(BaseView):
             flash("Cette échéance a été modifiée entre-temps ; rechargez la page.", "error")
             return redirect(back)
         flash(f"« {obligation.name} » marquée comme faite le {done_on:%d/%m/%Y}.", "success")
+        return redirect(back)
+
+    @expose("/done-many/", methods=("POST",))
+    def mark_many_done_view(self):
+        """« Marquer comme fait » on every ticked obligation, on one date: all or none."""
+        if not self._may("edit"):
+            abort(403)
+        back = self._back()
+        obligations = self._selected()
+        today = current_moment().date()
+        raw_date = (request.form.get("done_on") or "").strip()
+        try:
+            done_on = date.fromisoformat(raw_date) if raw_date else today
+        except ValueError:
+            flash(f"Date de réalisation : « {raw_date} » n'est pas une date (jj/mm/aaaa).",
+                  "error")
+            return redirect(back)
+        try:
+            mark_many_done(obligations, done_on, today)
+        except MarkDoneRefused as refused:
+            db.session.rollback()
+            flash(f"{refused} Rien n'a été enregistré.", "error")
+            return redirect(back)
+        if self._commit(back):
+            flash(f"{len(obligations)} échéance(s) marquée(s) comme faite(s) le "
+                  f"{done_on:%d/%m/%Y}.", "success")
+        return redirect(back)
+
+    # --- « Clore » the deadlines closed paths left undone ----------------------------
+    @expose("/close/", methods=("POST",))
+    def close_view(self):
+        """Close the ticked closed paths' deadlines with the reason typed (coordinators
+        and administrators): all or none."""
+        if not self._may("close"):
+            abort(403)
+        back = self._back()
+        obligations = self._selected(closed_paths=True)
+        try:
+            close_stale(obligations, request.form.get("reason"), current_moment())
+        except CloseRefused as refused:
+            db.session.rollback()
+            flash(str(refused), "error")
+            return redirect(back)
+        if self._commit(back):
+            flash(f"{len(obligations)} échéance(s) close(s) : "
+                  f"« {obligations[0].cancel_reason} ».", "success")
         return redirect(back)

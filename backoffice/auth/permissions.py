@@ -26,9 +26,12 @@ REFERENCE = (
     "contact_types", "suspension_reasons",
 )
 ADMINISTRATION = ("users", "audit")
-# The alerts view (/admin/alerts/): "read" the list, "edit" = « Marquer comme fait ».
+# The alerts view (/admin/alerts/): "read" the list, "edit" = « Marquer comme fait » (one
+# or in bulk), "close" = close in bulk, with a reason, the deadlines closed paths left
+# undone (issue 20 §4: a coordinator's decision, not a counsellor's).
 DASHBOARDS = ("alerts", "indicators")
 MARK_DONE = frozenset({"read", "edit"})
+CLOSE_STALE = MARK_DONE | {"close"}
 # Lifecycle verbs (issue 3): « decide » = the commission's decisions on referrals;
 # « progress » = next phase, suspend, resume; « close » = abandon, exit, end of follow-up.
 DECIDE = frozenset({"decide"})
@@ -42,12 +45,12 @@ CLOSE = frozenset({"progress", "close"})
 _RULES: dict[Role, dict[str, frozenset[str]]] = {
     Role.ADMIN: (
         {area: ALL for area in OPERATIONAL + REFERENCE + ("users",)} | {"audit": READ}
-        | {"indicators": READ_EXPORT} | {"alerts": MARK_DONE}
+        | {"indicators": READ_EXPORT} | {"alerts": CLOSE_STALE}
         | {"referrals": ALL | DECIDE, "enrolments": ALL | CLOSE}
     ),
     Role.COORDINATOR: (
         {area: ALL for area in OPERATIONAL} | {area: READ for area in REFERENCE}
-        | {"indicators": READ_EXPORT} | {"alerts": MARK_DONE}
+        | {"indicators": READ_EXPORT} | {"alerts": CLOSE_STALE}
         # domain.md: the coordinator declares abandons and closes paths; the commission
         # alone (with the administrator) decides on entries.
         | {"enrolments": ALL | CLOSE}

@@ -52,6 +52,9 @@ class Obligation(Versioned, db.Model):
     due_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # Why a coordinator closed it by hand (a closed path's leftover, issue 20 §4): set, the
+    # deadline engine never reopens it; empty, a cancel by the engine (no longer owed).
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
     document_ref: Mapped[str | None] = mapped_column(String(200))
 
     rule: Mapped["DeadlineRule | None"] = relationship()  # noqa: F821

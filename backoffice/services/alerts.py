@@ -70,6 +70,14 @@ OVERDUE, DUE_SOON = "overdue", "due_soon"
 OBLIGATION_KINDS = {OVERDUE: "Échéance dépassée", DUE_SOON: "Échéance proche"}
 OPEN_STATUSES = (EnrolmentStatus.ACTIVE, EnrolmentStatus.SUSPENDED)
 
+#: Issue 20 §4: the list opens on what a user can act on — obligations of paths still
+#: open (every status but « Clôturé ») and those of no path (orders, sessions, referrals
+#: waiting for their path), late or due within the horizon. The deadlines a closed path
+#: left undone are collected apart (« Échéances de parcours clôturés »), whatever their
+#: due date, for a coordinator to close them in bulk with a reason.
+ACTIONABLE, CLOSED_PATHS = "actionable", "closed_paths"
+SCOPES = {ACTIONABLE: "À traiter", CLOSED_PATHS: "Échéances de parcours clôturés"}
+
 
 def kind_choices() -> list[tuple[str, str]]:
     """(value, French label) of every kind the filter offers."""
@@ -99,6 +107,7 @@ class AlertFilters:
     referent_id: int | None = None
     kind: str | None = None
     limit: int | None = DEFAULT_LIMIT
+    scope: str = ACTIONABLE
 
     def wants(self, kind: str) -> bool:
         return self.kind in (None, "", kind)
@@ -125,6 +134,7 @@ class ObligationRow:
     session_id: int | None
     session_label: str | None
     referral_id: int | None = None
+    beneficiary_id: int | None = None
 
     @property
     def kind(self) -> str:
@@ -192,6 +202,8 @@ class AlertList:
     alerts: list[AlertItem] = field(default_factory=list)
     overdue_total: int = 0
     due_soon_total: int = 0
+    #: Open obligations of closed paths (the other tab's count), None when not counted.
+    closed_paths_total: int | None = None
 
     @property
     def obligations_total(self) -> int:
@@ -248,21 +260,33 @@ def _beneficiary_name():
     )
 
 
+def _closed_path():
+    """The obligation's path is closed (no path: not closed). An alias of its own: the
+    list's query joins the path already, and would correlate the subquery to it."""
+    path = aliased(Enrolment)
+    return exists(select(path.id).where(path.id == Obligation.enrolment_id,
+                                        path.status == EnrolmentStatus.CLOSED)
+                  ).correlate(Obligation)
+
+
 def _obligation_where(now: datetime, filters: AlertFilters, own: int | None) -> list:
     """Conditions of the obligations list (open, within the horizon, filters, scope)."""
-    horizon = now + timedelta(days=filters.days)
+    closed = filters.scope == CLOSED_PATHS
     referents = [r for r in (filters.referent_id, own) if r is not None]
     if referents:
         # One referent's paths are few: go through them (enrolments by referent, then
         # obligations by path) rather than through every open obligation in due order.
         # The coalesce keeps the planner off ix_obligations_open_due (same meaning).
-        where = [func.coalesce(Obligation.done_at, Obligation.cancelled_at).is_(None),
-                 Obligation.due_at < horizon]
+        where = [func.coalesce(Obligation.done_at, Obligation.cancelled_at).is_(None)]
+        status = (Enrolment.status == EnrolmentStatus.CLOSED if closed
+                  else Enrolment.status != EnrolmentStatus.CLOSED)
         for referent_id in referents:
             where.append(Obligation.enrolment_id.in_(
-                select(Enrolment.id).where(Enrolment.referent_id == referent_id)))
+                select(Enrolment.id).where(Enrolment.referent_id == referent_id, status)))
     else:
-        where = [*_open(), Obligation.due_at < horizon]
+        where = [*_open(), _closed_path() if closed else ~_closed_path()]
+    if not closed:  # a closed path's leftovers are all shown, whatever their due date
+        where.append(Obligation.due_at < now + timedelta(days=filters.days))
     if filters.kind == OVERDUE:
         where.append(Obligation.due_at < now)
     elif filters.kind == DUE_SOON:
@@ -289,6 +313,7 @@ def obligations_query(now: datetime, filters: AlertFilters = AlertFilters(),
             Enrolment.referent_id, referent.name.label("referent_name"),
             Obligation.purchase_order_id, PurchaseOrder.number,
             Obligation.session_id, ProgrammeSession.label, Obligation.referral_id,
+            Beneficiary.id.label("beneficiary_id"),
         )
         .select_from(Obligation)
         .outerjoin(Enrolment, Obligation.enrolment_id == Enrolment.id)
@@ -331,7 +356,7 @@ def obligation_rows(session: Session, now: datetime, filters: AlertFilters = Ale
             programme_id=r[5], programme_code=r[6], enrolment_id=r[7], beneficiary=r[8],
             referent_id=r[9], referent_name=r[10], purchase_order_id=r[11],
             purchase_order_number=r[12], session_id=r[13], session_label=r[14],
-            referral_id=r[15],
+            referral_id=r[15], beneficiary_id=r[16],
         )
         for r in session.execute(obligations_query(now, filters, own))
     ]
@@ -356,11 +381,9 @@ def overdue_count(session: Session, user, now: datetime, cap: int | None = None)
 
 def overdue_count_query(now: datetime, own: int | None = None, cap: int | None = None
                         ) -> Select:
-    """The statement of ``overdue_count`` (``own``: a counsellor's id, None for all)."""
-    if own is None:
-        where = [*_open(), Obligation.due_at < now]
-    else:
-        where = _obligation_where(now, AlertFilters(days=0), own)
+    """The statement of ``overdue_count`` (``own``: a counsellor's id, None for all):
+    the late obligations of the actionable list (issue 20 §4: not a closed path's)."""
+    where = _obligation_where(now, AlertFilters(days=0), own)
     if cap is None:
         return select(func.count(Obligation.id)).where(*where)
     first = select(Obligation.id).where(*where).limit(cap + 1).subquery()
@@ -374,12 +397,25 @@ def badge_text(count: int, cap: int = BADGE_CAP) -> str:
 
 def visible_obligation(session: Session, user, obligation_id: int) -> Obligation | None:
     """The obligation if ``user`` may see it (a counsellor: their own paths'), else None."""
+    found = visible_obligations(session, user, [obligation_id])
+    return found[0] if found else None
+
+
+def visible_obligations(session: Session, user, ids, closed_paths: bool = False
+                        ) -> list[Obligation]:
+    """The obligations of ``ids`` that ``user`` may see (a counsellor: their own paths'),
+    in one query, in the list's order; with ``closed_paths``, only closed paths' ones."""
+    ids = sorted(set(ids))
+    if not ids:
+        return []
     own = own_referent_id(user)
-    query = select(Obligation).where(Obligation.id == obligation_id)
+    query = select(Obligation).where(Obligation.id.in_(ids))
     if own is not None:
         query = query.join(Enrolment, Obligation.enrolment_id == Enrolment.id).where(
             Enrolment.referent_id == own)
-    return session.scalar(query)
+    if closed_paths:
+        query = query.where(_closed_path())
+    return list(session.scalars(query.order_by(Obligation.due_at, Obligation.id)))
 
 
 # --- Behavioural alerts ---------------------------------------------------------------
@@ -928,12 +964,36 @@ def alert_list(session: Session, user, now: datetime, filters: AlertFilters = Al
         result.obligations = obligation_rows(session, now, filters, own)
         result.overdue_total, result.due_soon_total = obligation_totals(
             session, now, filters, own)
-    result.alerts = behaviour_alerts(session, now, filters, own)
+    if filters.scope == ACTIONABLE:
+        result.alerts = behaviour_alerts(session, now, filters, own)
     return result
 
 
+def closed_paths_total(session: Session, user, now: datetime,
+                       filters: AlertFilters = AlertFilters()) -> int:
+    """How many open obligations of closed paths ``user`` sees (the tab's count)."""
+    own = None if user is None else own_referent_id(user)
+    late, soon = obligation_totals(
+        session, now, AlertFilters(programme_id=filters.programme_id,
+                                   referent_id=filters.referent_id, scope=CLOSED_PATHS), own)
+    return late + soon
+
+
 def group_rows(rows, by: str) -> list[tuple[str, list]]:
-    """[(group title, rows)] by « referent » or « programme », in order of first row."""
+    """[(group title, rows)] by « person », « referent » or « programme ».
+
+    By person (issue 20 §4), the groups come most urgent first: rows arrive soonest due
+    first, so a person's place is that of their most urgent row; what concerns no person
+    (an order, a session) is a group of its own. The others are in alphabetical order.
+    """
+    if by == "person":
+        by_person: dict[object, tuple[str, list]] = {}
+        for row in rows:
+            key = ("b", row.beneficiary_id) if getattr(row, "beneficiary_id", None) \
+                else ("s", row.subject)
+            title = row.beneficiary if key[0] == "b" else row.subject
+            by_person.setdefault(key, (title, []))[1].append(row)
+        return list(by_person.values())
     groups: dict[str, list] = {}
     for row in rows:
         if by == "programme":

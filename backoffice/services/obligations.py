@@ -367,7 +367,9 @@ def _reconcile(session: Session, owed: dict, existing: list[Obligation], subject
             continue
         result.obligations.append(row)
         moved = False
-        if row.cancelled_at is not None:
+        if row.cancelled_at is not None and row.cancel_reason is None:
+            # Owed again after an engine cancel; a row closed by hand with a reason
+            # (close_stale) stays closed.
             row.cancelled_at = None
             moved = True
         if row.event_at != item.event_at or row.due_at != item.due_at:
@@ -797,3 +799,51 @@ def mark_done(obligation: Obligation, done_on: date, today: date,
     if reference:
         obligation.document_ref = reference[:200]
     return obligation
+
+
+# --- « Clore » a closed path's leftovers ------------------------------------------------
+
+#: The longest reason kept (the column's size).
+CLOSE_REASON_MAX = 200
+
+
+class CloseRefused(ValueError):
+    """A refused bulk close; the message is French and shown as it is."""
+
+
+def close_stale(obligations: list[Obligation], reason: str | None, now: datetime
+                ) -> list[Obligation]:
+    """Close, with ``reason``, deadlines a closed path left undone (issue 20 §4): they are
+    no longer owed to anyone, and say why. ``obligations`` are the closed paths' ones
+    (the caller chose them); all are closed or none (a done or cancelled one refuses all).
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise CloseRefused("Motif : obligatoire pour clore des échéances (par exemple "
+                           "« parcours clôturé, livrable plus dû »).")
+    if len(reason) > CLOSE_REASON_MAX:
+        raise CloseRefused(f"Motif : {CLOSE_REASON_MAX} caractères au plus "
+                           f"({len(reason)} saisis).")
+    if not obligations:
+        raise CloseRefused("Aucune échéance sélectionnée.")
+    settled = [row for row in obligations
+               if row.done_at is not None or row.cancelled_at is not None]
+    if settled:
+        names = ", ".join(f"« {row.name} »" for row in settled[:5])
+        raise CloseRefused(f"Déjà faites ou annulées entre-temps : {names} ; "
+                           "rien n'a été clos, rechargez la page.")
+    for row in obligations:
+        row.cancelled_at = now
+        row.cancel_reason = reason
+    return obligations
+
+
+def mark_many_done(obligations: list[Obligation], done_on: date, today: date
+                   ) -> list[Obligation]:
+    """« Marquer comme fait » on each of ``obligations`` (issue 20 §4, in bulk): all or
+    none — the first refusal (cancelled, already done, future date) refuses them all."""
+    if not obligations:
+        raise MarkDoneRefused("Aucune échéance sélectionnée.")
+    for row in obligations:
+        mark_done(row, done_on, today)
+    return obligations

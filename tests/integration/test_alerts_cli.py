@@ -1,10 +1,11 @@
 """`flask obligations rebuild` and `flask alerts` (the daily digest)."""
-from datetime import date
+from datetime import date, datetime
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select, text
 
+from backoffice.enums import EnrolmentStatus
 from backoffice.extensions import db
 from backoffice.models import Obligation
 from tests.integration.test_alerts_view import ensure_registered, quick_path, user_id
@@ -119,3 +120,24 @@ def test_digest_refusals(cli):
     assert result.exit_code == 2 and "n'est pas une date AAAA-MM-JJ" in result.output
     result = cli.invoke(args=["obligations", "rebuild", "--as-of", "demain"])
     assert result.exit_code == 2
+
+
+def test_digest_is_what_can_be_acted_on_and_closed_paths_apart(cli, reference_app):
+    """Issue 20 §4: the digest leaves out a closed path's leftovers, as the page does;
+    ``--closed-paths`` lists them (the page's other tab)."""
+    with reference_app.app_context():
+        closed = quick_path("CSP", user_id("counsellor@exemple.fr"), entry=date(2024, 1, 8),
+                            last_name="Ancienne", status=EnrolmentStatus.CLOSED,
+                            exit_date=date(2024, 12, 2))
+        db.session.flush()
+        db.session.add(Obligation(name="Rapport oublié", enrolment_id=closed.id,
+                                  programme_id=closed.programme_id,
+                                  due_at=datetime(2024, 12, 3)))
+        db.session.commit()
+    out = run(cli, "alerts", "--as-of", "2026-11-20")
+    assert "parcours en cours" in out
+    assert "Rapport oublié" not in out and "[EN RETARD 10 j]" in out
+    out = run(cli, "alerts", "--as-of", "2026-11-20", "--closed-paths")
+    assert "échéances jamais faites des parcours clôturés" in out
+    assert "[EN RETARD 717 j] 03/12/2024  Rapport oublié — Parcours n°" in out
+    assert "[EN RETARD 10 j]" not in out

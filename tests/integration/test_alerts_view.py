@@ -280,6 +280,234 @@ def test_an_orientation_without_a_path_shows_its_obligation(alerts_app, client, 
         as_text=True)
 
 
+# --- Issue 20 §4: alerts that can be acted on ------------------------------------------
+
+def _obligation(path: Enrolment | None, name: str, days: int) -> Obligation:
+    """An obligation due ``days`` after NOW (negative: that many days late)."""
+    row = Obligation(name=name, enrolment_id=path.id if path else None,
+                     programme_id=path.programme_id if path else programme("CSP").id,
+                     due_at=NOW + timedelta(days=days))
+    db.session.add(row)
+    return row
+
+
+def actionable_scenario() -> dict:
+    """counsellor@'s paths: open (« Proche », « Urgente »), suspended, in follow-up and
+    closed (« Ancienne »), plus a programme's own deadline (no path). Only these
+    obligations exist (the engine's are removed), so counts are exact."""
+    me = user_id("counsellor@exemple.fr")
+    near = quick_path("CSP", me, last_name="Proche")
+    urgent = quick_path("CSP", me, last_name="Urgente")
+    suspended = quick_path("CSP", me, last_name="Suspendue", status=EnrolmentStatus.SUSPENDED)
+    follow_up = quick_path("CSP", me, last_name="Suivie", status=EnrolmentStatus.FOLLOW_UP)
+    closed = quick_path("CSP", me, last_name="Ancienne", entry=date(2024, 1, 8),
+                        status=EnrolmentStatus.CLOSED, exit_date=date(2024, 12, 2))
+    db.session.commit()
+    db.session.execute(Obligation.__table__.delete())
+    rows = {
+        "near_soon": _obligation(near, "Rapport à deux jours", 2),
+        "near_far": _obligation(near, "Rapport lointain", 30),
+        "urgent_late": _obligation(urgent, "Rapport en retard", -20),
+        "urgent_soon": _obligation(urgent, "Rapport à trois jours", 3),
+        "suspended_late": _obligation(suspended, "Rapport du suspendu", -5),
+        "follow_up_late": _obligation(follow_up, "Rapport de suivi", -1),
+        "programme_late": _obligation(None, "Bilan du dispositif", -3),
+        "closed_oldest": _obligation(closed, "Rapport oublié", -712),
+        "closed_old": _obligation(closed, "Rapport oublié aussi", -400),
+        "closed_future": _obligation(closed, "Rapport jamais dû", 30),
+    }
+    db.session.commit()
+    return {key: row.id for key, row in rows.items()}
+
+
+@pytest.fixture
+def acting(alerts_app, users):
+    with alerts_app.app_context():
+        return actionable_scenario()
+
+
+def shown(page: str, ids: dict) -> set[str]:
+    return {key for key, oid in ids.items() if f'data-obligation="{oid}"' in page}
+
+
+def test_the_default_view_is_what_can_be_acted_on(alerts_app, client, auth, acting):
+    """Late or due within 7 days, on paths still open (active, suspended, follow-up) or on
+    no path; neither a closed path's leftovers nor what is due in 30 days."""
+    auth.login("coordinator")
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert shown(page, acting) == {"near_soon", "urgent_late", "urgent_soon",
+                                   "suspended_late", "follow_up_late", "programme_late"}
+    assert "Rapport oublié" not in page
+    # The other tab is offered with its count.
+    assert 'data-scope="closed_paths"' in page
+    assert 'Échéances de parcours clôturés\n      <span class="badge badge-secondary">3</span>' \
+        in page
+
+
+def test_closed_paths_leftovers_are_collected_apart(alerts_app, client, auth, acting):
+    for role in ("coordinator", "counsellor"):
+        auth.login(role)
+        page = client.get("/admin/alerts/?scope=closed_paths").get_data(as_text=True)
+        assert shown(page, acting) == {"closed_oldest", "closed_old", "closed_future"}
+        assert "En retard de 712 j" in page and "Alertes de suivi" not in page
+        # Only a coordinator (or an administrator) is offered to close them.
+        assert ("Clore la sélection" in page) == (role == "coordinator")
+        auth.logout()
+
+
+def test_grouped_by_person_most_urgent_first(alerts_app, client, auth, acting):
+    auth.login("coordinator")
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    # Persons in the order of their most urgent row; a person's rows together.
+    order = ["urgent_late", "urgent_soon", "suspended_late", "programme_late",
+             "follow_up_late", "near_soon"]
+    positions = [page.index(f'data-obligation="{acting[key]}"') for key in order]
+    assert positions == sorted(positions)
+    headings = [page.index(f">{title} <small") for title in
+                ("URGENTE Alex", "SUSPENDUE Alex", "Dispositif CSP", "SUIVIE Alex",
+                 "PROCHE Alex")]
+    assert headings == sorted(headings)
+    # The former groupings are still offered.
+    page = client.get("/admin/alerts/?group=referent").get_data(as_text=True)
+    assert ">Test Référent <small" in page
+
+
+def test_the_badge_counts_what_can_be_acted_on(alerts_app, client, auth, acting):
+    with alerts_app.app_context():
+        def count(email):
+            user = db.session.scalar(select(User).where(User.email == email))
+            return service.overdue_count(db.session, user, NOW)
+        # Late on open paths: urgent, suspended, follow-up; not the closed path's two.
+        assert count("counsellor@exemple.fr") == 3
+        assert count("coordinator@exemple.fr") == 4  # and the programme's own deadline
+        assert service.overdue_count(db.session, db.session.scalar(
+            select(User).where(User.email == "coordinator@exemple.fr")), NOW, cap=99) == 4
+    auth.login("counsellor")
+    assert "3 en retard" in client.get("/admin/beneficiaries/").get_data(as_text=True)
+
+
+def _state(ids) -> list:
+    return [(row.done_at, row.cancelled_at, row.cancel_reason) for row in db.session.scalars(
+        select(Obligation).where(Obligation.id.in_(ids)).order_by(Obligation.id))]
+
+
+def test_a_coordinator_closes_leftovers_in_bulk_with_a_reason(alerts_app, client, auth, acting):
+    auth.login("coordinator")
+    picked = [acting["closed_oldest"], acting["closed_old"]]
+    response = client.post("/admin/alerts/close/", data={
+        "obligation_ids": picked, "reason": "  Parcours clôturé,   livrable plus dû ",
+        "next": "/admin/alerts/?scope=closed_paths"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/admin/alerts/?scope=closed_paths")
+    with alerts_app.app_context():
+        assert _state(picked) == [(None, NOW, "Parcours clôturé, livrable plus dû")] * 2
+        assert _state([acting["closed_future"]]) == [(None, None, None)]
+    page = client.get("/admin/alerts/?scope=closed_paths").get_data(as_text=True)
+    assert "2 échéance(s) close(s) : « Parcours clôturé, livrable plus dû »" in page
+    assert shown(page, acting) == {"closed_future"}
+
+
+@pytest.mark.parametrize(("data", "status", "message"), [
+    ({"reason": ""}, 302, "Motif : obligatoire"),
+    ({"reason": "x" * 201}, 302, "Motif : 200 caractères au plus"),
+    # An open path's deadline is not a leftover: nothing is closed.
+    ({"reason": "Ménage", "extra": "urgent_late"}, 404, None),
+])
+def test_a_bulk_close_is_refused_whole(alerts_app, client, auth, acting, data, status, message):
+    auth.login("coordinator")
+    picked = [acting["closed_oldest"], acting["closed_old"]]
+    if "extra" in data:
+        picked.append(acting[data["extra"]])
+    response = client.post("/admin/alerts/close/", data={"obligation_ids": picked,
+                                                         "reason": data["reason"]})
+    assert response.status_code == status
+    with alerts_app.app_context():
+        assert _state(picked) == [(None, None, None)] * len(picked)
+    if message:
+        assert message in client.get("/admin/alerts/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["counsellor", "commission", "viewer"])
+def test_only_coordinators_close_leftovers(alerts_app, client, auth, acting, role):
+    auth.login(role)  # counsellor@ is the closed path's referent, and still may not
+    picked = [acting["closed_oldest"]]
+    response = client.post("/admin/alerts/close/",
+                           data={"obligation_ids": picked, "reason": "Ménage"})
+    assert response.status_code == 403
+    with alerts_app.app_context():
+        assert _state(picked) == [(None, None, None)]
+
+
+def test_a_leftover_closed_by_hand_stays_closed_when_deadlines_are_rebuilt(
+        alerts_app, client, auth, users):
+    with alerts_app.app_context():
+        path = quick_path("CSP", user_id("counsellor@exemple.fr"), entry=date(2026, 11, 2))
+        sync_enrolment_obligations(db.session, path, NOW)
+        path.status = EnrolmentStatus.CLOSED
+        path.exit_date = date(2026, 11, 10)
+        db.session.commit()
+        owed = db.session.scalar(select(Obligation.id).where(
+            Obligation.enrolment_id == path.id, Obligation.rule_id.is_not(None),
+            Obligation.done_at.is_(None), Obligation.cancelled_at.is_(None)))
+        path_id = path.id
+    auth.login("coordinator")
+    client.post("/admin/alerts/close/", data={"obligation_ids": [owed], "reason": "Sorti"})
+    with alerts_app.app_context():
+        assert _state([owed]) == [(None, NOW, "Sorti")]
+        sync_enrolment_obligations(db.session, db.session.get(Enrolment, path_id), NOW)
+        db.session.commit()
+        assert _state([owed]) == [(None, NOW, "Sorti")]
+
+
+def test_bulk_mark_done(alerts_app, client, auth, acting):
+    auth.login("counsellor")
+    picked = [acting["urgent_late"], acting["suspended_late"]]
+    response = client.post("/admin/alerts/done-many/", data={
+        "obligation_ids": picked, "done_on": "2026-11-19", "next": "/admin/alerts/"})
+    assert response.status_code == 302
+    with alerts_app.app_context():
+        assert _state(picked) == [(datetime(2026, 11, 19), None, None)] * 2
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert "2 échéance(s) marquée(s) comme faite(s) le 19/11/2026" in page
+    assert not shown(page, acting) & {"urgent_late", "suspended_late"}
+    # The page offers the bulk form, each row's box belonging to it.
+    assert 'id="bulk-form"' in page and 'form="bulk-form"' in page
+
+
+def test_bulk_mark_done_is_refused_whole(alerts_app, client, auth, acting, scenario):
+    auth.login("counsellor")
+    mine = [acting["urgent_late"], acting["near_soon"]]
+    # Another referent's obligation among them: 404, nothing changed.
+    response = client.post("/admin/alerts/done-many/",
+                           data={"obligation_ids": [*mine, scenario["theirs_ob"]]})
+    assert response.status_code == 404
+    # A date in the future, or one already done in the selection: nothing changed.
+    client.post("/admin/alerts/done-many/", data={"obligation_ids": mine,
+                                                  "done_on": "2026-11-21"})
+    with alerts_app.app_context():
+        db.session.get(Obligation, acting["near_soon"]).done_at = datetime(2026, 11, 18)
+        db.session.commit()
+    client.post("/admin/alerts/done-many/", data={"obligation_ids": mine})
+    with alerts_app.app_context():
+        assert _state([acting["urgent_late"], scenario["theirs_ob"]]) == [(None, None, None)] * 2
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert "déjà faite le 18/11/2026. Rien n&#39;a été enregistré." in page \
+        or "déjà faite le 18/11/2026. Rien n'a été enregistré." in page
+    # Nothing ticked: said, nothing done.
+    client.post("/admin/alerts/done-many/", data={})
+    assert "Aucune échéance sélectionnée." in client.get("/admin/alerts/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["commission", "viewer"])
+def test_other_roles_cannot_mark_done_in_bulk(alerts_app, client, auth, acting, role):
+    auth.login(role)
+    response = client.post("/admin/alerts/done-many/",
+                           data={"obligation_ids": [acting["urgent_late"]]})
+    assert response.status_code == 403
+    with alerts_app.app_context():
+        assert _state([acting["urgent_late"]]) == [(None, None, None)]
+
+
 # --- behavioural alerts, one integration test each ------------------------------------
 
 def kinds_for(kind: str, own: int | None = None, **filters) -> list:

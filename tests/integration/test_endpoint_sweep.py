@@ -91,6 +91,8 @@ SPECIAL: dict[str, Rule] = {
     "account.index_view": Rule(everyone),  # each user changes their own password
     "alerts.index_view": Rule(needs("alerts", "read"), methods=("GET",)),
     "alerts.mark_done_view": Rule(needs("alerts", "edit"), methods=("POST",)),
+    "alerts.mark_many_done_view": Rule(needs("alerts", "edit"), methods=("POST",)),
+    "alerts.close_view": Rule(needs("alerts", "close"), methods=("POST",)),
     "indicators.index_view": Rule(needs("indicators", "read"), methods=("GET",)),
     "targets.index_view": Rule(needs("indicators", "read"), methods=("GET",)),
     "indicators.download": Rule(needs("indicators", "export"), methods=("GET",),
