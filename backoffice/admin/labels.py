@@ -189,6 +189,7 @@ LABELS: dict[str, str] = {
     "due_at": "À rendre le",
     "done_at": "Fait le",
     "cancelled_at": "Annulée le",
+    "cancel_reason": "Motif de la clôture sans suite",
     "document_ref": "Référence du document",
     # Audit
     "at": "Date",
