@@ -38,7 +38,7 @@ from .lifecycle import (
     field_value,
     plural,
 )
-from .todo_filters import ReferralWithoutPathFilter
+from .todo_filters import ReferralToDecideFilter, ReferralWithoutPathFilter
 
 CATEGORY = "Commission"
 
@@ -54,16 +54,17 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
     area = "referrals"
 
     column_list = ("id", "beneficiary", "programme", "referred_on", "status",
-                   "prescriber_name", "commission", "decided_on")
+                   "prescriber_name", "commission", "decided_on", "deferred_to")
     column_select_related_list = (Referral.beneficiary, Referral.programme, Referral.commission)
-    list_eager_loads = (joinedload(Referral.commission).joinedload(Commission.programme),)
+    list_eager_loads = (joinedload(Referral.commission).joinedload(Commission.programme),
+                        joinedload(Referral.deferred_to).joinedload(Commission.programme))
     column_default_sort = [("referred_on", True), ("id", True)]
     column_searchable_list = ("beneficiary.last_name", "beneficiary.first_name",
                               "beneficiary.external_id", "prescriber_name")
     column_filters = (
         *enum_filters(Referral.status, "Statut", ReferralStatus),
         "programme.code", "referred_on", "decided_on", "prescription_place", "prescriber_name",
-        ReferralWithoutPathFilter(),
+        ReferralWithoutPathFilter(), ReferralToDecideFilter(),
     )
     # The decision (status, commission, decider, duration, replacement, non-entry) is
     # recorded by the commission's actions only (001 « Organisation »); it is shown on
@@ -75,7 +76,7 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
     column_details_list = (
         "id", "beneficiary", "programme", "referred_on", "prescriber_name",
         "prescription_place", "reason", "status", "commission", "decided_on", "decided_by",
-        "decision_reason", "validated_months", "replaces", "non_entry_barriers",
+        "decision_reason", "deferred_to", "validated_months", "replaces", "non_entry_barriers",
         "non_entry_notes", "created_at",
     )
     form_ajax_refs = {"beneficiary": BENEFICIARY_SEARCH}
@@ -84,10 +85,12 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
     details_template = "admin/lifecycle/details.html"
     edit_template = "admin/lifecycle/edit.html"
     lifecycle_endpoint = ".decide_view"
+    # In the order a commission takes them (issue 20 §7): the list's menu, the record's
+    # buttons and the row's icons follow it.
     lifecycle_actions = {
         "validate": (ReferralAction.VALIDATE.label, "Impossible de valider"),
-        "reject": (ReferralAction.REJECT.label, "Impossible de refuser"),
         "defer": (ReferralAction.DEFER.label, "Impossible d'ajourner"),
+        "reject": (ReferralAction.REJECT.label, "Impossible de refuser"),
         "withdraw": (ReferralAction.WITHDRAW.label, "Impossible d'enregistrer le désistement"),
         "not_entered": (ReferralAction.NOT_ENTERED.label,
                         "Impossible d'enregistrer la non-entrée"),
@@ -102,8 +105,16 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
         ("Dispositif", lambda r: r.programme.code),
         ("Prescrite le", lambda r: f"{r.referred_on:%d/%m/%Y}"),
         ("Statut", lambda r: r.status.label),
+        ("Reportée à", lambda r: r.deferred_to or ""),
     )
+    # each row offers only the decisions its status allows (issue 20 §7)
     column_extra_row_actions = [
+        LifecycleRowAction("validate", "fa fa-check", ReferralAction.VALIDATE.label,
+                           ".decide_view"),
+        LifecycleRowAction("defer", "fa fa-clock-o", ReferralAction.DEFER.label,
+                           ".decide_view"),
+        LifecycleRowAction("reject", "fa fa-ban", ReferralAction.REJECT.label,
+                           ".decide_view"),
         LifecycleRowAction("start_path", "fa fa-play-circle", "Démarrer le parcours",
                            ".decide_view"),
     ]
@@ -125,55 +136,50 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
         """/admin/referrals/decide/?action=validate&ids=1,2 — the form of an action."""
         return self.lifecycle_page()
 
-    @action("validate", ReferralAction.VALIDATE.label,
-            "Valider l'entrée des prescriptions sélectionnées ?")
+    @action("validate", ReferralAction.VALIDATE.label, None)
     def action_validate(self, ids):
         return self.bulk_to_form("validate", ids)
 
-    @action("reject", ReferralAction.REJECT.label, "Refuser les prescriptions sélectionnées ?")
+    @action("reject", ReferralAction.REJECT.label, None)
     def action_reject(self, ids):
         return self.bulk_to_form("reject", ids)
 
-    @action("defer", ReferralAction.DEFER.label,
-            "Ajourner les prescriptions sélectionnées (à revoir en commission) ?")
+    @action("defer", ReferralAction.DEFER.label, None)
     def action_defer(self, ids):
-        """Applied at once (today, by the user), after the browser's confirmation."""
-        self.run_action("defer", self.rows_for(ids), None)
+        """Its form asks the reason and the commission it is deferred to."""
+        return self.bulk_to_form("defer", ids)
 
-    @action("withdraw", ReferralAction.WITHDRAW.label,
-            "Enregistrer un désistement pour les prescriptions sélectionnées ?")
+    @action("withdraw", ReferralAction.WITHDRAW.label, None)
     def action_withdraw(self, ids):
         return self.bulk_to_form("withdraw", ids)
 
-    @action("not_entered", ReferralAction.NOT_ENTERED.label,
-            "Enregistrer une non-entrée pour les prescriptions sélectionnées ?")
+    @action("not_entered", ReferralAction.NOT_ENTERED.label, None)
     def action_not_entered(self, ids):
         return self.bulk_to_form("not_entered", ids)
 
-    @action("create_purchase_order", "Créer un bon de commande",
-            "Créer un bon de commande pour les prescriptions sélectionnées ?")
+    @action("create_purchase_order", "Créer un bon de commande", None)
     def action_create_purchase_order(self, ids):
         return self.bulk_to_form("create_purchase_order", ids)
 
     # --- the forms --------------------------------------------------------------------
     def _decision_form(self, form_class, rows, formdata, months: bool):
         form = form_class(formdata, today=current_day(), data={"decided_on": current_day()})
-        form.commission.choices = forms.commission_choices(
-            db.session, {row.programme_id for row in rows})
-        programmes = {row.programme_id for row in rows}
-        if formdata is None and len(programmes) == 1 and rows[0].programme.requires_commission:
-            # 001 « Organisation »: the entry is validated by a commission; the latest one
-            # held is proposed (the service refuses a validation without one)
+        programmes = list({row.programme_id: row.programme for row in rows}.values())
+        form.commission.choices = forms.commission_choices(db.session, programmes,
+                                                           current_day())
+        if formdata is None and len(programmes) == 1 and programmes[0].requires_commission:
+            # 001 « Organisation »: the entry is validated by a commission; today's is
+            # proposed, or a new one created with the decision (issue 20 §7)
             form.commission.data = db.session.scalar(
-                select(Commission.id).where(Commission.programme_id.in_(programmes),
-                                            Commission.held_on <= current_day())
-                .order_by(Commission.held_on.desc()).limit(1))
+                select(Commission.id).where(Commission.programme_id == programmes[0].id,
+                                            Commission.held_on == current_day())
+                .order_by(Commission.id).limit(1)) or forms.NEW_COMMISSION
         with_months = [row.programme for row in rows if row.programme.duration_set_by_commission]
         if months and with_months:
             if formdata is None:
                 form.validated_months.data = with_months[0].default_validated_months \
                     or form.validated_months.data
-        else:
+        elif "validated_months" in form:
             form.drop("validated_months")
         return form
 
@@ -184,7 +190,13 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
         return self._decision_form(forms.RejectForm, rows, formdata, months=False)
 
     def form_defer(self, rows, formdata):
-        return self._decision_form(forms.DecisionForm, rows, formdata, months=False)
+        form = self._decision_form(forms.DeferForm, rows, formdata, months=False)
+        programmes = list({row.programme_id: row.programme for row in rows}.values())
+        form.deferred_to.choices = forms.deferral_choices(db.session, programmes,
+                                                          current_day())
+        if formdata is None and len(form.deferred_to.choices) > 1:
+            form.deferred_to.data = int(form.deferred_to.choices[1].value)  # the next one
+        return form
 
     def form_withdraw(self, rows, formdata):
         form_class = forms.withdraw_form_class(self._form_ajax_refs["beneficiary"])
@@ -219,15 +231,28 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
         return form
 
     # --- the actions: one service each ---------------------------------------------------
+    def _commission(self, rows, form, name: str, on_date) -> Commission | None:
+        """The commission chosen in `name`, or the new one « created with the decision »
+        (one programme: the form offers it only then), added to this transaction."""
+        chosen = field_value(form, name)
+        if chosen == forms.NEW_COMMISSION:
+            return service.commission_on(db.session, rows[0].programme, on_date)
+        return db.session.get(Commission, chosen) if chosen else None
+
     def _decide(self, action_name: str, rows, form) -> list:
-        commission_id = field_value(form, "commission") if form is not None else None
+        decided_on = field_value(form, "decided_on") or current_day()
+        deferred_to = None
+        if action_name == "defer":
+            deferred_to = self._commission(rows, form, "deferred_to", decided_on)
+            new_on = field_value(form, "next_commission_on")
+            if deferred_to is None and new_on is not None:
+                deferred_to = service.commission_on(db.session, rows[0].programme, new_on)
         return service.decide_referrals(
-            db.session, rows, action_name, self.decider(),
-            field_value(form, "decided_on") if form is not None else current_day(),
-            commission=db.session.get(Commission, commission_id) if commission_id else None,
-            validated_months=field_value(form, "validated_months") if form is not None
-            else None,
-            reason=field_value(form, "reason") if form is not None else None,
+            db.session, rows, action_name, self.decider(), decided_on,
+            commission=self._commission(rows, form, "commission", decided_on),
+            validated_months=field_value(form, "validated_months"),
+            reason=field_value(form, "reason"),
+            deferred_to=deferred_to,
         )
 
     def apply_validate(self, rows, form) -> str:
@@ -244,7 +269,8 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
 
     def apply_defer(self, rows, form) -> str:
         self._decide("defer", rows, form)
-        return plural(len(rows), "prescription ajournée", "prescriptions ajournées") + "."
+        return (plural(len(rows), "prescription ajournée", "prescriptions ajournées")
+                + f", reportée{'s' if len(rows) > 1 else ''} à la {rows[0].deferred_to}.")
 
     def apply_withdraw(self, rows, form) -> str:
         replacement = field_value(form, "replacement")

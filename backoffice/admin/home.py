@@ -17,6 +17,7 @@ from . import alerts as alerts_view
 from .fields import EnumIsFilter
 from .todo_filters import (
     HeldBeforeNowFilter,
+    ReferralToDecideFilter,
     ReferralWithoutPathFilter,
     WithoutContactForWeeksFilter,
     WorkshopWithoutSheetFilter,
@@ -84,7 +85,12 @@ class HomeView(AdminIndexView):
     def _commission_section(self, today) -> Section:
         pending = worklist.pending_referrals(db.session)
         deferred = worklist.deferred_referrals(db.session, today)
+        to_decide = worklist.referrals_to_decide(db.session)
         todos = [
+            # the working view: pending and deferred together (issue 20 §7)
+            Todo(to_decide, "prescription(s) à décider (en attente ou ajournées)",
+                 self.list_url("referrals", (ReferralToDecideFilter, None, "1")),
+                 to_decide > 0),
             Todo(pending, "prescription(s) en attente de décision",
                  self.list_url("referrals", (EnumIsFilter, "Statut",
                                              ReferralStatus.PENDING.name)), pending > 0),

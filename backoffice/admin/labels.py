@@ -79,6 +79,7 @@ LABELS: dict[str, str] = {
     "decided_on": "Date de décision",
     "decided_by": "Décision prise par",
     "decision_reason": "Motif de la décision",
+    "deferred_to": "Reportée à la commission",
     "validated_months": "Durée validée (mois)",
     "replaces": "Remplace la prescription",
     "non_entry_barriers": "Freins ayant empêché l'entrée",

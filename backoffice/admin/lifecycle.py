@@ -3,8 +3,8 @@
 A lifecycle action (« Valider l'entrée », « Clôturer avec un type de sortie »…) is offered
 three ways: a bulk action of the list, a button on the record's page, an icon on the
 list's row. All lead to one form page (`lifecycle_page`, GET shows the form and the
-selected records, POST applies) except the simple « Ajourner » bulk action, applied at
-once after Flask-Admin's confirmation.
+selected records, POST applies): that page is the one confirmation (issue 20 §7), the
+list's menu asks none before it.
 
 For each action name the view declares:
 - its label and refusal words in `lifecycle_actions`;
@@ -104,6 +104,14 @@ class LifecycleMixin:
     single_record_actions: frozenset[str] = frozenset()
     #: (column title, function row → text) shown above the form
     lifecycle_columns: tuple = ()
+
+    def init_actions(self) -> None:
+        """The list's menu in `lifecycle_actions`' order (Flask-Admin sorts its actions
+        by method name), others after (issue 20 §7: in the order a commission acts)."""
+        super().init_actions()
+        order = list(self.lifecycle_actions)
+        self._actions.sort(key=lambda item: (item[0] not in order,
+                                             order.index(item[0]) if item[0] in order else 0))
 
     # --- who and which ----------------------------------------------------------------
     def may_run(self, name: str) -> bool:

@@ -131,10 +131,19 @@ class ActionForm(Form):
 
 # --- referrals (prescriptions) ---------------------------------------------------------
 
+#: the « new commission » choice: created with the decision, on its date (issue 20 §7)
+NEW_COMMISSION = "new"
+
+
+def commission_choice(value):
+    """Coerce the commission select: blank → None, « new » kept, otherwise an id."""
+    return NEW_COMMISSION if value == NEW_COMMISSION else optional_int(value)
+
+
 class DecisionForm(ActionForm):
     """Validate or defer: the commission, the date; DEL-L1 also the validated months."""
 
-    commission = SelectField("Commission", coerce=optional_int, validate_choice=True)
+    commission = SelectField("Commission", coerce=commission_choice, validate_choice=True)
     decided_on = date_field("Date de la décision")
     validated_months = IntegerField(
         "Durée validée (mois)", default=DEFAULT_VALIDATED_MONTHS,
@@ -152,6 +161,20 @@ class DecisionForm(ActionForm):
 
 class RejectForm(DecisionForm):
     reason = TextAreaField("Motif du refus", validators=[required("Motif du refus")])
+
+
+class DeferForm(DecisionForm):
+    """« Ajourner » asks why and to which commission (issue 20 §7): a planned one, or
+    the date of a new one created with the decision (one transaction)."""
+
+    reason = TextAreaField("Motif de l'ajournement",
+                           validators=[required("Motif de l'ajournement")])
+    deferred_to = SelectField("Reportée à la commission", coerce=optional_int,
+                              validate_choice=True)
+    next_commission_on = FrenchDateField(
+        "ou date d'une nouvelle commission", validators=[Optional()],
+        description="Si aucune commission n'est encore prévue : elle est créée avec "
+                    "l'ajournement.")
 
 
 class WithdrawForm(ActionForm):
@@ -311,9 +334,27 @@ def _with_blank(rows) -> list[SelectChoice]:
     return options([(NONE, "—"), *rows])
 
 
-def commission_choices(session, programme_ids) -> list[SelectChoice]:
-    rows = session.scalars(select(Commission).where(Commission.programme_id.in_(programme_ids))
-                           .order_by(Commission.held_on.desc())).all()
+def commission_choices(session, programmes, today: date) -> list[SelectChoice]:
+    """The commissions that may decide: today's first (or, for one programme without a
+    commission today, a new one created with the decision), then the past ones; the
+    planned ones last (issue 20 §7: the commission decides in session)."""
+    rows = session.scalars(select(Commission)
+                           .where(Commission.programme_id.in_([p.id for p in programmes]))
+                           .order_by(Commission.held_on.desc(), Commission.id)).all()
+    held = sorted(rows, key=lambda row: (row.held_on != today, row.held_on > today))
+    new = []
+    if len(programmes) == 1 and not any(row.held_on == today for row in rows):
+        new = [(NEW_COMMISSION, f"Nouvelle commission {programmes[0].code} à la date de la "
+                                "décision (créée avec elle)")]
+    return _with_blank([*new, *((row.id, str(row)) for row in held)])
+
+
+def deferral_choices(session, programmes, today: date) -> list[SelectChoice]:
+    """The planned commissions a referral can be deferred to: after today, soonest first."""
+    rows = session.scalars(select(Commission)
+                           .where(Commission.programme_id.in_([p.id for p in programmes]),
+                                  Commission.held_on > today)
+                           .order_by(Commission.held_on, Commission.id)).all()
     return _with_blank((row.id, str(row)) for row in rows)
 
 

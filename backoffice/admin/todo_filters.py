@@ -41,6 +41,20 @@ class ReferralWithoutPathFilter(_YesNoFilter):
         return "est"
 
 
+class ReferralToDecideFilter(_YesNoFilter):
+    """« À décider en commission : oui » — the commission's working view: pending and
+    deferred referrals, so that a referral deferred there stays in sight (issue 20 §7)."""
+
+    label = "À décider en commission"
+    model = Referral
+
+    def condition(self):
+        return worklist.to_decide()
+
+    def operation(self):
+        return "est"
+
+
 class WorkshopWithoutSheetFilter(_YesNoFilter):
     """« Feuille d'émargement vide : oui » — workshops whose sheet has no line."""
 

@@ -40,7 +40,8 @@ class Commission(Versioned, db.Model):
     minutes: Mapped[str | None] = mapped_column(Text)
 
     programme: Mapped["Programme"] = relationship()  # noqa: F821
-    referrals: Mapped[list["Referral"]] = relationship(back_populates="commission")
+    referrals: Mapped[list["Referral"]] = relationship(
+        back_populates="commission", foreign_keys="Referral.commission_id")
 
     def __str__(self) -> str:
         return f"Commission {self.programme.code} du {self.held_on:%d/%m/%Y}"
@@ -76,6 +77,9 @@ class Referral(Versioned, db.Model):
         enum_type(ReferralStatus), default=ReferralStatus.PENDING
     )
     commission_id: Mapped[int | None] = mapped_column(ForeignKey("commissions.id"), index=True)
+    # « Ajourner »: the commission the referral is deferred to (issue 20 §7)
+    deferred_to_id: Mapped[int | None] = mapped_column(ForeignKey("commissions.id"),
+                                                       index=True)
     decided_on: Mapped[date | None] = mapped_column(Date)
     decided_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
@@ -88,7 +92,9 @@ class Referral(Versioned, db.Model):
 
     beneficiary: Mapped["Beneficiary"] = relationship(back_populates="referrals")  # noqa: F821
     programme: Mapped["Programme"] = relationship()  # noqa: F821
-    commission: Mapped[Commission | None] = relationship(back_populates="referrals")
+    commission: Mapped[Commission | None] = relationship(back_populates="referrals",
+                                                         foreign_keys=[commission_id])
+    deferred_to: Mapped[Commission | None] = relationship(foreign_keys=[deferred_to_id])
     decided_by: Mapped["User | None"] = relationship()  # noqa: F821
     replaces: Mapped["Referral | None"] = relationship(remote_side=[id])
     non_entry_barriers: Mapped[list["BarrierType"]] = relationship(  # noqa: F821

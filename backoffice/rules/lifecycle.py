@@ -255,6 +255,25 @@ def check_reject(reason: str | None) -> str:
     return reason
 
 
+def check_defer(reason: str | None, decided_on: date, deferred_to_on: date | None) -> str:
+    """« Ajourner » (issue 20 §7; 001 « Organisation »: the entries are validated in
+    commission): the reason and a later commission that examines the referral again are
+    required; return the reason without surrounding spaces."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionRefused(
+            "Motif de l'ajournement : obligatoire pour ajourner une orientation")
+    if deferred_to_on is None:
+        raise TransitionRefused(
+            "Commission de report : obligatoire pour ajourner une orientation (choisissez "
+            "une commission prévue ou la date d'une nouvelle)")
+    if deferred_to_on <= decided_on:
+        raise TransitionRefused(
+            f"Commission de report : elle doit se tenir après la décision "
+            f"({decided_on:%d/%m/%Y}), pas le {deferred_to_on:%d/%m/%Y}")
+    return reason
+
+
 def check_exit(entry_date: date, exit_date: date | None, today: date) -> None:
     """Refuse an exit date that is missing, before the entry or in the future."""
     if exit_date is None:

@@ -76,9 +76,12 @@ def decide_referrals(
     commission: Commission | None = None,
     validated_months: int | None = None,
     reason: str | None = None,
+    deferred_to: Commission | None = None,
 ) -> list[Referral]:
     """Validate, reject or defer referrals (001 « Organisation »), all or none.
 
+    A deferral records its reason and the commission the referral is deferred to
+    (`deferred_to`, of the referral's programme, after the decision; issue 20 §7).
     A refusal on any referral refuses the whole batch with a message naming it.
     """
     action = ReferralAction(action)
@@ -101,9 +104,17 @@ def decide_referrals(
                     f"Commission : elle examine le dispositif {commission.programme.code}, "
                     f"pas {referral.programme.code}"
                 )
+            if deferred_to is not None and deferred_to.programme.id != referral.programme_id:
+                raise TransitionRefused(
+                    f"Commission de report : elle examine le dispositif "
+                    f"{deferred_to.programme.code}, pas {referral.programme.code}"
+                )
         except TransitionRefused as refused:
             raise TransitionRefused(f"{_who(referral)} — {refused.message}") from None
         decisions.append((referral, new_status, months))
+    if action is ReferralAction.DEFER:  # issue 20 §7: why, and to which commission
+        reason = lifecycle.check_defer(reason, today,
+                                       deferred_to.held_on if deferred_to else None)
     if action is ReferralAction.VALIDATE:  # who enters, and who decides it (001)
         for referral in referrals:
             try:
@@ -119,9 +130,24 @@ def decide_referrals(
         referral.decided_by = decider
         referral.commission = commission
         referral.validated_months = months
-        referral.decision_reason = reason if action is ReferralAction.REJECT else None
+        referral.decision_reason = reason if action in (ReferralAction.REJECT,
+                                                        ReferralAction.DEFER) else None
+        referral.deferred_to = deferred_to if action is ReferralAction.DEFER else None
     session.flush()
     return referrals
+
+
+def commission_on(session: Session, programme: Programme, held_on: date) -> Commission:
+    """The programme's commission held on `held_on`, created when there is none (a
+    commission decides in session: « today's commission », issue 20 §7). Added to the
+    session, saved with the decision it serves (one transaction)."""
+    found = session.scalar(select(Commission).where(
+        Commission.programme_id == programme.id, Commission.held_on == held_on)
+        .order_by(Commission.id).limit(1))
+    if found is None:
+        found = Commission(programme=programme, held_on=held_on)
+        session.add(found)
+    return found
 
 
 def _validated_months(referral: Referral, asked: int | None) -> int | None:

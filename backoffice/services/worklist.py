@@ -63,6 +63,17 @@ def _count(session: Session, query) -> int:
     return session.scalar(query) or 0
 
 
+def to_decide():
+    """A referral the commission still has to decide: pending, or deferred to a later
+    commission (001 « Organisation »; issue 20 §7)."""
+    return Referral.status.in_((ReferralStatus.PENDING, ReferralStatus.DEFERRED))
+
+
+def referrals_to_decide(session: Session) -> int:
+    """Pending and deferred referrals: the commission's working view."""
+    return _count(session, select(func.count()).select_from(Referral).where(to_decide()))
+
+
 def pending_referrals(session: Session) -> int:
     """Referrals waiting for the commission's decision (001 « Organisation »)."""
     return _count(session, select(func.count()).select_from(Referral)

@@ -73,3 +73,53 @@ def test_each_roles_home_page(page, account):
         assert page.url != "/admin/"
         page.goto("/admin/")
     page.screenshot(path=str(ARTIFACTS / f"home_{account}.png"), full_page=True)
+
+
+def test_a_commission_member_validates_defers_and_refuses_from_the_home_page(page):
+    """Issue 20 §7 and §10: from the home page's working view, each row offers its
+    decisions; « Ajourner » asks the reason and the next commission, and the deferred
+    referral stays in the working view."""
+    login(page, "commission@demo.fr")
+    page.goto("/admin/")
+    page.locator("a.todo", has_text="à décider").first.click()
+    working_view = page.url.split("?")[1]  # the filter of the working view
+    rows = page.locator("tbody tr")
+
+    def decide(title: str):  # on a referral « En attente »
+        row = rows.filter(has=page.locator(f"a[title=\"{title}\"]")).filter(
+            has=page.locator("td.col-status", has_text="En attente")).first
+        referral = row.locator("input[name=rowid]").get_attribute("value")
+        row.locator(f"a[title=\"{title}\"]").click()
+        expect(page.locator("h1")).to_contain_text(title)
+        expect(page.locator("#lifecycle-selection")).to_contain_text(referral)
+        return referral
+
+    validated = decide("Valider l'entrée")
+    page.screenshot(path=str(ARTIFACTS / "commission_validate_form.png"), full_page=True)
+    page.locator("#lifecycle-form").get_by_role("button", name="Valider l'entrée").click()
+    expect(page.get_by_role("alert").first).to_contain_text("1 prescription validée")
+    assert working_view in page.url  # back to the working view
+
+    deferred = decide("Ajourner")
+    page.locator("textarea[name=reason]").fill("Pièces manquantes : attestation de domicile")
+    page.locator("select[name=deferred_to]").select_option("", force=True)
+    next_on = date.fromordinal(date.today().toordinal() + 14)
+    when = page.locator("input[name=next_commission_on]")
+    when.focus()
+    when.press_sequentially(f"{next_on:%d%m%Y}")
+    page.screenshot(path=str(ARTIFACTS / "commission_defer_form.png"), full_page=True)
+    page.locator("#lifecycle-form").get_by_role("button", name="Ajourner").click()
+    expect(page.get_by_role("alert").first).to_contain_text(
+        "1 prescription ajournée, reportée à la Commission")
+    expect(page.get_by_role("alert").first).to_contain_text(f"{next_on:%d/%m/%Y}")
+    deferred_row = page.locator(f"tbody tr:has(input[name=rowid][value='{deferred}'])")
+    expect(deferred_row).to_contain_text("Ajournée")  # still in the working view
+    expect(deferred_row.locator("a[title='Ajourner']")).to_have_count(0)
+
+    refused = decide("Refuser")
+    assert refused not in (validated, deferred)
+    page.locator("textarea[name=reason]").fill("Hors critères du dispositif")
+    page.locator("#lifecycle-form").get_by_role("button", name="Refuser").click()
+    expect(page.get_by_role("alert").first).to_contain_text("1 prescription refusée")
+    expect(page.locator(f"tbody tr:has(input[name=rowid][value='{refused}'])")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "commission_working_view.png"), full_page=True)

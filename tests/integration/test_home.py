@@ -112,8 +112,13 @@ def opened(client, link: str) -> str:
 
 def test_commission_home_lists_referrals_to_decide(client, auth, todo_world):
     found = home(client, auth, "commission")
-    assert set(found) == {"prescription(s) en attente de décision",
+    assert set(found) == {"prescription(s) à décider (en attente ou ajournées)",
+                          "prescription(s) en attente de décision",
                           "prescription(s) ajournée(s)"}
+    # the working view (issue 20 §7): a deferred referral stays in it
+    count, link = found["prescription(s) à décider (en attente ou ajournées)"]
+    page = opened(client, link)
+    assert count == 3 and all(name in page for name in ("KOWALCZYK", "TUIHANI", "OUVEA"))
     count, link = found["prescription(s) en attente de décision"]
     assert count == 2
     page = opened(client, link)

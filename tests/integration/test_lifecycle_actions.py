@@ -3,6 +3,7 @@ action done by a role that may (state changed and audited with the user), refuse
 403 for the others (nothing changed), refused in French on wrong input (nothing
 changed), counsellors limited to their own paths, CSRF required. Real seeds
 (`reference_app`): programmes, phases, exit types, suspension reasons, barrier types."""
+import html
 import itertools
 import re
 from datetime import date
@@ -402,21 +403,226 @@ def test_reject_needs_a_reason(client, auth, app, users):
         [["pending", "rejected"]]
 
 
-def test_defer_applies_at_once_from_the_list(client, auth, app, users):
+# --- issue 20 §7: the commission's session ---------------------------------------------
+
+def new_commission(app, code: str, held_on: date) -> int:
+    with app.app_context():
+        commission = Commission(programme=_programme(code), held_on=held_on)
+        db.session.add(commission)
+        db.session.commit()
+        return commission.id
+
+
+def commissions_of(app, code: str) -> list[date]:
+    with app.app_context():
+        return sorted(db.session.scalars(select(Commission.held_on).join(Programme).where(
+            Programme.code == code)).all())
+
+
+def in_days(days: int) -> date:
+    return date.fromordinal(date.today().toordinal() + days)
+
+
+def selected(raw: str, value) -> bool:
+    return re.search(rf'<option selected value="{value}">|<option value="{value}" selected',
+                     raw) is not None
+
+
+def test_the_commissions_actions_come_in_the_order_it_takes_them(client, auth, app, users):
+    pending = new_referral(app, "PLIE-L1")
+    auth.login("commission")
+    raw = client.get("/admin/referrals/").get_data(as_text=True)
+    menu = re.findall(r'data-model-action="(\w+)"', raw)
+    assert menu[:5] == ["validate", "defer", "reject", "withdraw", "not_entered"]
+    page = text_of(client.get(f"/admin/referrals/details/?id={pending}"))
+    buttons = [page.index(label) for label in ("Valider l'entrée", "Ajourner", "Refuser",
+                                               "Enregistrer un désistement")]
+    assert buttons == sorted(buttons)
+
+
+def test_one_confirmation_the_actions_page(client, auth, app, users):
+    """The list's menu asks no browser confirmation before an action's page: that page,
+    with the selected records and one button, is the confirmation."""
     first, second = new_referral(app, "PLIE-L1"), new_referral(app, "PLIE-L1")
-    auth.login("admin")
-    response = bulk(client, "referrals", "defer", [first, second])
+    auth.login("commission")
+    raw = client.get("/admin/referrals/").get_data(as_text=True)
+    for text in ("Valider l'entrée des prescriptions", "Ajourner les prescriptions",
+                 "Refuser les prescriptions"):
+        assert text not in raw
+    for name in ("validate", "defer", "reject"):
+        response = bulk(client, "referrals", name, [first, second])
+        assert response.headers["Location"].startswith(
+            f"/admin/referrals/decide/?action={name}&ids={first},{second}")
+    assert referral_of(app, first).status is ReferralStatus.PENDING  # nothing done yet
+
+
+def test_todays_commission_is_offered(client, auth, app, users):
+    referral = new_referral(app, "DEL-L1")
+    new_commission(app, "DEL-L1", date(2026, 2, 20))
+    new_commission(app, "DEL-L1", in_days(10))
+    today = new_commission(app, "DEL-L1", date.today())
+    auth.login("commission")
+    for name in ("validate", "defer", "reject"):
+        raw = client.get(f"/admin/referrals/decide/?action={name}&ids={referral}") \
+            .get_data(as_text=True)
+        assert selected(raw, today), name
+        assert 'value="new"' not in raw  # today's exists: no second one offered
+
+
+def test_todays_commission_is_created_with_the_validation(client, auth, app, users):
+    first, second = new_referral(app, "DEL-L1"), new_referral(app, "DEL-L1")
+    new_commission(app, "DEL-L1", date(2026, 2, 20))  # an older one: not proposed
+    auth.login("commission")
+    raw = client.get(f"/admin/referrals/decide/?action=validate&ids={first},{second}") \
+        .get_data(as_text=True)
+    assert selected(raw, "new")
+    assert "Nouvelle commission DEL-L1 à la date de la décision" in raw
+    response = decide(client, "validate", [first, second], decided_on=date.today().isoformat(),
+                      commission="new", validated_months="7")
     assert response.status_code == 302
-    assert "2 prescriptions ajournées." in text_of(client.get("/admin/referrals/"))
+    assert commissions_of(app, "DEL-L1") == [date(2026, 2, 20), date.today()]
+    assert referral_of(app, first).commission_id == referral_of(app, second).commission_id
+    assert referral_of(app, first).status is ReferralStatus.VALIDATED
+
+
+def test_a_refused_validation_creates_no_commission(client, auth, app, users):
+    good = new_referral(app, "DEL-L1")
+    rejected = new_referral(app, "DEL-L1", status=ReferralStatus.REJECTED)
+    auth.login("commission")
+    response = decide(client, "validate", [good, rejected], decided_on=date.today().isoformat(),
+                      commission="new", validated_months="7")
+    assert response.status_code == 200 and "Impossible de valider" in text_of(response)
+    assert commissions_of(app, "DEL-L1") == []  # one transaction: nothing half-written
+    assert referral_of(app, good).status is ReferralStatus.PENDING
+
+
+def test_defer_asks_the_reason_and_the_commission_it_is_deferred_to(client, auth, app, users):
+    first, second = new_referral(app, "PLIE-L1"), new_referral(app, "PLIE-L1")
+    sooner = new_commission(app, "PLIE-L1", in_days(14))
+    new_commission(app, "PLIE-L1", in_days(40))
+    auth.login("commission")
+    response = bulk(client, "referrals", "defer", [first, second])
+    raw = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Motif de l&#39;ajournement" in raw and 'name="deferred_to"' in raw
+    assert 'name="next_commission_on"' in raw
+    assert selected(raw, sooner)  # the next planned commission is proposed
+
+    today = date.today().isoformat()
+    response = decide(client, "defer", [first, second], decided_on=today, commission="",
+                      reason="  ", deferred_to=str(sooner))
+    assert response.status_code == 200 and "Motif de l'ajournement" in text_of(response)
+    assert referral_of(app, first).status is ReferralStatus.PENDING
+
+    response = decide(client, "defer", [first, second], decided_on=today, commission="",
+                      reason="Pièces manquantes : attestation France Travail",
+                      deferred_to=str(sooner))
+    assert response.status_code == 302
+    message = text_of(client.get("/admin/referrals/"))
+    assert "2 prescriptions ajournées, reportées à la Commission PLIE-L1 du " \
+        f"{in_days(14):%d/%m/%Y}." in message
     for referral_id in (first, second):
-        assert referral_of(app, referral_id).status is ReferralStatus.DEFERRED
-        assert status_changes(app, "referrals", referral_id, users["admin"]) == \
+        row = referral_of(app, referral_id)
+        assert (row.status, row.decision_reason, row.deferred_to_id) == (
+            ReferralStatus.DEFERRED, "Pièces manquantes : attestation France Travail", sooner)
+        assert status_changes(app, "referrals", referral_id, users["commission"]) == \
             [["pending", "deferred"]]
+    page = text_of(client.get(f"/admin/referrals/details/?id={first}"))
+    assert "Reportée à la commission" in page and "Pièces manquantes" in page
+
     # Deferring again is refused by the state machine, in French, nothing changes.
-    bulk(client, "referrals", "defer", [first])
-    page = text_of(client.get("/admin/referrals/"))
-    assert "Impossible d'ajourner : Prescription n°" in page
-    assert "n'est pas possible au statut « Ajournée »" in page
+    response = decide(client, "defer", [first], decided_on=today, reason="Encore",
+                      deferred_to=str(sooner))
+    assert "Impossible d'ajourner : Prescription n°" in text_of(response)
+    assert "n'est pas possible au statut « Ajournée »" in text_of(response)
+
+
+def test_defer_to_a_new_commission_creates_it_in_the_same_transaction(
+        client, auth, app, users):
+    referral = new_referral(app, "PLIE-L1")
+    auth.login("commission")
+    today = date.today()
+    response = decide(client, "defer", [referral], decided_on=today.isoformat(),
+                      commission="", reason="Absent", deferred_to="",
+                      next_commission_on=today.isoformat())
+    assert "Commission de report : elle doit se tenir après la décision" in text_of(response)
+    response = decide(client, "defer", [referral], decided_on=today.isoformat(),
+                      commission="", reason="Absent", deferred_to="", next_commission_on="")
+    assert "Commission de report : obligatoire" in text_of(response)
+    assert commissions_of(app, "PLIE-L1") == []
+    assert referral_of(app, referral).status is ReferralStatus.PENDING
+
+    response = decide(client, "defer", [referral], decided_on=today.isoformat(),
+                      commission="", reason="Absent", deferred_to="",
+                      next_commission_on=f"{in_days(21):%d/%m/%Y}")
+    assert response.status_code == 302
+    assert commissions_of(app, "PLIE-L1") == [in_days(21)]
+    with app.app_context():
+        row = db.session.get(Referral, referral)
+        assert (row.status, row.deferred_to.held_on) == (ReferralStatus.DEFERRED, in_days(21))
+
+
+def list_ids(raw: str) -> set[int]:
+    return {int(i) for i in re.findall(r'name="rowid"[^>]*value="(\d+)"', raw)}
+
+
+def test_deferred_referrals_stay_in_the_commissions_working_view(client, auth, app, users):
+    deferred, pending = new_referral(app, "PLIE-L1"), new_referral(app, "PLIE-L1")
+    decided = new_referral(app, "PLIE-L1", status=ReferralStatus.REJECTED)
+    commission = new_commission(app, "PLIE-L1", in_days(7))
+    auth.login("commission")
+    home = client.get("/admin/").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)"[^>]*>(?:(?!</a>).)*prescription\(s\) à décider', home,
+                     re.S)
+    working_view = html.unescape(link.group(1))
+    assert list_ids(client.get(working_view).get_data(as_text=True)) == {deferred, pending}
+    decide(client, "defer", [deferred], decided_on=date.today().isoformat(), reason="Absent",
+           deferred_to=str(commission))
+    assert referral_of(app, deferred).status is ReferralStatus.DEFERRED
+    raw = client.get(working_view).get_data(as_text=True)
+    assert list_ids(raw) == {deferred, pending} and decided not in list_ids(raw)
+
+
+def row_offers(raw: str, name: str, referral_id: int) -> bool:
+    return re.search(rf"action={name}&amp;ids={referral_id}(&|\")", raw) is not None
+
+
+@pytest.mark.parametrize(("status", "offered"), [
+    (ReferralStatus.PENDING, {"validate", "defer", "reject"}),
+    (ReferralStatus.DEFERRED, {"validate", "reject"}),
+    (ReferralStatus.REJECTED, set()),
+    (ReferralStatus.WITHDRAWN, set()),
+])
+def test_a_row_offers_only_the_actions_that_can_succeed(client, auth, app, users, status,
+                                                        offered):
+    """rules/lifecycle.py REFERRAL_TRANSITIONS: a row's icons are the decisions its status
+    allows; the others are not offered (issue 20 §7)."""
+    referral = new_referral(app, "PLIE-L1", status=status)
+    auth.login("commission")
+    raw = client.get("/admin/referrals/").get_data(as_text=True)
+    assert {name for name in ("validate", "defer", "reject")
+            if row_offers(raw, name, referral)} == offered
+
+
+def test_the_decision_icons_are_not_offered_to_a_coordinator(client, auth, app, users):
+    referral = new_referral(app, "PLIE-L1")
+    auth.login("coordinator")
+    raw = client.get("/admin/referrals/").get_data(as_text=True)
+    assert not any(row_offers(raw, name, referral) for name in ("validate", "defer", "reject"))
+
+
+def test_a_coordinator_may_not_defer_nor_create_a_commission(client, auth, app, users):
+    referral = new_referral(app, "PLIE-L1")
+    auth.login("coordinator")
+    url = f"/admin/referrals/decide/?action=defer&ids={referral}"
+    assert client.get(url).status_code == 403
+    response = client.post(url, data={
+        "decided_on": date.today().isoformat(), "reason": "Absent", "commission": "new",
+        "next_commission_on": in_days(7).isoformat()})
+    assert response.status_code == 403
+    assert commissions_of(app, "PLIE-L1") == []
+    row = referral_of(app, referral)
+    assert (row.status, row.deferred_to_id, row.decision_reason) == (
+        ReferralStatus.PENDING, None, None)
 
 
 def test_referral_page_offers_the_decisions_its_status_allows(client, auth, app, users):
@@ -430,7 +636,10 @@ def test_referral_page_offers_the_decisions_its_status_allows(client, auth, app,
     raw = client.get(f"/admin/referrals/decide/?action=defer&ids={pending}") \
         .get_data(as_text=True)
     assert 'name="commission"' in raw and 'name="validated_months"' not in raw
-    response = decide(client, "defer", [pending], decided_on="2026-03-01", commission="")
+    later = new_commission(app, "PLIE-L1", in_days(7))
+    response = decide(client, "defer", [pending], decided_on=date.today().isoformat(),
+                      commission="",
+                      reason="Absent", deferred_to=str(later))
     assert response.status_code == 302
     assert referral_of(app, pending).status is ReferralStatus.DEFERRED
     page = text_of(client.get(f"/admin/referrals/details/?id={pending}"))
@@ -1340,8 +1549,10 @@ def test_lifecycle_posts_need_the_csrf_token(csrf_app):
     response = client.post("/admin/referrals/action/",
                            data={"action": "defer", "rowid": [str(referral)],
                                  "csrf_token": token})
-    assert response.status_code == 302
-    assert referral_of(csrf_app, referral).status is ReferralStatus.DEFERRED
+    assert response.status_code == 302  # to its form (issue 20 §7), nothing applied yet
+    assert response.headers["Location"].startswith(
+        f"/admin/referrals/decide/?action=defer&ids={referral}")
+    assert referral_of(csrf_app, referral).status is ReferralStatus.PENDING
 
 
 # --- purchase order reception (issue 3 §3) ------------------------------------------------
@@ -1430,8 +1641,9 @@ def test_no_exit_or_abandon_code_on_the_paths_pages(client, auth, app, users, re
 
 def test_validation_without_a_commission_is_refused_in_french(client, auth, app, users):
     """001 « Organisation » : « La validation des entrées en parcours se fera en commission
-    interne »: the form proposes the latest commission held; left empty, it is refused and
-    nothing changes."""
+    interne »: the form proposes today's commission (here a new one, created with the
+    decision: issue 20 §7), not an older one; left empty, it is refused and nothing
+    changes."""
     referral = new_referral(app, "PLIE-L1")
     with app.app_context():
         commission = Commission(programme=_programme("PLIE-L1"), held_on=date(2026, 2, 10))
@@ -1441,8 +1653,7 @@ def test_validation_without_a_commission_is_refused_in_french(client, auth, app,
     auth.login("commission")
     page = client.get(f"/admin/referrals/decide/?action=validate&ids={referral}") \
         .get_data(as_text=True)
-    assert f'<option selected value="{commission_id}">' in page \
-        or f'value="{commission_id}" selected' in page
+    assert selected(page, "new") and not selected(page, commission_id)
     response = decide(client, "validate", [referral], decided_on="2026-03-01", commission="")
     assert response.status_code == 200
     assert "Commission : obligatoire pour valider une entrée en PLIE-L1" in text_of(response)

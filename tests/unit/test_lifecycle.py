@@ -8,6 +8,7 @@ from backoffice.enums import EnrolmentAction, EnrolmentStatus, ReferralAction, R
 from backoffice.rules.lifecycle import (
     TransitionRefused,
     can_be_suspended,
+    check_defer,
     check_exit,
     check_exit_after_periods,
     check_next_phase,
@@ -585,3 +586,25 @@ def test_closing_at_the_end_without_internship_needs_a_reason(required, anticipa
             check()
     else:
         assert check() == outcome
+
+
+# issue 20 §7 (001 « Organisation »: the entries are validated in commission): « Ajourner »
+# needs a reason and a later commission to examine the referral again.
+@pytest.mark.parametrize(("reason", "deferred_to_on", "outcome"), [
+    ("Pièces manquantes", date(2026, 3, 15), "Pièces manquantes"),
+    ("  Absent  ", date(2026, 3, 2), "Absent"),
+    ("", date(2026, 3, 15), "Motif de l'ajournement : obligatoire"),
+    ("   ", date(2026, 3, 15), "Motif de l'ajournement : obligatoire"),
+    ("Absent", None, "Commission de report : obligatoire"),
+    ("Absent", date(2026, 3, 1), "Commission de report : elle doit se tenir après la "
+                                 "décision (01/03/2026), pas le 01/03/2026"),
+    ("Absent", date(2026, 2, 1), "Commission de report : elle doit se tenir après"),
+])
+def test_check_defer(reason, deferred_to_on, outcome):
+    decided_on = date(2026, 3, 1)
+    if ":" not in outcome:
+        assert check_defer(reason, decided_on, deferred_to_on) == outcome
+    else:
+        with pytest.raises(TransitionRefused) as refused:
+            check_defer(reason, decided_on, deferred_to_on)
+        assert refused.value.message.startswith(outcome)
