@@ -1,7 +1,8 @@
 """DEL province Sud — bilan annuel (001 « Évaluation » and the indicator table).
 
 Sheets: Couverture, Indicateurs clés, Objectifs du marché, Typologie, Sessions, Sorties,
-Freins, Progression, Liste nominative, Ruptures, Définitions. The end-of-path report
+Freins, Progression, Liste nominative (« Liste individuelle » when pseudonymised),
+Ruptures, Définitions. The end-of-path report
 (del_end_of_path.py) is the same workbook for the paths of one session.
 """
 
@@ -104,7 +105,8 @@ def build(
             cards=[ind.engagement.indicator, ind.soft_skills.indicator],
         )
         book.table(
-            "Liste nominative",
+            # issue 22 §3: the pseudonymised workbook names no sheet « nominative »
+            "Liste individuelle" if pseudonymised else "Liste nominative",
             lists.del_columns(pseudonymised),
             lists.del_rows(session, scope, pseudonym_key),
             title="Récapitulatif individuel et nominatif"

@@ -74,7 +74,7 @@ def test_export_pseudonymised(cli_app, tmp_path):
         ]
     )
     assert result.exit_code == 0, result.output
-    assert openpyxl.load_workbook(out)["Liste nominative"]["A2"].value == "Pseudonyme"
+    assert openpyxl.load_workbook(out)["Liste individuelle"]["A2"].value == "Pseudonyme"
 
 
 @pytest.mark.parametrize(
