@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from ..auth.permissions import can, is_restricted_to_own_funder
 from ..extensions import db
+from ..indicators.compliance import ledger
 from ..indicators.headline import headline
 from ..indicators.scope import ScopeError
 from ..indicators.targets import all_targets
@@ -173,6 +174,7 @@ class IndicatorsView(BaseView):
             "error": None,
             "figures": None,
             "charts": None,
+            "ledger": None,
             "scope": None,
             "report": None,
         }
@@ -180,7 +182,8 @@ class IndicatorsView(BaseView):
             try:
                 report, scope = self._request(today)
                 figures, charts = headline(db.session, report.code, scope)
-                context.update(report=report, scope=scope, figures=figures, charts=charts)
+                context.update(report=report, scope=scope, figures=figures, charts=charts,
+                               ledger=ledger(db.session, scope))
             except ScopeError as error:
                 context["error"] = str(error)
         return self.render("admin/indicators/index.html", **context)

@@ -15,7 +15,7 @@ from ..indicators.lists import Column
 from ..indicators.scope import Scope
 from ..models import Programme
 from .periods import csp_due_on
-from .workbook import report_workbook, targets_sheet
+from .workbook import compliance_sheet, report_workbook, targets_sheet
 
 TITLE = "Tableau mensuel CSP"
 
@@ -85,6 +85,7 @@ def build(
             cards=[*csp.ACTIVITY, *csp.RESULTS, csp.CONTRACTS],
         )
         targets_sheet(book, session, scope)
+        compliance_sheet(book, session, scope)
         total = table.total
         anticipated = anticipated_reasons(session, scope)
         book.distributions(

@@ -16,7 +16,7 @@ from ..indicators.lists import Column
 from ..indicators.scope import Scope
 from ..indicators.typology import referred_typology
 from ..rules.exits import DEL_CATEGORY_ORDER
-from .workbook import report_workbook, targets_sheet
+from .workbook import compliance_sheet, report_workbook, targets_sheet
 
 TITLE = "Bilan annuel DEL"
 
@@ -63,6 +63,7 @@ def build(
             title=f"{title} — {scope.programme_code} {scope.period_label}",
         )
         targets_sheet(book, session, scope)
+        compliance_sheet(book, session, scope)
         book.typology(
             "Orientés par", referred_typology(session, scope), referred_typology.indicator
         )

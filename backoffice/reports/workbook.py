@@ -23,6 +23,7 @@ from itertools import chain, islice
 import xlsxwriter
 
 from ..indicators.base import Indicator, Kind, Result, one_reading
+from ..indicators.compliance import LEDGER, ledger
 from ..indicators.lists import Column
 from ..indicators.targets import scope_targets
 
@@ -583,3 +584,30 @@ def targets_sheet(book: ReportWorkbook, session, scope) -> int:
         "Objectifs du marché", TARGET_COLUMNS, rows,
         title=f"Objectifs du marché — {scope.programme_code}, réalisé au "
               f"{scope.date_to:%d/%m/%Y} et projection à la fin de l'année")
+
+
+#: Columns of the « Respect des délais » sheet (issue 22 §4).
+LEDGER_COLUMNS = (
+    Column("Clause", width=14),
+    Column("Règle de délai", "wrap", 44),
+    Column("Dues", "int", 8),
+    Column("Faites à temps", "int", 10),
+    Column("Faites en retard", "int", 10),
+    Column("Non faites", "int", 10),
+    Column("À temps (parmi les faites)", "percent", 12),
+    Column("Délai médian (jours)", "decimal", 10),
+    Column("Retard médian (jours)", "decimal", 10),
+)
+
+
+def compliance_sheet(book: ReportWorkbook, session, scope) -> int:
+    """The « Respect des délais » sheet of a funder workbook: each deadline rule of the
+    programme with its clause, the obligations due in the period, done on time, late, still
+    open and the median delays (``indicators/compliance.py``). Every report calls it."""
+    rows = ((line.clause, line.rule, line.due, line.on_time, line.late, line.still_open,
+             line.on_time_rate, line.median_days, line.median_late_days)
+            for line in ledger(session, scope))
+    return book.table(
+        "Respect des délais", LEDGER_COLUMNS, rows, totals=(2, 3, 4, 5),
+        title=f"Respect des délais — {scope.programme_code}, échéances {scope.period_label}",
+        cards=[LEDGER])
