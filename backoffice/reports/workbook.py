@@ -9,6 +9,10 @@ Safety: every text — names, notes, anything a user typed — is written with
 ``write_string``, so « =1+1 », « +33 6… », « -x » or « @x » stay text and never become a
 formula. Rates that cannot be computed (nobody to divide by) are written « — ».
 
+Print (issue 22 §1): every sheet is set up for A4, one page wide (landscape when wide),
+its header rows repeated, the report and its period in the page header and « page N sur
+M » in the footer; the cover and the key figures fit one page each.
+
 Constant-memory mode writes each row to disk as soon as the next one starts: a sheet must
 be written top to bottom, and the memory used does not grow with the number of rows.
 """
