@@ -44,7 +44,10 @@ def _iso_date(_ctx, param, value):
     "--from",
     "date_from",
     callback=_iso_date,
-    help="Premier jour de la période (AAAA-MM-JJ ; facultatif avec --session ou --order).",
+    help="Premier jour de la période (AAAA-MM-JJ). Sans --from ni --to : la période du "
+    "rapport (dernier mois complet pour le CSP, dernier arrêté 31 mai ou 30 septembre pour "
+    "le bilan intermédiaire PLIE, dernière année complète pour un bilan annuel, dates de la "
+    "session ou du bon de commande).",
 )
 @click.option(
     "--to",

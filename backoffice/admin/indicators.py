@@ -22,11 +22,13 @@ from sqlalchemy import select
 
 from ..auth.permissions import can, is_restricted_to_own_funder
 from ..extensions import db
+from ..indicators.compliance import ledger
 from ..indicators.headline import headline
 from ..indicators.scope import ScopeError
 from ..indicators.targets import all_targets
 from ..models import Programme, ProgrammeSession, PurchaseOrder
-from ..reports import REPORTS, XLSX_MIMETYPE, filename, prepare
+from ..reports import REPORTS, XLSX_MIMETYPE, default_period, filename, prepare
+from ..reports.periods import csp_due_on
 from .base import parse_id
 
 
@@ -115,14 +117,28 @@ class IndicatorsView(BaseView):
         }
 
     @staticmethod
+    def _defaults(choices: dict, today: date) -> dict:
+        """Per report, the dates its form opens on (issue 22 §2, reports/periods.py), ISO
+        strings, empty for the session's or order's own dates; the CSP's due date per
+        programme (002 II §9: 5th working day of the next month)."""
+        periods = {code: default_period(code, today) for code in REPORTS}
+        dates = {code: (p[0].isoformat(), p[1].isoformat()) if p else ("", "")
+                 for code, p in periods.items()}
+        csp_end = periods["csp-monthly"][1]
+        due = {p.code: csp_due_on(csp_end, p.funder.territory.value)
+               for p in choices["programmes"].get("csp-monthly", [])}
+        return {"dates": dates, "csp_due": due}
+
+    @staticmethod
     def _reports(choices: dict) -> dict:
         """The reports offered: a funder's account sees only those of its programmes."""
         if not is_restricted_to_own_funder(current_user.role):
             return REPORTS
         return {code: r for code, r in REPORTS.items() if choices["programmes"].get(code)}
 
-    def _request(self):
-        """Report and scope from the query string (ScopeError with a French message)."""
+    def _request(self, today: date):
+        """Report and scope from the query string (ScopeError with a French message);
+        without dates, the report's own period as of ``today`` (reports/periods.py)."""
         args = request.args
         report_code = args.get("report", "")
         programme_code = args.get("programme", "")
@@ -141,6 +157,7 @@ class IndicatorsView(BaseView):
             date_to=_date(args.get("date_to")),
             session_id=_int(args.get("session")),
             order_id=_int(args.get("order")),
+            today=today,
         )
 
     @expose("/")
@@ -151,21 +168,22 @@ class IndicatorsView(BaseView):
         context = {
             "reports": self._reports(choices),
             "choices": choices,
-            "default_from": date(today.year, 1, 1).isoformat(),
-            "default_to": date(today.year, 12, 31).isoformat(),
+            "defaults": self._defaults(choices, today),
             "pseudonymised": not nominative_allowed(current_user.role),
             "args": request.args,
             "error": None,
             "figures": None,
             "charts": None,
+            "ledger": None,
             "scope": None,
             "report": None,
         }
         if request.args.get("report"):
             try:
-                report, scope = self._request()
+                report, scope = self._request(today)
                 figures, charts = headline(db.session, report.code, scope)
-                context.update(report=report, scope=scope, figures=figures, charts=charts)
+                context.update(report=report, scope=scope, figures=figures, charts=charts,
+                               ledger=ledger(db.session, scope))
             except ScopeError as error:
                 context["error"] = str(error)
         return self.render("admin/indicators/index.html", **context)
@@ -176,15 +194,14 @@ class IndicatorsView(BaseView):
         if not can(current_user.role, "indicators", "export"):
             abort(403)
         try:
-            report, scope = self._request()
+            report, scope = self._request(date.today())
         except ScopeError as error:
             choices = self._choices()
             return self.render(
                 "admin/indicators/index.html",
                 reports=self._reports(choices),
                 choices=choices,
-                default_from="",
-                default_to="",
+                defaults=self._defaults(choices, date.today()),
                 args=request.args,
                 error=str(error),
                 figures=None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Integer, String, and_, or_, select
+from sqlalchemy import Float, Integer, String, and_, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -242,6 +242,28 @@ def _days_between_sqlite(element, compiler, **kw):
         f"CAST(julianday({compiler.process(end, **kw)}) - "
         f"julianday({compiler.process(start, **kw)}) AS INTEGER)"
     )
+
+
+class days_elapsed(FunctionElement):
+    """Days, with their fraction, from the first moment to the second (second − first):
+    1.5 for 36 hours. Computed by the database, so that a delay is read as one number."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(days_elapsed)
+def _days_elapsed_default(element, compiler, **kw):
+    start, end = list(element.clauses)
+    return (f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - "
+            f"{compiler.process(start, **kw)})) / 86400.0)")
+
+
+@compiles(days_elapsed, "sqlite")
+def _days_elapsed_sqlite(element, compiler, **kw):
+    start, end = list(element.clauses)
+    return (f"(julianday({compiler.process(end, **kw)}) - "
+            f"julianday({compiler.process(start, **kw)}))")
 
 
 class binary_text(FunctionElement):

@@ -12,6 +12,7 @@ from datetime import date
 
 from ..indicators.scope import Scope, ScopeError, make_scope
 from . import arjlj, csp_monthly, del_annual, del_end_of_path, plie
+from .periods import default_period
 from .workbook import XLSX_MIMETYPE
 
 
@@ -95,11 +96,21 @@ def prepare(
     date_to: date | None,
     session_id: int | None = None,
     order_id: int | None = None,
+    today: date | None = None,
 ) -> tuple[Report, Scope]:
-    """Check a report request and return the report and its scope (ScopeError in French)."""
+    """Check a report request and return the report and its scope (ScopeError in French).
+
+    Without dates, the report's own period (issue 22 §2, :func:`periods.default_period`:
+    the last complete month for the CSP, the interim cut-off just passed for the PLIE, the
+    last complete year for an annual report) as of ``today``.
+    """
     report = REPORTS.get(code)
     if report is None:
         raise ScopeError(f"Rapport « {code} » inconnu (connus : {', '.join(REPORTS)}).")
+    if date_from is None and date_to is None:
+        default = default_period(code, today or date.today())
+        if default is not None:
+            date_from, date_to = default
     if report.needs_session and session_id is None:
         raise ScopeError(f"{report.title} : choisir une session (--session).")
     if report.needs_order and order_id is None:
@@ -128,6 +139,7 @@ def produce(
     session_id: int | None = None,
     order_id: int | None = None,
     pseudonym_key: str | None = None,
+    today: date | None = None,
 ) -> Scope:
     """Write report ``code`` to ``target``.
 
@@ -141,6 +153,7 @@ def produce(
         date_to=date_to,
         session_id=session_id,
         order_id=order_id,
+        today=today or produced_on,
     )
     report.build(
         session,
@@ -161,4 +174,13 @@ def filename(report: Report, scope: Scope) -> str:
     )
 
 
-__all__ = ["REPORTS", "Report", "ScopeError", "XLSX_MIMETYPE", "filename", "prepare", "produce"]
+__all__ = [
+    "REPORTS",
+    "Report",
+    "ScopeError",
+    "XLSX_MIMETYPE",
+    "default_period",
+    "filename",
+    "prepare",
+    "produce",
+]

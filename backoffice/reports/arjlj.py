@@ -10,7 +10,7 @@ from datetime import date
 from ..indicators import arjlj, lists
 from ..indicators.exit_groups import anticipated_reasons
 from ..indicators.scope import Scope, ScopeError
-from .workbook import report_workbook, targets_sheet
+from .workbook import compliance_sheet, report_workbook, targets_sheet
 
 TITLE = "Tableau de suivi ARJLJ"
 
@@ -41,6 +41,7 @@ def build(
         results = [f(session, scope) for f in arjlj.KEY_FIGURES]
         book.key_figures("Indicateurs clés", results, title=f"{title} {scope.period_label}")
         targets_sheet(book, session, scope)
+        compliance_sheet(book, session, scope)
         adhesions = next(r for r in results if r.indicator.code == "arjlj.csp_adhesions")
         anticipated = anticipated_reasons(session, scope)
         book.distributions(

@@ -13,7 +13,9 @@ from ..indicators import csp
 from ..indicators.exit_groups import anticipated_reasons
 from ..indicators.lists import Column
 from ..indicators.scope import Scope
-from .workbook import report_workbook, targets_sheet
+from ..models import Programme
+from .periods import csp_due_on
+from .workbook import compliance_sheet, report_workbook, targets_sheet
 
 TITLE = "Tableau mensuel CSP"
 
@@ -57,6 +59,8 @@ def build(
     """Write the CSP monthly workbook (no nominative data: same for every role)."""
     table = csp.monthly_table(session, scope)
     month = csp.month_label(f"{table.cut_off:%Y-%m}")
+    territory = session.get(Programme, scope.programme_id).funder.territory.value
+    due_on = csp_due_on(table.cut_off, territory)
     with report_workbook(
         session,
         target,
@@ -65,7 +69,11 @@ def build(
         producer=producer,
         produced_on=produced_on,
         pseudonymised=pseudonym_key is not None,
-        after_period=[("Jour d'arrêté des chiffres", table.cut_off)],
+        after_period=[
+            ("Jour d'arrêté des chiffres", table.cut_off),
+            # 002 II §9: « au plus tard le 5ème jour ouvré du mois suivant »
+            ("À transmettre au plus tard le", due_on),
+        ],
     ) as book:
         rows = [row_values(r) for r in table.rows] + [row_values(table.total)]
         book.table(
@@ -77,6 +85,7 @@ def build(
             cards=[*csp.ACTIVITY, *csp.RESULTS, csp.CONTRACTS],
         )
         targets_sheet(book, session, scope)
+        compliance_sheet(book, session, scope)
         total = table.total
         anticipated = anticipated_reasons(session, scope)
         book.distributions(

@@ -1,7 +1,8 @@
 """DEL province Sud — bilan annuel (001 « Évaluation » and the indicator table).
 
 Sheets: Couverture, Indicateurs clés, Objectifs du marché, Typologie, Sessions, Sorties,
-Freins, Progression, Liste nominative, Ruptures, Définitions. The end-of-path report
+Freins, Progression, Liste nominative (« Liste individuelle » when pseudonymised),
+Ruptures, Définitions. The end-of-path report
 (del_end_of_path.py) is the same workbook for the paths of one session.
 """
 
@@ -15,7 +16,7 @@ from ..indicators.lists import Column
 from ..indicators.scope import Scope
 from ..indicators.typology import referred_typology
 from ..rules.exits import DEL_CATEGORY_ORDER
-from .workbook import report_workbook, targets_sheet
+from .workbook import compliance_sheet, report_workbook, targets_sheet
 
 TITLE = "Bilan annuel DEL"
 
@@ -62,6 +63,7 @@ def build(
             title=f"{title} — {scope.programme_code} {scope.period_label}",
         )
         targets_sheet(book, session, scope)
+        compliance_sheet(book, session, scope)
         book.typology(
             "Orientés par", referred_typology(session, scope), referred_typology.indicator
         )
@@ -104,7 +106,8 @@ def build(
             cards=[ind.engagement.indicator, ind.soft_skills.indicator],
         )
         book.table(
-            "Liste nominative",
+            # issue 22 §3: the pseudonymised workbook names no sheet « nominative »
+            "Liste individuelle" if pseudonymised else "Liste nominative",
             lists.del_columns(pseudonymised),
             lists.del_rows(session, scope, pseudonym_key),
             title="Récapitulatif individuel et nominatif"

@@ -11,7 +11,7 @@ from datetime import date
 from ..indicators import lists, plie
 from ..indicators.scope import Scope
 from ..indicators.typology import followed_typology
-from .workbook import report_workbook, targets_sheet
+from .workbook import compliance_sheet, report_workbook, targets_sheet
 
 INTERIM_TITLE = "Bilan intermédiaire PLIE"
 FINAL_TITLE = "Bilan final PLIE"
@@ -45,6 +45,7 @@ def build(
             title=f"Critères d'évaluation (004 §5) — {scope.programme_code} {scope.period_label}",
         )
         targets_sheet(book, session, scope)
+        compliance_sheet(book, session, scope)
         book.typology(
             "Participants par", followed_typology(session, scope), followed_typology.indicator
         )

@@ -9,6 +9,10 @@ Safety: every text — names, notes, anything a user typed — is written with
 ``write_string``, so « =1+1 », « +33 6… », « -x » or « @x » stay text and never become a
 formula. Rates that cannot be computed (nobody to divide by) are written « — ».
 
+Print (issue 22 §1): every sheet is set up for A4, one page wide (landscape when wide),
+its header rows repeated, the report and its period in the page header and « page N sur
+M » in the footer; the cover and the key figures fit one page each.
+
 Constant-memory mode writes each row to disk as soon as the next one starts: a sheet must
 be written top to bottom, and the memory used does not grow with the number of rows.
 """
@@ -18,10 +22,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from itertools import chain, islice
 
 import xlsxwriter
 
 from ..indicators.base import Indicator, Kind, Result, one_reading
+from ..indicators.compliance import LEDGER, ledger
 from ..indicators.lists import Column
 from ..indicators.targets import scope_targets
 
@@ -30,6 +36,20 @@ EMPTY_RATE = "—"
 MAX_SHEET_NAME = 31
 #: Bars of one chart at most: beyond, the chart shows the first ones (the largest counts).
 CHART_BARS = 20
+#: Categories of a distribution shown one by one; the next ones are added up in one line
+#: « Autres » (issue 22 §3: a typology by prescriber has hundreds of labels).
+TOP_CATEGORIES = 10
+OTHERS_LABEL = "Autres"
+#: Print set-up (issue 22 §1): A4 (XlsxWriter's paper 9), one page wide; a sheet wider
+#: than this many character widths is printed in landscape.
+PAPER_A4 = 9
+PORTRAIT_MAX_WIDTH = 95
+#: Rows read before writing a list, to size its columns to their content (the rest of the
+#: list is streamed: no second pass over 100 000 rows), and the widest column allowed.
+WIDTH_SAMPLE = 200
+MAX_COLUMN_WIDTH = 60
+#: Excel refuses a header or footer longer than 255 characters.
+MAX_HEADER = 255
 #: Options every workbook is opened with (see module docstring).
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
@@ -51,18 +71,86 @@ def excel_day(day: date) -> int:
     return day.toordinal() - _DAY_ZERO
 
 
+def _page_header(title: str, period: str) -> str:
+    """The printed header: the report on the left, the period on the right (« & » doubled,
+    Excel's escape; the title cut to stay within Excel's 255 characters)."""
+    right = f"&R{period.replace('&', '&&')}" if period else ""
+    room = MAX_HEADER - len(right) - 2
+    left = title.replace("&", "&&")[:room].rstrip("&")
+    return f"&L{left}{right}"
+
+
+def _print_period(scope) -> str:
+    """The period printed on every page: « Période du 01/01/2025 au 31/12/2025 »."""
+    return f"Période {scope.period_label}"
+
+
+def fitted_widths(columns: Sequence[Column], sample: Sequence[Sequence]) -> list[float]:
+    """Column widths that fit the content of the first rows (issue 22 §3): the longest
+    value of each column, the header's longest word, never more than MAX_COLUMN_WIDTH
+    (longer texts wrap) nor less than the column's declared width for dates and numbers."""
+    widths = []
+    for i, column in enumerate(columns):
+        longest = max((len(word) for word in column.header.split()), default=4)
+        for values in sample:
+            value = values[i]
+            if isinstance(value, str):
+                longest = max(longest, len(value))
+            elif isinstance(value, date):
+                longest = max(longest, 10)
+            elif isinstance(value, int | float):
+                longest = max(longest, len(f"{value:.1f}"))
+        fitted = min(longest + 2, MAX_COLUMN_WIDTH)
+        if column.kind in ("date", "int", "decimal", "percent"):
+            fitted = max(fitted, min(column.width, 14))
+        widths.append(fitted)
+    return widths
+
+
+def top_categories(items: Iterable[Sequence], *, sort: bool) -> Iterator[tuple]:
+    """The first TOP_CATEGORIES rows (label, count, *extras), then one line « Autres (n
+    modalités) » adding up the counts of the rest (issue 22 §3). ``sort``: rows in a list
+    are first put in decreasing count when there are too many; streamed rows come sorted."""
+    if sort:
+        items = list(items)
+        if len(items) > TOP_CATEGORIES:
+            items.sort(key=lambda item: -item[1])
+    rest: list | None = None
+    grouped = 0
+    for k, item in enumerate(items):
+        if k < TOP_CATEGORIES:
+            yield tuple(item)
+            continue
+        grouped += 1
+        if rest is None:
+            rest = [0] * (len(item) - 1)
+        for j, extra in enumerate(item[1:]):
+            rest[j] += extra or 0
+    if rest is not None:
+        yield (f"{OTHERS_LABEL} ({grouped} modalités)", *rest)
+
+
 class ReportWorkbook:
     """One funder workbook; use as a context manager or call :meth:`close`."""
 
-    def __init__(self, target, *, title: str, cover: Sequence[tuple[str, object]]):
+    def __init__(
+        self,
+        target,
+        *,
+        title: str,
+        cover: Sequence[tuple[str, object]],
+        period: str = "",
+    ):
         """Open ``target`` (a path or a binary file object) and write the cover sheet.
 
-        ``cover`` is a list of (French label, value) lines shown under the title.
+        ``cover`` is a list of (French label, value) lines shown under the title;
+        ``title`` and ``period`` are printed in the header of every page.
         """
         self.book = xlsxwriter.Workbook(target, WORKBOOK_OPTIONS)
         self.book.set_properties({"title": title, "comments": "Produit par Parcours"})
         self._cards: dict[str, Indicator] = {}
         self._names: set[str] = set()
+        self._header = _page_header(title, period)
         b = self.book
         self.f = {
             "title": b.add_format({"bold": True, "font_size": 14}),
@@ -88,18 +176,23 @@ class ReportWorkbook:
             "total_int": b.add_format({"bold": True, "top": 1, "num_format": "0"}),
             "total_percent": b.add_format({"bold": True, "top": 1, "num_format": "0.0%"}),
         }
-        sheet = self._sheet("Couverture")
+        sheet = self._sheet("Couverture", one_page=True)
         sheet.set_column(0, 0, 28)
         sheet.set_column(1, 1, 60)
         sheet.write_string(0, 0, title, self.f["title"])
+        i = 1
         for i, (label, value) in enumerate(cover, start=2):
             sheet.write_string(i, 0, label, self.f["label"])
             self.cell(sheet, i, 1, value)
+        sheet.print_area(0, 0, i, 1)
 
     # --- low level ------------------------------------------------------------------
 
-    def _sheet(self, name: str):
-        """Add a sheet with a valid, unique Excel name (≤ 31 characters, no []:*?/\\)."""
+    def _sheet(self, name: str, *, landscape: bool = False, one_page: bool = False):
+        """Add a sheet with a valid, unique Excel name (≤ 31 characters, no []:*?/\\) and
+        its print set-up (issue 22 §1): A4, one page wide (``one_page``: one page in all),
+        landscape when asked, the report and its period in the header, « page N sur M »
+        in the footer."""
         clean = "".join(" " if c in "[]:*?/\\" else c for c in name)[:MAX_SHEET_NAME].strip()
         base, n = clean, 2
         while clean.lower() in self._names:
@@ -107,7 +200,17 @@ class ReportWorkbook:
             clean = base[: MAX_SHEET_NAME - len(suffix)] + suffix
             n += 1
         self._names.add(clean.lower())
-        return self.book.add_worksheet(clean)
+        sheet = self.book.add_worksheet(clean)
+        sheet.set_paper(PAPER_A4)
+        if landscape:
+            sheet.set_landscape()
+        else:
+            sheet.set_portrait()
+        sheet.fit_to_pages(1, 1 if one_page else 0)
+        sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+        sheet.set_header(self._header)
+        sheet.set_footer("&L&A&Rpage &P sur &N")
+        return sheet
 
     def cell(
         self, sheet, row: int, col: int, value, kind: str = "text", total: bool = False
@@ -173,33 +276,53 @@ class ReportWorkbook:
     # --- sheets -----------------------------------------------------------------------
 
     def key_figures(self, name: str, results: Iterable[Result], title: str | None = None) -> None:
-        """A sheet « Indicateur | Valeur | Numérateur | Dénominateur | Source »."""
-        sheet = self._sheet(name)
+        """The key figures on one printed page, in three labelled tables (issue 22 §3: a
+        score never sits in a column of rates): « Effectifs » (Indicateur | Effectif),
+        « Taux » (Indicateur | Taux | Numérateur | Dénominateur) and « Moyennes »
+        (Indicateur | Moyenne | Somme | Nombre); the value is always in column B, the source
+        in column E."""
+        results = list(results)
+        sheet = self._sheet(name, one_page=True)
         widths = (58, 14, 14, 14, 30)
         for i, w in enumerate(widths):
             sheet.set_column(i, i, w)
-        row = 0
+        row = -1
         if title:
             sheet.write_string(0, 0, title, self.f["subtitle"])
-            row = 1
-        for col, header in enumerate(
-            ("Indicateur", "Valeur", "Numérateur", "Dénominateur", "Source")
-        ):
-            sheet.write_string(row, col, header, self.f["header"])
-        sheet.freeze_panes(row + 1, 0)
-        for result in results:
+            row = 0
+        sheet.freeze_panes(1, 0)
+        sheet.repeat_rows(0)
+        groups = (
+            ("Effectifs", "int", ("Effectif", "", ""),
+             [r for r in results if r.indicator.kind not in (Kind.RATE, Kind.AVERAGE)]),
+            ("Taux", "percent", ("Taux", "Numérateur", "Dénominateur"),
+             [r for r in results if r.indicator.kind is Kind.RATE]),
+            ("Moyennes (notes, durées…)", "decimal", ("Moyenne", "Somme", "Nombre"),
+             [r for r in results if r.indicator.kind is Kind.AVERAGE]),
+        )
+        for label, kind, headers, group in groups:
+            if not group:
+                continue
+            row += 2 if row >= 0 else 1
+            sheet.write_string(row, 0, label, self.f["subtitle"])
             row += 1
-            card = result.indicator
-            self.remember(card)
-            kind = {Kind.RATE: "percent", Kind.AVERAGE: "decimal"}.get(card.kind, "int")
-            sheet.write_string(row, 0, card.name)
-            if result.value is None:
-                sheet.write_string(row, 1, EMPTY_RATE, self.f["dash"])
-            else:
-                self.cell(sheet, row, 1, result.value, kind)
-            self.cell(sheet, row, 2, result.numerator, "int")
-            self.cell(sheet, row, 3, result.denominator, "int")
-            sheet.write_string(row, 4, card.source)
+            for col, header in enumerate(("Indicateur", *headers, "Source")):
+                sheet.write_string(row, col, header, self.f["header"])
+            for result in group:
+                row += 1
+                card = result.indicator
+                self.remember(card)
+                sheet.write_string(row, 0, card.name, self.f["wrap"])
+                if result.value is None:
+                    sheet.write_string(row, 1, EMPTY_RATE, self.f["dash"])
+                else:
+                    self.cell(sheet, row, 1, result.value, kind)
+                if kind != "int":
+                    self.cell(sheet, row, 2, result.numerator, "int")
+                if kind != "int":
+                    self.cell(sheet, row, 3, result.denominator, "int")
+                sheet.write_string(row, 4, card.source, self.f["wrap"])
+        sheet.print_area(0, 0, max(row, 0), len(widths) - 1)
 
     def table(
         self,
@@ -217,9 +340,12 @@ class ReportWorkbook:
         Rows are written as they come (streamed). Returns the number of data rows.
         """
         self.remember(*cards)
-        sheet = self._sheet(name)
-        for i, column in enumerate(columns):
-            sheet.set_column(i, i, column.width)
+        rows = iter(rows)
+        sample = list(islice(rows, WIDTH_SAMPLE))
+        widths = fitted_widths(columns, sample)
+        sheet = self._sheet(name, landscape=sum(widths) > PORTRAIT_MAX_WIDTH)
+        for i, width in enumerate(widths):
+            sheet.set_column(i, i, width)
         top = 0
         if title:
             sheet.write_string(0, 0, title, self.f["subtitle"])
@@ -227,6 +353,8 @@ class ReportWorkbook:
         for i, column in enumerate(columns):
             sheet.write_string(top, i, column.header, self.f["header"])
         sheet.freeze_panes(top + 1, 0)
+        sheet.repeat_rows(top)
+        rows = chain(sample, rows)
         sums = {i: 0 for i in totals}
         writers = [self._column_writer(sheet, column.kind) for column in columns]
         n = 0
@@ -244,6 +372,8 @@ class ReportWorkbook:
                 self.cell(sheet, last, i, value, columns[i].kind, total=True)
         if n == 0:
             sheet.write_string(top + 1 + bool(totals), 0, "Aucune ligne sur la période.")
+        else:  # issue 22 §3: every list can be filtered (the total line stays outside)
+            sheet.autofilter(top, 0, top + n, len(columns) - 1)
         return n
 
     def distributions(
@@ -264,7 +394,8 @@ class ReportWorkbook:
         then written as they come (streamed) instead of being read first.
         """
         self.remember(*cards)
-        sheet = self._sheet(name)
+        # the charts sit right of the tables: landscape
+        sheet = self._sheet(name, landscape=chart)
         sheet.set_column(0, 0, 44)
         sheet.set_column(1, 2 + len(extra_headers), 13)
         headers = ("Modalité", count_header, "Part", *extra_headers)
@@ -281,7 +412,7 @@ class ReportWorkbook:
             for col, header in enumerate(headers):
                 sheet.write_string(header_row, col, header, f["header"])
             r = header_row
-            for label, n, *extras in items:
+            for label, n, *extras in top_categories(items, sort=not known_total):
                 r += 1
                 sheet.write_string(r, 0, str(label), f["text"])
                 sheet.write_number(r, 1, n, f["int"])
@@ -328,18 +459,21 @@ class ReportWorkbook:
         chart.set_title({"name": title, "name_font": {"size": 11}})
         chart.set_legend({"none": True})
         chart.set_y_axis({"reverse": True})
+        # issue 22 §3: a value axis from zero (from 15.4, 17 against 16 looks like 2 to 1)
+        chart.set_x_axis({"min": 0})
         chart.set_size({"width": 520, "height": max(220, 24 * (last - first + 1) + 90)})
         sheet.insert_chart(anchor, 4, chart)
 
     def definitions(self) -> None:
         """The « Définitions » sheet: every indicator shown, with its definition and source."""
-        sheet = self._sheet("Définitions")
+        sheet = self._sheet("Définitions", landscape=True)
         sheet.set_column(0, 0, 46)
         sheet.set_column(1, 1, 100)
         sheet.set_column(2, 2, 28)
         for col, header in enumerate(("Indicateur", "Définition", "Source")):
             sheet.write_string(0, col, header, self.f["header"])
         sheet.freeze_panes(1, 0)
+        sheet.repeat_rows(0)
         for row, card in enumerate(self._cards.values(), start=1):
             sheet.write_string(row, 0, card.name, self.f["wrap"])
             sheet.write_string(row, 1, card.definition, self.f["wrap"])
@@ -390,7 +524,9 @@ def report_workbook(
         funder=scope.funder_name,
         after_period=after_period,
     )
-    with one_reading(session), ReportWorkbook(target, title=title, cover=cover) as book:
+    with one_reading(session), ReportWorkbook(
+        target, title=title, cover=cover, period=_print_period(scope)
+    ) as book:
         yield book
 
 
@@ -418,7 +554,10 @@ def cover_lines(
         lines.append(("Bon de commande", scope.order_number))
     lines += [
         ("Date de production", produced_on),
-        ("Produit par", producer),
+    ]
+    if not pseudonymised:  # issue 22 §3: the pseudonymised version names no staff member
+        lines.append(("Produit par", producer))
+    lines += [
         ("Version", "pseudonymisée (sans données nominatives)" if pseudonymised else "nominative"),
     ]
     return lines
@@ -449,3 +588,30 @@ def targets_sheet(book: ReportWorkbook, session, scope) -> int:
         "Objectifs du marché", TARGET_COLUMNS, rows,
         title=f"Objectifs du marché — {scope.programme_code}, réalisé au "
               f"{scope.date_to:%d/%m/%Y} et projection à la fin de l'année")
+
+
+#: Columns of the « Respect des délais » sheet (issue 22 §4).
+LEDGER_COLUMNS = (
+    Column("Clause", width=14),
+    Column("Règle de délai", "wrap", 44),
+    Column("Dues", "int", 8),
+    Column("Faites à temps", "int", 10),
+    Column("Faites en retard", "int", 10),
+    Column("Non faites", "int", 10),
+    Column("À temps (parmi les faites)", "percent", 12),
+    Column("Délai médian (jours)", "decimal", 10),
+    Column("Retard médian (jours)", "decimal", 10),
+)
+
+
+def compliance_sheet(book: ReportWorkbook, session, scope) -> int:
+    """The « Respect des délais » sheet of a funder workbook: each deadline rule of the
+    programme with its clause, the obligations due in the period, done on time, late, still
+    open and the median delays (``indicators/compliance.py``). Every report calls it."""
+    rows = ((line.clause, line.rule, line.due, line.on_time, line.late, line.still_open,
+             line.on_time_rate, line.median_days, line.median_late_days)
+            for line in ledger(session, scope))
+    return book.table(
+        "Respect des délais", LEDGER_COLUMNS, rows, totals=(2, 3, 4, 5),
+        title=f"Respect des délais — {scope.programme_code}, échéances {scope.period_label}",
+        cards=[LEDGER])

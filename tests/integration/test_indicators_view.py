@@ -2,6 +2,7 @@
 
 import html
 import io
+import re
 from datetime import date
 
 import openpyxl
@@ -215,3 +216,52 @@ def test_a_viewer_linked_to_no_funder_sees_no_programme(view_app, client, auth, 
     auth.logout()
     auth.login("coordinator")
     assert client.get("/admin/indicators/telecharger/", query_string=PARAMS).status_code == 200
+
+
+# --- the period and the sessions a form opens on (issue 22 §2) -------------------------
+
+def _form(page: str, code: str) -> str:
+    start = page.index(f'name="report" value="{code}"')
+    return page[start:page.index("</form>", start)]
+
+
+def test_each_form_opens_on_its_report_period(view_app, client, auth):
+    from backoffice.reports.periods import csp_due_on, default_period
+
+    with view_app.app_context():
+        territory = programme("CSP").funder.territory.value
+
+    auth.login("coordinator")
+    page = client.get("/admin/indicators/").get_data(as_text=True)
+    today = date.today()
+    for code in ("csp-monthly", "plie-interim", "plie-final", "del-annual"):
+        first, last = default_period(code, today)
+        form = _form(page, code)
+        assert f'name="date_from" value="{first.isoformat()}"' in form, code
+        assert f'name="date_to" value="{last.isoformat()}"' in form, code
+    for code in ("del-end-of-path", "arjlj"):  # the session's or the order's dates
+        form = _form(page, code)
+        assert 'name="date_from" value=""' in form and 'name="date_to" value=""' in form
+    due = csp_due_on(default_period("csp-monthly", today)[1], territory)
+    assert f"au plus tard le {due:%d/%m/%Y}" in page
+
+
+def test_sessions_offered_are_those_of_the_chosen_programme(view_app, client, auth):
+    from backoffice.models import ProgrammeSession
+
+    with view_app.app_context():
+        for code in ("DEL-L1", "DEL-L2"):
+            db.session.add(ProgrammeSession(programme=programme(code), label=f"Session {code}",
+                                            starts_on=date(2025, 3, 1),
+                                            ends_on=date(2025, 9, 30)))
+        db.session.commit()
+    auth.login("coordinator")
+    page = client.get("/admin/indicators/", query_string={
+        "report": "del-end-of-path", "programme": "DEL-L2"}).get_data(as_text=True)
+    form = _form(page, "del-end-of-path")
+    assert re.search(r'<option value="\d+" data-programme="DEL-L2" >Session DEL-L2', form)
+    assert re.search(r'data-programme="DEL-L1" hidden disabled>Session DEL-L1', form)
+    # without a programme chosen, the sessions of the first one only
+    form = _form(client.get("/admin/indicators/").get_data(as_text=True), "del-end-of-path")
+    assert re.search(r'data-programme="DEL-L2" hidden disabled>Session DEL-L2', form)
+    assert "<script nonce=" in page  # the filter follows the programme chosen (CSP nonce)

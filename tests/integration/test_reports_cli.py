@@ -74,7 +74,7 @@ def test_export_pseudonymised(cli_app, tmp_path):
         ]
     )
     assert result.exit_code == 0, result.output
-    assert openpyxl.load_workbook(out)["Liste nominative"]["A2"].value == "Pseudonyme"
+    assert openpyxl.load_workbook(out)["Liste individuelle"]["A2"].value == "Pseudonyme"
 
 
 @pytest.mark.parametrize(
@@ -102,3 +102,21 @@ def test_export_refuses_bad_requests_in_french(cli_app, tmp_path, args, message)
     assert result.exit_code != 0
     assert message in result.output
     assert export_command.name == "export"
+
+
+@pytest.mark.parametrize("report", ["csp-monthly", "plie-interim", "del-annual"])
+def test_export_without_dates_covers_the_report_period(cli_app, tmp_path, report):
+    from backoffice.reports.periods import default_period
+
+    programme_code = {"csp-monthly": "CSP", "plie-interim": "PLIE-L2",
+                      "del-annual": "DEL-L1"}[report]
+    out = tmp_path / "rapport.xlsx"
+    result = cli_app.test_cli_runner().invoke(
+        args=["export", report, "--programme", programme_code, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    first, last = default_period(report, date.today())  # issue 22 §2
+    period = f"du {first:%d/%m/%Y} au {last:%d/%m/%Y}"
+    assert period in result.output
+    cover = {r[0]: r[1] for r in openpyxl.load_workbook(out)["Couverture"].iter_rows(
+        values_only=True) if r[0]}
+    assert cover["Période"] == period

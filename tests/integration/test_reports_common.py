@@ -255,10 +255,10 @@ def test_pseudonymised_version_has_no_names_and_stable_pseudonyms(small_del):
     text = all_text(book)
     assert "=1+1" not in text and "+33 6 12 34 56 78" not in text
     assert "@x" not in text  # free text masked: it may name people
-    headers, rows = table_rows(book, "Liste nominative", "Pseudonyme")
+    headers, rows = table_rows(book, "Liste individuelle", "Pseudonyme")
     assert "Nom" not in headers and "Date de naissance" not in headers
     assert rows[0][0] == expected and expected.startswith("B-") and len(expected) == 8
-    assert table_rows(again, "Liste nominative", "Pseudonyme")[1][0][0] == expected
+    assert table_rows(again, "Liste individuelle", "Pseudonyme")[1][0][0] == expected
     assert pseudonym(who.id, "other key") != expected
 
 

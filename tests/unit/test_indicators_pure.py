@@ -112,9 +112,12 @@ def test_workbook_writes_texts_as_text_dates_percent_and_dash():
         "Répartition",
         "Définitions",
     ]
-    rows = list(book["Indicateurs clés"].iter_rows(min_row=2, values_only=True))
-    assert rows[0][:4] == ("Taux", EMPTY_RATE, 0, 0) and rows[1][1] == 0.5
-    assert book["Indicateurs clés"]["B3"].number_format == "0.0%"
+    rows = list(book["Indicateurs clés"].iter_rows(values_only=True))
+    # issue 22 §3: the rates in their own labelled table
+    assert rows[0][0] == "Taux" and rows[1][:4] == ("Indicateur", "Taux", "Numérateur",
+                                                    "Dénominateur")
+    assert rows[2][:4] == ("Taux", EMPTY_RATE, 0, 0) and rows[3][1] == 0.5
+    assert book["Indicateurs clés"]["B4"].number_format == "0.0%"
     sheet = book["Liste   a  b"]
     assert sheet["A2"].value == "=1+1" and sheet["A2"].data_type == "s"
     assert sheet["A3"].value == "@SUM(A1)" and sheet["A3"].data_type == "s"
@@ -197,7 +200,7 @@ def test_table_cells_of_every_kind_and_a_streamed_distribution():
     assert len(book["Répartition"]._charts) == 1  # no chart of an empty distribution
 
 
-def test_a_long_distribution_is_charted_by_its_first_bars_only():
+def test_a_long_distribution_shows_its_top_ten_then_autres():
     buffer = io.BytesIO()
     labels = [(f"Prescripteur {i:02}", 100 - i) for i in range(CHART_BARS + 10)]
     with ReportWorkbook(buffer, title="Essai", cover=[]) as book:
@@ -206,11 +209,14 @@ def test_a_long_distribution_is_charted_by_its_first_bars_only():
         chart = archive.read("xl/charts/chart1.xml").decode()
     book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
     rows = list(book["Répartition"].iter_rows(values_only=True))
-    assert rows[2 + CHART_BARS + 9][0] == f"Prescripteur {CHART_BARS + 9}"  # all rows in the table
-    # the chart reads the first CHART_BARS rows (rows 3 to 22 of the sheet), and says so
-    assert f"<c:f>Répartition!$A$3:$A${2 + CHART_BARS}<" in chart
-    assert f"<c:f>Répartition!$B$3:$B${2 + CHART_BARS}<" in chart
-    assert f"Prescripteur ({CHART_BARS} premières modalités)" in chart
+    # issue 22 §3: the ten largest, then the other twenty added up in « Autres »
+    assert rows[2 + 9][0] == "Prescripteur 09"
+    assert rows[2 + 10][:2] == ("Autres (20 modalités)", sum(100 - i for i in range(10, 30)))
+    assert rows[2 + 11][:2] == ("Total", sum(100 - i for i in range(30)))
+    # the chart reads the eleven lines (rows 3 to 13 of the sheet), its axis from zero
+    assert "<c:f>Répartition!$A$3:$A$13<" in chart
+    assert "<c:f>Répartition!$B$3:$B$13<" in chart
+    assert '<c:min val="0"/>' in chart
 
 
 # --- « Objectifs du marché » (issue 19 A.4) --------------------------------------------
