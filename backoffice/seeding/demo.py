@@ -1482,7 +1482,11 @@ def settle_past_obligations(session, seed: int, now: datetime) -> SettledObligat
         .outerjoin(Enrolment, table.c.enrolment_id == Enrolment.id)
         .where(table.c.done_at.is_(None), table.c.cancelled_at.is_(None),
                table.c.due_at < now)
-        .order_by(table.c.due_at.desc(), table.c.id)  # the recent ones first stay open
+        # The recent ones first stay open; ties in the order of what they are about, not
+        # of their ids (the engine's insertion order is not part of the seed)
+        .order_by(table.c.due_at.desc(), table.c.rule_id, table.c.enrolment_id,
+                  table.c.purchase_order_id, table.c.session_id, table.c.referral_id,
+                  table.c.programme_id, table.c.event_at)
     ).all()
     result, done = SettledObligations(), []
     # Each counsellor's share of the work left (None: orders, sessions, reports)

@@ -78,7 +78,8 @@ def test_each_roles_home_page(page, account):
 #: What sticks out past the right edge of a 375 px screen (tag, classes, right edge).
 OVERFLOWING = """() => [...document.querySelectorAll('body *')]
     .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-    .slice(0, 8).map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+    .slice(0, 8)
+    .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
 
 
 #: Table cells past the right edge with no scrolling box around them (clipped, unreadable).

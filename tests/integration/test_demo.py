@@ -449,9 +449,11 @@ def test_settling_is_deterministic(app):
             rebuild(db.session, NOW)
             settle_past_obligations(db.session, 7, NOW)
             db.session.commit()
-        return db.session.execute(select(Obligation.rule_id, Obligation.enrolment_id,
-                                         Obligation.due_at, Obligation.done_at)
-                                  .order_by(Obligation.id)).all()
+        return sorted(db.session.execute(select(
+            Obligation.rule_id, Obligation.enrolment_id, Obligation.purchase_order_id,
+            Obligation.session_id, Obligation.referral_id, Obligation.programme_id,
+            Obligation.event_at, Obligation.due_at, Obligation.done_at)).all(),
+            key=lambda row: tuple((value is None, value) for value in row))
 
     with app.app_context():
         first = settle()
