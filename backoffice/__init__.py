@@ -2,8 +2,7 @@
 import sqlite3
 from pathlib import Path
 
-from flask import Flask, g, has_request_context, redirect, render_template, url_for
-from flask_wtf.csrf import CSRFError
+from flask import Flask, g, has_request_context, redirect, url_for
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -135,31 +134,5 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     @app.route("/")
     def index():
         return redirect(url_for("admin.index"))
-
-    @app.errorhandler(403)
-    def forbidden(_error):
-        return render_template("errors/403.html"), 403
-
-    @app.errorhandler(404)
-    def not_found(_error):
-        return render_template("errors/404.html"), 404
-
-    @app.errorhandler(CSRFError)
-    def csrf_refused(_error):
-        g.csrf_refused = True  # access_log.py records the refusal
-        return render_template(
-            "errors/400.html",
-            message="Jeton de sécurité (CSRF) absent ou expiré : rien n'a été enregistré. "
-                    "Rechargez la page puis recommencez.",
-        ), 400
-
-    @app.errorhandler(400)
-    def bad_request(error):
-        # errors.BadInput carries a French message naming the field; others are generic.
-        return render_template("errors/400.html", message=getattr(error, "french", None)), 400
-
-    @app.errorhandler(429)
-    def too_many_requests(_error):
-        return render_template("errors/429.html", message=None), 429
 
     return app

@@ -7,11 +7,12 @@ areas (`auth.permissions.NOMINATIVE`), so a new screen of personal data is logge
 a line here (tests/integration/test_audit.py checks the entries). An entry that cannot
 be written fails the request (503): nothing personal is shown unrecorded.
 """
-from flask import current_app, g, render_template, request
+from flask import current_app, g, request
 from flask_login import current_user
 
 from . import audit
 from .auth.permissions import NOMINATIVE
+from .errors import error_page
 from .extensions import db
 
 # Downloads of data: Flask-Admin's CSV export of any table, and the funders' workbooks.
@@ -107,9 +108,8 @@ def _log_access(response):
         current_app.logger.exception("Entrée d'audit non écrite (%s) : requête refusée",
                                      request.endpoint)
         response.close()
-        return current_app.response_class(
-            render_template("errors/503.html", message=UNRECORDED), 503,
-            mimetype="text/html")
+        page, status = error_page(UNRECORDED, 503)
+        return current_app.response_class(page, status, mimetype="text/html")
     return response
 
 

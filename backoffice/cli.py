@@ -107,7 +107,7 @@ def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
     """Build a deterministic demo dataset (loads the reference data first if needed)."""
     from .maintenance import refresh_statistics
     from .models import Beneficiary
-    from .seeding.demo import DEMO_PASSWORD, build_demo
+    from .seeding.demo import DEMO_PASSWORD, build_demo, settle_past_obligations
 
     if if_empty and db.session.scalar(select(Beneficiary.id).limit(1)) is not None:
         click.echo("Base déjà remplie : données de démonstration non rechargées.")
@@ -119,13 +119,17 @@ def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
     from .obligation_sync import engine_writes
     from .services.obligations import rebuild
 
+    now = datetime.now()
     with engine_writes(db.session):
-        report = rebuild(db.session, datetime.now(), release_memory=True)
+        report = rebuild(db.session, now, release_memory=True)
+        # Issue 20 §8: past deliverables mostly done on time, a day's work still open
+        settled = settle_past_obligations(db.session, seed, now)
         db.session.commit()
     refresh_statistics(db.engine)  # the planner's figures for the rows just written
     for line in lines:
         click.echo(line)  # the summary ends with the demo logins
     click.echo(f"  {report.total.created} échéances calculées")
+    click.echo(settled.line())
 
 
 def _print_demo_logins(password: str) -> None:

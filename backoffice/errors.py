@@ -9,7 +9,7 @@ error, an SQL statement or its parameters, never an English server page.
   details for the administrator, the user gets the French error page.
 - **Any other failure** (500): the same French page, with the menus the user may still open.
 """
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from flask_login import current_user
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import BadRequest
@@ -71,19 +71,22 @@ def rollback_quietly() -> None:
         current_app.logger.exception("Rollback impossible après une erreur")
 
 
-def error_page(message: str, status: int):
-    """The French error page, inside the admin's layout with the menus the user may open
-    when that can be drawn, else the plain layout (e.g. the database is unreachable)."""
+def error_page(message: str | None, status: int):
+    """The French error page of ``status`` (templates/errors/<status>.html: 400, 403,
+    404, 429, 500, 503), inside the admin's layout with the menus the user may open when
+    logged in and that can be drawn, else the plain layout (anonymous, or the database is
+    unreachable). Issue 20 §9: every error page keeps the menu."""
+    template = f"errors/{status}.html"
     admin = (current_app.extensions.get("admin") or [None])[0]
     try:
         if admin is not None and current_user.is_authenticated:
             home = admin.index_view
-            return home.render("errors/500.html", base_template="admin/master.html",
+            return home.render(template, base_template="admin/master.html",
                                message=message, menus=home.menus_for_current_user()), status
     except Exception:  # noqa: BLE001 — drawing the menus needs the database too
         current_app.logger.exception("Page d'erreur sans menu")
         rollback_quietly()
-    return render_template("errors/500.html", base_template="layout.html", message=message,
+    return render_template(template, base_template="layout.html", message=message,
                            menus=[]), status
 
 
@@ -106,12 +109,33 @@ def _out_of_range(error: OutOfRange):
     """A value refused by value_ranges.py where no form shows the message: the 400 page
     with it (it names the field)."""
     rollback_quietly()
-    return render_template("errors/400.html", message=f"{error} Rien n'a été enregistré."), 400
+    return error_page(f"{error} Rien n'a été enregistré.", 400)
+
+
+CSRF_REFUSED = ("Jeton de sécurité (CSRF) absent ou expiré : rien n'a été enregistré. "
+                "Rechargez la page puis recommencez.")
+
+
+def _bad_request(error):
+    # BadInput carries a French message naming the field; others are generic.
+    return error_page(getattr(error, "french", None), 400)
+
+
+def _csrf_refused(_error):
+    g.csrf_refused = True  # access_log.py records the refusal
+    return error_page(CSRF_REFUSED, 400)
 
 
 def init_app(app) -> None:
     """Register the NUL check and the error pages."""
+    from flask_wtf.csrf import CSRFError
+
     app.before_request(refuse_nul_characters)
+    app.register_error_handler(403, lambda _error: error_page(None, 403))
+    app.register_error_handler(404, lambda _error: error_page(None, 404))
+    app.register_error_handler(429, lambda _error: error_page(None, 429))
+    app.register_error_handler(CSRFError, _csrf_refused)
+    app.register_error_handler(400, _bad_request)
     app.register_error_handler(OutOfRange, _out_of_range)
     app.register_error_handler(SQLAlchemyError, _database_error)
     app.register_error_handler(500, _server_error)

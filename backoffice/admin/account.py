@@ -6,7 +6,7 @@ A wrong current password is a failed password check like a failed login: it is c
 against the account (security.begin_login_attempt), so a stolen session cannot be used to
 guess the password, and it is audited; nothing is changed.
 """
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 from .. import audit, security
 from ..auth import THROTTLED
 from ..auth.passwords import MAX_LENGTH, password_problem
+from ..errors import error_page
 from ..extensions import db
 from ..models import User
 
@@ -73,7 +74,7 @@ class AccountView(BaseView):
                              detail=f"Changement de mot de passe bloqué (trop d'échecs) "
                                     f"depuis {address}")
                 db.session.commit()
-                return render_template("errors/429.html", message=THROTTLED), 429
+                return error_page(THROTTLED, 429)
             if not user.check_password(form.current_password.data):
                 audit.record(db.session, "password_change_refused", "users", user.id,
                              detail=f"Mot de passe actuel incorrect, depuis {address}")

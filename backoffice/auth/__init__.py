@@ -20,6 +20,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from .. import audit, security
+from ..errors import error_page
 from ..extensions import db, login_manager
 from ..models import User
 from ..models._types import utcnow
@@ -93,7 +94,7 @@ def login():
                          detail=f"Connexion bloquée (trop d'échecs) : {email} depuis {address}",
                          actor=(None, email))
             db.session.commit()
-            return render_template("errors/429.html", message=THROTTLED), 429
+            return error_page(THROTTLED, 429)
         user = db.session.scalar(select(User).where(User.email == email))
         # The password is hashed whether the account exists or not (password_matches), so
         # that the answer's time does not tell which e-mails have an account.

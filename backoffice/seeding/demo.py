@@ -11,7 +11,10 @@ primary keys chosen here (after the current maximum id), then inserted per table
 transaction; the ORM form `insert(Model)` does the same twice as slowly), a chunk of people
 at a time, parents first. On PostgreSQL the id sequences are moved past the demo's ids.
 Bulk inserts bypass the ORM, so `Beneficiary.name_key` and `Enrolment.version` are set
-here. No obligation (the deadline engine creates them) and no audit entry is written.
+here. No obligation (the deadline engine creates them) and no audit entry is written;
+once the engine has run, `settle_past_obligations` marks the past deliverables done as a
+service that keeps up would have (`flask seed demo` does both). No contact or workshop is
+dated today or later: an attendance mark is a fact of the past.
 
 The demo is built once: when its accounts already exist, `build_demo` adds nothing and
 says so. The word lists (names, communes, texts) are in `seeds/demo/`.
@@ -28,7 +31,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
 import yaml
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from werkzeug.security import generate_password_hash
 
 from ..enums import (
@@ -53,6 +56,7 @@ from ..models import (
     ExitType,
     Funder,
     Internship,
+    Obligation,
     Phase,
     PhaseRecord,
     Programme,
@@ -104,6 +108,19 @@ HISTORY_DAYS = 730
 CHUNK_SIZE = 2000
 #: About one counsellor per this many people.
 PEOPLE_PER_COUNSELLOR = 60
+
+# Issue 20 §8: the deliverables of a service that keeps up (settle_past_obligations).
+#: Share of the past deliverables sent late, and by how many days (a realistic delay).
+LATE_SHARE = 0.08
+LATE_DAYS = (1, 12)
+#: Only a deliverable due in the last this many days may still be open…
+OPEN_WITHIN_DAYS = 42
+#: …with this probability, and between these many per counsellor (and as many for the
+#: deliverables no counsellor follows: orders, sessions, reports): a day's work.
+OPEN_SHARE = 0.8
+OPEN_PER_OWNER = (3, 8)
+#: A deliverable sent on time is sent at most this many days before it is due.
+EARLY_DAYS = 10
 
 # Referral outcomes of programmes with a commission or a CSP pré-bilan (share in %).
 REFERRAL_STATUS_WEIGHTS = (
@@ -1102,6 +1119,10 @@ class _DemoBuilder:
             day = _weekday(day)
             if day > self.today:
                 day = end_at
+            if (prebilan if index == 0 and prebilan else day) >= self.today:
+                # Issue 20 §8: a contact of today or later would be a planned appointment,
+                # which a contact cannot express (its attendance is a mark of the past)
+                continue
             attendance = Attendance.PRESENT
             if index > 0:
                 r = rng.random()
@@ -1144,8 +1165,8 @@ class _DemoBuilder:
         low, high = plan[0], plan[1]
         for _ in range(rng.randint(low, high)):
             day = _weekday(self._between(entry, end_at))
-            if day > self.today:
-                continue
+            if day >= self.today:
+                continue  # issue 20 §8: no attendance sheet for a workshop not yet held
             # Groups form within a session (PLIE, DEL) or a quarter (CSP)
             key = (code, self._session_for(code, day) or (day.year, (day.month - 1) // 3))
             # The first open group this person can meet before leaving, else a new one
@@ -1203,7 +1224,7 @@ class _DemoBuilder:
         order = self.arjlj_order
         if order["workshop"] is None:
             held = add_working_days(order["start"], self.rng.randint(1, 3), info.territory)
-            if held > self.today:
+            if held >= self.today:
                 return
             wid = self._new_id(Workshop)
             self._add(Workshop, {
@@ -1428,6 +1449,70 @@ def build_demo(session, beneficiaries: int = 300, seed: int = 1,
     _reset_sequences(session)
     session.flush()
     return _summary(session, builder, seed, today, time.perf_counter() - started)
+
+
+@dataclass
+class SettledObligations:
+    """What `settle_past_obligations` did: deliverables marked done, late, left open."""
+
+    on_time: int = 0
+    late: int = 0
+    still_open: int = 0
+
+    def line(self) -> str:
+        return (f"  {self.on_time + self.late} échéances passées faites "
+                f"({self.late} en retard), {self.still_open} encore à faire")
+
+
+def settle_past_obligations(session, seed: int, now: datetime) -> SettledObligations:
+    """Mark the demo's past deliverables done, as a service that keeps up would have
+    (issue 20 §8): most before their due date, a few late by some days, and a handful due
+    in the last six weeks still open — a day's work for each counsellor. Runs after the
+    deadline engine's rebuild (which creates the obligations); deterministic for a given
+    `seed` and `now`. Flushes; the caller commits.
+
+    The deliverables are documents sent to the funder (a « fulfilled_by » of
+    seeds/deadline_rules.yaml the demo does not model), so their « done » is recorded as
+    « Marquer comme fait » would (``done_at``); a later rebuild keeps it.
+    """
+    rng = random.Random(f"obligations-{seed}")  # its own stream: the rows above stay put
+    table = Obligation.__table__
+    rows = session.execute(
+        select(table.c.id, table.c.event_at, table.c.due_at, Enrolment.referent_id)
+        .outerjoin(Enrolment, table.c.enrolment_id == Enrolment.id)
+        .where(table.c.done_at.is_(None), table.c.cancelled_at.is_(None),
+               table.c.due_at < now)
+        # The recent ones first stay open; ties in the order of what they are about, not
+        # of their ids (the engine's insertion order is not part of the seed)
+        .order_by(table.c.due_at.desc(), table.c.rule_id, table.c.enrolment_id,
+                  table.c.purchase_order_id, table.c.session_id, table.c.referral_id,
+                  table.c.programme_id, table.c.event_at)
+    ).all()
+    result, done = SettledObligations(), []
+    # Each counsellor's share of the work left (None: orders, sessions, reports)
+    owners = sorted({row[3] for row in rows}, key=lambda owner: (owner is not None, owner))
+    left_open = {owner: rng.randint(*OPEN_PER_OWNER) for owner in owners}
+    for obligation_id, event_at, due_at, referent_id in rows:
+        draw, delay, share = rng.random(), rng.randint(*LATE_DAYS), rng.random()
+        if (now - due_at <= timedelta(days=OPEN_WITHIN_DAYS) and draw < OPEN_SHARE
+                and left_open[referent_id] > 0):
+            left_open[referent_id] -= 1
+            result.still_open += 1
+            continue
+        late_at = datetime.combine(due_at.date() + timedelta(days=delay), dtime(17))
+        if draw > 1 - LATE_SHARE and late_at < now:
+            done.append({"oid": obligation_id, "done": late_at})
+            result.late += 1
+            continue
+        # Between the event (or EARLY_DAYS before the due date) and the due date
+        start = min(max(event_at or due_at, due_at - timedelta(days=EARLY_DAYS)), due_at)
+        done.append({"oid": obligation_id, "done": min(start + (due_at - start) * share, now)})
+        result.on_time += 1
+    if done:
+        session.execute(update(table).where(table.c.id == bindparam("oid"))
+                        .values(done_at=bindparam("done")), done)
+    session.flush()
+    return result
 
 
 def _summary(session, builder: _DemoBuilder, seed: int, today: date,

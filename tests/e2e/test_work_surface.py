@@ -123,3 +123,52 @@ def test_a_commission_member_validates_defers_and_refuses_from_the_home_page(pag
     expect(page.get_by_role("alert").first).to_contain_text("1 prescription refusée")
     expect(page.locator(f"tbody tr:has(input[name=rowid][value='{refused}'])")).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / "commission_working_view.png"), full_page=True)
+
+
+#: What sticks out past the right edge of a 375 px screen (tag, classes, right edge).
+OVERFLOWING = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+    .slice(0, 8)
+    .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
+#: Table cells past the right edge with no scrolling box around them (clipped, unreadable).
+CLIPPED_CELLS = """() => [...document.querySelectorAll('th, td')].filter(cell => {
+    const box = cell.getBoundingClientRect();
+    if (box.width === 0 || box.right <= document.documentElement.clientWidth + 1) return false;
+    for (let e = cell.parentElement; e; e = e.parentElement) {
+        if (['auto', 'scroll'].includes(getComputedStyle(e).overflowX)) return false;
+    }
+    return true;
+}).map(cell => cell.textContent.trim().slice(0, 30))"""
+
+
+def _fits_375_px(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}_375px.png"), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, (name, width, page.evaluate(OVERFLOWING))
+    assert page.evaluate(CLIPPED_CELLS) == [], name  # wide tables scroll in their own box
+
+
+def test_the_persons_page_and_the_alerts_fit_a_375_px_phone(page):
+    """Issue 20 §9: usable at 375 px — no horizontal scroll of the page (wide tables
+    scroll inside their own box), the navigation wraps."""
+    page.set_viewport_size({"width": 375, "height": 812})
+    login(page, "referent@demo.fr")
+    page.goto("/admin/enrolments/?flt0_0=ACTIVE")
+    page.locator("tbody tr").first.locator("a.icon").first.click()
+    person = page.locator("a[href*='/admin/beneficiaries/details/']").first.get_attribute("href")
+    page.goto(person)
+    expect(page.locator("section[aria-label='Identité']")).to_be_visible()
+    _fits_375_px(page, "person_page")
+    page.get_by_role("tab", name=re.compile("Chronologie")).click()
+    _fits_375_px(page, "person_timeline")
+    page.goto("/admin/alerts/")
+    expect(page.locator("h1, h2").first).to_be_visible()
+    _fits_375_px(page, "alerts")
+    page.context.clear_cookies()
+    login(page, "coordination@demo.fr")
+    page.goto(person)
+    _fits_375_px(page, "person_page_coordinator")
+    page.goto("/admin/alerts/")
+    _fits_375_px(page, "alerts_coordinator")

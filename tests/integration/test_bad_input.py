@@ -618,6 +618,52 @@ def test_an_unexpected_error_gives_the_french_page_with_the_menus(app, client, a
     assert "Une erreur inattendue a empêché de traiter la demande" in no_raw_error(response)
 
 
+def _broken(*_args, **_kwargs):
+    raise RuntimeError("disque plein")
+
+
+# Issue 20 §9: every error page keeps the menu. (status, heading, how to get it)
+ERROR_PAGES = [
+    (400, "Demande refusée", lambda client, mp: client.get("/admin/beneficiaries/?search=%00")),
+    (403, "Accès refusé", lambda client, mp: client.get("/admin/users/")),
+    (404, "Page introuvable", lambda client, mp: client.get("/admin/nulle-part/")),
+    (429, "Trop de tentatives", lambda client, mp: (
+        mp.setattr("backoffice.security.begin_login_attempt", lambda *a, **k: None),
+        client.post("/admin/account/", data={"current_password": PASSWORD,
+                                             "new_password": "cheval agrafe pile correct",
+                                             "confirmation": "cheval agrafe pile correct"}),
+    )[1]),
+    (503, "Service momentanément indisponible", lambda client, mp: (
+        mp.setattr("backoffice.audit.record", _broken),
+        client.get("/admin/beneficiaries/details/?id=1"))[1]),
+]
+
+
+@pytest.mark.parametrize(("status", "heading", "request_page"), ERROR_PAGES,
+                         ids=[str(page[0]) for page in ERROR_PAGES])
+def test_every_error_page_keeps_the_menu(app, client, auth, world, monkeypatch, status,
+                                         heading, request_page):
+    """Logged in, the error page is drawn in the admin's layout: the navigation bar with the
+    user's menus and the logout button, the alerts badge, and the screens they may open."""
+    auth.login("counsellor")
+    response = request_page(client, monkeypatch)
+    assert response.status_code == status
+    page = no_raw_error(response)
+    assert heading in page
+    assert 'class="navbar' in page and "Se déconnecter" in page
+    assert 'href="/admin/enrolments/"' in page  # a screen the counsellor may open
+    assert 'href="/admin/users/"' not in page  # and not one they may not
+    assert "Wamytan" not in page
+
+
+def test_an_anonymous_error_page_has_the_plain_layout(client):
+    response = client.get("/admin/nulle-part/")
+    assert response.status_code == 404
+    page = no_raw_error(response)
+    assert "Page introuvable" in page and "Back-office des parcours d" in page
+    assert "Se déconnecter" not in page and 'href="/admin/enrolments/"' not in page
+
+
 # --- issue 18 §6: no redirect to another site ---------------------------------------------
 @pytest.mark.parametrize("target", ["/\t/evil.example", "//evil.example", "/\\evil.example",
                                     "https://evil.example/admin/", "/\n/evil.example",

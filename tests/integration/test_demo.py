@@ -2,7 +2,9 @@
 demo accounts only once seeded, and the `flask seed demo` command."""
 import hashlib
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, or_, select
@@ -24,6 +26,7 @@ from backoffice.models import (
     Enrolment,
     ExitType,
     Internship,
+    Obligation,
     Phase,
     PhaseRecord,
     Programme,
@@ -37,8 +40,10 @@ from backoffice.models import (
     WorkshopAttendance,
     referral_non_entry_barriers,
 )
+from backoffice.obligation_sync import engine_writes
 from backoffice.rules.calendar import last_day_of_months
-from backoffice.seeding.demo import DEMO_PASSWORD, build_demo
+from backoffice.seeding.demo import DEMO_PASSWORD, build_demo, settle_past_obligations
+from backoffice.services.obligations import rebuild
 
 TODAY = date(2025, 11, 20)
 DEMO_EMAILS = ("admin@demo.fr", "coordination@demo.fr", "commission@demo.fr",
@@ -299,6 +304,7 @@ def test_cli_seed_demo(app, runner):
     result = runner.invoke(args=["seed", "demo", "--beneficiaries", "50", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "50 bénéficiaires" in result.output and DEMO_PASSWORD in result.output
+    assert "échéances passées faites" in result.output  # issue 20 §8, settled after the rebuild
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Beneficiary)) == 50
         assert db.session.scalar(select(func.count()).select_from(Programme)) == 8
@@ -372,3 +378,114 @@ def test_demo_follows_the_programme_figures(demo_app):
             select(func.count(func.distinct(Internship.enrolment_id)))
             .join(Enrolment).join(Programme)
             .where(Programme.requires_internship.is_(True))) > del_paths / 2
+
+
+# --- Issue 20 §8: a demo that looks like a real service ---------------------------------
+
+NOW = datetime.combine(TODAY, dtime(9, 0))
+
+
+@pytest.fixture
+def settled_demo(app):
+    """The small demo of the browser journeys (120 people, seed 7) with its obligations
+    computed and settled as `flask seed demo` does; yields what was settled."""
+    with app.app_context():
+        build_demo(db.session, beneficiaries=120, seed=7, today=TODAY)
+        db.session.commit()
+        with engine_writes(db.session):
+            rebuild(db.session, NOW)
+            settled = settle_past_obligations(db.session, 7, NOW)
+            db.session.commit()
+        yield settled
+
+
+def _open_overdue():
+    return (Obligation.done_at.is_(None), Obligation.cancelled_at.is_(None),
+            Obligation.due_at < NOW)
+
+
+def test_a_counsellors_overdue_deliverables_are_a_days_work(settled_demo):
+    """Not 175 overdue going back two years: 1 to 10 per counsellor, the oldest within a
+    few weeks; the coordinator (every path, order and report) a few dozen at most."""
+    counsellors = db.session.scalars(select(User.id).where(
+        User.role == Role.COUNSELLOR)).all()
+    for counsellor in counsellors:
+        overdue = db.session.execute(
+            select(func.count(Obligation.id), func.min(Obligation.due_at))
+            .join(Enrolment, Obligation.enrolment_id == Enrolment.id)
+            .where(Enrolment.referent_id == counsellor, *_open_overdue())).one()
+        if overdue[0]:
+            assert overdue[0] <= 10
+            assert NOW - overdue[1] <= timedelta(days=42)
+    referent = db.session.scalar(select(User.id).where(User.email == "referent@demo.fr"))
+    mine = db.session.scalar(
+        select(func.count(Obligation.id))
+        .join(Enrolment, Obligation.enrolment_id == Enrolment.id)
+        .where(Enrolment.referent_id == referent, *_open_overdue()))
+    assert 1 <= mine <= 10
+    everyone = db.session.scalar(select(func.count(Obligation.id)).where(*_open_overdue()))
+    assert settled_demo.still_open == everyone
+    assert 3 <= everyone <= 10 * (len(counsellors) + 1)
+
+
+def test_past_deliverables_mostly_done_on_time_a_few_late(settled_demo):
+    rows = db.session.execute(select(Obligation.due_at, Obligation.done_at, Obligation.event_at)
+                              .where(Obligation.done_at.is_not(None))).all()
+    assert rows and all(done <= NOW for _, done, _ in rows)
+    assert all(event is None or done >= min(event, due) for due, done, event in rows)
+    late = [done - due for due, done, _ in rows if done > due]
+    assert 0 < len(late) <= 0.15 * len(rows)
+    # Days late, a few weeks at most (the facts the demo records are late by as much)
+    assert all(timedelta(0) < delay <= timedelta(days=31) for delay in late)
+    assert 0 < settled_demo.late <= len(late)
+    assert settled_demo.on_time + settled_demo.late < len(rows)  # the rest: facts recorded
+
+
+def test_settling_is_deterministic(app):
+    def settle() -> list:
+        build_demo(db.session, beneficiaries=120, seed=7, today=TODAY)
+        db.session.commit()
+        with engine_writes(db.session):
+            rebuild(db.session, NOW)
+            settle_past_obligations(db.session, 7, NOW)
+            db.session.commit()
+        return sorted(db.session.execute(select(
+            Obligation.rule_id, Obligation.enrolment_id, Obligation.purchase_order_id,
+            Obligation.session_id, Obligation.referral_id, Obligation.programme_id,
+            Obligation.event_at, Obligation.due_at, Obligation.done_at)).all(),
+            key=lambda row: tuple((value is None, value) for value in row))
+
+    with app.app_context():
+        first = settle()
+        db.session.rollback()
+        db.drop_all()
+        db.create_all()
+        assert settle() == first
+
+
+def test_no_contact_or_workshop_after_now_carries_an_attendance_mark(app):
+    """A contact of today or later would be a planned appointment, which a contact cannot
+    express: the demo has none, nor any attendance sheet of a workshop not yet held."""
+    with app.app_context():
+        build_demo(db.session, beneficiaries=120, seed=7, today=TODAY)
+        db.session.commit()
+        start_of_today = datetime.combine(TODAY, dtime.min)
+        assert db.session.scalar(select(func.count(Contact.id)).where(
+            Contact.occurs_at >= start_of_today)) == 0
+        assert db.session.scalar(select(func.count(WorkshopAttendance.id)).join(Workshop)
+                                 .where(Workshop.held_at >= start_of_today)) == 0
+        assert db.session.scalar(select(func.count(Contact.id)).where(
+            Contact.occurs_at >= start_of_today - timedelta(days=7))) > 0
+
+
+def test_readme_lists_every_demo_account_with_its_role(demo_app):
+    """Issue 20 §8: every account of the default demo (300 people), with its role."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(" `"): line.split("|")[2].lower()
+            for line in readme.splitlines() if line.startswith("| `")}
+    with demo_app.app_context():
+        accounts = db.session.execute(select(User.email, User.role)).all()
+    assert len(accounts) == 9
+    for email, role in accounts:
+        assert email in rows, email
+        assert rows[email].strip().startswith(role.label.split(" (")[0].lower()), email
