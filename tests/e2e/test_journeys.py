@@ -124,7 +124,7 @@ def test_coordinator_fills_a_workshop_s_attendance_sheet_at_once(page):
 
 def test_a_funder_changes_their_own_password_from_the_menu(page):
     """« Mon compte › Changer mon mot de passe », then a login with the new one (issue 18
-    §7). The funder's account is used by no other journey."""
+    §7), and back to the demo's password for the other journeys."""
     login(page, "financeur@demo.fr")
     menu = page.locator("#admin-navbar-collapse")
     menu.get_by_role("link", name="Mon compte").click()
@@ -138,6 +138,13 @@ def test_a_funder_changes_their_own_password_from_the_menu(page):
     page.get_by_role("button", name="Se déconnecter").click()
     login(page, "financeur@demo.fr", "cheval agrafe pile correcte")
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    # back to the demo's password: the other journeys log in as the funder too
+    page.goto("/admin/account/")
+    page.get_by_label("Mot de passe actuel", exact=True).fill("cheval agrafe pile correcte")
+    page.get_by_label("Nouveau mot de passe", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_label("Nouveau mot de passe (confirmation)", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Changer mon mot de passe").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Votre mot de passe a été changé")
 
 
 def test_gunicorn_answers_without_a_server_banner(server):
