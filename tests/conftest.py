@@ -40,10 +40,10 @@ def _empty_postgres_database() -> None:
         db.create_all()
 
 
-@pytest.fixture
-def app(tmp_path):
-    """An application on an empty database holding the models' schema."""
-    url = _database_url(tmp_path)
+def empty_app(folder):
+    """An application on an empty database (a SQLite file in `folder`, or the PostgreSQL
+    of DATABASE_URL) holding the models' schema, CSRF off as in every test."""
+    url = _database_url(folder)
     settings = {
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test",
         "WTF_CSRF_ENABLED": False,
@@ -58,6 +58,13 @@ def app(tmp_path):
             _empty_postgres_database()
         else:
             db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An application on an empty database holding the models' schema."""
+    app = empty_app(tmp_path)
     yield app
     with app.app_context():
         db.session.remove()

@@ -90,6 +90,21 @@ def _int_arg(name: str) -> int | None:
     return parse_id(request.args.get(name))
 
 
+
+def _posted_done_on(today: date) -> date | None:
+    """The « fait le » date posted (JJ/MM/AAAA or the date input's AAAA-MM-JJ; today when
+    empty), or None after a French message when it is not a date."""
+    raw = (request.form.get("done_on") or "").strip()
+    if not raw:
+        return today
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    flash(f"Date de réalisation : « {raw} » n'est pas une date (JJ/MM/AAAA).", "error")
+    return None
+
 class AlertsView(BaseView):
     """The alerts list and its « Marquer comme fait » action."""
 
@@ -204,12 +219,8 @@ class AlertsView(BaseView):
         if obligation is None:
             abort(404)
         today = current_moment().date()
-        raw_date = (request.form.get("done_on") or "").strip()
-        try:
-            done_on = date.fromisoformat(raw_date) if raw_date else today
-        except ValueError:
-            flash(f"Date de réalisation : « {raw_date} » n'est pas une date (jj/mm/aaaa).",
-                  "error")
+        done_on = _posted_done_on(today)
+        if done_on is None:
             return redirect(back)
         try:
             mark_done(obligation, done_on, today, request.form.get("document_ref"))
@@ -233,12 +244,8 @@ class AlertsView(BaseView):
         back = self._back()
         obligations = self._selected()
         today = current_moment().date()
-        raw_date = (request.form.get("done_on") or "").strip()
-        try:
-            done_on = date.fromisoformat(raw_date) if raw_date else today
-        except ValueError:
-            flash(f"Date de réalisation : « {raw_date} » n'est pas une date (jj/mm/aaaa).",
-                  "error")
+        done_on = _posted_done_on(today)
+        if done_on is None:
             return redirect(back)
         try:
             mark_many_done(obligations, done_on, today)

@@ -27,7 +27,7 @@ from backoffice.extensions import db
 from backoffice.models import Beneficiary, Enrolment, Funder, Programme, User
 from backoffice.reports import REPORTS, XLSX_MIMETYPE
 from backoffice.seeding.demo import DEMO_PASSWORD, build_demo
-from tests.conftest import PASSWORD, _database_url, _empty_postgres_database, make_user
+from tests.conftest import PASSWORD, empty_app, make_user
 from tests.integration.test_admin_access import SLUG_AREAS, make_world
 
 ROLES = [role.value for role in Role]
@@ -130,14 +130,8 @@ def expectation(endpoint: str) -> Rule | None:
 # --- one app and one small world for the whole module (requests change nothing) ---------
 @pytest.fixture(scope="module")
 def sweep_app(tmp_path_factory):
-    url = _database_url(tmp_path_factory.mktemp("sweep"))
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test",
-                      "WTF_CSRF_ENABLED": False})
+    app = empty_app(tmp_path_factory.mktemp("sweep"))
     with app.app_context():
-        if url.startswith("postgres"):
-            _empty_postgres_database()
-        else:
-            db.create_all()
         users = {role.value: make_user(role) for role in Role}
         db.session.commit()
         make_world(users["counsellor"].id)
@@ -324,14 +318,8 @@ class DemoSweep:
 
 @pytest.fixture(scope="module")
 def demo_sweep(tmp_path_factory):
-    url = _database_url(tmp_path_factory.mktemp("demo-sweep"))
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test",
-                      "WTF_CSRF_ENABLED": False})
+    app = empty_app(tmp_path_factory.mktemp("demo-sweep"))
     with app.app_context():
-        if url.startswith("postgres"):
-            _empty_postgres_database()
-        else:
-            db.create_all()
         build_demo(db.session, beneficiaries=40, seed=3, today=DEMO_TODAY)
         db.session.commit()
         people = {

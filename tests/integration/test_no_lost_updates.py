@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from backoffice import create_app
 from backoffice.admin import VIEWS
 from backoffice.admin.base import ProtectedModelView
 from backoffice.admin.concurrency import NO_VERSION
@@ -25,8 +24,7 @@ from bench.lost_updates import FormReader
 from tests.conftest import (
     FAST_HASH,
     PASSWORD,
-    _database_url,
-    _empty_postgres_database,
+    empty_app,
     version_in_page,
 )
 from tests.integration.test_activity_forms import marks_of, new_workshop
@@ -283,14 +281,8 @@ def demo_app(tmp_path_factory):
     from backoffice.seeding.demo import build_demo
     from backoffice.services.obligations import rebuild
 
-    url = _database_url(tmp_path_factory.mktemp("demo"))
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test",
-                      "WTF_CSRF_ENABLED": False})
+    app = empty_app(tmp_path_factory.mktemp("demo"))
     with app.app_context():
-        if url.startswith("postgres"):
-            _empty_postgres_database()
-        else:
-            db.create_all()
         build_demo(db.session, beneficiaries=20, seed=1, today=date(2026, 1, 15))
         with engine_writes(db.session):  # the obligations, as `flask seed demo` does
             rebuild(db.session, datetime(2026, 1, 15, 9, 0))
