@@ -121,6 +121,12 @@ def make_scope(
 # --- Populations ----------------------------------------------------------------------
 
 
+def programme_territory(session, scope: Scope) -> str:
+    """The territory of the report's programme (its funder's): whose public holidays its
+    working days leave out (« NC », « FR »)."""
+    return session.get(Programme, scope.programme_id).funder.territory.value
+
+
 def followed(scope: Scope):
     """Enrolments followed during the period: entered on or before its end and not exited
     before its start (a path straddling the period counts; a suspended path counts)."""

@@ -12,8 +12,7 @@ from datetime import date
 from ..indicators import csp
 from ..indicators.exit_groups import anticipated_reasons
 from ..indicators.lists import Column
-from ..indicators.scope import Scope
-from ..models import Programme
+from ..indicators.scope import Scope, programme_territory
 from .periods import csp_due_on
 from .workbook import compliance_sheet, report_workbook, targets_sheet
 
@@ -59,8 +58,7 @@ def build(
     """Write the CSP monthly workbook (no nominative data: same for every role)."""
     table = csp.monthly_table(session, scope)
     month = csp.month_label(f"{table.cut_off:%Y-%m}")
-    territory = session.get(Programme, scope.programme_id).funder.territory.value
-    due_on = csp_due_on(table.cut_off, territory)
+    due_on = csp_due_on(table.cut_off, programme_territory(session, scope))
     with report_workbook(
         session,
         target,
