@@ -228,7 +228,10 @@ def test_simultaneous_failures_cannot_pass_the_account_limit(app, users):
         thread.join()
     assert errors == []
     checked = statuses.count(200)
-    assert 1 <= checked <= app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    # Never past the limit. Under this much contention the count may refuse early (each
+    # try is recorded before it is counted, so 40 at once can all see more than 5 and all
+    # be refused: seen on PostgreSQL), never late.
+    assert 0 <= checked <= app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
     assert statuses.count(429) == clients - checked
     with app.app_context():
         failures = db.session.scalar(select(func.count(LoginAttempt.id)).where(
