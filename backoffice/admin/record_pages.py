@@ -5,8 +5,10 @@ from flask import request, url_for
 from flask_babel import to_user_timezone
 
 from ..auth.permissions import can, may_run
+from ..enums import EnrolmentAction
 from ..extensions import db
 from ..models import Enrolment
+from ..rules.lifecycle import enrolment_actions_allowed
 from ..services import person_record
 from .administration import audit_action_label
 from .base import current_role, scope_clause
@@ -35,11 +37,13 @@ def add_url(area: str, path_id: int) -> str | None:
     return url_for(f"{ENDPOINT_OF_AREA[area]}.create_view", enrolment=path_id, url=request.url)
 
 
-def action_url(action: str, path_id: int) -> str | None:
-    """A lifecycle action's form for one path (suspend…), when the role may run it."""
-    if not may_run(current_role(), action):
+def action_url(action: str, path) -> str | None:
+    """A lifecycle action's form for one path (suspend…), when the path's status allows
+    it (rules.lifecycle) and the role may run it."""
+    if not may_run(current_role(), action) \
+            or EnrolmentAction(action) not in enrolment_actions_allowed(path.status):
         return None
-    return url_for("enrolments.transition_view", action=action, ids=path_id, url=request.url)
+    return url_for("enrolments.transition_view", action=action, ids=path.id, url=request.url)
 
 
 def visibility() -> person_record.Visibility:
