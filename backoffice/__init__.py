@@ -114,7 +114,8 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     audit.install()
     value_ranges.install()  # numbers out of range: a French message naming the field
     obligation_sync.install()
-    from . import access_log, errors, redirects, security
+    from . import errors, redirects, security
+    from .audit import access_log
     from .auth import bp as auth_bp
 
     security.init_app(app)  # headers, session lifetime, proxy (issue 6 §3-4)
@@ -127,7 +128,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     init_admin(app)
 
-    from .cli import init_app as init_cli
+    from .commands import init_app as init_cli
 
     init_cli(app)
 

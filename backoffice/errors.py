@@ -122,7 +122,7 @@ def _bad_request(error):
 
 
 def _csrf_refused(_error):
-    g.csrf_refused = True  # access_log.py records the refusal
+    g.csrf_refused = True  # audit/access_log.py records the refusal
     return error_page(CSRF_REFUSED, 400)
 
 

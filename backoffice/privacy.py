@@ -10,7 +10,7 @@ what a person may obtain.
 - `person_data(session, beneficiary_id)`: everything stored about one person (access right,
   RGPD art. 15), as plain JSON-ready dicts.
 
-No Flask here: the CLI (privacy_commands.py) and the tests call these functions.
+No Flask here: the CLI (commands/privacy.py) and the tests call these functions.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, time

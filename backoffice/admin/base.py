@@ -194,7 +194,7 @@ def scope_clause(model: type, area: str | None):
 
 
 def note_refusal(detail: str) -> None:
-    """Keep a refusal of this request for the audit trail: access_log.py writes it once
+    """Keep a refusal of this request for the audit trail: audit/access_log.py writes it once
     the request's own transaction is over (a rolled-back save must not take it along)."""
     if has_request_context():
         g.setdefault("audit_refusals", []).append(detail)

@@ -90,7 +90,7 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
 
 # Areas whose rows name a person supported (a name, a birth date, a path of one person):
 # no funder's representative reads them (test_permissions checks the table), and every
-# read of their lists, records and lookups is in the audit trail (access_log.py).
+# read of their lists, records and lookups is in the audit trail (audit/access_log.py).
 NOMINATIVE = frozenset(
     {"beneficiaries", "referrals", "purchase_order_lines", "enrolments", "phase_records",
      "suspensions", "contacts", "internships", "barriers", "obligations",

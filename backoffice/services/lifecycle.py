@@ -3,7 +3,7 @@ phases, suspensions, abandon, exit and follow-up (issue « Path lifecycle »).
 
 Each function checks with `rules.lifecycle` (raising `TransitionRefused` with a French
 message), then changes the rows. Audit entries are written by the session hook
-(`backoffice/audit.py`).
+(`backoffice/audit/`).
 """
 from dataclasses import dataclass
 from datetime import date, datetime

@@ -34,7 +34,7 @@ NOW = datetime(2026, 11, 20, 9, 0)
 def ensure_registered(app) -> None:
     """Register the view and the commands when the app factory does not do it (yet)."""
     from backoffice.admin.alerts import AlertsView
-    from backoffice.obligation_commands import register
+    from backoffice.commands.obligations import register
 
     if "alerts.index_view" not in app.view_functions:
         app.extensions["admin"][0].add_view(AlertsView())

@@ -94,7 +94,7 @@ def test_backup_file_is_readable_by_its_owner_only(app, runner, tmp_path):
 
 def test_failed_backup_leaves_no_file(app, runner, tmp_path, monkeypatch):
     _sqlite_only(app)
-    from backoffice import backup
+    from backoffice.commands import backup
 
     def broken(_database, output):
         Path(output).write_bytes(b"SQLite format 3\0 partiel")  # half a copy, then fails

@@ -510,7 +510,7 @@ def test_cli_unexpected_failure_is_one_french_line(app, runner, world, monkeypat
     def broken(*_args, **_kwargs):
         raise RuntimeError("SELECT secret FROM beneficiaries")
 
-    monkeypatch.setattr("backoffice.privacy_commands.person_data", broken)
+    monkeypatch.setattr("backoffice.commands.privacy.person_data", broken)
     line = one_french_line(runner.invoke(args=["privacy", "export", "--beneficiary", "1"]))
     assert "la commande a échoué (RuntimeError) ; rien n'a été enregistré" in line
     assert "SELECT" not in line

@@ -25,7 +25,7 @@ NOW = datetime(2026, 1, 15, 9, 0)
 COORDINATOR = "coordination@demo.fr"
 
 #: Statements of a list page: logged-in user, pager count, rows, navbar badge, and the
-#: audit entry of a list that names people (access_log.py, issue 18 §8).
+#: audit entry of a list that names people (audit/access_log.py, issue 18 §8).
 LIST_QUERIES = 5
 
 

@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from backoffice.extensions import db
-from backoffice.report_commands import export_command, register
+from backoffice.commands.reports import export_command, register
 from tests.integration.test_reports_common import enrol, key_figures, person, programme, refer
 
 

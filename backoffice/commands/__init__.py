@@ -15,12 +15,12 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .auth.emails import email_problem, normalised_email
-from .auth.passwords import password_problem
-from .enums import Role
-from .extensions import db
-from .models import Funder, User
-from .value_ranges import BIG_INTEGER_MAX, OutOfRange, strip_invisible
+from ..auth.emails import email_problem, normalised_email
+from ..auth.passwords import password_problem
+from ..enums import Role
+from ..extensions import db
+from ..models import Funder, User
+from ..value_ranges import BIG_INTEGER_MAX, OutOfRange, strip_invisible
 
 #: An option naming a record by its id: a whole number the database can hold (2^70 made
 #: SQLite fail).
@@ -89,7 +89,7 @@ def list_users() -> None:
 @seed_cli.command("reference")
 def seed_reference() -> None:
     """Load the reference data of seeds/ (idempotent: run twice, same rows)."""
-    from .seeding.reference import load_reference
+    from ..seeding.reference import load_reference
 
     counts = load_reference(db.session, current_app.config.get("SEEDS_DIR"))
     db.session.commit()
@@ -105,9 +105,9 @@ def seed_reference() -> None:
               help="Ne rien faire si la base contient déjà des bénéficiaires (make run).")
 def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
     """Build a deterministic demo dataset (loads the reference data first if needed)."""
-    from .maintenance import refresh_statistics
-    from .models import Beneficiary
-    from .seeding.demo import DEMO_PASSWORD, build_demo, settle_past_obligations
+    from ..maintenance import refresh_statistics
+    from ..models import Beneficiary
+    from ..seeding.demo import DEMO_PASSWORD, build_demo, settle_past_obligations
 
     if if_empty and db.session.scalar(select(Beneficiary.id).limit(1)) is not None:
         click.echo("Base déjà remplie : données de démonstration non rechargées.")
@@ -116,8 +116,8 @@ def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
     lines = build_demo(db.session, beneficiaries=beneficiaries, seed=seed)
     db.session.commit()
     # Bulk inserts bypass the session hook: compute the demo's obligations once.
-    from .obligation_sync import engine_writes
-    from .services.obligations import rebuild
+    from ..obligation_sync import engine_writes
+    from ..services.obligations import rebuild
 
     now = datetime.now()
     with engine_writes(db.session):
@@ -200,7 +200,7 @@ def french_usage(error: click.UsageError) -> str:
 
 def unexpected_error_message(error: Exception) -> str:
     """The line shown for a failure no rule foresaw (details in the log, not on screen)."""
-    from .errors import database_error_message
+    from ..errors import database_error_message
 
     if isinstance(error, SQLAlchemyError):
         return database_error_message(error)
@@ -247,14 +247,14 @@ def with_french_errors(command: click.Command) -> click.Command:
 
 def init_app(app) -> None:
     """Register the command groups on the app, each with French one-line errors."""
-    from . import backup, obligation_commands, privacy_commands, report_commands
+    from . import backup, obligations, privacy, reports
 
     before = set(app.cli.commands)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
-    report_commands.register(app)
-    obligation_commands.register(app)
-    privacy_commands.register(app)
+    reports.register(app)
+    obligations.register(app)
+    privacy.register(app)
     backup.register(app)
     for name in set(app.cli.commands) - before:
         with_french_errors(app.cli.commands[name])

@@ -20,7 +20,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
-from .extensions import db
+from ..extensions import db
 
 PG_DUMP_FALLBACK = "/usr/lib/postgresql/15/bin/pg_dump"
 #: A backup holds every personal record: only its owner may read it (issue 18 §9).

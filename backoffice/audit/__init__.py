@@ -9,7 +9,7 @@ details is recorded as « modifié », never copied (CNIL: minimise sensitive da
 
 Entries are never changed or deleted once written: the ORM refuses it
 (`AuditTrailIsReadOnly`) except inside `purging()`, the retention purge of privacy.py.
-Reads of personal records, exports, logins and refusals are added by access_log.py.
+Reads of personal records, exports, logins and refusals are added by audit/access_log.py.
 Entries written during a request keep the caller's address; those of anonymous callers
 are limited per address and minute (`AUDIT_ANONYMOUS_PER_MINUTE`, issue 18 §8).
 """
@@ -24,8 +24,8 @@ from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.base import NO_VALUE
 
-from .models import AuditEntry
-from .models._types import utcnow
+from ..models import AuditEntry
+from ..models._types import utcnow
 
 # (table, column) whose content is never copied into the trail.
 SENSITIVE_COLUMNS = frozenset({
@@ -166,7 +166,7 @@ def record(session: Session, action: str, table: str | None = None,
            actor: tuple[int | None, str | None] | None = None) -> None:
     """Write an entry for something that is not a row change (login, refusal, export…).
 
-    `session` may also be a Connection (access_log.py writes on a connection of its own).
+    `session` may also be a Connection (audit/access_log.py writes on a connection of its own).
     `actor` overrides who acted (a login is recorded before the session knows the user).
     """
     user_id, email = actor or actor_provider()
@@ -186,7 +186,7 @@ def _request_address() -> str | None:
     """The caller's address during a request (None from the command line)."""
     if not has_request_context():
         return None
-    from .security import client_address  # security.py imports the models, not this
+    from ..security import client_address  # security.py imports the models, not this
 
     return client_address()
 

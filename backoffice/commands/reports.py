@@ -17,10 +17,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .cli import RECORD_ID
-from .extensions import db
-from .indicators.scope import ScopeError
-from .reports import REPORTS, produce
+from . import RECORD_ID
+from ..extensions import db
+from ..indicators.scope import ScopeError
+from ..reports import REPORTS, produce
 
 
 def _iso_date(_ctx, param, value):
@@ -99,5 +99,5 @@ def export_command(
 
 
 def register(app) -> None:
-    """Add `flask export` to the app's commands (called from backoffice/cli.py)."""
+    """Add `flask export` to the app's commands (called from backoffice/commands/__init__.py)."""
     app.cli.add_command(export_command)

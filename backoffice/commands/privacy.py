@@ -7,10 +7,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import audit
-from .cli import RECORD_ID
-from .extensions import db
-from .privacy import person_data, purge
+from .. import audit
+from . import RECORD_ID
+from ..extensions import db
+from ..privacy import person_data, purge
 
 privacy_cli = AppGroup("privacy", help="Données personnelles : purge et droit d'accès.")
 

@@ -19,12 +19,12 @@ import xlsxwriter
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from .extensions import db
-from .maintenance import refresh_statistics
-from .models import User
-from .obligation_sync import engine_writes
-from .services import alerts as service
-from .services.obligations import END_OF_DAY, rebuild
+from ..extensions import db
+from ..maintenance import refresh_statistics
+from ..models import User
+from ..obligation_sync import engine_writes
+from ..services import alerts as service
+from ..services.obligations import END_OF_DAY, rebuild
 
 obligations_cli = AppGroup("obligations", help="Échéances : recalcul depuis les dossiers.")
 

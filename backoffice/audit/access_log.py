@@ -1,4 +1,4 @@
-"""Audit entries for what the session hook of audit.py cannot see (issue 6 §1, issue 18
+"""Audit entries for what the session hook of audit/__init__.py cannot see (issue 6 §1, issue 18
 §8): someone read a list, a record or a search that names people, downloaded an export,
 or was refused (403, a record out of reach: 404, a form or a save refused).
 
@@ -10,10 +10,10 @@ be written fails the request (503): nothing personal is shown unrecorded.
 from flask import current_app, g, request
 from flask_login import current_user
 
-from . import audit
-from .auth.permissions import NOMINATIVE
-from .errors import error_page
-from .extensions import db
+from .. import audit
+from ..auth.permissions import NOMINATIVE
+from ..errors import error_page
+from ..extensions import db
 
 # Downloads of data: Flask-Admin's CSV export of any table, and the funders' workbooks.
 EXPORT_SUFFIX = ".export"
