@@ -34,6 +34,7 @@ from .models import (
 )
 from .models._types import utcnow
 from .rules.calendar import add_months
+from .rules.wording import plural
 
 ANONYMOUS_LAST_NAME = "ANONYME"
 
@@ -170,10 +171,14 @@ def purge(session: Session, as_of: date, retention_months: int = 24,
         execution_options={"synchronize_session": False},
     ).rowcount or 0
     audit.record(session, "purge", None, None,
-                 detail=(f"Purge au {as_of:%d/%m/%Y} : {len(report.anonymised)} personne(s) "
-                         f"anonymisée(s), {report.audit_entries_deleted} entrée(s) d'audit "
-                         f"et {report.login_attempts_deleted} tentative(s) de connexion "
-                         "supprimées"))
+                 detail=(f"Purge au {as_of:%d/%m/%Y} : "
+                         + plural(len(report.anonymised), "personne anonymisée",
+                                  "personnes anonymisées")
+                         + ", " + plural(report.audit_entries_deleted, "entrée d'audit",
+                                         "entrées d'audit")
+                         + " et " + plural(report.login_attempts_deleted,
+                                           "tentative de connexion", "tentatives de connexion")
+                         + " supprimées"))
     return report
 
 

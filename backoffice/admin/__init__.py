@@ -5,6 +5,7 @@ from pathlib import Path
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from ..rules.wording import agreed
 from ..security import allow_bulk_actions, csp_nonce
 from .account import AccountView
 from .activity import AttendanceView, SessionView, WorkshopView
@@ -73,6 +74,7 @@ def init_admin(app) -> Admin:
                                url="account", category="Mon compte"))
     admin.add_view(TargetsView())
     _add_overdue_badge(app)
+    app.add_template_filter(agreed)  # « {{ n }} {{ n|agreed('échéance', 'échéances') }} »
     return admin
 
 

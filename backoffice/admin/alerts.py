@@ -28,6 +28,7 @@ from ..enums import Role
 from ..extensions import db
 from ..models import Programme, User
 from ..redirects import back_to
+from ..rules.wording import plural
 from ..services import alerts as service
 from ..services.alerts import AREA, AlertFilters, overdue_count  # noqa: F401 (menu badge)
 from ..services.obligations import (
@@ -254,8 +255,9 @@ class AlertsView(BaseView):
             flash(f"{refused} Rien n'a été enregistré.", "error")
             return redirect(back)
         if self._commit(back):
-            flash(f"{len(obligations)} échéance(s) marquée(s) comme faite(s) le "
-                  f"{done_on:%d/%m/%Y}.", "success")
+            flash(plural(len(obligations), "échéance marquée comme faite",
+                         "échéances marquées comme faites") + f" le {done_on:%d/%m/%Y}.",
+                  "success")
         return redirect(back)
 
     # --- « Clore » the deadlines closed paths left undone ----------------------------
@@ -274,6 +276,6 @@ class AlertsView(BaseView):
             flash(str(refused), "error")
             return redirect(back)
         if self._commit(back):
-            flash(f"{len(obligations)} échéance(s) close(s) : "
-                  f"« {obligations[0].cancel_reason} ».", "success")
+            flash(plural(len(obligations), "échéance close", "échéances closes")
+                  + f" : « {obligations[0].cancel_reason} ».", "success")
         return redirect(back)

@@ -30,9 +30,15 @@ class Todo:
     """One figure of the home page: « 12 prescriptions en attente de décision »."""
 
     count: int
-    label: str
+    one: str
+    many: str
     url: str | None
     urgent: bool = False
+
+    @property
+    def label(self) -> str:
+        """The words after the count, agreed with it (« 1 échéance », « 3 échéances »)."""
+        return self.one if abs(self.count) < 2 else self.many
 
 
 @dataclass(frozen=True)
@@ -88,13 +94,16 @@ class HomeView(AdminIndexView):
         to_decide = worklist.referrals_to_decide(db.session)
         todos = [
             # the working view: pending and deferred together (issue 20 §7)
-            Todo(to_decide, "prescription(s) à décider (en attente ou ajournées)",
+            Todo(to_decide, "prescription à décider (en attente ou ajournée)",
+                 "prescriptions à décider (en attente ou ajournées)",
                  self.list_url("referrals", (ReferralToDecideFilter, None, "1")),
                  to_decide > 0),
-            Todo(pending, "prescription(s) en attente de décision",
+            Todo(pending, "prescription en attente de décision",
+                 "prescriptions en attente de décision",
                  self.list_url("referrals", (EnumIsFilter, "Statut",
                                              ReferralStatus.PENDING.name)), pending > 0),
-            Todo(sum(group.count for group in deferred), "prescription(s) ajournée(s)",
+            Todo(sum(group.count for group in deferred),
+                 "prescription ajournée", "prescriptions ajournées",
                  self.list_url("referrals", (EnumIsFilter, "Statut",
                                              ReferralStatus.DEFERRED.name))),
         ]
@@ -104,17 +113,21 @@ class HomeView(AdminIndexView):
         today = now.date()
         todos = [
             Todo(worklist.validated_without_path(db.session),
-                 "prescription(s) validée(s) sans parcours ouvert",
+                 "prescription validée sans parcours ouvert",
+                 "prescriptions validées sans parcours ouvert",
                  self.list_url("referrals",
                                (EnumIsFilter, "Statut", ReferralStatus.VALIDATED.name),
                                (ReferralWithoutPathFilter, None, "1"))),
             Todo(worklist.paths_past_planned_end(db.session, today),
+                 "parcours au-delà de sa fin prévue",
                  "parcours au-delà de leur fin prévue",
                  self._alerts_url(kind=AlertKind.PAST_PLANNED_END.value), urgent=True),
-            Todo(worklist.orders_to_receive(db.session), "bon(s) de commande à réceptionner",
+            Todo(worklist.orders_to_receive(db.session), "bon de commande à réceptionner",
+                 "bons de commande à réceptionner",
                  self.list_url("purchase_orders", (FilterEmpty, "Date de réception", "1"))),
             Todo(worklist.workshops_without_sheet(db.session, now),
-                 "atelier(s) tenu(s) sans feuille d'émargement",
+                 "atelier tenu sans feuille d'émargement",
+                 "ateliers tenus sans feuille d'émargement",
                  self.list_url("workshops", (HeldBeforeNowFilter, None, "1"),
                                (WorkshopWithoutSheetFilter, None, "1"))),
         ]
@@ -126,15 +139,18 @@ class HomeView(AdminIndexView):
         weeks = worklist.NO_CONTACT_WEEKS
         todos = [
             Todo(worklist.paths_in_progress(db.session, own),
-                 "parcours en cours" + (" dont vous êtes référent" if mine else ""),
+                 "parcours en cours" + (" que vous suivez" if mine else ""),
+                 "parcours en cours" + (" que vous suivez" if mine else ""),
                  self.list_url("enrolments", (EnumIsFilter, "Statut",
                                               EnrolmentStatus.ACTIVE.name))),
-            Todo(overdue, "échéance(s) en retard",
+            Todo(overdue, "échéance en retard", "échéances en retard",
                  self._alerts_url(kind=OVERDUE, days=worklist.WEEK_DAYS), overdue > 0),
-            Todo(soon, f"échéance(s) dans les {worklist.WEEK_DAYS} prochains jours",
+            Todo(soon, f"échéance dans les {worklist.WEEK_DAYS} prochains jours",
+                 f"échéances dans les {worklist.WEEK_DAYS} prochains jours",
                  self._alerts_url(kind=DUE_SOON, days=worklist.WEEK_DAYS)),
             Todo(worklist.paths_without_contact(db.session, now, own),
-                 f"personne(s) en parcours sans contact depuis {weeks} semaines",
+                 f"personne en parcours sans contact depuis {weeks} semaines",
+                 f"personnes en parcours sans contact depuis {weeks} semaines",
                  self.list_url("enrolments",
                                (EnumIsFilter, "Statut", EnrolmentStatus.ACTIVE.name),
                                (WithoutContactForWeeksFilter, None, str(weeks)))),

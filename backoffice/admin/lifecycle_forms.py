@@ -424,7 +424,7 @@ def attendance_sheet_form(lines, formdata, *, intro: str) -> AttendanceSheetForm
     for line in lines:
         person = line.path.beneficiary
         setattr(Sheet, f"path_{line.path.id}", SelectField(
-            f"{person.full_name} (parcours n° {line.path.id}, entré(e) le "
+            f"{person.full_name} (parcours n° {line.path.id}, entrée en parcours le "
             f"{line.path.entry_date:%d/%m/%Y})",
             choices=choices, default=line.attendance.value if line.attendance else "",
             validate_choice=True))

@@ -23,15 +23,16 @@ from ..extensions import db
 from ..maintenance import refresh_statistics
 from ..models import User
 from ..obligation_sync import engine_writes
+from ..rules.wording import plural
 from ..services import alerts as service
 from ..services.obligations import END_OF_DAY, rebuild
 
 obligations_cli = AppGroup("obligations", help="Échéances : recalcul depuis les dossiers.")
 
 COUNT_LABELS = (
-    ("created", "créée(s)"), ("updated", "date(s) recalculée(s)"),
-    ("fulfilled", "faite(s) d'après le dossier"), ("cancelled", "annulée(s)"),
-    ("unchanged", "inchangée(s)"),
+    ("created", "créée", "créées"), ("updated", "date recalculée", "dates recalculées"),
+    ("fulfilled", "faite d'après le dossier", "faites d'après le dossier"),
+    ("cancelled", "annulée", "annulées"), ("unchanged", "inchangée", "inchangées"),
 )
 
 
@@ -47,7 +48,7 @@ def _as_of(value: str | None) -> datetime:
 
 
 def _line(counts: dict[str, int]) -> str:
-    return ", ".join(f"{counts[key]} {label}" for key, label in COUNT_LABELS)
+    return ", ".join(plural(counts[key], one, many) for key, one, many in COUNT_LABELS)
 
 
 @obligations_cli.command("rebuild")
@@ -88,7 +89,7 @@ def digest_text(data: service.AlertList) -> str:
     now, days = data.now, data.filters.days
     scope = ("échéances jamais faites des parcours clôturés"
              if data.filters.scope == service.CLOSED_PATHS
-             else f"échéances dans les {days} jour(s), parcours en cours")
+             else f"échéances dans les {plural(days, 'jour')}, parcours en cours")
     lines = [
         f"Alertes au {now:%d/%m/%Y} — {scope}",
         f"Échéances dépassées : {data.overdue_total} · à échéance : {data.due_soon_total} · "
@@ -199,8 +200,8 @@ def alerts_command(as_of: str | None, referent: str | None, days: int, closed_pa
         if not output:
             raise click.UsageError("--output est obligatoire avec --format xlsx.")
         write_digest_xlsx(data, output)
-        click.echo(f"Classeur écrit : {output} ({data.obligations_total} échéance(s), "
-                   f"{len(data.alerts)} alerte(s)).")
+        click.echo(f"Classeur écrit : {output} ({plural(data.obligations_total, 'échéance')}, "
+                   f"{plural(len(data.alerts), 'alerte')}).")
         return
     text = digest_text(data)
     if output:

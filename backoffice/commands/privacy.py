@@ -8,9 +8,10 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .. import audit
-from . import RECORD_ID
 from ..extensions import db
 from ..privacy import person_data, purge
+from ..rules.wording import plural
+from . import RECORD_ID
 
 privacy_cli = AppGroup("privacy", help="Données personnelles : purge et droit d'accès.")
 
@@ -34,11 +35,15 @@ def purge_command(as_of, dry_run: bool) -> None:
     prefix = "[simulation] " if dry_run else ""
     click.echo(f"{prefix}Purge au {day:%d/%m/%Y} "
                f"(dernière sortie ou dernier contact avant le {report.cutoff:%d/%m/%Y}) :")
-    click.echo(f"  {len(report.anonymised)} bénéficiaire(s) anonymisé(s)"
+    click.echo("  " + plural(len(report.anonymised), "bénéficiaire anonymisé",
+                             "bénéficiaires anonymisés")
                + (f" : n° {', '.join(map(str, report.anonymised))}" if report.anonymised else ""))
-    click.echo(f"  {report.audit_entries_deleted} entrée(s) du journal d'audit supprimée(s) "
-               f"(antérieures au {report.log_cutoff:%d/%m/%Y})")
-    click.echo(f"  {report.login_attempts_deleted} tentative(s) de connexion supprimée(s)")
+    click.echo("  " + plural(report.audit_entries_deleted,
+                             "entrée du journal d'audit supprimée",
+                             "entrées du journal d'audit supprimées")
+               + f" (antérieures au {report.log_cutoff:%d/%m/%Y})")
+    click.echo("  " + plural(report.login_attempts_deleted, "tentative de connexion supprimée",
+                             "tentatives de connexion supprimées"))
 
 
 @privacy_cli.command(

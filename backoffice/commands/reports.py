@@ -17,10 +17,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import RECORD_ID
 from ..extensions import db
 from ..indicators.scope import ScopeError
 from ..reports import REPORTS, produce
+from . import RECORD_ID
 
 
 def _iso_date(_ctx, param, value):

@@ -53,8 +53,9 @@ def check_attendance_day(held_on: date, entry_date: date, person: str) -> None:
     est positionné le participant »), not before."""
     if held_on < entry_date:
         raise TransitionRefused(
-            f"Parcours : {person} est entré(e) le {_fmt(entry_date)}, après l'atelier du "
-            f"{_fmt(held_on)} ; corrigez la date d'entrée ou choisissez un autre atelier"
+            f"Parcours : {person}, date d'entrée le {_fmt(entry_date)}, après "
+            f"l'atelier du {_fmt(held_on)} ; corrigez la date d'entrée ou choisissez un "
+            f"autre atelier"
         )
 
 

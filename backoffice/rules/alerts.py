@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from backoffice.enums import Attendance, LabelledEnum
+from backoffice.rules.wording import plural
 
 #: 004 (Lots 1, 2, 4): « 2 absences injustifiées consécutives sont considérées comme un
 #: motif d'arrêt de l'action ». The default of ``absences_alert``; each programme's figure
@@ -176,8 +177,8 @@ def csp_contacts_alert(
         return None
     return Alert(
         AlertKind.CSP_CONTACTS,
-        f"Phase 2 depuis le {_fmt(phase_started_on)} : {contacts} contact(s) en {weeks} "
-        f"semaine(s) hors suspension, moins d'un par semaine en moyenne",
+        f"Phase 2 depuis le {_fmt(phase_started_on)} : {plural(contacts, 'contact')} en "
+        f"{plural(weeks, 'semaine')} hors suspension, moins d'un par semaine en moyenne",
         "002 II §5", enrolment_id=enrolment_id, referent_id=referent_id,
         programme_id=programme_id,
     )
@@ -200,7 +201,7 @@ def portfolio_alert(
     who = f"{referent_name} : " if referent_name else ""
     return Alert(
         AlertKind.PORTFOLIO,
-        f"{who}portefeuille actif de {active} bénéficiaire(s), {side}",
+        f"{who}portefeuille actif de {plural(active, 'bénéficiaire')}, {side}",
         "002 §7.4", referent_id=referent_id, programme_id=programme_id,
     )
 
@@ -237,7 +238,7 @@ def past_planned_end_alert(
     days = (today - planned_end).days
     return Alert(
         AlertKind.PAST_PLANNED_END,
-        f"Fin prévue le {_fmt(planned_end)} (il y a {days} jour(s)) : clôturer le parcours "
+        f"Fin prévue le {_fmt(planned_end)} (il y a {plural(days, 'jour')}) : clôturer le parcours "
         f"ou enregistrer la sortie",
         "002 §3", enrolment_id=enrolment_id, referent_id=referent_id,
         programme_id=programme_id,
@@ -259,7 +260,7 @@ def follow_up_past_end_alert(
     days = (today - follow_up_end).days
     return Alert(
         AlertKind.FOLLOW_UP_PAST_END,
-        f"Suivi dans l'emploi terminé le {_fmt(follow_up_end)} (il y a {days} jour(s)) : "
+        f"Suivi dans l'emploi terminé le {_fmt(follow_up_end)} (il y a {plural(days, 'jour')}) : "
         f"terminer le suivi en indiquant si la personne est en emploi",
         "002 II §3", enrolment_id=enrolment_id, referent_id=referent_id,
         programme_id=programme_id,
@@ -284,7 +285,7 @@ def workshop_size_alert(
     when = f" du {_fmt(held_on)}" if held_on else ""
     return Alert(
         AlertKind.WORKSHOP_SIZE,
-        f"Atelier « {title} »{when} : {attendees} inscrit(s), {side}",
+        f"Atelier « {title} »{when} : {plural(attendees, 'inscrit')}, {side}",
         "004 Lot 1", workshop_id=workshop_id, programme_id=programme_id,
     )
 
@@ -358,8 +359,8 @@ def interviews_alert(
     if interviews_max is not None and count > interviews_max:
         problems.append(f"{count} entretiens individuels, au-delà de {interviews_max}")
     elif interviews_min is not None and at_exit_phase and count < interviews_min:
-        problems.append(f"{count} entretien(s) individuel(s) à la sortie, moins que "
-                        f"{interviews_min}")
+        interviews = plural(count, "entretien individuel", "entretiens individuels")
+        problems.append(f"{interviews} à la sortie, moins que {interviews_min}")
     if max_minutes is not None and longest_minutes is not None and longest_minutes > max_minutes:
         problems.append(f"un entretien de {longest_minutes} min, au-delà de {max_minutes} min")
     if not problems:
@@ -480,5 +481,5 @@ def session_size_alert(
     else:
         return None
     return Alert(AlertKind.SESSION_SIZE,
-                 f"Session « {label} » : {participants} participant(s), {side}",
+                 f"Session « {label} » : {plural(participants, 'participant')}, {side}",
                  "004 Lot 2", programme_id=programme_id)

@@ -114,7 +114,7 @@ def test_a_workshop_with_a_sheet_keeps_its_attendees_programme_and_entries(
            "émargement." in text_of(response)
     response = post_edit(client, f"/admin/workshops/edit/?id={workshop}",
                            data=workshop_form(app, PLIE, "2026-02-27 09:00:00"))
-    assert "est entré(e) le 02/03/2026, après l'atelier du 27/02/2026" in text_of(response)
+    assert "date d'entrée le 02/03/2026, après l'atelier du 27/02/2026" in text_of(response)
     assert held_at(app, workshop) == datetime(2026, 3, 9, 9)
     assert post_edit(client, f"/admin/workshops/edit/?id={workshop}", data=workshop_form(
         app, PLIE, "2026-03-02 14:00:00")).status_code == 302  # the entry day itself
@@ -136,7 +136,7 @@ def test_an_attendance_line_is_a_path_of_the_workshop_entered_by_its_day(
     assert "est du dispositif CSP, l'atelier « Atelier CV » du dispositif PLIE-L1." \
         in text_of(response)
     response = client.post("/admin/attendances/new/", data=line(early, plie_path))
-    assert "est entré(e) le 02/03/2026, après l'atelier du 23/02/2026 ; corrigez la date " \
+    assert "date d'entrée le 02/03/2026, après l'atelier du 23/02/2026 ; corrigez la date " \
            "d'entrée ou choisissez un autre atelier." in text_of(response)
     assert rows(app, WorkshopAttendance) == 0
     assert client.post("/admin/attendances/new/", data=line(workshop, plie_path)) \

@@ -38,12 +38,12 @@ def test_rebuild_reports_differences_and_is_idempotent(cli, reference_app):
         db.session.commit()
     first = run(cli, "obligations", "rebuild", "--as-of", "2026-11-20")
     assert "Échéances recalculées au 20/11/2026" in first
-    assert "parcours : 4 créée(s)" in first  # 2 paths × (pré-bilan, intermediate)
+    assert "parcours : 4 créées" in first  # 2 paths × (pré-bilan, intermediate)
     with reference_app.app_context():
         stored = db.session.scalar(select(func.count(Obligation.id)))
     second = run(cli, "obligations", "rebuild", "--as-of", "2026-11-20")
-    assert f"total : 0 créée(s), 0 date(s) recalculée(s), 0 faite(s) d'après le dossier, " \
-           f"0 annulée(s), {stored} inchangée(s)" in second
+    assert f"total : 0 créée, 0 date recalculée, 0 faite d'après le dossier, " \
+           f"0 annulée, {stored} inchangées" in second
 
 
 def test_rebuild_refreshes_the_planner_statistics(cli, reference_app):
@@ -75,7 +75,7 @@ def test_rebuild_vacuums_postgresql(cli, reference_app):
 def test_digest_text_grouped_by_referent(cli):
     run(cli, "obligations", "rebuild", "--as-of", "2026-11-20")
     out = run(cli, "alerts", "--as-of", "2026-11-20")
-    assert "Alertes au 20/11/2026 — échéances dans les 7 jour(s)" in out
+    assert "Alertes au 20/11/2026 — échéances dans les 7 jours" in out
     assert "Échéances dépassées : 1 · à échéance : 1" in out
     assert "== Test Référent ==" in out and "== Sans référent (coordination) ==" in out
     assert "[EN RETARD 10 j] 10/11/2026  Entretien de pré-bilan" in out
@@ -99,7 +99,7 @@ def test_digest_xlsx_writes_text_as_text(cli, tmp_path):
     target = tmp_path / "alertes.xlsx"
     out = run(cli, "alerts", "--as-of", "2026-11-20", "--format", "xlsx",
               "--output", str(target))
-    assert "Classeur écrit" in out and "2 échéance(s)" in out
+    assert "Classeur écrit" in out and "2 échéances" in out
     book = openpyxl.load_workbook(target)
     assert book.sheetnames == ["Échéances", "Alertes de suivi"]
     sheet = book["Échéances"]

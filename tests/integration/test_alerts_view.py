@@ -403,7 +403,7 @@ def test_a_coordinator_closes_leftovers_in_bulk_with_a_reason(alerts_app, client
         assert _state(picked) == [(None, NOW, "Parcours clôturé, livrable plus dû")] * 2
         assert _state([acting["closed_future"]]) == [(None, None, None)]
     page = client.get("/admin/alerts/?scope=closed_paths").get_data(as_text=True)
-    assert "2 échéance(s) close(s) : « Parcours clôturé, livrable plus dû »" in page
+    assert "2 échéances closes : « Parcours clôturé, livrable plus dû »" in page
     assert shown(page, acting) == {"closed_future"}
 
 
@@ -468,7 +468,7 @@ def test_bulk_mark_done(alerts_app, client, auth, acting):
     with alerts_app.app_context():
         assert _state(picked) == [(datetime(2026, 11, 19), None, None)] * 2
     page = client.get("/admin/alerts/").get_data(as_text=True)
-    assert "2 échéance(s) marquée(s) comme faite(s) le 19/11/2026" in page
+    assert "2 échéances marquées comme faites le 19/11/2026" in page
     assert not shown(page, acting) & {"urgent_late", "suspended_late"}
     # The page offers the bulk form, each row's box belonging to it.
     assert 'id="bulk-form"' in page and 'form="bulk-form"' in page
@@ -567,7 +567,7 @@ def test_csp_contacts_alert(ctx):
     db.session.flush()
     found = kinds_for("csp_contacts")
     assert [a.enrolment_id for a in found] == [path.id]
-    assert "2 contact(s) en 7 semaine(s)" in found[0].message  # 01/10 → 20/11: 50 days
+    assert "2 contacts en 7 semaines" in found[0].message  # 01/10 → 20/11: 50 days
     for week in range(5):
         db.session.add(Contact(enrolment=path, contact_type=contact_type("individual"),
                                occurs_at=datetime(2026, 10, 15, 10) + timedelta(weeks=week)))
@@ -589,13 +589,13 @@ def test_csp_contacts_leave_out_suspensions_and_count_workshops(ctx):
         db.session.add(Contact(enrolment=path, contact_type=contact_type("phone"),
                                occurs_at=datetime(2026, 10, day, 10)))
     db.session.flush()
-    assert "3 contact(s) en 7 semaine(s)" in kinds_for("csp_contacts")[0].message
+    assert "3 contacts en 7 semaines" in kinds_for("csp_contacts")[0].message
     # Three weeks of illness (26/10 → 15/11): 29 days left, 4 weeks owed
     illness = db.session.scalar(select(SuspensionReason).where(SuspensionReason.code == "illness"))
     db.session.add(Suspension(enrolment=path, reason=illness, starts_on=date(2026, 10, 26),
                               ends_on=date(2026, 11, 15)))
     db.session.flush()
-    assert "3 contact(s) en 4 semaine(s) hors suspension" in kinds_for("csp_contacts")[0].message
+    assert "3 contacts en 4 semaines hors suspension" in kinds_for("csp_contacts")[0].message
     # A regroupement attended on 17/11 is the 4th contact: enough
     workshop = Workshop(programme=programme("CSP"), title="Regroupement réseau",
                         held_at=datetime(2026, 11, 17, 9))
@@ -645,7 +645,7 @@ def test_a_follow_up_in_employment_past_its_end_is_an_alert(ctx):
                follow_up_end_date=date(2026, 11, 4), status=EnrolmentStatus.CLOSED)
     found = kinds_for("follow_up_past_end")
     assert [a.enrolment_id for a in found] == [late.id]
-    assert "Suivi dans l'emploi terminé le 04/11/2026 (il y a 16 jour(s))" in found[0].message
+    assert "Suivi dans l'emploi terminé le 04/11/2026 (il y a 16 jours)" in found[0].message
     assert kinds_for("follow_up_past_end", own=9999) == []
 
 
@@ -655,7 +655,7 @@ def test_portfolio_alert(ctx):
     found = kinds_for("portfolio")
     assert len(found) == 1
     assert found[0].referent_id == ctx["me"]
-    assert "portefeuille actif de 1 bénéficiaire(s), sous le minimum de 40" in found[0].message
+    assert "portefeuille actif de 1 bénéficiaire, sous le minimum de 40" in found[0].message
 
 
 def test_consultant_load_alert(ctx):
@@ -674,7 +674,7 @@ def test_past_planned_end_alert(ctx):
                status=EnrolmentStatus.CLOSED, exit_date=date(2026, 10, 2))
     found = kinds_for("past_planned_end")
     assert [a.enrolment_id for a in found] == [late.id]
-    assert "Fin prévue le 02/10/2026 (il y a 49 jour(s))" in found[0].message
+    assert "Fin prévue le 02/10/2026 (il y a 49 jours)" in found[0].message
 
 
 def test_workshop_size_alert(ctx):
@@ -692,7 +692,7 @@ def test_workshop_size_alert(ctx):
     db.session.flush()
     found = kinds_for("workshop_size")
     assert [a.workshop_id for a in found] == [small.id]
-    assert "3 inscrit(s), moins que le minimum de 4" in found[0].message
+    assert "3 inscrits, moins que le minimum de 4" in found[0].message
     assert kinds_for("workshop_size", own=ctx["me"])  # one of their paths attends
     assert kinds_for("workshop_size", own=9999) == []
 
@@ -835,7 +835,7 @@ def test_plie_l1_interviews_alert(ctx):
     # in the exit phase (« Sortie de l'action »), fewer than 4 interviews
     long_one.current_phase = _phase(long_one, "sortie")
     db.session.flush()
-    assert "2 entretien(s) individuel(s) à la sortie, moins que 4" in \
+    assert "2 entretiens individuels à la sortie, moins que 4" in \
         {a.enrolment_id: a.message for a in kinds_for("interviews")}[long_one.id]
 
 
@@ -922,4 +922,4 @@ def test_plie_l2_group_minimum_counts_a_session_not_a_workshop(ctx):
     assert kinds_for("workshop_size") == []
     found = kinds_for("session_size")
     assert [a.message for a in found] == [
-        "Session « Session printemps » : 7 participant(s), moins que le minimum de 8"]
+        "Session « Session printemps » : 7 participants, moins que le minimum de 8"]

@@ -43,7 +43,7 @@ def test_purge_anonymises_only_people_past_the_retention(app, runner, users):
     ids = _people(app, users)
     result = runner.invoke(args=["privacy", "purge", "--as-of", "2025-06-01"])
     assert result.exit_code == 0, result.output
-    assert "1 bénéficiaire(s) anonymisé(s)" in result.output
+    assert "1 bénéficiaire anonymisé" in result.output
     with app.app_context():
         old = db.session.get(Beneficiary, ids["old"])
         assert old.last_name == "ANONYME" and old.first_name == f"n° {ids['old']}"
@@ -69,7 +69,7 @@ def test_purge_is_idempotent(app, runner, users):
     _people(app, users)
     runner.invoke(args=["privacy", "purge", "--as-of", "2025-06-01"])
     again = runner.invoke(args=["privacy", "purge", "--as-of", "2025-06-01"])
-    assert "0 bénéficiaire(s) anonymisé(s)" in again.output
+    assert "0 bénéficiaire anonymisé" in again.output
 
 
 def test_retention_period_is_a_setting(app, runner, users):
@@ -83,7 +83,7 @@ def test_retention_period_is_a_setting(app, runner, users):
 def test_dry_run_changes_nothing(app, runner, users):
     ids = _people(app, users)
     result = runner.invoke(args=["privacy", "purge", "--as-of", "2025-06-01", "--dry-run"])
-    assert "[simulation]" in result.output and "1 bénéficiaire(s)" in result.output
+    assert "[simulation]" in result.output and "1 bénéficiaire anonymisé" in result.output
     with app.app_context():
         assert db.session.get(Beneficiary, ids["old"]).last_name == "Ancien"
 
@@ -106,7 +106,7 @@ def test_purge_deletes_audit_entries_and_login_attempts_past_the_log_retention(a
         assert db.session.scalars(select(LoginAttempt.email)).all() == ["b@x.fr"]
         purge_entry = db.session.scalars(select(AuditEntry).where(
             AuditEntry.action == "purge")).one()
-        assert "1 personne(s)" not in purge_entry.detail and "0 personne(s)" in purge_entry.detail
+        assert "0 personne anonymisée" in purge_entry.detail
 
 
 def test_audit_deletion_is_allowed_only_inside_the_purge(app):

@@ -5,8 +5,8 @@ from datetime import date
 import openpyxl
 import pytest
 
-from backoffice.extensions import db
 from backoffice.commands.reports import export_command, register
+from backoffice.extensions import db
 from tests.integration.test_reports_common import enrol, key_figures, person, programme, refer
 
 

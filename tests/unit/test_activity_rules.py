@@ -57,7 +57,7 @@ def test_corrected_session_dates_keep_their_workshops(starts_on, ends_on, refuse
     (date(2026, 3, 2), None),  # the entry day itself
     (date(2026, 9, 1), None),
     (date(2026, 2, 27),
-     "Parcours : Anne Martin est entré(e) le 02/03/2026, après l'atelier du 27/02/2026 ; "
+     "Parcours : Anne Martin, date d'entrée le 02/03/2026, après l'atelier du 27/02/2026 ; "
      "corrigez la date d'entrée ou choisissez un autre atelier"),
 ])
 def test_attendance_on_or_after_the_entry(held_on, refused):

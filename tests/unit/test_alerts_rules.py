@@ -148,7 +148,7 @@ def test_past_planned_end(planned_end, is_open, days):
         assert found is None
     else:
         assert found.kind is AlertKind.PAST_PLANNED_END
-        assert f"il y a {days} jour(s)" in found.message
+        assert ("il y a 1 jour)" if days == 1 else f"il y a {days} jours)") in found.message
 
 
 # --- 004 Lot 1: workshops of 4 to 7 ----------------------------------------------------
@@ -202,7 +202,7 @@ def test_follow_up_past_end(end, in_follow_up, days):
         assert found is None
     else:
         assert found.kind is AlertKind.FOLLOW_UP_PAST_END and found.enrolment_id == 4
-        assert f"il y a {days} jour(s)" in found.message
+        assert ("il y a 1 jour)" if days == 1 else f"il y a {days} jours)") in found.message
 
 
 def test_every_kind_has_a_french_label_and_a_rule():

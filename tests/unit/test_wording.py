@@ -1,0 +1,23 @@
+"""French agreement of counts (issue 20 §6): 0 and 1 take the singular."""
+import pytest
+
+from backoffice.rules.wording import agreed, plural
+
+
+@pytest.mark.parametrize(("count", "expected"), [
+    (0, "0 échéance en retard"),
+    (1, "1 échéance en retard"),
+    (2, "2 échéances en retard"),
+    (161, "161 échéances en retard"),
+])
+def test_plural_agrees_every_word(count, expected):
+    assert plural(count, "échéance en retard", "échéances en retard") == expected
+
+
+@pytest.mark.parametrize(("count", "expected"), [(1, "jour"), (2, "jours"), (0, "jour")])
+def test_agreed_adds_an_s_by_default(count, expected):
+    assert agreed(count, "jour") == expected
+
+
+def test_agreed_takes_the_given_plural():
+    assert agreed(3, "bon de commande", "bons de commande") == "bons de commande"
