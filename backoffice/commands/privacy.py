@@ -41,7 +41,7 @@ def purge_command(as_of, dry_run: bool) -> None:
     click.echo("  " + plural(report.audit_entries_deleted,
                              "entrée du journal d'audit supprimée",
                              "entrées du journal d'audit supprimées")
-               + f" (antérieures au {report.log_cutoff:%d/%m/%Y})")
+               + f" (d'avant le {report.log_cutoff:%d/%m/%Y})")
     click.echo("  " + plural(report.login_attempts_deleted, "tentative de connexion supprimée",
                              "tentatives de connexion supprimées"))
 

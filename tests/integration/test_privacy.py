@@ -98,7 +98,7 @@ def test_purge_deletes_audit_entries_and_login_attempts_past_the_log_retention(a
                             LoginAttempt(at=datetime(2025, 3, 1), email="b@x.fr", address="1")])
         db.session.commit()
     result = runner.invoke(args=["privacy", "purge", "--as-of", "2025-06-01"])
-    assert "1 entrée(s) du journal d'audit supprimée(s)" in result.output
+    assert "1 entrée du journal d'audit supprimée (d'avant le 01/06/2024)" in result.output
     with app.app_context():
         kept = db.session.scalars(select(AuditEntry.user_email).where(
             AuditEntry.action == "login")).all()
