@@ -3,6 +3,7 @@ role table (auth/permissions.py) through `ProtectedModelView` (admin/base.py).""
 from pathlib import Path
 
 from flask_admin import Admin
+from flask_admin.menu import MenuView
 from flask_admin.theme import Bootstrap4Theme
 
 from ..rules.wording import agreed
@@ -74,8 +75,27 @@ def init_admin(app) -> Admin:
                                url="account", category="Mon compte"))
     admin.add_view(TargetsView())
     _add_overdue_badge(app)
+    _menu_opens_first_views(admin)
     app.add_template_filter(agreed)  # « {{ n }} {{ n|agreed('échéance', 'échéances') }} »
     return admin
+
+
+class FirstViewMenu(MenuView):
+    """A menu entry that opens its list on the view the user's role needs first
+    (`first_views` of the view, issue 20 §3); its URL depends on the user: not cached."""
+
+    def get_url(self) -> str | None:
+        first_view = self._view.first_view()
+        return first_view.url if first_view else super().get_url()
+
+
+def _menu_opens_first_views(admin: Admin) -> None:
+    """Turn the menu entries of lists that declare `first_views` into `FirstViewMenu`s."""
+    entries = [child for item in admin.menu() for child in (item, *item._children)]
+    for entry in entries:
+        if isinstance(entry, MenuView) and getattr(entry._view, "first_views", None):
+            entry.__class__ = FirstViewMenu
+            entry._cache = False
 
 
 def _prefer_our_translations() -> None:

@@ -6,6 +6,7 @@ and `area` (the permission area); this base does the rest.
 """
 import csv
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import (
@@ -344,6 +345,28 @@ class FrenchForm(BaseForm):
         _translations = FrenchTranslations()
 
 
+@dataclass(frozen=True)
+class FirstView:
+    """A list's working view: « À décider en commission » and its URL."""
+
+    title: str
+    url: str
+
+
+def filtered_list_url(view, *filters) -> str:
+    """The list of `view` with `filters` applied — each (filter class, label or None,
+    value): the URL arguments Flask-Admin reads (« flt0_12=PENDING »)."""
+    arguments = {}
+    for position, (kind, label, value) in enumerate(filters):
+        for index, flt in enumerate(view._filters or ()):
+            if isinstance(flt, kind) and (label is None or str(flt.name) == label):
+                arguments[f"flt{position}_{view.get_filter_arg(index, flt)}"] = value
+                break
+        else:
+            raise LookupError(f"{view.endpoint}: no filter {kind.__name__} {label!r}")
+    return url_for(f"{view.endpoint}.index_view", **arguments)
+
+
 class ProtectedModelView(ModelView):
     """A table in the admin, guarded by the role table (`can(role, area, verb)`).
 
@@ -367,6 +390,11 @@ class ProtectedModelView(ModelView):
     stale_message = "Cette fiche a été modifiée entre-temps ; rechargez la page."
     # Nothing of this table is ever edited through the admin (e.g. the audit trail).
     read_only: bool = False
+    # The view each role needs first when it opens this list from the menu (issue 20 §3):
+    # {Role: (title, ((filter class, label or None, value), …))}. The bare list, all rows,
+    # stays one click away (« Toute la liste »).
+    first_views: dict = {}
+    list_template = "admin/list.html"
 
     form_base_class = FrenchForm
     page_size = 20
@@ -413,7 +441,8 @@ class ProtectedModelView(ModelView):
         relations = [r.key for r in model.__mapper__.relationships
                      if r.direction.name == "MANYTOONE"]
         self.column_formatters_export = self._declared("column_formatters_export") or declared
-        self.column_formatters = {**link_formatters(model, self.column_list or ()), **declared}
+        self.column_formatters = {**link_formatters(model, self.column_list or (), short=True),
+                                  **declared}
         self.column_formatters_detail = self._declared("column_formatters_detail") or {
             **link_formatters(model, self.column_details_list or relations), **declared}
         self.form_args = _merge_args(args, self._declared("form_args"))
@@ -453,6 +482,16 @@ class ProtectedModelView(ModelView):
 
     def is_accessible(self) -> bool:
         return self._may("read")
+
+    def first_view(self) -> FirstView | None:
+        """The list as the current user's role needs it first (`first_views`), or None."""
+        if not current_user.is_authenticated:
+            return None
+        entry = self.first_views.get(current_role())
+        if entry is None:
+            return None
+        title, filters = entry
+        return FirstView(title, filtered_list_url(self, *filters))
 
     def inaccessible_callback(self, name, **kwargs):
         """Anonymous: to the login page, coming back here after; logged in: 403."""

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..auth.permissions import can
-from ..enums import ReferralAction, ReferralStatus
+from ..enums import ReferralAction, ReferralStatus, Role
 from ..extensions import db
 from ..models import (
     BarrierType,
@@ -29,7 +29,7 @@ from ..rules.lifecycle import referral_actions_allowed
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView, current_role
-from .fields import enum_filters
+from .fields import EnumIsFilter, enum_filters
 from .lifecycle import (
     LifecycleMixin,
     LifecycleRowAction,
@@ -66,6 +66,16 @@ class ReferralView(LifecycleMixin, ProtectedModelView):
         "programme.code", "referred_on", "decided_on", "prescription_place", "prescriber_name",
         ReferralWithoutPathFilter(), ReferralToDecideFilter(),
     )
+    # The commission opens the referrals on its working view (issue 20 §3 and §7), the
+    # coordinator on the validated people still waiting for a path.
+    _to_decide = ("À décider en commission", ((ReferralToDecideFilter, None, "1"),))
+    first_views = {
+        Role.COMMISSION: _to_decide,
+        Role.ADMIN: _to_decide,
+        Role.COORDINATOR: ("Validées sans parcours",
+                           ((EnumIsFilter, "Statut", ReferralStatus.VALIDATED.name),
+                            (ReferralWithoutPathFilter, None, "1"))),
+    }
     # The decision (status, commission, decider, duration, replacement, non-entry) is
     # recorded by the commission's actions only (001 « Organisation »); it is shown on
     # the record's page, never typed in this form.

@@ -14,6 +14,7 @@ from ..rules.alerts import AlertKind
 from ..services import worklist
 from ..services.alerts import DUE_SOON, OVERDUE
 from . import alerts as alerts_view
+from .base import filtered_list_url
 from .fields import EnumIsFilter
 from .todo_filters import (
     HeldBeforeNowFilter,
@@ -21,7 +22,6 @@ from .todo_filters import (
     ReferralWithoutPathFilter,
     WithoutContactForWeeksFilter,
     WorkshopWithoutSheetFilter,
-    filtered_list_url,
 )
 
 

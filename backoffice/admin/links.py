@@ -26,22 +26,44 @@ def _view_of(admin, record):
     return views.get(type(record))
 
 
-def reference_link(view, _context, model, name):
-    """The referenced record as a link to its page (plain text where the reader may not
-    open it, nothing where there is none)."""
+def _referenced(model, name):
     record = model
     for part in name.split("."):
         record = getattr(record, part, None)
         if record is None:
-            return ""
+            return None
+    return record
+
+
+def reference_link(view, _context, model, name, short: bool = False):
+    """The referenced record as a link to its page (plain text where the reader may not
+    open it, nothing where there is none). `short`: a record that has a `short_label`
+    (a programme's code) shows it, with its full name on hover (issue 20 §6)."""
+    record = _referenced(model, name)
+    if record is None:
+        return ""
+    full = str(record)
+    text = getattr(record, "short_label", full) if short else full
+    hover = full if text != full else None
     target = _view_of(view.admin, record)
     if target is None or not target.is_accessible():
-        return escape(str(record))
+        if hover:
+            return Markup('<abbr title="{}">{}</abbr>').format(hover, text)
+        return escape(text)
     url = url_for(f"{target.endpoint}.details_view", id=record.id)
-    return Markup('<a href="{}">{}</a>').format(url, str(record))
+    if hover:
+        return Markup('<a href="{}" title="{}">{}</a>').format(url, hover, text)
+    return Markup('<a href="{}">{}</a>').format(url, text)
 
 
-def link_formatters(model, names) -> dict:
-    """{column: reference_link} for the columns of `names` that reference a record."""
-    return {name: reference_link for name in names
+def short_reference_link(view, context, model, name):
+    """`reference_link` with short labels: for lists, where width is scarce."""
+    return reference_link(view, context, model, name, short=True)
+
+
+def link_formatters(model, names, short: bool = False) -> dict:
+    """{column: link formatter} for the columns of `names` that reference a record; short
+    labels (the programme's code) for lists."""
+    formatter = short_reference_link if short else reference_link
+    return {name: formatter for name in names
             if isinstance(name, str) and relation_path(model, name)}

@@ -44,7 +44,7 @@ from ..services import activity as activity_service
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView, current_role, only_counsellors, scope_clause
-from .fields import enum_filters
+from .fields import EnumIsNotFilter, enum_filters
 from .lifecycle import (
     LifecycleMixin,
     LifecycleRowAction,
@@ -129,6 +129,12 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
         "programme.code", "referent.name", "current_phase.name",
         "entry_date", "planned_end_date", "exit_date", WithoutContactForWeeksFilter(),
     )
+    # Staff open the paths still open (in progress, suspended, followed after the exit):
+    # a closed path is history, one click away (issue 20 §3).
+    _open_paths = ("Parcours non clôturés",
+                   ((EnumIsNotFilter, "Statut", EnrolmentStatus.CLOSED.name),))
+    first_views = dict.fromkeys(
+        (Role.ADMIN, Role.COORDINATOR, Role.COUNSELLOR, Role.COMMISSION), _open_paths)
     form_columns = (
         "beneficiary", "programme", "referral", "session", "purchase_order", "referent",
         "entry_date", "planned_end_date", "status", "current_phase",

@@ -3,7 +3,6 @@ figure counts, with the same condition (services/worklist.py), so a click on « 
 opens a list of 12."""
 from datetime import timedelta
 
-from flask import url_for
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, IntEqualFilter
 from flask_admin.model.filters import BaseBooleanFilter
 
@@ -113,18 +112,3 @@ def path_and_person_filters(model) -> tuple:
     """The two filters every list of a path's records offers: by path and by person."""
     return (PathFilter(model.enrolment_id, "Parcours (n°)"),
             PersonFilter("enrolment.beneficiary_id", "Bénéficiaire (n°)"))
-
-
-def filtered_list_url(view, *filters) -> str:
-    """The list of `view` with `filters` applied — each (filter class, label or None,
-    value): the URL arguments Flask-Admin reads (« flt0_12=PENDING »)."""
-    arguments = {}
-    for position, (kind, label, value) in enumerate(filters):
-        for index, flt in enumerate(view._filters or ()):
-            if isinstance(flt, kind) and (label is None or str(flt.name) == label):
-                arguments[f"flt{position}_{view.get_filter_arg(index, flt)}"] = value
-                break
-        else:
-            raise LookupError(f"{view.endpoint}: no filter {kind.__name__} {label!r}")
-    return url_for(f"{view.endpoint}.index_view", **arguments)
-

@@ -106,6 +106,11 @@ class Programme(Versioned, db.Model):
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
 
+    @property
+    def short_label(self) -> str:
+        """The code, for lists (« PLIE-L1 »); the full name shows on hover."""
+        return self.code
+
 
 class Phase(Versioned, db.Model):
     """An ordered step of a programme (étape / phase) with its maximum length."""

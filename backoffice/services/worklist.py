@@ -81,22 +81,30 @@ def pending_referrals(session: Session) -> int:
 
 
 def deferred_referrals(session: Session, today: date) -> list[DeferredGroup]:
-    """Deferred referrals per programme, each with its programme's next commission."""
+    """Deferred referrals per programme and per commission they were deferred to (issue
+    20 §7); those deferred with no commission named (before it was asked) are counted
+    under their programme's next commission."""
     counts = session.execute(
-        select(Programme.id, Programme.code, func.count(Referral.id))
+        select(Programme.id, Programme.code, Referral.deferred_to_id, func.count(Referral.id))
         .join(Referral, Referral.programme_id == Programme.id)
         .where(Referral.status == ReferralStatus.DEFERRED)
-        .group_by(Programme.id, Programme.code).order_by(Programme.code)
+        .group_by(Programme.id, Programme.code, Referral.deferred_to_id)
+        .order_by(Programme.code)
     ).all()
     groups = []
-    for programme_id, code, count in counts:
-        upcoming = session.execute(
-            select(Commission.id, Commission.held_on)
-            .where(Commission.programme_id == programme_id, Commission.held_on >= today)
-            .order_by(Commission.held_on, Commission.id).limit(1)
-        ).first()
-        groups.append(DeferredGroup(code, count, *(upcoming or (None, None))))
-    return groups
+    for programme_id, code, deferred_to_id, count in counts:
+        if deferred_to_id is not None:
+            target = select(Commission.id, Commission.held_on).where(
+                Commission.id == deferred_to_id)
+        else:
+            target = (select(Commission.id, Commission.held_on)
+                      .where(Commission.programme_id == programme_id,
+                             Commission.held_on >= today)
+                      .order_by(Commission.held_on, Commission.id).limit(1))
+        commission = session.execute(target).first()
+        groups.append(DeferredGroup(code, count, *(commission or (None, None))))
+    return sorted(groups, key=lambda group: (group.programme_code,
+                                             group.next_commission_on or date.max))
 
 
 def upcoming_commissions(session: Session, today: date, limit: int = 5) -> list[tuple]:

@@ -226,3 +226,66 @@ def test_bad_weeks_in_the_contact_filter_is_ignored_not_an_error(client, auth, t
         response = client.get(link[:-1] + value)
         assert response.status_code == 200, value
         assert "WAHEO" in text_of(response).upper()  # the filter is left out
+
+
+def menu_link(page: str, name: str) -> str:
+    """The href of the menu entry called `name` (an entry of a dropdown menu)."""
+    match = re.search(r'<a class="dropdown-item[^"]*" href="([^"]+)"[^>]*>\s*'
+                      + re.escape(name) + r"\s*</a>", page)
+    assert match, name
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_commission_menu_opens_referrals_on_those_to_decide(client, auth, todo_world):
+    """Issue 20 §3: « Prescriptions » opens on the commission's working view; all the
+    rows are one click away (« Toute la liste »)."""
+    auth.login("commission")
+    link = menu_link(client.get("/admin/").get_data(as_text=True), "Prescriptions")
+    page = opened(client, link)
+    assert all(name in page for name in ("KOWALCZYK", "TUIHANI", "OUVEA"))
+    assert "HNASSE" not in page and "POINDI" not in page
+    html = client.get(link).get_data(as_text=True)
+    full = re.search(r'href="([^"]+)"[^>]*>Toute la liste<', html).group(1)
+    assert "flt" not in full
+    everything = opened(client, full)
+    assert "HNASSE" in everything and "KOWALCZYK" in everything
+    # and from the full list, back to the working view in one click
+    assert "À décider en commission</a>" in client.get(full).get_data(as_text=True)
+
+
+def test_each_role_opens_the_referrals_on_its_own_view(client, auth, todo_world):
+    auth.login("coordinator")
+    page = opened(client, menu_link(client.get("/admin/").get_data(as_text=True),
+                                    "Prescriptions"))
+    assert "HNASSE" in page and "POINDI" not in page and "KOWALCZYK" not in page
+
+
+def test_paths_menu_opens_on_paths_not_closed(app, client, auth, todo_world):
+    with app.app_context():
+        from backoffice.enums import EnrolmentStatus
+        path = db.session.query(Enrolment).join(Enrolment.beneficiary).filter_by(
+            last_name="Nemia").one()
+        path.status = EnrolmentStatus.CLOSED
+        db.session.commit()
+    auth.login("coordinator")
+    link = menu_link(client.get("/admin/").get_data(as_text=True), "Parcours")
+    page = opened(client, link)
+    assert "WAHEO" in page and "KALOI" in page and "NEMIA" not in page
+    assert "NEMIA" in opened(client, "/admin/enrolments/")
+
+
+def test_home_shows_the_commission_a_referral_was_deferred_to(app, client, auth, todo_world):
+    """Issue 20 §7: « Ajourner » names the commission; the home page shows that one, not
+    merely the programme's next commission."""
+    later = TODAY + timedelta(days=40)
+    with app.app_context():
+        deferred = db.session.query(Referral).filter_by(status=ReferralStatus.DEFERRED).one()
+        commission = Commission(programme_id=deferred.programme_id, held_on=later)
+        db.session.add(commission)
+        db.session.flush()
+        deferred.deferred_to_id = commission.id
+        db.session.commit()
+    auth.login("commission")
+    page = text_of(client.get("/admin/"))
+    assert f"DEL-L1 1 {later:%d/%m/%Y}" in page
+    assert f"DEL-L1 1 {TODAY + timedelta(days=10):%d/%m/%Y}" not in page

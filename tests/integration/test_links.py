@@ -60,3 +60,20 @@ def test_path_records_lists_filter_by_path_and_by_person(app, client, auth, worl
         other = client.get(f"/admin/{slug}/?{arg}={value + 1000}").get_data(as_text=True)
         assert 'name="rowid"' in mine, (slug, label)
         assert 'name="rowid"' not in other, (slug, label)
+
+
+def test_lists_show_the_programme_code_with_its_name_on_hover(app, client, auth, world):
+    """Issue 20 §6: short labels in lists (the programme's code), the full name on hover;
+    the record's page keeps the full name."""
+    with app.app_context():
+        from backoffice.extensions import db
+        from backoffice.models import Enrolment
+
+        programme = db.session.get(Enrolment, world["path"]).programme
+        code, full = programme.code, str(programme)
+    auth.login("coordinator")
+    page = client.get("/admin/enrolments/").get_data(as_text=True)
+    assert f'title="{full}">{code}</a>' in page
+    assert f">{full}</a>" not in page
+    record = client.get(f"/admin/enrolments/details/?id={world['path']}").get_data(as_text=True)
+    assert full in record
