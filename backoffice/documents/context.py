@@ -24,7 +24,7 @@ docxtpl `InlineImage`s once the template is open (render.py).
 """
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..enums import Sex
-from ..models import Beneficiary, Enrolment, Funder, Programme, Referral, User
+from ..models import Beneficiary, Enrolment, Funder, Internship, Programme, Referral, User
 from .builder import TEMPLATES_DIR
 
 IMAGES_DIR = TEMPLATES_DIR / "images"
@@ -107,7 +107,7 @@ def person_fields(person: Beneficiary) -> Fields:
 
 def esf_fields(session: Session, enrolment: Enrolment) -> Fields:
     """The FSE questionnaire « recueil des données » (004 §6) as the record holds it
-    today: on the person. `items` lists each question with its answer, for a table."""
+    today: on the person. `questions` lists each question with its answer, for a table."""
     person = enrolment.beneficiary
     answers = [
         ("labour_market_situation", "Situation sur le marché du travail à l'entrée",
@@ -127,7 +127,7 @@ def esf_fields(session: Session, enrolment: Enrolment) -> Fields:
         ("rural_area", "Réside en zone rurale", YES_NO[person.rural_area]),
     ]
     fields: Fields = {key: answer for key, _question, answer in answers}
-    fields["items"] = [{"question": question, "answer": answer}
+    fields["questions"] = [{"question": question, "answer": answer}
                        for _key, question, answer in answers]
     return fields
 
@@ -216,7 +216,8 @@ def referral_fields(referral: Referral | None) -> Fields:
     """The prescription and the commission's decision on it."""
     if referral is None:
         return {"id": "", "referred_on": None, "prescriber_name": "", "prescription_place": "",
-                "reason": "", "status": "", "decided_on": None, "decision_reason": "",
+                "reason": "", "status": "", "status_code": "", "decided_on": None,
+                "decision_reason": "",
                 "validated_months": "", "commission_date": None, "deferred_to_date": None,
                 "non_entry_notes": "", "non_entry_barriers": []}
     return {
@@ -226,6 +227,8 @@ def referral_fields(referral: Referral | None) -> Fields:
         "prescription_place": text(referral.prescription_place),
         "reason": text(referral.reason),
         "status": text(referral.status),
+        # validated, rejected, deferred, pending, withdrawn, not_entered (enums.py)
+        "status_code": referral.status.value,
         "decided_on": referral.decided_on,
         "decision_reason": text(referral.decision_reason),
         "validated_months": text(referral.validated_months),
@@ -272,12 +275,64 @@ def path_fields(enrolment: Enrolment) -> Fields:
     }
 
 
+def internship_fields(internship: Internship) -> Fields:
+    """An immersion or internship: the host, its dates, what is done and evaluated."""
+    return {
+        "id": internship.id,
+        "company_name": internship.company_name,
+        "company_number": text(internship.company_number),
+        "tutor_name": text(internship.tutor_name),
+        "starts_on": internship.starts_on,
+        "ends_on": internship.ends_on,
+        "hours": text(internship.hours),
+        "planned_activities": text(internship.planned_activities),
+        "evaluation_criteria": text(internship.evaluation_criteria),
+        "conditions_checked_on": internship.conditions_checked_on,
+        "midpoint_technical": text(internship.midpoint_technical),
+        "midpoint_behavioural": text(internship.midpoint_behavioural),
+        "final_technical": text(internship.final_technical),
+        "final_behavioural": text(internship.final_behavioural),
+        "report_on": internship.report_on,
+        "diagnostic_behaviour": text(internship.diagnostic_behaviour),
+        "diagnostic_understanding": text(internship.diagnostic_understanding),
+        "diagnostic_skills": text(internship.diagnostic_skills),
+        "diagnostic_relations": text(internship.diagnostic_relations),
+        "diagnostic_recommendations": text(internship.diagnostic_recommendations),
+        "diagnostic_cosigned_on": internship.diagnostic_cosigned_on,
+    }
+
+
+
+def load_record(session: Session, model, record_id: int, what: str):
+    """One record by id, or `LookupError` with a French message naming it (« Le parcours
+    n° 12 n'existe pas. »)."""
+    record = session.scalars(select(model).where(model.id == record_id)).first()
+    if record is None:
+        raise LookupError(f"{what} n° {record_id} n'existe pas.")
+    return record
+
+
 def load_enrolment(session: Session, enrolment_id: int) -> Enrolment:
     """The path, or `LookupError` with a French message when it does not exist."""
-    enrolment = session.scalars(select(Enrolment).where(Enrolment.id == enrolment_id)).first()
-    if enrolment is None:
-        raise LookupError(f"Le parcours n° {enrolment_id} n'existe pas.")
-    return enrolment
+    return load_record(session, Enrolment, enrolment_id, "Le parcours")
+
+
+# --- Times and durations ----------------------------------------------------------------
+
+
+def clock(moment: datetime | None) -> str:
+    """« 09h30 » (empty without a time)."""
+    return f"{moment:%H}h{moment:%M}" if moment else ""
+
+
+def duration(minutes: int | None) -> str:
+    """« 3 h », « 1 h 30 », « 45 min » (empty when the record holds no duration)."""
+    if minutes is None:
+        return ""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
 
 
 def enrolment_context(session: Session, enrolment: Enrolment, *,
@@ -323,7 +378,7 @@ def sample_esf() -> Fields:
         ("rural_area", "Réside en zone rurale", "Non"),
     ]
     fields: Fields = {key: answer for key, _question, answer in answers}
-    fields["items"] = [{"question": question, "answer": answer}
+    fields["questions"] = [{"question": question, "answer": answer}
                        for _key, question, answer in answers]
     return fields
 
@@ -332,13 +387,20 @@ def sample_user() -> Fields:
     return {"name": "Claire Conseillère", "email": "claire@example.org"}
 
 
-def sample_common(programme_code: str = "PLIE-L1",
-                  programme_name: str = "PLIE Lot 1 — Approche globale santé") -> Fields:
+#: A made-up funder for the samples of each programme family (by code prefix).
+SAMPLE_FUNDERS = {"PLIE": ("PLIE", "PLIE d'exemple", "004"),
+                  "DEL": ("DEL", "Direction d'exemple", "001"),
+                  "CSP": ("FT", "Financeur d'exemple", "002"),
+                  "ARJLJ": ("FT", "Financeur d'exemple", "002")}
+
+
+def sample_common(programme_code: str = "PLIE-L1") -> Fields:
     """Programme, funder, ESF, organisation, user and today of a sample document."""
+    funder_code, funder_name, source = SAMPLE_FUNDERS[programme_code.split("-")[0]]
     return {
-        "programme": {"code": programme_code, "name": programme_name, "source": "004",
-                      "esf": is_esf_programme(programme_code)},
-        "funder": {"code": "PLIE", "name": "PLIE Lunel – Pays de l'Or", "logo": None},
+        "programme": {"code": programme_code, "name": f"Action d'exemple {programme_code}",
+                      "source": source, "esf": is_esf_programme(programme_code)},
+        "funder": {"code": funder_code, "name": funder_name, "logo": None},
         "esf": esf_block(),
         "organisation": {"name": "Association Exemple", "address": "2 place de l'Exemple",
                          "phone": "04 00 00 00 00", "email": "contact@example.org",
@@ -352,7 +414,7 @@ def sample_referral() -> Fields:
     return {
         "id": 1, "referred_on": date(2026, 1, 12), "prescriber_name": "Paul Prescripteur",
         "prescription_place": "France Travail Lunel", "reason": "Reprise de confiance",
-        "status": "Validée", "decided_on": date(2026, 1, 20),
+        "status": "Validée", "status_code": "validated", "decided_on": date(2026, 1, 20),
         "decision_reason": "Projet cohérent", "validated_months": "6",
         "commission_date": date(2026, 1, 20), "deferred_to_date": None,
         "non_entry_notes": "", "non_entry_barriers": [],
@@ -387,4 +449,24 @@ def sample_enrolment_context(programme_code: str = "PLIE-L1") -> Fields:
         "person": sample_person(),
         "path": sample_path(),
         "referral": sample_referral(),
+    }
+
+
+def sample_internship() -> Fields:
+    return {
+        "id": 1, "company_name": "Association Exemple Solidaire",
+        "company_number": "123 456 789 00012", "tutor_name": "Jean Encadrant",
+        "starts_on": date(2026, 3, 2), "ends_on": date(2026, 3, 13), "hours": "30",
+        "planned_activities": "Accueil du public, tri des dons",
+        "evaluation_criteria": "Ponctualité, respect des consignes",
+        "conditions_checked_on": date(2026, 2, 25),
+        "midpoint_technical": "Tâches comprises", "midpoint_behavioural": "Ponctuelle",
+        "final_technical": "Autonome sur le tri", "final_behavioural": "Bon contact",
+        "report_on": date(2026, 3, 16),
+        "diagnostic_behaviour": "Ponctuelle et assidue",
+        "diagnostic_understanding": "Consignes comprises",
+        "diagnostic_skills": "Organisation, accueil",
+        "diagnostic_relations": "Bonnes relations avec les bénévoles",
+        "diagnostic_recommendations": "Orientation vers un chantier d'insertion",
+        "diagnostic_cosigned_on": date(2026, 3, 16),
     }
