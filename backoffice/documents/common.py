@@ -25,8 +25,8 @@ from .catalogue import DocumentKind, register
 
 HEADER_FIELDS = (
     "organisation.name, .address, .phone, .email, .company_number : le prestataire",
-    "programme.code, .name, .source ; programme.esf : vrai pour un programme cofinancé "
-    "par le FSE+",
+    "programme.code, .name, .source, .absences_limit, .reminders_limit ; programme.esf : "
+    "vrai pour un programme cofinancé par le FSE+",
     "funder.name, funder.logo (image, vide sans logo) ; esf.mention, esf.emblem (image)",
     "user.name, user.email : qui produit le document ; today : la date du jour",
 )

@@ -168,6 +168,9 @@ def programme_fields(programme: Programme) -> Fields:
         "name": programme.name,
         "source": programme.source,
         "esf": is_esf_programme(programme.code),
+        # 004 « Sortie de l'action »: « 2 absences injustifiées ... ou 2 relances »
+        "absences_limit": text(programme.absences_limit),
+        "reminders_limit": text(programme.unanswered_reminders_limit),
     }
 
 
@@ -399,7 +402,8 @@ def sample_common(programme_code: str = "PLIE-L1") -> Fields:
     funder_code, funder_name, source = SAMPLE_FUNDERS[programme_code.split("-")[0]]
     return {
         "programme": {"code": programme_code, "name": f"Action d'exemple {programme_code}",
-                      "source": source, "esf": is_esf_programme(programme_code)},
+                      "source": source, "esf": is_esf_programme(programme_code),
+                      "absences_limit": "2", "reminders_limit": "2"},
         "funder": {"code": funder_code, "name": funder_name, "logo": None},
         "esf": esf_block(),
         "organisation": {"name": "Association Exemple", "address": "2 place de l'Exemple",
