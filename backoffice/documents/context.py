@@ -275,6 +275,12 @@ def path_fields(enrolment: Enrolment) -> Fields:
         "difficulties": text(enrolment.difficulties),
         "recommendations": text(enrolment.recommendations),
         "follow_up_end_date": enrolment.follow_up_end_date,
+        # 001 « Évaluation »: niveau d'atteinte des objectifs (0 à 3), satisfaction (1 à 5),
+        # progression: engagement and soft skills (1 à 4)
+        "goal_attainment": text(enrolment.goal_attainment),
+        "satisfaction": text(enrolment.satisfaction),
+        "engagement_level": text(enrolment.engagement_level),
+        "soft_skills_level": text(enrolment.soft_skills_level),
     }
 
 
@@ -442,7 +448,8 @@ def sample_path() -> Fields:
         "employer": "Entreprise Exemple", "training_title": "",
         "no_internship_reason": "", "difficulties": "Mobilité",
         "recommendations": "Poursuivre la recherche d'emploi",
-        "follow_up_end_date": None,
+        "follow_up_end_date": None, "goal_attainment": "2", "satisfaction": "4",
+        "engagement_level": "3", "soft_skills_level": "3",
     }
 
 
