@@ -303,3 +303,21 @@ def test_fse_questionnaire_reads_the_person(documents_app, files):
 def test_a_missing_record_is_named_in_french(documents_app):
     with documents_app.app_context(), pytest.raises(LookupError, match="Le parcours n° 999"):
         KINDS["plie_liaison_entry"].build(db.session, 999)
+
+
+def test_a_funder_logo_set_in_the_letterhead_is_printed(documents_app, files, monkeypatch):
+    """letterhead.yaml `funders.<code>.logo` (none shipped): printed at the top, beside the
+    EU emblem of an ESF programme; a funder without one prints no image."""
+    shipped = ctx.letterhead()
+    with_logo = {**shipped, "funders": {"PLIE": {"logo": "emblem_eu.png"}}}
+    monkeypatch.setattr(ctx, "letterhead", lambda: with_logo)
+    _text, plie_images = produce(documents_app, "plie_liaison_entry",
+                                 files["PLIE-L3"]["enrolment"])
+    _text, del_images = produce(documents_app, "del_action_plan", files["DEL-L1"]["enrolment"])
+    assert (plie_images, del_images) == (2, 0)
+
+
+def test_the_organisation_comes_from_the_settings_line_by_line():
+    fields = ctx.organisation_fields({"ORGANISATION_NAME": "Association <Avenir> & Cie"})
+    assert fields["name"] == "Association <Avenir> & Cie"
+    assert set(fields) == set(ctx.ORGANISATION_KEYS)
