@@ -13,7 +13,8 @@ coordinator types in a template are the same in every document:
   (seeds/documents/letterhead.yaml; 004 §6 « mesures de publicité » of the FSE);
 - `organisation`: the provider producing the document (letterhead.yaml, or the
   application's settings `ORGANISATION_NAME`, `ORGANISATION_ADDRESS`, …);
-- `user`: who produces it (blank until the caller fills it with `user_fields`), `today`.
+- `user`: who produces it (blank until the caller completes the context with
+  `with_producer(context, user, settings)`), `today`.
 
 Dates stay `date` objects: a template prints them with `|date` (21/07/1994) or
 `|long_date` (21 juillet 1994). A text the record does not hold is "" (never « None »),
@@ -210,6 +211,17 @@ def common_fields(programme: Programme, *, today: date | None = None,
         "user": user_fields(None),
         "today": today or date.today(),
     }
+
+
+def with_producer(context: Fields, user: User | None,
+                  settings: Mapping[str, Any] | None = None) -> Fields:
+    """The context of a built document completed by the caller that produces it: the user
+    (`user.name` in « Document établi par … ») and the organisation read from the
+    application's settings (`ORGANISATION_NAME`, …) over letterhead.yaml."""
+    completed = {**context, "user": user_fields(user)}
+    if settings is not None and "organisation" in context:
+        completed["organisation"] = organisation_fields(settings)
+    return completed
 
 
 # --- The path ----------------------------------------------------------------------------

@@ -321,3 +321,17 @@ def test_the_organisation_comes_from_the_settings_line_by_line():
     fields = ctx.organisation_fields({"ORGANISATION_NAME": "Association <Avenir> & Cie"})
     assert fields["name"] == "Association <Avenir> & Cie"
     assert set(fields) == set(ctx.ORGANISATION_KEYS)
+
+
+def test_the_producer_completes_a_built_document(documents_app, files):
+    """`with_producer`: « établi par » the user producing it, the organisation of the
+    settings; without them, the document says neither."""
+    with documents_app.app_context():
+        built = KINDS["plie_liaison_entry"].build(db.session, files["PLIE-L3"]["enrolment"])
+        producer = make_user(Role.COORDINATOR, email="prod@exemple.fr", name="Paule Productrice")
+        completed = ctx.with_producer(built, producer, {"ORGANISATION_NAME": "Asso Avenir"})
+        before, _images = read_back(render(shipped_template("plie_liaison_entry"), built))
+        after, _images = read_back(render(shipped_template("plie_liaison_entry"), completed))
+        db.session.rollback()
+    assert "Paule Productrice" not in before and "Asso Avenir" not in before
+    assert "par Paule Productrice." in after and "Asso Avenir" in after
