@@ -90,6 +90,15 @@ def make_file(app, programme_code: str, first_name: str, bilan_kind=None) -> dic
             reason="Reprise de confiance", status=ReferralStatus.VALIDATED,
             decided_on=date(2026, 1, 20), commission=commission, decided_by=counsellor,
             decision_reason="Projet cohérent avec l'action")
+        later = Commission(programme=programme, held_on=date(2026, 2, 17))
+        rejected = Referral(
+            beneficiary=person, programme=programme, referred_on=date(2025, 11, 3),
+            status=ReferralStatus.REJECTED, decided_on=date(2026, 1, 20),
+            commission=commission, decision_reason="Hors critères <i>d'âge</i> & de lieu")
+        deferred = Referral(
+            beneficiary=person, programme=programme, referred_on=date(2025, 12, 1),
+            status=ReferralStatus.DEFERRED, decided_on=date(2026, 1, 20),
+            commission=commission, deferred_to=later, decision_reason="Pièces manquantes")
         phases = session.scalars(select(Phase).where(Phase.programme_id == programme.id)
                                  .order_by(Phase.position)).all()
         path = Enrolment(
@@ -134,10 +143,11 @@ def make_file(app, programme_code: str, first_name: str, bilan_kind=None) -> dic
                             identified_on=date(2026, 2, 3), lifted_on=date(2026, 4, 1)),
                     Barrier(enrolment=path, barrier_type=health,
                             identified_on=date(2026, 2, 3), notes="Suivi médical")]
-        session.add_all([person, commission, referral, path, contact, workshop, attendance,
-                         internship, *barriers])
+        session.add_all([person, commission, referral, rejected, deferred, path, contact,
+                         workshop, attendance, internship, *barriers])
         session.commit()
-        return {"enrolment": path.id, "referral": referral.id, "contact": contact.id,
+        return {"enrolment": path.id, "referral": referral.id, "rejected": rejected.id,
+                "deferred": deferred.id, "contact": contact.id,
                 "workshop": workshop.id, "commission": commission.id,
                 "internship": internship.id}
 
@@ -188,9 +198,16 @@ CASES = [
     ("attendance_certificate", "DEL-L1", "enrolment", [TYPED_NAME, "3 h 45"]),
     ("commission_minutes", "PLIE-L3", "commission",
      ["DUPONT <B>& FILS Anne", BIRTH_SHORT, "20 janvier 2026", "Mme Durand, M. Martin",
-      "Validée", "Projet cohérent avec l'action", "12/01/2026"]),
+      "Validée", "Projet cohérent avec l'action", "12/01/2026", "Refusée",
+      "Hors critères <i>d'âge</i> & de lieu", "Ajournée (reportée au 17/02/2026)",
+      "Pièces manquantes"]),
     ("decision_letter", "DEL-L1", "referral",
      [TYPED_NAME, "20 janvier 2026", "a validé votre entrée", "12/01/2026"]),
+    ("decision_letter", "PLIE-L3", "rejected",
+     [TYPED_NAME, "n'a pas validé votre entrée", "Hors critères <i>d'âge</i> & de lieu"]),
+    ("decision_letter", "DEL-L1", "deferred",
+     [TYPED_NAME, "a ajourné l'examen", "Pièces manquantes",
+      "examinée par la commission du 17 février 2026"]),
     ("plie_liaison_entry", "PLIE-L3", "enrolment",
      [TYPED_NAME, BIRTH_SHORT, BIRTH_LONG, "ID-PLIE-L3", "06 11 22 33 44",
       "Paul Prescripteur", "12/01/2026", "20/01/2026", "02/02/2026", "Claire Conseillère",
