@@ -68,3 +68,16 @@ def kinds_for(subject: str, programme_code: str | None = None) -> list[DocumentK
     """The documents that can be made from a record of this subject and programme."""
     return [kind for kind in KINDS.values()
             if kind.subject == subject and kind.applies_to(programme_code)]
+
+
+#: The modules that declare kinds (each calls `register` when imported).
+MODULES = ("common", "plie", "del_documents")
+
+
+def load_all() -> dict[str, DocumentKind]:
+    """Import every module of `MODULES` once, so that `KINDS` holds every document."""
+    import importlib
+
+    for name in MODULES:
+        importlib.import_module(f"{__package__}.{name}")
+    return KINDS

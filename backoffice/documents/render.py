@@ -11,6 +11,8 @@ from io import BytesIO
 import jinja2
 from docxtpl import DocxTemplate
 
+from .context import bind_images
+
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")
 
@@ -43,7 +45,7 @@ def render(template: bytes, context: dict) -> bytes:
     """The filled document, as `.docx` bytes; `TemplateProblem` when it cannot be filled."""
     document = DocxTemplate(BytesIO(template))
     try:
-        document.render(context, _environment(), autoescape=True)
+        document.render(bind_images(context, document), _environment(), autoescape=True)
     except jinja2.UndefinedError as error:
         raise TemplateProblem(_undefined_message(error)) from None
     except jinja2.TemplateSyntaxError as error:
