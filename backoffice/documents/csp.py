@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..enums import Attendance, EnrolmentStatus
+from ..enums import Attendance
 from ..models import (
     Barrier,
     Contact,
@@ -55,7 +55,7 @@ CSP_FIELDS = (
     "starts_on, ends_on",
     "csp.contacts : date, time, kind, duration, attendance, staff (rendez-vous et "
     "regroupements, dans l'ordre) ; csp.contact_summary : kind, present, absent ; "
-    "csp.present_count, .absent_count",
+    "csp.present_count, .absent_count, .last_present_on",
 )
 EXIT_FIELDS = (
     "exit.positive (vrai : issue positive, 002 II §6), .classification (en toutes "
@@ -124,6 +124,8 @@ def _activity(session: Session, enrolment: Enrolment, start: date | None = None,
                             for kind, counts in summary.items()],
         "present_count": present,
         "absent_count": len(rows) - present,
+        "last_present_on": max((row[0].date() for row in rows
+                                if row[3] is Attendance.PRESENT), default=None),
     }
 
 
@@ -228,7 +230,7 @@ def sample_csp() -> ctx.Fields:
         "contact_summary": [{"kind": "Entretien individuel en face à face", "present": 1,
                              "absent": 0},
                             {"kind": "Regroupement", "present": 0, "absent": 1}],
-        "present_count": 1, "absent_count": 1,
+        "present_count": 1, "absent_count": 1, "last_present_on": date(2026, 1, 22),
     }
 
 
@@ -431,13 +433,10 @@ def build_abandon_declaration(session: Session, enrolment_id: int) -> ctx.Fields
     phase = enrolment.current_phase
     if phase is None and enrolment.phase_records:
         phase = enrolment.phase_records[-1].phase
-    last_present = [c for c in fields["csp"]["contacts"] if c["attendance"]
-                    == Attendance.PRESENT.label]
     fields["abandon"] = {
         "phase": phase.name if phase else "",
         "deliverable": PHASE_DELIVERABLES.get(phase.code, "") if phase else "",
-        "last_contact_on": last_present[-1]["date"] if last_present else None,
-        "closed": enrolment.status is EnrolmentStatus.CLOSED,
+        "last_contact_on": fields["csp"]["last_present_on"],
     }
     return fields
 
@@ -446,7 +445,7 @@ def sample_abandon_declaration() -> ctx.Fields:
     return {**sample_context(),
             "abandon": {"phase": "Phase 2 — Accompagnement intensif",
                         "deliverable": PHASE_DELIVERABLES["phase_2"],
-                        "last_contact_on": date(2026, 3, 2), "closed": True}}
+                        "last_contact_on": date(2026, 3, 2)}}
 
 
 # 002 II §4: « Le prestataire a un délai maximum de 48 heures pour déclarer, le cas échéant,
@@ -464,6 +463,6 @@ register(DocumentKind(
     fulfils=("csp_abandon_declaration",),
     fields=HEADER_FIELDS + PERSON_FIELDS + PATH_FIELDS + CSP_FIELDS + (
         "abandon.phase (la phase en cours), .deliverable (le livrable qui l'accompagne), "
-        ".last_contact_on, .closed",
+        ".last_contact_on",
     ),
 ))
