@@ -16,6 +16,7 @@ from ..models import (
     Commission,
     Contact,
     Enrolment,
+    Internship,
     Referral,
     Workshop,
     WorkshopAttendance,
@@ -38,11 +39,28 @@ PATH_FIELDS = (
     "path.entry_date, .planned_end_date, .exit_date, .exit_type, .exit_reason, "
     ".abandon_reason, .status, .session, .current_phase, .target_job, .rome_code, "
     ".action_plan_on, .bilan_kind, .employer, .contract_kind, .contract_months, "
-    ".hours_per_month, .training_title, .difficulties, .recommendations",
+    ".hours_per_month, .training_title, .difficulties, .recommendations, .goal_attainment, "
+    ".satisfaction, .engagement_level, .soft_skills_level, .no_internship_reason",
     "path.referent.name, .email ; path.phases : name, started_on, ended_on",
     "referral.referred_on, .prescriber_name, .prescription_place, .reason, .status, .status_code, "
     ".decided_on, .decision_reason, .validated_months, .commission_date",
 )
+
+INTERNSHIP_FIELDS = (
+    "internship.company_name, .company_number, .tutor_name, .starts_on, .ends_on, .hours, "
+    ".planned_activities, .evaluation_criteria, .conditions_checked_on",
+    "internship.midpoint_technical, .midpoint_behavioural, .final_technical, "
+    ".final_behavioural, .report_on",
+    "internship.diagnostic_behaviour, .diagnostic_understanding, .diagnostic_skills, "
+    ".diagnostic_relations, .diagnostic_recommendations, .diagnostic_cosigned_on",
+)
+
+
+def build_internship_document(session: Session, internship_id: int) -> ctx.Fields:
+    """A document about one internship or immersion, with its path."""
+    internship = ctx.load_record(session, Internship, internship_id, "Le stage")
+    return {**ctx.enrolment_context(session, internship.enrolment),
+            "internship": ctx.internship_fields(internship)}
 
 
 # --- Convocation to an appointment ------------------------------------------------------

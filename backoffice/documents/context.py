@@ -13,7 +13,8 @@ coordinator types in a template are the same in every document:
   (seeds/documents/letterhead.yaml; 004 §6 « mesures de publicité » of the FSE);
 - `organisation`: the provider producing the document (letterhead.yaml, or the
   application's settings `ORGANISATION_NAME`, `ORGANISATION_ADDRESS`, …);
-- `user`: who produces it (blank until the caller fills it with `user_fields`), `today`.
+- `user`: who produces it (blank until the caller completes the context with
+  `with_producer(context, user, settings)`), `today`.
 
 Dates stay `date` objects: a template prints them with `|date` (21/07/1994) or
 `|long_date` (21 juillet 1994). A text the record does not hold is "" (never « None »),
@@ -212,6 +213,17 @@ def common_fields(programme: Programme, *, today: date | None = None,
     }
 
 
+def with_producer(context: Fields, user: User | None,
+                  settings: Mapping[str, Any] | None = None) -> Fields:
+    """The context of a built document completed by the caller that produces it: the user
+    (`user.name` in « Document établi par … ») and the organisation read from the
+    application's settings (`ORGANISATION_NAME`, …) over letterhead.yaml."""
+    completed = {**context, "user": user_fields(user)}
+    if settings is not None and "organisation" in context:
+        completed["organisation"] = organisation_fields(settings)
+    return completed
+
+
 # --- The path ----------------------------------------------------------------------------
 
 
@@ -275,6 +287,12 @@ def path_fields(enrolment: Enrolment) -> Fields:
         "difficulties": text(enrolment.difficulties),
         "recommendations": text(enrolment.recommendations),
         "follow_up_end_date": enrolment.follow_up_end_date,
+        # 001 « Évaluation »: niveau d'atteinte des objectifs (0 à 3), satisfaction (1 à 5),
+        # progression: engagement and soft skills (1 à 4)
+        "goal_attainment": text(enrolment.goal_attainment),
+        "satisfaction": text(enrolment.satisfaction),
+        "engagement_level": text(enrolment.engagement_level),
+        "soft_skills_level": text(enrolment.soft_skills_level),
     }
 
 
@@ -442,7 +460,8 @@ def sample_path() -> Fields:
         "employer": "Entreprise Exemple", "training_title": "",
         "no_internship_reason": "", "difficulties": "Mobilité",
         "recommendations": "Poursuivre la recherche d'emploi",
-        "follow_up_end_date": None,
+        "follow_up_end_date": None, "goal_attainment": "2", "satisfaction": "4",
+        "engagement_level": "3", "soft_skills_level": "3",
     }
 
 

@@ -6,10 +6,16 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Contact, Internship, Referral
+from ..models import Contact, Referral
 from . import context as ctx
 from .catalogue import DocumentKind, register
-from .common import HEADER_FIELDS, PATH_FIELDS, PERSON_FIELDS
+from .common import (
+    HEADER_FIELDS,
+    INTERNSHIP_FIELDS,
+    PATH_FIELDS,
+    PERSON_FIELDS,
+    build_internship_document,
+)
 
 PLIE = ("PLIE",)
 FSE_FIELDS = (
@@ -116,23 +122,6 @@ register(DocumentKind(
 
 
 # --- Lot 3: the exit diagnostic of an immersion, co-signed -------------------------------
-
-
-INTERNSHIP_FIELDS = (
-    "internship.company_name, .company_number, .tutor_name, .starts_on, .ends_on, .hours, "
-    ".planned_activities, .evaluation_criteria, .conditions_checked_on",
-    "internship.midpoint_technical, .midpoint_behavioural, .final_technical, "
-    ".final_behavioural, .report_on",
-    "internship.diagnostic_behaviour, .diagnostic_understanding, .diagnostic_skills, "
-    ".diagnostic_relations, .diagnostic_recommendations, .diagnostic_cosigned_on",
-)
-
-
-def build_internship_document(session: Session, internship_id: int) -> ctx.Fields:
-    """A document about one internship or immersion, with its path."""
-    internship = ctx.load_record(session, Internship, internship_id, "Le stage")
-    return {**ctx.enrolment_context(session, internship.enrolment),
-            "internship": ctx.internship_fields(internship)}
 
 
 def sample_l3_diagnostic() -> ctx.Fields:
