@@ -14,10 +14,8 @@ from sqlalchemy.orm import Session
 
 from ..enums import Attendance
 from ..models import (
-    Barrier,
     Contact,
     Enrolment,
-    Internship,
     Phase,
     Referral,
     Suspension,
@@ -29,6 +27,7 @@ from ..rules.exits import ExitFacts, ExitTypeRule, classify_exit
 from . import context as ctx
 from .catalogue import DocumentKind, register
 from .common import HEADER_FIELDS, PATH_FIELDS, PERSON_FIELDS
+from .del_documents import barriers, internships
 
 CSP = ("CSP",)
 
@@ -51,8 +50,8 @@ CSP_FIELDS = (
     "(durées du programme)",
     "csp.barriers : label, identified_on, lifted_on, notes (freins non sensibles) ; "
     "csp.sensitive_barriers (nombre de freins sensibles, non détaillés)",
-    "csp.internships : company_name, starts_on, ends_on, hours ; csp.suspensions : reason, "
-    "starts_on, ends_on",
+    "csp.internships : company_name, tutor_name, starts_on, ends_on, hours, "
+    "planned_activities ; csp.suspensions : reason, starts_on, ends_on",
     "csp.contacts : date, time, kind, duration, attendance, staff (rendez-vous et "
     "regroupements, dans l'ordre) ; csp.contact_summary : kind, present, absent ; "
     "csp.present_count, .absent_count, .last_present_on",
@@ -132,11 +131,7 @@ def _activity(session: Session, enrolment: Enrolment, start: date | None = None,
 def csp_fields(session: Session, enrolment: Enrolment, start: date | None = None,
                end: date | None = None) -> ctx.Fields:
     """The CSP facts of a path (002 II §3 to §5); its activity between `start` and `end`."""
-    barriers = session.scalars(select(Barrier).where(Barrier.enrolment_id == enrolment.id)
-                               .order_by(Barrier.identified_on, Barrier.id)).all()
-    internships = session.scalars(select(Internship)
-                                  .where(Internship.enrolment_id == enrolment.id)
-                                  .order_by(Internship.starts_on, Internship.id)).all()
+    found = barriers(session, enrolment.id)
     suspensions = session.scalars(select(Suspension)
                                   .where(Suspension.enrolment_id == enrolment.id)
                                   .order_by(Suspension.starts_on, Suspension.id)).all()
@@ -157,13 +152,9 @@ def csp_fields(session: Session, enrolment: Enrolment, start: date | None = None
         **_programme_figures(session, enrolment),
         # Health, justice, addiction… (barrier_types.is_sensitive) are not written into a
         # document sent to France Travail: only their number, for the référent to decide.
-        "barriers": [{"label": b.barrier_type.label, "identified_on": b.identified_on,
-                      "lifted_on": b.lifted_on, "notes": ctx.text(b.notes)}
-                     for b in barriers if not b.barrier_type.is_sensitive],
-        "sensitive_barriers": sum(1 for b in barriers if b.barrier_type.is_sensitive),
-        "internships": [{"company_name": i.company_name, "starts_on": i.starts_on,
-                         "ends_on": i.ends_on, "hours": ctx.text(i.hours)}
-                        for i in internships],
+        "barriers": [barrier for barrier in found if not barrier["sensitive"]],
+        "sensitive_barriers": sum(1 for barrier in found if barrier["sensitive"]),
+        "internships": internships(session, enrolment.id),
         "suspensions": [{"reason": s.reason.label, "starts_on": s.starts_on,
                          "ends_on": s.ends_on} for s in suspensions],
         **_activity(session, enrolment, start, end),
@@ -213,11 +204,11 @@ def sample_csp() -> ctx.Fields:
         "phase2": {"started_on": date(2026, 2, 19), "ended_on": None, "derogation": False},
         "phase1_weeks": "4", "phase1_derogation_weeks": "8", "max_months": "12",
         "experimental_max_months": "18", "follow_up_months": "6",
-        "barriers": [{"label": "Mobilité", "identified_on": date(2026, 1, 22),
-                      "lifted_on": None, "notes": "Pas de permis"}],
+        "barriers": [{"label": "Mobilité", "sensitive": False,
+                      "identified_on": date(2026, 1, 22), "lifted_on": None,
+                      "notes": "Pas de permis"}],
         "sensitive_barriers": 1,
-        "internships": [{"company_name": "Entreprise Exemple", "starts_on": date(2026, 3, 2),
-                         "ends_on": date(2026, 3, 6), "hours": "35"}],
+        "internships": [ctx.sample_internship()],
         "suspensions": [{"reason": "Maladie", "starts_on": date(2026, 4, 1),
                          "ends_on": date(2026, 4, 10)}],
         "contacts": [{"date": date(2026, 1, 22), "time": "09h30",

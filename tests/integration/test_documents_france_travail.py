@@ -3,9 +3,10 @@ back with python-docx.
 
 CSP (002 II): Anne « Dupont <b>& » (born 21/07/1994), adhesion 15/01/2025, pré-bilan and
 contract 20/01/2025, phase 1 20/01 → 14/02/2025, phase 2 from 17/02/2025, exit into a CDI
-on 15/09/2025; Paul Leroy abandons in phase 2 on 02/06/2025; Marc Absent never came to his
-pré-bilan (a non-entry). ARJLJ (002 I): order BC-2025-001 of « Usine <b>& fils », support
-from 04/03/2025; Bernard and Lefèvre convened to the information meeting of 05/03/2025.
+on 15/09/2025; Paul Leroy (a « public expérimental ») abandons in phase 2 on 02/06/2025;
+Marc Absent never came to his pré-bilan (a non-entry). ARJLJ (002 I): order BC-2025-001 of
+« Usine <b>& fils », support from 04/03/2025; Bernard and Lefèvre convened to the
+information meeting of 05/03/2025.
 """
 from datetime import date, datetime
 from io import BytesIO
@@ -127,7 +128,7 @@ def records(reference_app):
                             facilitator="Marie Animatrice")
         db.session.add_all([workshop, WorkshopAttendance(workshop=workshop, enrolment=path)])
 
-        paul = person("Leroy", "Paul", birth=date(1980, 5, 1))
+        paul = person("Leroy", "Paul", birth=date(1980, 5, 1), experimental_csp_public=True)
         abandon = enrol(paul, csp, date(2025, 2, 3), exit_on=date(2025, 6, 2),
                         exit_code="abandon", abandon_reason=AbandonReason.LOSS_OF_CONTACT,
                         current_phase=phase_2)
@@ -183,6 +184,7 @@ CASES = [
         "Référent désigné par le prestataire : Claire Référente",
         "Date de l'entretien de pré-bilan : 20/01/2025 10h00",
         "jusqu'à 4 semaines (8 semaines par dérogation)", "un suivi de 6 mois",
+        "prend fin au plus tard à la date de fin d'adhésion au CSP",
         "Date de fin de la prestation : 14/01/2026", "le 20/01/2025, en deux exemplaires",
         "Copie transmise à France Travail le 21/01/2025", "DUPONT <B>& Anne | Claire Référente",
     ], []),
@@ -192,6 +194,10 @@ CASES = [
         f"Date de l'entretien de pré-bilan : {BLANK_DATE}",
         f"Copie transmise à France Travail le {BLANK_DATE}",
     ], []),
+    ("csp_contract", "abandon", [
+        # 002 II §2-§3: a « public expérimental » has no adhesion; 18 months at most
+        "public « expérimental »", "sur une période totale de 18 mois au plus",
+    ], ["Date d'adhésion au CSP", "prend fin au plus tard à la date de fin d'adhésion"]),
     ("csp_contract_not_signed", "non_entry", [
         "Contrat d'accompagnement — non signé", "Absent", "Marc",
         "☐ « Absent »", "☐ « Refus d'adhésion »", "Date de l'orientation : 14/01/2025",
@@ -240,11 +246,12 @@ CASES = [
         "Phase 2 : du 17/02/2025 au 15/09/2025",
         "Plan de sécurisation professionnelle (PSP) — version définitive",
         "Une copie est transmise au bénéficiaire",
+        "Pièces jointes (reprise d'emploi)",
     ], ["Secret médical", "Motif de l'abandon"]),
     ("csp_final_report", "abandon", [
         "Motif de l'abandon : Perte de contact ou relances sans réponse",
         "Issue non positive (002 II §6)",
-    ], []),
+    ], ["Pièces jointes (reprise d'emploi)"]),
     ("csp_abandon_declaration", "abandon", [
         "Déclaration d'abandon", "Leroy", "01/05/1980", "1er mai 1980",
         "Date de l'abandon : 02/06/2025 (2 juin 2025)",
