@@ -71,7 +71,7 @@ def kinds_for(subject: str, programme_code: str | None = None) -> list[DocumentK
 
 
 #: The modules that declare kinds (each calls `register` when imported).
-MODULES = ("common", "plie", "del_documents")
+MODULES = ("common", "plie", "del_documents", "csp", "arjlj")
 
 
 def load_all() -> dict[str, DocumentKind]:
