@@ -13,6 +13,7 @@ whose lines read as the document does:
 Placeholders are Jinja, `{{ person.last_name }}`, filled by render.py.
 """
 import re
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 
@@ -25,8 +26,15 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
 def shipped_template(code: str) -> bytes:
-    """The `.docx` of a shipped template, built from `seeds/documents/<code>.md`."""
-    return build_docx((TEMPLATES_DIR / f"{code}.md").read_text(encoding="utf-8"))
+    """The `.docx` of a shipped template, built from `seeds/documents/<code>.md` (built
+    once per version of the text file: a document is then filled without rebuilding)."""
+    source = TEMPLATES_DIR / f"{code}.md"
+    return _built(source, source.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _built(source: Path, _version: int) -> bytes:
+    return build_docx(source.read_text(encoding="utf-8"))
 
 
 def build_docx(text: str) -> bytes:
