@@ -92,6 +92,10 @@ def page(browser, server, request):
                                   viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
+    # assertions wait as long as actions: a busy machine hashes a password in seconds
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15000)
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
