@@ -7,7 +7,7 @@ mistyped option (click's English messages translated, `FrenchErrors`), a databas
 (no SQL shown), or an unexpected failure (logged in full, the session rolled back).
 """
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import click
 from flask import current_app
@@ -20,7 +20,7 @@ from ..auth.passwords import password_problem
 from ..enums import Role
 from ..extensions import db
 from ..models import Funder, User
-from ..value_ranges import BIG_INTEGER_MAX, OutOfRange, strip_invisible
+from ..value_ranges import BIG_INTEGER_MAX, PLAUSIBLE_DATES, OutOfRange, strip_invisible
 
 #: An option naming a record by its id: a whole number the database can hold (2^70 made
 #: SQLite fail).
@@ -243,6 +243,18 @@ def with_french_errors(command: click.Command) -> click.Command:
     for sub_command in getattr(command, "commands", {}).values():
         with_french_errors(sub_command)
     return command
+
+
+def plausible_day(day: date, option: str) -> date:
+    """A date option of a command within the years the application accepts (1980–2099,
+    value_ranges.PLAUSIBLE_DATES), else a French usage error naming the option."""
+    first, last = PLAUSIBLE_DATES
+    if not first <= day <= last:
+        raise click.BadParameter(
+            f"le {day.day:02d}/{day.month:02d}/{day.year:04d} est hors des années acceptées "
+            f"({first.year}–{last.year}).",
+            param_hint=option)
+    return day
 
 
 def init_app(app) -> None:

@@ -26,6 +26,7 @@ from ..obligation_sync import engine_writes
 from ..rules.wording import plural
 from ..services import alerts as service
 from ..services.obligations import END_OF_DAY, rebuild
+from . import plausible_day
 
 obligations_cli = AppGroup("obligations", help="Échéances : recalcul depuis les dossiers.")
 
@@ -41,10 +42,11 @@ def _as_of(value: str | None) -> datetime:
     if not value:
         return datetime.now()
     try:
-        return service.as_of_datetime(date.fromisoformat(value))
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"« {value} » n'est pas une date AAAA-MM-JJ.",
                                  param_hint="--as-of") from None
+    return service.as_of_datetime(plausible_day(day, "--as-of"))
 
 
 def _line(counts: dict[str, int]) -> str:

@@ -11,7 +11,7 @@ from .. import audit
 from ..extensions import db
 from ..privacy import person_data, purge
 from ..rules.wording import plural
-from . import RECORD_ID
+from . import RECORD_ID, plausible_day
 
 privacy_cli = AppGroup("privacy", help="Données personnelles : purge et droit d'accès.")
 
@@ -24,7 +24,7 @@ privacy_cli = AppGroup("privacy", help="Données personnelles : purge et droit d
 @click.option("--dry-run", is_flag=True, help="Afficher ce qui serait fait, sans l'enregistrer.")
 def purge_command(as_of, dry_run: bool) -> None:
     """Anonymise people past the retention period; delete old audit entries."""
-    day = as_of.date() if as_of else date.today()
+    day = plausible_day(as_of.date(), "--as-of") if as_of else date.today()
     config = current_app.config
     report = purge(db.session, day, retention_months=config["PRIVACY_RETENTION_MONTHS"],
                    log_retention_months=config["AUDIT_RETENTION_MONTHS"])

@@ -501,6 +501,12 @@ def test_cli_users_create_refuses_bad_input_in_one_french_line(app, runner, user
      f"valeur invalide pour --beneficiary : {BEYOND_64_BITS} est hors des limites"),
     (["privacy", "export", "--beneficiary", "abc"], "« abc » n'est pas un nombre entier"),
     (["export", "del-annual", "--session", BEYOND_64_BITS], "est hors des limites"),
+    # dates of commands within the years the application accepts (1980–2099)
+    (["obligations", "rebuild", "--as-of", "0001-01-01"],
+     "valeur invalide pour --as-of : le 01/01/0001 est hors des années acceptées (1980–2099)"),
+    (["alerts", "--as-of", "9999-12-31"], "le 31/12/9999 est hors des années acceptées"),
+    (["privacy", "purge", "--as-of", "1900-01-01"],
+     "le 01/01/1900 est hors des années acceptées"),
 ])
 def test_cli_usage_errors_are_one_french_line(app, runner, args, message):
     assert message in one_french_line(runner.invoke(args=args))
