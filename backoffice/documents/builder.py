@@ -21,12 +21,18 @@ from docx.enum.text import WD_BREAK
 from docx.shared import Pt
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "seeds" / "documents"
+#: Further folders searched after TEMPLATES_DIR (tests and the browser journeys add theirs).
+EXTRA_DIRS: list[Path] = []
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
 def shipped_template(code: str) -> bytes:
     """The `.docx` of a shipped template, built from `seeds/documents/<code>.md`."""
-    return build_docx((TEMPLATES_DIR / f"{code}.md").read_text(encoding="utf-8"))
+    for folder in (TEMPLATES_DIR, *EXTRA_DIRS):
+        source = folder / f"{code}.md"
+        if source.exists():
+            return build_docx(source.read_text(encoding="utf-8"))
+    raise FileNotFoundError(f"seeds/documents/{code}.md")
 
 
 def build_docx(text: str) -> bytes:

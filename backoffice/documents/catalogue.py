@@ -1,10 +1,12 @@
 """The catalogue of documents: one `DocumentKind` per document a funder requires.
 
 A module per funder (`plie.py`, `csp.py`, `arjlj.py`, `del_documents.py`, `common.py`)
-declares its kinds with `register(...)`; `KINDS` maps each code to its kind. The template
+declares its kinds with `register(...)`; `KINDS` maps each code to its kind, filled by
+`load_all()`, which imports the modules named in `MODULES`. The template
 of a kind is `seeds/documents/<code>.md` (see builder.py) unless an administrator uploaded
 another one.
 """
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +54,16 @@ class DocumentKind:
 
 
 KINDS: dict[str, DocumentKind] = {}
+
+#: The modules of backoffice/documents/ that declare kinds (imported by `load_all`).
+MODULES: tuple[str, ...] = ()
+
+
+def load_all() -> dict[str, DocumentKind]:
+    """Import every module of `MODULES` (once: Python keeps them) and return `KINDS`."""
+    for name in MODULES:
+        importlib.import_module(f"{__package__}.{name}")
+    return KINDS
 
 
 def register(kind: DocumentKind) -> DocumentKind:
