@@ -24,14 +24,21 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "seeds" / "documents"
 #: Further folders searched after TEMPLATES_DIR (tests and the browser journeys add theirs).
 EXTRA_DIRS: list[Path] = []
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+#: source file → (its modification time, the .docx built from it)
+_BUILT: dict[Path, tuple[int, bytes]] = {}
 
 
 def shipped_template(code: str) -> bytes:
-    """The `.docx` of a shipped template, built from `seeds/documents/<code>.md`."""
+    """The `.docx` of a shipped template, built from `seeds/documents/<code>.md` (built
+    once, again when the file changes)."""
     for folder in (TEMPLATES_DIR, *EXTRA_DIRS):
         source = folder / f"{code}.md"
         if source.exists():
-            return build_docx(source.read_text(encoding="utf-8"))
+            stamp = source.stat().st_mtime_ns
+            kept = _BUILT.get(source)
+            if kept is None or kept[0] != stamp:
+                kept = _BUILT[source] = (stamp, build_docx(source.read_text(encoding="utf-8")))
+            return kept[1]
     raise FileNotFoundError(f"seeds/documents/{code}.md")
 
 

@@ -32,11 +32,35 @@ def long_date(value: date | datetime | None) -> str:
     return f"{day} {MONTHS[value.month - 1]} {value.year}"
 
 
+class _Environment(jinja2.Environment):
+    """Jinja with the French filters, keeping each compiled part of a template: a bulk
+    run fills one template many times (200 convocations compile it once, not 200 times)."""
+
+    #: compiled parts kept (a template has a body, headers, footers: a few each)
+    KEPT = 64
+
+    def __init__(self):
+        super().__init__(undefined=jinja2.StrictUndefined, autoescape=True)
+        self.filters["date"] = french_date
+        self.filters["long_date"] = long_date
+        self._compiled: dict[str, jinja2.Template] = {}
+
+    def from_string(self, source, globals=None, template_class=None):  # noqa: A002
+        if globals or template_class or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        compiled = self._compiled.get(source)
+        if compiled is None:
+            if len(self._compiled) >= self.KEPT:
+                self._compiled.clear()
+            compiled = self._compiled[source] = super().from_string(source)
+        return compiled
+
+
+_ENVIRONMENT = _Environment()
+
+
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
-    environment.filters["date"] = french_date
-    environment.filters["long_date"] = long_date
-    return environment
+    return _ENVIRONMENT
 
 
 def render(template: bytes, context: dict) -> bytes:
