@@ -12,6 +12,7 @@ from .administration import AuditView, UserView
 from .alerts import AlertsView
 from .base import ProtectedModelView
 from .beneficiaries import BeneficiaryView
+from .documents import DocumentsView, TemplatesView
 from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
 from .home import HomeView
 from .indicators import IndicatorsView, TargetsView
@@ -72,6 +73,9 @@ def init_admin(app) -> Admin:
     admin.add_view(AccountView(name="Changer mon mot de passe", endpoint="account",
                                url="account", category="Mon compte"))
     admin.add_view(TargetsView())
+    admin.add_view(DocumentsView(name="Documents", endpoint="documents", url="documents"))
+    admin.add_view(TemplatesView(name="Modèles de documents", endpoint="document_templates",
+                                 url="document-templates", category="Administration"))
     _add_overdue_badge(app)
     return admin
 
