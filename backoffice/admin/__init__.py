@@ -12,8 +12,8 @@ from .administration import AuditView, UserView
 from .alerts import AlertsView
 from .base import ProtectedModelView
 from .beneficiaries import BeneficiaryView
-from .documents import DocumentsView, TemplatesView
 from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
+from .documents import DocumentsView, TemplatesView
 from .home import HomeView
 from .indicators import IndicatorsView, TargetsView
 from .paths import (

@@ -9,6 +9,7 @@ from io import BytesIO
 
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
+from flask_babel import to_user_timezone
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -269,6 +270,11 @@ class TemplatesView(_Guarded):
 
 # --- what the record pages show ------------------------------------------------------------
 
+def local_time(moment) -> str:
+    """« 06/12/2026 14:05 » in the organisation's time zone (DISPLAY_TIMEZONE)."""
+    return f"{to_user_timezone(moment):%d/%m/%Y %H:%M}"
+
+
 def document_panel(subject: str, record, programme_code: str | None, produced: list,
                    back: str) -> dict | None:
     """What a record's « Documents » section shows: the kinds the user may produce from
@@ -283,7 +289,7 @@ def document_panel(subject: str, record, programme_code: str | None, produced: l
             "documents": produced, "back": back, "pdf": service.soffice() is not None,
             "fulfils": service.fulfilled_by_documents(db.session, produced)
             if can(role, "alerts", "edit") else {},
-            "today": date.today()}
+            "today": date.today(), "when": local_time}
 
 
 class DocumentsOnDetails:

@@ -2,7 +2,6 @@
 services/person_record.py, each row a link to its own record, each section with its
 « Ajouter » — only what the reader's role may read or create."""
 from flask import request, url_for
-from flask_babel import to_user_timezone
 
 from ..auth.permissions import can, may_run
 from ..enums import EnrolmentAction
@@ -12,7 +11,7 @@ from ..rules.lifecycle import enrolment_actions_allowed
 from ..services import person_record
 from .administration import audit_action_label
 from .base import current_role, scope_clause
-from .documents import document_panel
+from .documents import document_panel, local_time
 from .lifecycle import current_day
 
 #: The admin endpoint of each permission area a story links to.
@@ -57,11 +56,6 @@ def visibility() -> person_record.Visibility:
         paths_where=scope_clause(Enrolment, "enrolments"),
         history=can(role, "audit"),
     )
-
-
-def local_time(moment) -> str:
-    """« 06/12/2026 14:05 » in the organisation's time zone (DISPLAY_TIMEZONE)."""
-    return f"{to_user_timezone(moment):%d/%m/%Y %H:%M}"
 
 
 def person_page_context(person) -> dict:

@@ -28,8 +28,9 @@ from .tracking import AuditEntry, LoginAttempt, Obligation
 
 __all__ = [
     "AuditEntry", "Barrier", "BarrierType", "Beneficiary", "Commission", "Contact",
-    "ContactType", "DeadlineRule", "DocumentTemplate", "Enrolment", "ExitType", "Funder", "Internship",
-    "LoginAttempt", "Obligation", "Phase", "PhaseRecord", "ProducedDocument", "Programme", "ProgrammeSession",
-    "PurchaseOrder", "PurchaseOrderLine", "Referral", "Suspension", "SuspensionReason", "User",
-    "Workshop", "WorkshopAttendance", "display_name", "name_key", "referral_non_entry_barriers",
+    "ContactType", "DeadlineRule", "DocumentTemplate", "Enrolment", "ExitType", "Funder",
+    "Internship", "LoginAttempt", "Obligation", "Phase", "PhaseRecord", "ProducedDocument",
+    "Programme", "ProgrammeSession", "PurchaseOrder", "PurchaseOrderLine", "Referral",
+    "Suspension", "SuspensionReason", "User", "Workshop", "WorkshopAttendance",
+    "display_name", "name_key", "referral_non_entry_barriers",
 ]

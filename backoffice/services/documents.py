@@ -453,10 +453,16 @@ def open_obligations_fulfilled(session: Session, document: ProducedDocument
 
 def fulfilled_by_documents(session: Session, documents: list[ProducedDocument]
                            ) -> dict[int, list[Obligation]]:
-    """{document id: open obligations it fulfils} for a page's documents."""
-    return {document.id: open_obligations_fulfilled(session, document)
-            for document in documents if load_all().get(document.kind_code) is not None
-            and load_all()[document.kind_code].fulfils}
+    """{document id: open obligations it fulfils} for a page's documents (those that
+    fulfil none are left out)."""
+    found = {}
+    for document in documents:
+        kind = load_all().get(document.kind_code)
+        if kind is not None and kind.fulfils:
+            open_ones = open_obligations_fulfilled(session, document)
+            if open_ones:
+                found[document.id] = open_ones
+    return found
 
 
 def document_reference(document: ProducedDocument) -> str:
