@@ -12,7 +12,7 @@ PYTEST := env PARCOURS_ENV=testing $(BIN)/python -m pytest
 # `make run` is a development server: no SECRET_KEY needed there.
 export PARCOURS_ENV ?= development
 
-.PHONY: run test test-pg test-e2e test-all serve install db seed lint audit-deps clean
+.PHONY: run test test-pg test-e2e test-all serve install db seed lint audit-deps clean pdf-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,8 +55,16 @@ test: install
 test-pg: $(VENV)/.installed-pg
 	bash .ci/postgres.sh $(PYTEST) tests/unit tests/integration
 
-# Browser journeys: gunicorn + Debian's Chromium driven by Playwright.
-test-e2e: $(VENV)/.installed-e2e
+# The documents' PDF (issue 21): LibreOffice Writer converts .docx to PDF, headless
+# (`soffice --headless --convert-to pdf`); without it the documents are .docx only.
+pdf-tools:
+	@(command -v soffice >/dev/null && test -e /usr/lib/libreoffice/program/libswlo.so) || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  --no-install-recommends libreoffice-writer >/dev/null)
+
+# Browser journeys: gunicorn + Debian's Chromium driven by Playwright (and LibreOffice for
+# the documents' PDF).
+test-e2e: $(VENV)/.installed-e2e pdf-tools
 	@(command -v chromium >/dev/null && test -e /usr/lib/chromium/locales/fr.pak) || \
 	  (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-l10n >/dev/null)

@@ -15,6 +15,7 @@ from .alerts import AlertsView
 from .base import ProtectedModelView
 from .beneficiaries import BeneficiaryView
 from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
+from .documents import DocumentsView, TemplatesView
 from .home import HomeView
 from .indicators import IndicatorsView, TargetsView
 from .paths import (
@@ -74,6 +75,9 @@ def init_admin(app) -> Admin:
     admin.add_view(AccountView(name="Changer mon mot de passe", endpoint="account",
                                url="account", category="Mon compte"))
     admin.add_view(TargetsView())
+    admin.add_view(DocumentsView(name="Documents", endpoint="documents", url="documents"))
+    admin.add_view(TemplatesView(name="Modèles de documents", endpoint="document_templates",
+                                 url="document-templates", category="Administration"))
     _add_overdue_badge(app)
     _menu_opens_first_views(admin)
     app.add_template_filter(agreed)  # « {{ n }} {{ n|agreed('échéance', 'échéances') }} »

@@ -17,6 +17,7 @@ from ..rules.lifecycle import TransitionRefused
 from ..services import activity as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView
+from .documents import DocumentsOnDetails
 from .fields import enum_filters
 from .lifecycle import (
     LifecycleMixin,
@@ -62,12 +63,13 @@ class SessionView(ProtectedModelView):
             service.check_session(db.session, model)
 
 
-class WorkshopView(LifecycleMixin, ProtectedModelView):
+class WorkshopView(DocumentsOnDetails, LifecycleMixin, ProtectedModelView):
     model_class = Workshop
     slug = "workshops"
     menu_name = "Ateliers"
     menu_category = CATEGORY
     area = "workshops"
+    document_subject = "workshop"  # its convocations and attendance sheet (issue 21 §3)
 
     column_list = ("id", "title", "programme", "session", "held_at", "duration_minutes",
                    "place", "facilitator")

@@ -40,6 +40,7 @@ from ..services.obligations import (
     mark_many_done,
 )
 from .base import parse_id
+from .documents import alert_kinds
 
 GROUPINGS = {"person": "Par personne", "referent": "Par référent",
              "programme": "Par dispositif"}
@@ -175,7 +176,7 @@ class AlertsView(BaseView):
             restricted=own is not None, can_mark_done=self._may("edit"),
             can_close=self._may("close"), scopes=service.SCOPES,
             closed_scope=filters.scope == service.CLOSED_PATHS,
-            format_due=format_due, record_link=record_link,
+            format_due=format_due, record_link=record_link, alert_kinds=alert_kinds,
             back=request.full_path if request.query_string else request.path,
         )
 

@@ -29,6 +29,7 @@ from ..rules.lifecycle import referral_actions_allowed
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView, current_role
+from .documents import DocumentsOnDetails
 from .fields import EnumIsFilter, enum_filters
 from .lifecycle import (
     LifecycleMixin,
@@ -338,12 +339,13 @@ def _minutes(_view, _context, commission, _name):
     return commission.minutes
 
 
-class CommissionView(ProtectedModelView):
+class CommissionView(DocumentsOnDetails, ProtectedModelView):
     model_class = Commission
     slug = "commissions"
     menu_name = "Commissions"
     menu_category = CATEGORY
     area = "commissions"
+    document_subject = "commission"  # its minutes and decision letters (issue 21 §3)
 
     column_list = ("id", "programme", "held_on", "members_present")
     column_select_related_list = (Commission.programme,)

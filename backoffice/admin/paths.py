@@ -7,7 +7,7 @@ its row in the list also offer « Reprendre » and « Terminer le suivi ». Stat
 planned end and exit are read-only in the edit form: they change through these actions
 only (each calls one service of `services/lifecycle.py`, see admin/lifecycle.py).
 """
-from flask import request
+from flask import redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.form import rules
@@ -43,7 +43,7 @@ from ..rules.lifecycle import TransitionRefused, enrolment_actions_allowed
 from ..services import activity as activity_service
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
-from .base import ProtectedModelView, current_role, only_counsellors, scope_clause
+from .base import ProtectedModelView, current_role, ids_or_404, only_counsellors, scope_clause
 from .fields import EnumIsNotFilter, enum_filters
 from .lifecycle import (
     LifecycleMixin,
@@ -273,6 +273,15 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
             "Clôturer les parcours sélectionnés ?")
     def action_close_with_exit(self, ids):
         return self.bulk_to_form("close_with_exit", ids)
+
+    @action("produce_documents", "Produire un document (un fichier ZIP)")
+    def action_produce_documents(self, ids):
+        """One document per selected path in one ZIP (issue 21 §3): the next page asks
+        which document."""
+        ids = ids_or_404(ids)
+        return redirect(url_for("documents.bulk", subject="enrolment",
+                                ids=",".join(str(i) for i in ids),
+                                next=request.form.get("url") or url_for(".index_view")))
 
     # --- the forms --------------------------------------------------------------------
     def form_next_phase(self, rows, formdata):

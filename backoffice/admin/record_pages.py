@@ -2,7 +2,6 @@
 services/person_record.py, each row a link to its own record, each section with its
 « Ajouter » — only what the reader's role may read or create."""
 from flask import request, url_for
-from flask_babel import to_user_timezone
 
 from ..auth.permissions import can, may_run
 from ..enums import EnrolmentAction
@@ -12,6 +11,7 @@ from ..rules.lifecycle import enrolment_actions_allowed
 from ..services import person_record
 from .administration import audit_action_label
 from .base import current_role, scope_clause
+from .documents import document_panel, local_time
 from .lifecycle import current_day
 
 #: The admin endpoint of each permission area a story links to.
@@ -58,17 +58,13 @@ def visibility() -> person_record.Visibility:
     )
 
 
-def local_time(moment) -> str:
-    """« 06/12/2026 14:05 » in the organisation's time zone (DISPLAY_TIMEZONE)."""
-    return f"{to_user_timezone(moment):%d/%m/%Y %H:%M}"
-
-
 def person_page_context(person) -> dict:
     """What the person's page template needs beyond Flask-Admin's own context."""
     seen = visibility()
     return {"record": person_record.load_person_record(db.session, person, seen),
             "show_referrals": seen.referrals, "show_paths": seen.paths,
             "show_history": seen.history, "restricted_paths": seen.paths_where is not None,
+            "show_documents": can(current_role(), "documents"),
             "current_day": current_day(), "local_time": local_time,
             "audit_action_label": audit_action_label,
             "record_url": record_url, "add_url": add_url, "action_url": action_url}
@@ -78,7 +74,10 @@ def path_page_context(path) -> dict:
     """The story of one path for its page (the same sections as on the person's page)."""
     story, = person_record.load_paths(db.session, [path.id], [path])
     show_history = can(current_role(), "audit")
+    produced = story.documents if can(current_role(), "documents") else []
     return {"story": story, "events": person_record.timeline([], [story]),
+            "documents": document_panel("enrolment", path, path.programme.code, produced,
+                                        request.full_path),
             "history": person_record.record_history(db.session, path) if show_history else [],
             "show_history": show_history, "local_time": local_time,
             "audit_action_label": audit_action_label,

@@ -63,6 +63,8 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, bytes):  # a stored file (a document, a template): its size only
+        return f"fichier de {len(value)} octets"
     return value
 
 

@@ -15,9 +15,11 @@ from ..auth.permissions import NOMINATIVE
 from ..errors import error_page
 from ..extensions import db
 
-# Downloads of data: Flask-Admin's CSV export of any table, and the funders' workbooks.
+# Downloads of data: Flask-Admin's CSV export of any table, the funders' workbooks, and the
+# documents made from the record (issue 21: one, a ZIP of many, or one kept).
 EXPORT_SUFFIX = ".export"
-EXPORT_ENDPOINTS = {"indicators.download"}
+EXPORT_ENDPOINTS = {"indicators.download", "documents.produce", "documents.bulk_zip",
+                    "documents.download"}
 # Pages of views without a permission area of their own that show people by name.
 NOMINATIVE_PAGES = {
     "alerts.index_view": "obligations",

@@ -25,11 +25,15 @@ REFERENCE = (
     "funders", "programmes", "phases", "deadline_rules", "exit_types", "barrier_types",
     "contact_types", "suspension_reasons",
 )
-ADMINISTRATION = ("users", "audit")
+ADMINISTRATION = ("users", "audit", "document_templates")
 # The alerts view (/admin/alerts/): "read" the list, "edit" = « Marquer comme fait » (one
 # or in bulk), "close" = close in bulk, with a reason, the deadlines closed paths left
 # undone (issue 20 §4: a coordinator's decision, not a counsellor's).
-DASHBOARDS = ("alerts", "indicators")
+DASHBOARDS = ("alerts", "indicators", "documents")
+# Documents made from the record (issue 21): "read" = download a produced one, "create" =
+# produce one (services/documents.py also asks for the right to read the record it is made
+# from, `SUBJECT_AREAS`); "document_templates" = the administrators' templates screen.
+PRODUCE = frozenset({"read", "create"})
 MARK_DONE = frozenset({"read", "edit"})
 CLOSE_STALE = MARK_DONE | {"close"}
 # Lifecycle verbs (issue 3): « decide » = the commission's decisions on referrals;
@@ -45,12 +49,13 @@ CLOSE = frozenset({"progress", "close"})
 _RULES: dict[Role, dict[str, frozenset[str]]] = {
     Role.ADMIN: (
         {area: ALL for area in OPERATIONAL + REFERENCE + ("users",)} | {"audit": READ}
+        | {"documents": PRODUCE, "document_templates": frozenset({"read", "edit"})}
         | {"indicators": READ_EXPORT} | {"alerts": CLOSE_STALE}
         | {"referrals": ALL | DECIDE, "enrolments": ALL | CLOSE}
     ),
     Role.COORDINATOR: (
         {area: ALL for area in OPERATIONAL} | {area: READ for area in REFERENCE}
-        | {"indicators": READ_EXPORT} | {"alerts": CLOSE_STALE}
+        | {"indicators": READ_EXPORT} | {"alerts": CLOSE_STALE} | {"documents": PRODUCE}
         # domain.md: the coordinator declares abandons and closes paths; the commission
         # alone (with the administrator) decides on entries.
         | {"enrolments": ALL | CLOSE}
@@ -62,6 +67,7 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
         "commissions": WRITE,
         "programmes": READ,
         "sessions": READ,
+        "documents": PRODUCE,  # the minutes and the decision letters (issue 21 §1)
     },
     Role.COUNSELLOR: {
         "beneficiaries": READ,
@@ -75,6 +81,7 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
         "obligations": READ,
         "programmes": READ,
         "alerts": MARK_DONE,  # own paths only (OWN_PATHS_ONLY)
+        "documents": PRODUCE,  # own paths only (OWN_PATHS_ONLY)
     },
     # A funder's representative reads figures, never nominative records (issue 18 §1: an
     # order's lines name its people, so they are an area of their own, not the viewer's).
@@ -94,13 +101,13 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
 NOMINATIVE = frozenset(
     {"beneficiaries", "referrals", "purchase_order_lines", "enrolments", "phase_records",
      "suspensions", "contacts", "internships", "barriers", "obligations",
-     "workshop_attendances", "alerts"}
+     "workshop_attendances", "alerts", "documents"}
 )
 
 # Areas where a counsellor sees only the rows of the paths they are referent of.
 OWN_PATHS_ONLY = frozenset(
     {"beneficiaries", "enrolments", "phase_records", "suspensions", "contacts", "barriers",
-     "internships", "obligations", "alerts"}
+     "internships", "obligations", "alerts", "documents"}
 )
 
 
@@ -127,7 +134,36 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "end_follow_up": ("enrolments", "close"),
     # /admin/workshops/ — the attendance sheet adds, changes and removes its lines
     "attendance_sheet": ("workshop_attendances", "delete"),
+    # /admin/enrolments/ — one document for every selected path, in one ZIP (issue 21 §3)
+    "produce_documents": ("documents", "create"),
 }
+
+# The record a document is made from (documents/catalogue.py SUBJECTS) → the areas a role
+# must read to produce it: the record's own, then, for a document that names people, the
+# area that names them (a workshop's convocations name its attendees: a role that may not
+# read the attendance lines may not print them either).
+SUBJECT_AREAS: dict[str, tuple[str, ...]] = {
+    "enrolment": ("enrolments",),
+    "referral": ("referrals",),
+    "workshop": ("workshops", "workshop_attendances"),
+    "commission": ("commissions", "referrals"),
+    "purchase_order": ("purchase_orders", "purchase_order_lines"),
+    "programme_session": ("sessions", "enrolments"),
+    "internship": ("internships",),
+    "contact": ("contacts",),
+}
+
+
+def may_produce(role: str | Role | None, subject: str, nominative: bool = True) -> bool:
+    """True when `role` may produce (and download) a document made from a record of
+    `subject`; a funder's representative never gets one that names a person (issue 21
+    §4), whatever else they may read."""
+    if not can(role, "documents", "create") or subject not in SUBJECT_AREAS:
+        return False
+    areas = SUBJECT_AREAS[subject] if nominative else SUBJECT_AREAS[subject][:1]
+    if nominative and is_restricted_to_own_funder(role):
+        return False
+    return all(can(role, area) for area in areas)
 
 
 def may_run(role: str | Role | None, action: str) -> bool:

@@ -13,7 +13,6 @@ whose lines read as the document does:
 Placeholders are Jinja, `{{ person.last_name }}`, filled by render.py.
 """
 import re
-from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 
@@ -22,19 +21,25 @@ from docx.enum.text import WD_BREAK
 from docx.shared import Pt
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "seeds" / "documents"
+#: Further folders searched after TEMPLATES_DIR (tests and the browser journeys add theirs).
+EXTRA_DIRS: list[Path] = []
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+#: source file → (its modification time, the .docx built from it)
+_BUILT: dict[Path, tuple[int, bytes]] = {}
 
 
 def shipped_template(code: str) -> bytes:
     """The `.docx` of a shipped template, built from `seeds/documents/<code>.md` (built
-    once per version of the text file: a document is then filled without rebuilding)."""
-    source = TEMPLATES_DIR / f"{code}.md"
-    return _built(source, source.stat().st_mtime_ns)
-
-
-@lru_cache(maxsize=64)
-def _built(source: Path, _version: int) -> bytes:
-    return build_docx(source.read_text(encoding="utf-8"))
+    once, again when the file changes)."""
+    for folder in (TEMPLATES_DIR, *EXTRA_DIRS):
+        source = folder / f"{code}.md"
+        if source.exists():
+            stamp = source.stat().st_mtime_ns
+            kept = _BUILT.get(source)
+            if kept is None or kept[0] != stamp:
+                kept = _BUILT[source] = (stamp, build_docx(source.read_text(encoding="utf-8")))
+            return kept[1]
+    raise FileNotFoundError(f"seeds/documents/{code}.md")
 
 
 def build_docx(text: str) -> bytes:

@@ -1,10 +1,12 @@
 """The catalogue of documents: one `DocumentKind` per document a funder requires.
 
 A module per funder (`plie.py`, `csp.py`, `arjlj.py`, `del_documents.py`, `common.py`)
-declares its kinds with `register(...)`; `KINDS` maps each code to its kind. The template
+declares its kinds with `register(...)`; `KINDS` maps each code to its kind, filled by
+`load_all()`, which imports the modules named in `MODULES`. The template
 of a kind is `seeds/documents/<code>.md` (see builder.py) unless an administrator uploaded
 another one.
 """
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +55,16 @@ class DocumentKind:
 
 KINDS: dict[str, DocumentKind] = {}
 
+#: The modules of backoffice/documents/ that declare kinds (imported by `load_all`).
+MODULES: tuple[str, ...] = ("common", "plie", "del_documents", "csp", "arjlj")
+
+
+def load_all() -> dict[str, DocumentKind]:
+    """Import every module of `MODULES` (once: Python keeps them) and return `KINDS`."""
+    for name in MODULES:
+        importlib.import_module(f"{__package__}.{name}")
+    return KINDS
+
 
 def register(kind: DocumentKind) -> DocumentKind:
     """Add a kind to the catalogue (once per code)."""
@@ -66,18 +78,7 @@ def register(kind: DocumentKind) -> DocumentKind:
 
 def kinds_for(subject: str, programme_code: str | None = None) -> list[DocumentKind]:
     """The documents that can be made from a record of this subject and programme."""
+    load_all()
     return [kind for kind in KINDS.values()
             if kind.subject == subject and kind.applies_to(programme_code)]
 
-
-#: The modules that declare kinds (each calls `register` when imported).
-MODULES = ("common", "plie", "del_documents", "csp", "arjlj")
-
-
-def load_all() -> dict[str, DocumentKind]:
-    """Import every module of `MODULES` once, so that `KINDS` holds every document."""
-    import importlib
-
-    for name in MODULES:
-        importlib.import_module(f"{__package__}.{name}")
-    return KINDS

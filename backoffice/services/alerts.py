@@ -135,6 +135,8 @@ class ObligationRow:
     session_label: str | None
     referral_id: int | None = None
     beneficiary_id: int | None = None
+    #: the deadline rule's code: which document fulfils it (issue 21 §3)
+    rule_code: str | None = None
 
     @property
     def kind(self) -> str:
@@ -313,7 +315,7 @@ def obligations_query(now: datetime, filters: AlertFilters = AlertFilters(),
             Enrolment.referent_id, referent.name.label("referent_name"),
             Obligation.purchase_order_id, PurchaseOrder.number,
             Obligation.session_id, ProgrammeSession.label, Obligation.referral_id,
-            Beneficiary.id.label("beneficiary_id"),
+            Beneficiary.id.label("beneficiary_id"), DeadlineRule.code.label("rule_code"),
         )
         .select_from(Obligation)
         .outerjoin(Enrolment, Obligation.enrolment_id == Enrolment.id)
@@ -356,7 +358,7 @@ def obligation_rows(session: Session, now: datetime, filters: AlertFilters = Ale
             programme_id=r[5], programme_code=r[6], enrolment_id=r[7], beneficiary=r[8],
             referent_id=r[9], referent_name=r[10], purchase_order_id=r[11],
             purchase_order_number=r[12], session_id=r[13], session_label=r[14],
-            referral_id=r[15], beneficiary_id=r[16],
+            referral_id=r[15], beneficiary_id=r[16], rule_code=r[17],
         )
         for r in session.execute(obligations_query(now, filters, own))
     ]

@@ -21,10 +21,12 @@ from ..models import (
     Internship,
     Obligation,
     PhaseRecord,
+    ProducedDocument,
     Referral,
     Suspension,
     WorkshopAttendance,
 )
+from .documents import documents_of_paths
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class PathStory:
     barriers: list[Barrier] = field(default_factory=list)
     open_obligations: list[Obligation] = field(default_factory=list)
     done_obligations: list[Obligation] = field(default_factory=list)
+    #: the documents produced from this path (issue 21 §4), the latest first
+    documents: list[ProducedDocument] = field(default_factory=list)
 
 
 @dataclass
@@ -91,7 +95,7 @@ def _by_path(session: Session, model, path_ids: list[int], order, *options) -> d
 
 def load_paths(session: Session, path_ids: list[int], paths: list[Enrolment]
                ) -> list[PathStory]:
-    """The stories of `paths` (their ids in `path_ids`): seven statements in all."""
+    """The stories of `paths` (their ids in `path_ids`): eight statements in all."""
     phases = _by_path(session, PhaseRecord, path_ids, (PhaseRecord.started_on, PhaseRecord.id),
                       joinedload(PhaseRecord.phase))
     suspensions = _by_path(session, Suspension, path_ids, (Suspension.starts_on, Suspension.id),
@@ -105,11 +109,12 @@ def load_paths(session: Session, path_ids: list[int], paths: list[Enrolment]
     barriers = _by_path(session, Barrier, path_ids, (Barrier.identified_on, Barrier.id),
                         joinedload(Barrier.barrier_type))
     obligations = _by_path(session, Obligation, path_ids, (Obligation.due_at, Obligation.id))
+    documents = documents_of_paths(session, path_ids)
     stories = []
     for path in paths:
         story = PathStory(path, phases[path.id], suspensions[path.id], internships[path.id],
                           sorted(attendances[path.id], key=lambda a: a.workshop.held_at),
-                          contacts[path.id], barriers[path.id])
+                          contacts[path.id], barriers[path.id], documents=documents[path.id])
         for obligation in obligations[path.id]:
             if obligation.cancelled_at is not None:
                 continue

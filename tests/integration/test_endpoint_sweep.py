@@ -103,6 +103,19 @@ SPECIAL: dict[str, Rule] = {
                                          query="?action=receive_purchase_order"),
     "workshops.sheet_view": Rule(runs("workshops", "attendance_sheet"),
                                  query="?action=attendance_sheet"),
+    # issue 21: documents from the record, and the administrators' templates
+    "documents.index_view": Rule(needs("documents", "read"), methods=("GET",)),
+    "documents.produce": Rule(needs("documents", "read"), methods=("POST",)),
+    "documents.download": Rule(needs("documents", "read"), methods=("GET",)),
+    "documents.bulk": Rule(needs("documents", "read"), methods=("GET",)),
+    "documents.bulk_zip": Rule(needs("documents", "read"), methods=("POST",)),
+    "documents.transmitted": Rule(needs("documents", "read"), methods=("POST",)),
+    "document_templates.index_view": Rule(needs("document_templates", "read"), methods=("GET",)),
+    "document_templates.download": Rule(needs("document_templates", "read"),
+                                        methods=("GET",)),
+    "document_templates.upload": Rule(needs("document_templates", "edit"), methods=("POST",)),
+    "document_templates.restore": Rule(needs("document_templates", "edit"),
+                                       methods=("POST",)),
 }
 
 
@@ -154,6 +167,10 @@ def _url(app, endpoint: str, rule: Rule) -> str:
             arguments["filename"] = "admin/js/helpers.js"
         if "export_type" in werkzeug_rule.arguments:
             arguments["export_type"] = "csv"
+        if "document_id" in werkzeug_rule.arguments:
+            arguments["document_id"] = 1
+        if "code" in werkzeug_rule.arguments:
+            arguments["code"] = "inconnu"
         return url_for(endpoint, **arguments) + rule.query
 
 

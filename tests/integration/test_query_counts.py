@@ -174,7 +174,8 @@ def test_record_pages_run_the_same_queries_however_long_the_history(app, demo):
     lengthen_history(app, busiest_path(app)[1])
     after = [queries(app, client, url) for url in record_urls(app)]
     assert after == before
-    assert max(before) <= 16, before
+    # the path's page: 17 with its documents (issue 21 §4), one statement for them all
+    assert max(before) <= 17, before
 
 
 def test_alerts_and_indicators_run_the_same_queries_whatever_the_rows(app, demo):
