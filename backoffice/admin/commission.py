@@ -47,7 +47,8 @@ BENEFICIARY_SEARCH = {"fields": ("last_name", "first_name", "external_id")}
 REFERRAL_SEARCH = {"fields": ("id", "prescriber_name")}
 
 
-class ReferralView(LifecycleMixin, ProtectedModelView):
+class ReferralView(DocumentsOnDetails, LifecycleMixin, ProtectedModelView):
+    document_subject = "referral"  # its decision letter, a non-entry record (issue 21 §3)
     model_class = Referral
     slug = "referrals"
     menu_name = "Prescriptions"
@@ -357,7 +358,8 @@ class CommissionView(DocumentsOnDetails, ProtectedModelView):
     column_formatters_detail = {"minutes": _minutes}
 
 
-class PurchaseOrderView(LifecycleMixin, ProtectedModelView):
+class PurchaseOrderView(DocumentsOnDetails, LifecycleMixin, ProtectedModelView):
+    document_subject = "purchase_order"  # the ARJLJ final report (issue 21 §3)
     model_class = PurchaseOrder
     slug = "purchase-orders"
     menu_name = "Bons de commande"

@@ -294,14 +294,16 @@ def document_panel(subject: str, record, programme_code: str | None, produced: l
 
 class DocumentsOnDetails:
     """A record view whose page has a « Documents » section (a workshop: its convocations
-    and attendance sheet; a commission: its minutes and letters)."""
+    and attendance sheet; a commission: its minutes; a referral: its decision letter; an
+    order: its final report; a contact: its convocation; an internship: its agreement,
+    report or diagnostic)."""
 
     document_subject: str = None
 
     def render(self, template, **kwargs):
         if template == self.details_template and kwargs.get("model") is not None:
             model = kwargs["model"]
-            code = model.programme.code if getattr(model, "programme", None) else None
+            code = service.programme_code_of(model)
             produced = service.documents_of(db.session, self.document_subject, model.id)
             if not can(current_user.role, "documents", "read"):
                 produced = []

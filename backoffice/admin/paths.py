@@ -44,6 +44,7 @@ from ..services import activity as activity_service
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
 from .base import ProtectedModelView, current_role, ids_or_404, only_counsellors, scope_clause
+from .documents import DocumentsOnDetails
 from .fields import EnumIsNotFilter, enum_filters
 from .lifecycle import (
     LifecycleMixin,
@@ -495,7 +496,8 @@ class SuspensionView(PathChildView):
         service.before_suspension_deleted(model)
 
 
-class ContactView(PathChildView):
+class ContactView(DocumentsOnDetails, PathChildView):
+    document_subject = "contact"  # its convocation (issue 21 §3)
     model_class = Contact
     slug = "contacts"
     menu_name = "Entretiens et contacts"
@@ -521,7 +523,8 @@ class ContactView(PathChildView):
             activity_service.check_contact(db.session, model)
 
 
-class InternshipView(PathChildView):
+class InternshipView(DocumentsOnDetails, PathChildView):
+    document_subject = "internship"  # agreement, report, diagnostic (issue 21 §3)
     model_class = Internship
     slug = "internships"
     menu_name = "Stages et immersions"

@@ -118,7 +118,7 @@ def _scope(user, subject: str) -> list:
     return []
 
 
-def _programme_code(record) -> str | None:
+def programme_code_of(record) -> str | None:
     programme = getattr(record, "programme", None)
     if programme is None and getattr(record, "enrolment", None) is not None:
         programme = record.enrolment.programme
@@ -150,7 +150,7 @@ def reachable_records(session: Session, user, kind: DocumentKind, ids: Iterable[
     if len(records) != len(wanted):
         raise DocumentNotFound("Fiche introuvable ou hors de vos droits.")
     for record in records:
-        code = _programme_code(record)
+        code = programme_code_of(record)
         if not kind.applies_to(code):
             raise DocumentNotApplicable(f"« {kind.title} » ne concerne pas le dispositif "
                                         f"{code} (fiche n° {record.id}).")

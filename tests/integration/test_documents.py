@@ -468,3 +468,52 @@ def test_a_document_of_another_programme_is_neither_offered_nor_made(client, aut
         assert stored(app) == []
     finally:
         KINDS.pop("essai_plie")
+
+
+# --- the other records' pages: a contact, an internship, a referral -------------------------
+
+@pytest.fixture
+def records(app, users, world):
+    """A contact and an internship on the counsellor's first path, and a refused referral."""
+    with app.app_context():
+        from backoffice.enums import ReferralStatus
+        from backoffice.models import Contact, ContactType, Enrolment, Internship, Referral
+
+        path = db.session.get(Enrolment, world["path"])
+        contact = Contact(enrolment=path, occurs_at=datetime(2026, 3, 2, 10),
+                          contact_type=db.session.scalars(select(ContactType)).first(),
+                          staff_id=users["counsellor"])
+        internship = Internship(enrolment=path, company_name="Boulangerie Kanak",
+                                starts_on=date(2026, 3, 9), ends_on=date(2026, 3, 20))
+        referral = Referral(beneficiary=path.beneficiary, programme=path.programme,
+                            referred_on=date(2026, 1, 5), status=ReferralStatus.REJECTED,
+                            decided_on=date(2026, 1, 20), decision_reason="Hors critères")
+        db.session.add_all([contact, internship, referral])
+        db.session.commit()
+        return {"contacts": contact.id, "internships": internship.id,
+                "referrals": referral.id}
+
+
+@pytest.mark.parametrize(("slug", "kind", "expected"), [
+    ("contacts", "convocation_contact", "Wamytan"),
+    ("internships", "del_internship_agreement", "Boulangerie Kanak"),
+    ("referrals", "decision_letter", "Hors critères"),
+])
+def test_a_records_page_offers_and_makes_its_documents(client, auth, app, records, slug, kind,
+                                                       expected):
+    """Issue 21 §3: one click where the user is — the contact's convocation, the
+    internship's agreement, the referral's decision letter, from the record's own page."""
+    auth.login("coordinator")
+    page = client.get(f"/admin/{slug}/details/?id={records[slug]}").get_data(as_text=True)
+    assert f'data-kind="{kind}"' in page
+    response = produce(client, kind, records[slug])
+    assert response.status_code == 200 and response.mimetype == DOCX
+    assert expected.lower() in docx_text(response.data).lower()
+    assert stored(app)[0][:2] == (kind, records[slug])
+
+
+def test_a_funder_gets_no_document_from_a_referral_and_nothing_is_kept(client, auth, app,
+                                                                       records):
+    auth.login("viewer")
+    assert produce(client, "decision_letter", records["referrals"]).status_code == 403
+    assert stored(app) == []

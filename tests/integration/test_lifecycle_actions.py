@@ -208,6 +208,8 @@ def test_action_table_matches_the_domain_roles():
         "close_with_exit": ["admin", "coordinator"],
         "end_follow_up": ["admin", "coordinator"],
         "attendance_sheet": ["admin", "coordinator"],
+        # documents (issue 21): whoever reads the paths, a counsellor for their own only
+        "produce_documents": ["admin", "commission", "coordinator", "counsellor"],
     }
     assert not may_run("admin", "delete_everything") and not may_run(None, "validate")
 
