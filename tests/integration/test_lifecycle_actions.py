@@ -573,7 +573,7 @@ def test_deferred_referrals_stay_in_the_commissions_working_view(client, auth, a
     commission = new_commission(app, "PLIE-L1", in_days(7))
     auth.login("commission")
     home = client.get("/admin/").get_data(as_text=True)
-    link = re.search(r'href="([^"]+)"[^>]*>(?:(?!</a>).)*prescription\(s\) à décider', home,
+    link = re.search(r'href="([^"]+)"[^>]*>(?:(?!</a>).)*prescriptions à décider', home,
                      re.S)
     working_view = html.unescape(link.group(1))
     assert list_ids(client.get(working_view).get_data(as_text=True)) == {deferred, pending}
