@@ -12,6 +12,7 @@ from .administration import AuditView, UserView
 from .alerts import AlertsView
 from .base import ProtectedModelView
 from .beneficiaries import BeneficiaryView
+from .esf import EsfChecksView, EsfEntryView, EsfExitView
 from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
 from .home import HomeView
 from .indicators import IndicatorsView, TargetsView
@@ -43,6 +44,7 @@ VIEWS: tuple[type[ProtectedModelView], ...] = (
     BeneficiaryView,
     EnrolmentView, PhaseRecordView, SuspensionView, ContactView, InternshipView,
     BarrierView, ObligationView,
+    EsfEntryView, EsfExitView,  # issue 24, menu « FSE+ (PLIE) »
     ReferralView, CommissionView, PurchaseOrderView, PurchaseOrderLineView,
     SessionView, WorkshopView, AttendanceView,
     FunderView, ProgrammeView, PhaseView, DeadlineRuleView, ExitTypeView, BarrierTypeView,
@@ -72,6 +74,7 @@ def init_admin(app) -> Admin:
     admin.add_view(AccountView(name="Changer mon mot de passe", endpoint="account",
                                url="account", category="Mon compte"))
     admin.add_view(TargetsView())
+    admin.add_view(EsfChecksView())  # issue 24: checks and exports before the ESF+ upload
     _add_overdue_badge(app)
     return admin
 

@@ -103,6 +103,9 @@ SPECIAL: dict[str, Rule] = {
                                          query="?action=receive_purchase_order"),
     "workshops.sheet_view": Rule(runs("workshops", "attendance_sheet"),
                                  query="?action=attendance_sheet"),
+    "esf_checks.index_view": Rule(needs("esf", "read"), methods=("GET",)),
+    "esf_checks.download": Rule(needs("esf", "export"), methods=("GET",),
+                                query="?format=csv"),
 }
 
 
