@@ -12,8 +12,8 @@ from .administration import AuditView, UserView
 from .alerts import AlertsView
 from .base import ProtectedModelView
 from .beneficiaries import BeneficiaryView
-from .esf import EsfChecksView, EsfEntryView, EsfExitView
 from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
+from .esf import EsfChecksView, EsfEntryView, EsfExitView
 from .home import HomeView
 from .indicators import IndicatorsView, TargetsView
 from .paths import (

@@ -28,7 +28,8 @@ from .tracking import AuditEntry, LoginAttempt, Obligation
 
 __all__ = [
     "AuditEntry", "Barrier", "BarrierType", "Beneficiary", "Commission", "Contact",
-    "ContactType", "DeadlineRule", "Enrolment", "EsfEntry", "EsfExit", "ExitType", "Funder", "Internship",
+    "ContactType", "DeadlineRule", "Enrolment", "EsfEntry", "EsfExit", "ExitType", "Funder",
+    "Internship",
     "LoginAttempt", "Obligation", "Phase", "PhaseRecord", "Programme", "ProgrammeSession",
     "PurchaseOrder", "PurchaseOrderLine", "Referral", "Suspension", "SuspensionReason", "User",
     "Workshop", "WorkshopAttendance", "display_name", "name_key", "referral_non_entry_barriers",

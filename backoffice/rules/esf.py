@@ -386,10 +386,11 @@ def check_person(person: PersonFacts, today: date) -> PersonCheck:
 
 
 def check_all(people: Iterable[PersonFacts], today: date) -> list[PersonCheck]:
-    """Every person's checks, those with something to fix first, then by name."""
+    """Every person's checks: those with something to fix first, then the participants
+    ready for the export, then the people who are no participant; by name within each."""
     checks = [check_person(person, today) for person in people]
-    return sorted(checks, key=lambda c: (c.ready, c.participant is None, c.person.name,
-                                         c.person.person_id))
+    return sorted(checks, key=lambda c: (not c.problems, c.participant is None,
+                                         c.person.name, c.person.person_id))
 
 
 # --- indicators ---------------------------------------------------------------------
