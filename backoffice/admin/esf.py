@@ -269,6 +269,10 @@ class EsfChecksView(BaseView):
             operation=operation, date_from=date_from, date_to=date_to,
             participants=len(found), ready=sum(1 for c in checks if c.ready),
             may_export=self._may("export"), fix_url=self.fix_url,
+            export_url=lambda kind: url_for(".download", operation=operation, format=kind,
+                                            **{name: value.isoformat() for name, value in
+                                               (("from", date_from), ("to", date_to))
+                                               if value}),
             person_url=lambda pid: url_for("beneficiaries.details_view", id=pid)
             if can(current_role(), "beneficiaries") else None,
             path_url=lambda pid: url_for("enrolments.details_view", id=pid))
