@@ -60,6 +60,9 @@ ENTRY_ITEMS: dict[str, str] = {
     "homeless_or_housing_exclusion": "Sans domicile ou exclu du logement",
     "rural_area": "Habite en zone rurale",
 }
+#: Items asked but not among the common indicators of Regulation (EU) 2021/1057 Annex I
+#: (they were on the person before issue 24): never reported missing.
+OPTIONAL = frozenset({"household_jobless", "single_parent_household"})
 #: Items of special categories of personal data: « Refuse de répondre » is accepted.
 SENSITIVE = frozenset({"disability", "third_country_national", "foreign_background",
                        "minority", "homeless_or_housing_exclusion"})
@@ -283,6 +286,8 @@ def _answer_problems(record, items: dict[str, str], enrolment_id: int, kind: str
     found = []
     for name, label in items.items():
         value = getattr(record, name)
+        if value is None and name in OPTIONAL:
+            continue
         if value is None:
             found.append(Problem(enrolment_id, kind, f"« {label} » : non renseigné.",
                                  record.id))

@@ -192,6 +192,11 @@ def test_each_check_names_the_item_and_the_rule(person, message):
     assert message in messages(person)
 
 
+def test_the_household_items_outside_annex_i_are_never_reported_missing():
+    bare = replace(BRUNO.paths[0].entry, household_jobless=None, single_parent_household=None)
+    assert messages(with_path(BRUNO, 0, entry=bare)) == []
+
+
 def test_the_six_month_situation_is_not_asked_before_six_months():
     assert messages(with_path(BRUNO, 0, six_month_result=True), date(2026, 11, 28)) == []
 
