@@ -12,8 +12,10 @@ Sources (docs/esf.md gives the wording and the addresses):
   dans les projets financés par le FSE+ », 13 January 2025): a person who benefits from
   an operation of one day or less is not a participant; « un participant = une
   opération ».
-- Data collected within four weeks of the entry and of the exit (Région Île-de-France,
-  « Les étapes de la collecte de données »).
+- A re-entry into the same operation keeps the first participation's start date and
+  entry data, the exit date becomes the final exit, immediate results are those of the 4
+  weeks after the exit (Scottish Government, « European Social Fund: participant
+  guidance », after the Commission's ESF monitoring guidance, 2014-2020).
 
 Rules:
 
