@@ -109,6 +109,8 @@ def check_new_entry(session: Session, record: EsfEntry) -> None:
     """One participant per operation (issue 24 §3): a re-entry keeps the first
     participation's entry data, so a path after it gets no entry record of its own."""
     path = record.enrolment
+    if path is None:
+        raise EntryRefused("Parcours : obligatoire (le parcours dont ce sont les données).")
     if path.programme.esf_operation is None:
         raise EntryRefused(f"Parcours : le dispositif {path.programme.code} n'est pas financé "
                            f"par le FSE+ (aucune opération FSE+ indiquée).")

@@ -5,6 +5,7 @@ fiche de liaison's fields, the person's page, and who may (funders never: nomina
 counsellors their own paths only), each refusal changing nothing."""
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import openpyxl
@@ -162,6 +163,25 @@ def test_a_reentry_keeps_the_first_entry_and_gets_none_of_its_own(reference_app,
         assert fields["disability"] == "Non"
         assert fields["first_participation"].startswith(f"parcours n° {first.id} (PLIE-L1")
         assert esf_entry_fields(db.session, plie["alone"])["recorded"] is False
+
+
+def test_an_entry_outside_esf_or_without_a_path_is_refused_in_french(reference_app, client,
+                                                                     plie):
+    with reference_app.app_context():
+        csp = path(db.session.get(Beneficiary, plie["bruno"]), "CSP", TODAY, None)
+        db.session.commit()
+        csp_id = csp.id
+    login(client, "coordinator")
+    before = count(reference_app, EsfEntry)
+    refused = client.post("/admin/esf-entries/new/", data=entry_form(csp_id, TODAY))
+    assert refused.status_code == 200
+    assert "le dispositif CSP n&#39;est pas financé par le FSE+" in refused.get_data(
+        as_text=True)
+    missing = client.post("/admin/esf-entries/new/", data=entry_form("", TODAY))
+    assert missing.status_code == 200
+    assert "This field is required" not in missing.get_data(as_text=True)
+    assert re.search(r"obligatoire|Ce champ est requis", missing.get_data(as_text=True))
+    assert count(reference_app, EsfEntry) == before
 
 
 def test_a_counsellor_cannot_record_nor_open_another_counsellors_path(
