@@ -155,9 +155,10 @@ ENTRY_FIELD_LABELS: dict[str, str] = {
 def esf_entry_fields(session: Session, enrolment_id: int) -> dict:
     """The ESF+ entry data of a path as its fiche de liaison prints them: a dict of
     French texts keyed by ``ENTRY_FIELD_LABELS`` (empty texts when not recorded), plus
-    ``recorded`` (bool), ``reentry`` (bool: the data are those of an earlier path, the
-    person's first participation in the operation) and ``labels``. A path outside ESF+
-    gives an empty dict."""
+    ``questions`` (the same as a list of {"question", "answer"}, in the fiche's order, for
+    a table), ``recorded`` (bool), ``reentry`` (bool: the data are those of an earlier
+    path, the person's first participation in the operation) and ``labels``. A path
+    outside ESF+ gives an empty dict."""
     path = session.get(Enrolment, enrolment_id)
     if path is None or path.programme.esf_operation is None:
         return {}
@@ -173,8 +174,10 @@ def esf_entry_fields(session: Session, enrolment_id: int) -> dict:
         values["age_at_entry"] = f"{age} ans"
         values["age_band"] = rules.age_band(age)
         values["isced_group"] = _text(rules.isced_group(entry.isced_level))
-    return {**values, "recorded": entry is not None, "reentry": first.id != path.id,
-            "labels": ENTRY_FIELD_LABELS}
+    questions = [{"question": label, "answer": values[key]}
+                 for key, label in ENTRY_FIELD_LABELS.items()]
+    return {**values, "questions": questions, "recorded": entry is not None,
+            "reentry": first.id != path.id, "labels": ENTRY_FIELD_LABELS}
 
 
 __all__ = ["ENTRY_FIELD_LABELS", "EntryRefused", "check_new_entry", "esf_entry_fields",

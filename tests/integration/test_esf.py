@@ -162,6 +162,7 @@ def test_a_reentry_keeps_the_first_entry_and_gets_none_of_its_own(reference_app,
         assert fields["isced_group"] == "CITE 3 à 4"
         assert fields["disability"] == "Non"
         assert fields["first_participation"].startswith(f"parcours n° {first.id} (PLIE-L1")
+        assert {"question": "Personne handicapée", "answer": "Non"} in fields["questions"]
         assert esf_entry_fields(db.session, plie["alone"])["recorded"] is False
 
 
