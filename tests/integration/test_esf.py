@@ -320,3 +320,20 @@ def test_the_persons_page_shows_each_paths_esf_data(client, plie):
     path_page = client.get(f"/admin/enrolments/details/?id={plie['again']}").get_data(
         as_text=True)
     assert "Réentrée" in path_page
+
+
+# --- the command line --------------------------------------------------------------------
+
+def test_flask_esf_check_and_export(reference_app, plie, tmp_path):
+    runner = reference_app.test_cli_runner()
+    checked = runner.invoke(args=["esf", "check", "--operation", "PLIE"])
+    assert checked.exit_code == 1  # Bruno's entry and Anne's exit are missing
+    assert "DUBOIS Test :" in checked.output and "non saisies" in checked.output
+    target = tmp_path / "participants.csv"
+    written = runner.invoke(args=["esf", "export", "--operation", "PLIE", "--output",
+                                  str(target)])
+    assert written.exit_code == 0, written.output
+    assert "2 participant(s)" in written.output
+    assert target.read_bytes().count(b"\r\n") == 3  # header + 2
+    unknown = runner.invoke(args=["esf", "check", "--operation", "XYZ"])
+    assert unknown.exit_code != 0 and "Opération : « XYZ » n'existe pas" in unknown.output
