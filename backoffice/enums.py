@@ -171,3 +171,23 @@ class BilanKind(LabelledEnum):
 
     ORIENTATION = "orientation", "Bilan d'orientation"
     SKILLS = "skills", "Bilan de compétences"
+
+
+class Answer(LabelledEnum):
+    """An item of the ESF+ questionnaire: yes, no, or — for the sensitive items only
+    (disability, nationality, foreign background, minority, housing; docs/esf.md) — a
+    refusal to answer, which is an answer, not a gap."""
+
+    YES = "yes", "Oui"
+    NO = "no", "Non"
+    REFUSED = "refused", "Refuse de répondre"
+
+
+class LabourMarketStatus(LabelledEnum):
+    """Situation on the labour market at entry (Regulation (EU) 2021/1057, Annex I,
+    common output indicators on participants; docs/esf.md)."""
+
+    EMPLOYED = "employed", "En emploi, y compris indépendant"
+    UNEMPLOYED = "unemployed", "Chômeur (moins de 12 mois)"
+    LONG_TERM_UNEMPLOYED = "long_term_unemployed", "Chômeur de longue durée (12 mois ou plus)"
+    INACTIVE = "inactive", "Inactif"

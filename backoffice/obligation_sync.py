@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from .models import (
     Contact,
     Enrolment,
+    EsfExit,
     Internship,
     PhaseRecord,
     ProgrammeSession,
@@ -30,7 +31,8 @@ from .services import obligations as engine
 
 PENDING = "obligations_pending"
 SYNCING = "obligations_syncing"
-CHILDREN_OF_PATH = (PhaseRecord, Suspension, Contact, Internship)  # 004 Lot 3: the mission
+CHILDREN_OF_PATH = (PhaseRecord, Suspension, Contact, Internship,  # 004 Lot 3: the mission
+                    EsfExit)  # issue 24: the ESF+ exit data fulfil their deadline
 
 # Which clock the hook reads (tests and the demo may replace it).
 clock = datetime.now

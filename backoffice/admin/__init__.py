@@ -16,6 +16,7 @@ from .base import ProtectedModelView
 from .beneficiaries import BeneficiaryView
 from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
 from .documents import DocumentsView, TemplatesView
+from .esf import EsfChecksView, EsfEntryView, EsfExitView
 from .home import HomeView
 from .indicators import IndicatorsView, TargetsView
 from .paths import (
@@ -46,6 +47,7 @@ VIEWS: tuple[type[ProtectedModelView], ...] = (
     BeneficiaryView,
     EnrolmentView, PhaseRecordView, SuspensionView, ContactView, InternshipView,
     BarrierView, ObligationView,
+    EsfEntryView, EsfExitView,  # issue 24, menu « FSE+ (PLIE) »
     ReferralView, CommissionView, PurchaseOrderView, PurchaseOrderLineView,
     SessionView, WorkshopView, AttendanceView,
     FunderView, ProgrammeView, PhaseView, DeadlineRuleView, ExitTypeView, BarrierTypeView,
@@ -78,6 +80,7 @@ def init_admin(app) -> Admin:
     admin.add_view(DocumentsView(name="Documents", endpoint="documents", url="documents"))
     admin.add_view(TemplatesView(name="Modèles de documents", endpoint="document_templates",
                                  url="document-templates", category="Administration"))
+    admin.add_view(EsfChecksView())  # issue 24: checks and exports before the ESF+ upload
     _add_overdue_badge(app)
     _menu_opens_first_views(admin)
     app.add_template_filter(agreed)  # « {{ n }} {{ n|agreed('échéance', 'échéances') }} »

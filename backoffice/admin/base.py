@@ -56,6 +56,8 @@ from ..models import (
     Contact,
     DeadlineRule,
     Enrolment,
+    EsfEntry,
+    EsfExit,
     Funder,
     Internship,
     Obligation,
@@ -160,7 +162,7 @@ def own_paths_clause(model: type, user_id: int):
             select(Enrolment.beneficiary_id).where(Enrolment.referent_id == user_id)
         )
     if model in (PhaseRecord, Suspension, Contact, Barrier, Internship, Obligation,
-                 WorkshopAttendance):
+                 WorkshopAttendance, EsfEntry, EsfExit):
         return model.enrolment_id.in_(own_paths)
     raise ValueError(f"No own-paths rule for {model.__name__}")
 

@@ -95,11 +95,8 @@ class BeneficiaryView(ProtectedModelView):
         "last_name", "first_name", "birth_date", "sex", "external_id",
         "email", "phone", "address", "postcode", "commune", "epci", "education_level",
         "long_term_job_seeker", "rsa_recipient", "social_minima", "disability_recognition",
-        "experimental_csp_public",
-        "labour_market_situation", "isced_level", "household_without_employment",
-        "single_parent_household", "fse_disability", "foreign_origin_or_minority",
-        "homeless_or_housing_exclusion", "rural_area", "notes",
-    )
+        "experimental_csp_public", "notes",
+    )  # the ESF+ data are the path's (« Données d'entrée FSE+ », issue 24)
 
     def render(self, template, **kwargs):
         if template == self.details_template and kwargs.get("model") is not None:

@@ -46,6 +46,19 @@ def action_url(action: str, path) -> str | None:
     return url_for("enrolments.transition_view", action=action, ids=path.id, url=request.url)
 
 
+def esf_url(kind: str, path_id: int, record_id: int | None = None) -> str | None:
+    """Issue 24: the form of a path's ESF+ entry or exit record (to create, or to edit
+    when ``record_id``), back to this page after; None when the role may not."""
+    endpoint = {"entry": "esf_entries", "exit": "esf_exits"}[kind]
+    if record_id is not None:
+        if not can(current_role(), "esf_records", "edit"):
+            return None
+        return url_for(f"{endpoint}.edit_view", id=record_id, url=request.url)
+    if not can(current_role(), "esf_records", "create"):
+        return None
+    return url_for(f"{endpoint}.create_view", enrolment=path_id, url=request.url)
+
+
 def visibility() -> person_record.Visibility:
     """What the current user may see of a record: the role table's read rights, and a
     counsellor's own paths only."""
@@ -55,6 +68,7 @@ def visibility() -> person_record.Visibility:
         paths=can(role, "enrolments"),
         paths_where=scope_clause(Enrolment, "enrolments"),
         history=can(role, "audit"),
+        esf=can(role, "esf_records"),
     )
 
 
@@ -66,13 +80,14 @@ def person_page_context(person) -> dict:
             "show_history": seen.history, "restricted_paths": seen.paths_where is not None,
             "show_documents": can(current_role(), "documents"),
             "current_day": current_day(), "local_time": local_time,
-            "audit_action_label": audit_action_label,
+            "audit_action_label": audit_action_label, "esf_url": esf_url,
             "record_url": record_url, "add_url": add_url, "action_url": action_url}
 
 
 def path_page_context(path) -> dict:
     """The story of one path for its page (the same sections as on the person's page)."""
-    story, = person_record.load_paths(db.session, [path.id], [path])
+    story, = person_record.load_paths(db.session, [path.id], [path],
+                                      esf=can(current_role(), "esf_records"))
     show_history = can(current_role(), "audit")
     produced = story.documents if can(current_role(), "documents") else []
     return {"story": story, "events": person_record.timeline([], [story]),
@@ -80,5 +95,5 @@ def path_page_context(path) -> dict:
                                         request.full_path),
             "history": person_record.record_history(db.session, path) if show_history else [],
             "show_history": show_history, "local_time": local_time,
-            "audit_action_label": audit_action_label,
+            "audit_action_label": audit_action_label, "esf_url": esf_url,
             "record_url": record_url, "add_url": add_url, "action_url": action_url}

@@ -19,11 +19,12 @@ from ..extensions import db
 # documents made from the record (issue 21: one, a ZIP of many, or one kept).
 EXPORT_SUFFIX = ".export"
 EXPORT_ENDPOINTS = {"indicators.download", "documents.produce", "documents.bulk_zip",
-                    "documents.download"}
+                    "documents.download", "esf_checks.download"}
 # Pages of views without a permission area of their own that show people by name.
 NOMINATIVE_PAGES = {
     "alerts.index_view": "obligations",
     "workshops.sheet_view": "workshop_attendances",
+    "esf_checks.index_view": "esf_entries",  # issue 24: names the people to complete
 }
 UNRECORDED = ("Le journal d'audit n'a pas pu être écrit : la page n'est pas affichée. "
               "Réessayez dans un instant ; si cela se reproduit, prévenez l'administrateur.")

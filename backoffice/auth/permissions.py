@@ -20,6 +20,8 @@ OPERATIONAL = (
     "sessions", "enrolments",
     "phase_records", "suspensions", "contacts", "workshops", "workshop_attendances",
     "internships", "barriers", "obligations",
+    # issue 24: the ESF+ entry and exit records of a path
+    "esf_records",
 )
 REFERENCE = (
     "funders", "programmes", "phases", "deadline_rules", "exit_types", "barrier_types",
@@ -29,11 +31,13 @@ ADMINISTRATION = ("users", "audit", "document_templates")
 # The alerts view (/admin/alerts/): "read" the list, "edit" = « Marquer comme fait » (one
 # or in bulk), "close" = close in bulk, with a reason, the deadlines closed paths left
 # undone (issue 20 §4: a coordinator's decision, not a counsellor's).
-DASHBOARDS = ("alerts", "indicators", "documents")
+DASHBOARDS = ("alerts", "indicators", "documents", "esf")
 # Documents made from the record (issue 21): "read" = download a produced one, "create" =
 # produce one (services/documents.py also asks for the right to read the record it is made
 # from, `SUBJECT_AREAS`); "document_templates" = the administrators' templates screen.
 PRODUCE = frozenset({"read", "create"})
+# « esf » = the managing authority's checks before the ESF+ export (/admin/esf/): "read" the
+# list of what is missing, "export" the participants file (nominative) and the summary.
 MARK_DONE = frozenset({"read", "edit"})
 CLOSE_STALE = MARK_DONE | {"close"}
 # Lifecycle verbs (issue 3): « decide » = the commission's decisions on referrals;
@@ -50,12 +54,13 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
     Role.ADMIN: (
         {area: ALL for area in OPERATIONAL + REFERENCE + ("users",)} | {"audit": READ}
         | {"documents": PRODUCE, "document_templates": frozenset({"read", "edit"})}
-        | {"indicators": READ_EXPORT} | {"alerts": CLOSE_STALE}
+        | {"indicators": READ_EXPORT} | {"alerts": CLOSE_STALE} | {"esf": READ_EXPORT}
         | {"referrals": ALL | DECIDE, "enrolments": ALL | CLOSE}
     ),
     Role.COORDINATOR: (
         {area: ALL for area in OPERATIONAL} | {area: READ for area in REFERENCE}
         | {"indicators": READ_EXPORT} | {"alerts": CLOSE_STALE} | {"documents": PRODUCE}
+        | {"esf": READ_EXPORT}
         # domain.md: the coordinator declares abandons and closes paths; the commission
         # alone (with the administrator) decides on entries.
         | {"enrolments": ALL | CLOSE}
@@ -82,6 +87,9 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
         "programmes": READ,
         "alerts": MARK_DONE,  # own paths only (OWN_PATHS_ONLY)
         "documents": PRODUCE,  # own paths only (OWN_PATHS_ONLY)
+        # issue 24: their own paths' ESF+ records, and what is missing on them
+        "esf_records": frozenset({"read", "create", "edit"}),
+        "esf": READ,
     },
     # A funder's representative reads figures, never nominative records (issue 18 §1: an
     # order's lines name its people, so they are an area of their own, not the viewer's).
@@ -101,13 +109,13 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
 NOMINATIVE = frozenset(
     {"beneficiaries", "referrals", "purchase_order_lines", "enrolments", "phase_records",
      "suspensions", "contacts", "internships", "barriers", "obligations",
-     "workshop_attendances", "alerts", "documents"}
+     "workshop_attendances", "alerts", "documents", "esf_records", "esf"}
 )
 
 # Areas where a counsellor sees only the rows of the paths they are referent of.
 OWN_PATHS_ONLY = frozenset(
     {"beneficiaries", "enrolments", "phase_records", "suspensions", "contacts", "barriers",
-     "internships", "obligations", "alerts", "documents"}
+     "internships", "obligations", "alerts", "documents", "esf_records", "esf"}
 )
 
 

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from ..enums import Sex
 from ..models import Beneficiary, Enrolment, Funder, Internship, Programme, Referral, User
+from ..services.esf import ENTRY_FIELD_LABELS, esf_entry_fields
 from .builder import TEMPLATES_DIR
 
 IMAGES_DIR = TEMPLATES_DIR / "images"
@@ -107,30 +108,12 @@ def person_fields(person: Beneficiary) -> Fields:
 
 
 def esf_fields(session: Session, enrolment: Enrolment) -> Fields:
-    """The FSE questionnaire « recueil des données » (004 §6) as the record holds it
-    today: on the person. `questions` lists each question with its answer, for a table."""
-    person = enrolment.beneficiary
-    answers = [
-        ("labour_market_situation", "Situation sur le marché du travail à l'entrée",
-         text(person.labour_market_situation)),
-        ("isced_level", "Niveau d'études (CITE / ISCED)",
-         "" if person.isced_level is None else f"CITE {person.isced_level}"),
-        ("household_without_employment", "Vit dans un ménage sans emploi",
-         YES_NO[person.household_without_employment]),
-        ("single_parent_household", "Famille monoparentale avec enfant(s) à charge",
-         YES_NO[person.single_parent_household]),
-        ("disability", "Personne handicapée",
-         YES_NO[person.fse_disability]),
-        ("foreign_origin_or_minority", "Personne d'origine étrangère ou issue d'une minorité",
-         YES_NO[person.foreign_origin_or_minority]),
-        ("homeless_or_housing_exclusion", "Sans domicile fixe ou exclue du logement",
-         YES_NO[person.homeless_or_housing_exclusion]),
-        ("rural_area", "Réside en zone rurale", YES_NO[person.rural_area]),
-    ]
-    fields: Fields = {key: answer for key, _question, answer in answers}
-    fields["questions"] = [{"question": question, "answer": answer}
-                       for _key, question, answer in answers]
-    return fields
+    """The FSE+ questionnaire « recueil des données » (004 §6) of a path, as frozen at its
+    entry — the first participation's on a re-entry (services/esf.py, issue 24).
+    `questions` lists each question with its answer, for a table; a path outside ESF+
+    or not recorded yet gives an empty list."""
+    return esf_entry_fields(session, enrolment.id) or {
+        "questions": [], "recorded": False, "reentry": False}
 
 
 # --- Staff ------------------------------------------------------------------------------
@@ -385,23 +368,18 @@ def sample_person() -> Fields:
 
 
 def sample_esf() -> Fields:
-    """The FSE questionnaire of the sample person."""
-    answers = [
-        ("labour_market_situation", "Situation sur le marché du travail à l'entrée",
-         "Demandeur d'emploi de longue durée"),
-        ("isced_level", "Niveau d'études (CITE / ISCED)", "CITE 3"),
-        ("household_without_employment", "Vit dans un ménage sans emploi", "Non"),
-        ("single_parent_household", "Famille monoparentale avec enfant(s) à charge", "Oui"),
-        ("disability", "Personne handicapée", "Non"),
-        ("foreign_origin_or_minority", "Personne d'origine étrangère ou issue d'une minorité",
-         "Non"),
-        ("homeless_or_housing_exclusion", "Sans domicile fixe ou exclue du logement", "Non"),
-        ("rural_area", "Réside en zone rurale", "Non"),
-    ]
-    fields: Fields = {key: answer for key, _question, answer in answers}
-    fields["questions"] = [{"question": question, "answer": answer}
-                       for _key, question, answer in answers]
-    return fields
+    """The FSE+ questionnaire of the sample person (every item answered)."""
+    answers = {
+        "entered_on": "02/02/2026", "recorded_on": "10/02/2026", "age_at_entry": "31 ans",
+        "age_band": "25 à 54 ans", "labour_market_status": "Chômeur de longue durée",
+        "isced_level": "3", "household_jobless": "Non", "single_parent_household": "Oui",
+        "disability": "Non", "third_country_national": "Non", "foreign_background": "Non",
+        "minority": "Refuse de répondre", "homeless_or_housing_exclusion": "Non",
+        "rural_area": "Non", "isced_group": "CITE 3-4", "first_participation": "parcours n° 1",
+    }
+    return {**answers, "recorded": True, "reentry": False, "labels": ENTRY_FIELD_LABELS,
+            "questions": [{"question": label, "answer": answers.get(key, "")}
+                          for key, label in ENTRY_FIELD_LABELS.items()]}
 
 
 def sample_user() -> Fields:

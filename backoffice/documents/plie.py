@@ -19,11 +19,13 @@ from .common import (
 
 PLIE = ("PLIE",)
 FSE_FIELDS = (
-    "fse.questions : question, answer (le questionnaire FSE « recueil des données », une "
-    "ligne par question)",
-    "fse.labour_market_situation, .isced_level, .household_without_employment, "
-    ".single_parent_household, .disability, .foreign_origin_or_minority, "
-    ".homeless_or_housing_exclusion, .rural_area",
+    "fse.questions : question, answer (le questionnaire FSE+ « recueil des données » du "
+    "parcours, figé à l'entrée, une ligne par question)",
+    "fse.entered_on, .recorded_on, .age_at_entry, .age_band, .labour_market_status, "
+    ".isced_level, .isced_group, .household_jobless, .single_parent_household, .disability, "
+    ".third_country_national, .foreign_background, .minority, "
+    ".homeless_or_housing_exclusion, .rural_area, .first_participation ; fse.recorded, "
+    "fse.reentry (oui / non)",
 )
 
 

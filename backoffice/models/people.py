@@ -127,7 +127,6 @@ class Beneficiary(Versioned, db.Model):
     __table_args__ = (
         UniqueConstraint("name_key", "birth_date", name="uq_beneficiaries_identity"),
         CheckConstraint("birth_date > '1900-01-01'", name="birth_date_plausible"),
-        CheckConstraint("isced_level IS NULL OR isced_level BETWEEN 0 AND 8", name="isced_range"),
         # the list's default sort (alphabetical, then the id that breaks ties)
         Index("ix_beneficiaries_name_key_id", "name_key", "id"),
     )
@@ -152,15 +151,7 @@ class Beneficiary(Versioned, db.Model):
     social_minima: Mapped[bool] = mapped_column(default=False)
     disability_recognition: Mapped[bool] = mapped_column(default=False)  # RQTH / CRHD
     experimental_csp_public: Mapped[bool] = mapped_column(default=False)
-    # FSE participant data (004 §6, questionnaire « recueil des données »)
-    labour_market_situation: Mapped[str | None] = mapped_column(String(40))
-    isced_level: Mapped[int | None]
-    household_without_employment: Mapped[bool] = mapped_column(default=False)
-    single_parent_household: Mapped[bool] = mapped_column(default=False)
-    fse_disability: Mapped[bool] = mapped_column(default=False)
-    foreign_origin_or_minority: Mapped[bool] = mapped_column(default=False)
-    homeless_or_housing_exclusion: Mapped[bool] = mapped_column(default=False)
-    rural_area: Mapped[bool] = mapped_column(default=False)
+    # The ESF+ participant data are per path, frozen at entry: models/esf.py (issue 24).
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

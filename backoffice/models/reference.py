@@ -95,6 +95,11 @@ class Programme(Versioned, db.Model):
     # 004 Lot 2: « répartis sur 2 sessions »; Lot 3: « 15 plateaux « actifs » différents »
     sessions_min: Mapped[int | None]
     host_structures_min: Mapped[int | None]
+    # ESF+ (issue 24, docs/esf.md): the operation whose participants this programme's paths
+    # are (None: not ESF-funded) — one participant per operation, whatever the lot — and
+    # whether the operation collects the situation six months after the exit.
+    esf_operation: Mapped[str | None] = mapped_column(String(40))
+    esf_six_month_result: Mapped[bool] = mapped_column(default=False, server_default=false())
     notes: Mapped[str | None] = mapped_column(Text)
 
     funder: Mapped[Funder] = relationship(back_populates="programmes")

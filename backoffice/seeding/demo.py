@@ -35,12 +35,14 @@ from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from werkzeug.security import generate_password_hash
 
 from ..enums import (
+    Answer,
     Attendance,
     BilanKind,
     ContractKind,
     DelCategory,
     EducationLevel,
     EnrolmentStatus,
+    LabourMarketStatus,
     ReferralStatus,
     Role,
     Sex,
@@ -53,6 +55,8 @@ from ..models import (
     Contact,
     ContactType,
     Enrolment,
+    EsfEntry,
+    EsfExit,
     ExitType,
     Funder,
     Internship,
@@ -252,12 +256,16 @@ class _DemoBuilder:
     ORDER = (
         User, ProgrammeSession, Beneficiary, Commission, PurchaseOrder, Workshop, Referral,
         referral_non_entry_barriers, PurchaseOrderLine, Enrolment, PhaseRecord, Suspension,
-        Contact, WorkshopAttendance, Internship, Barrier,
+        Contact, WorkshopAttendance, Internship, Barrier, EsfEntry, EsfExit,
     )
 
     def __init__(self, session, rng: random.Random, today: date):
         self.session = session
         self.rng = rng
+        # ESF+ records draw from their own stream: the rest of the demo stays as it was
+        self.esf_rng = random.Random(sum(rng.getstate()[1][:8]))
+        self.esf_answers: dict[int, dict] = {}  # person id → their ESF+ entry answers
+        self.esf_entered: set[int] = set()  # people already entered in the PLIE operation
         self.today = today
         self.rows: dict = defaultdict(list)
         self.counts: dict = defaultdict(int)
@@ -505,19 +513,23 @@ class _DemoBuilder:
             "social_minima": plie and rng.random() < 0.2,
             "disability_recognition": disability,
             "experimental_csp_public": info.code == "CSP" and rng.random() < 0.15,
-            "labour_market_situation": (
-                ("Demandeur d'emploi de longue durée" if long_term else "Demandeur d'emploi")
-                if registered else "Inactif"
-            ) if plie else None,
-            "isced_level": ISCED[education] if plie else None,
-            "household_without_employment": plie and rng.random() < 0.3,
-            "single_parent_household": plie and rng.random() < 0.15,
-            "fse_disability": plie and disability,
-            "foreign_origin_or_minority": plie and rng.random() < 0.2,
-            "homeless_or_housing_exclusion": plie and rng.random() < 0.05,
-            "rural_area": bool(place["rural"]),
             "notes": None, "created_at": created, "updated_at": created,
         }
+        if plie:  # the ESF+ questionnaire's answers, written on the first participation
+            yes_no = lambda flag: Answer.YES if flag else Answer.NO  # noqa: E731
+            self.esf_answers[bid] = {
+                "labour_market_status": (
+                    (LabourMarketStatus.LONG_TERM_UNEMPLOYED if long_term
+                     else LabourMarketStatus.UNEMPLOYED) if registered
+                    else LabourMarketStatus.INACTIVE),
+                "isced_level": ISCED[education],
+                "household_jobless": yes_no(rng.random() < 0.3),
+                "single_parent_household": yes_no(rng.random() < 0.15),
+                "disability": yes_no(disability),
+                "foreign_background": yes_no(rng.random() < 0.2),
+                "homeless_or_housing_exclusion": yes_no(rng.random() < 0.05),
+                "rural_area": yes_no(bool(place["rural"])),
+            }
         return self._add(Beneficiary, row)
 
     # --- commissions and orders ---------------------------------------------------------
@@ -850,11 +862,50 @@ class _DemoBuilder:
         if (info.row.requires_internship and not internship and ended and exit_type
                 and not exit_type.is_anticipated and exit_date >= planned_end):
             row["no_internship_reason"] = self._text("no_internship_reasons")
+        if info.family == "PLIE":
+            self._esf_records(person, enrolment_id, entry, exit_date if ended else None)
         if code == "PLIE-L4":
             # 004 Lot 4: « le bilan d'orientation qui se destine principalement à des jeunes
             # sans expérience professionnelle et le bilan de compétences pour les autres »
             young = (entry - person["birth_date"]).days < 26 * 365
             row["bilan_kind"] = BilanKind.ORIENTATION if young else BilanKind.SKILLS
+
+    def _esf_records(self, person, enrolment_id, entry, exit_date) -> None:
+        """The ESF+ entry record of the person's first participation in the PLIE
+        operation (a re-entry keeps it; a one-day action is none), and the exit record of
+        a path that ended — recorded within the 4 weeks, some not yet (rules/esf.py)."""
+        rng, today = self.esf_rng, self.today
+        if exit_date is not None and exit_date <= entry:  # one day or less: no participant
+            return
+        answers = self.esf_answers.get(person["id"])
+        if answers is not None and person["id"] not in self.esf_entered:
+            self.esf_entered.add(person["id"])
+            sensitive = {"third_country_national": Answer.NO, "minority": Answer.NO}
+            if rng.random() < 0.06:  # some refuse to answer the sensitive questions
+                sensitive = {"third_country_national": Answer.REFUSED,
+                             "minority": Answer.REFUSED, "foreign_background": Answer.REFUSED}
+            self._add(EsfEntry, {
+                "id": self._new_id(EsfEntry), "enrolment_id": enrolment_id,
+                "entered_on": entry,
+                "recorded_on": min(entry + timedelta(days=rng.randint(0, 12)), today),
+                **answers, **sensitive, "version": 1,
+            })
+        if exit_date is None:
+            return
+        recorded = exit_date + timedelta(days=rng.randint(2, 30))
+        if recorded > today:  # not yet: its deadline shows in the alerts
+            return
+        employed = rng.random() < 0.3
+        self._add(EsfExit, {
+            "id": self._new_id(EsfExit), "enrolment_id": enrolment_id, "left_on": exit_date,
+            "recorded_on": recorded,
+            "in_education_or_training": Answer.YES if rng.random() < 0.15 else Answer.NO,
+            "gained_qualification": Answer.YES if rng.random() < 0.1 else Answer.NO,
+            "in_employment": Answer.YES if employed else Answer.NO,
+            "job_searching": Answer.NO if employed else Answer.YES,
+            "six_month_recorded_on": None, "six_month_in_employment": None,
+            "six_month_better_situation": None, "version": 1,
+        })
 
     # Outcomes: what the path leads to, decided at entry (dates follow from it)
 

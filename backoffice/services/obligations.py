@@ -44,6 +44,7 @@ from ..models import (
     ContactType,
     DeadlineRule,
     Enrolment,
+    EsfExit,
     Internship,
     Obligation,
     PhaseRecord,
@@ -175,6 +176,7 @@ class EnrolmentFacts:
     enrolment: Enrolment
     first_individual_contact_at: datetime | None = None
     last_mission_ends_on: date | None = None  # PLIE-L3: its latest immersion (004 Lot 3)
+    esf_exit_recorded_on: date | None = None  # ESF+ exit data recorded (issue 24)
 
     def phase_record(self, phase_code: str | None) -> PhaseRecord | None:
         """The first record of the phase ``phase_code`` on this path."""
@@ -215,6 +217,8 @@ FULFILMENT_FACTS: dict[str, Callable[[EnrolmentFacts, RuleSpec], date | datetime
         f.phase_record("bilan"), "ended_on", None),
     # 004 Lot 4: the first individual interview took place (a present, face-to-face contact)
     "contacts (premier entretien individuel)": lambda f, r: f.first_individual_contact_at,
+    # issue 24: the ESF+ exit data recorded (within 4 weeks of the exit, docs/esf.md)
+    "esf_exits.recorded_on": lambda f, r: f.esf_exit_recorded_on,
 }
 
 #: Order-level facts: 002 I §4, the support started (the order's start date or the
@@ -419,6 +423,16 @@ def _last_mission_ends(session: Session, enrolment_ids: list[int]) -> dict[int, 
     ).all())
 
 
+def _esf_exits_recorded(session: Session, enrolment_ids: list[int]) -> dict[int, date]:
+    """enrolment id → the day its ESF+ exit data were recorded (issue 24)."""
+    if not enrolment_ids:
+        return {}
+    return dict(session.execute(
+        select(EsfExit.enrolment_id, EsfExit.recorded_on)
+        .where(EsfExit.enrolment_id.in_(enrolment_ids), EsfExit.recorded_on.is_not(None))
+    ).all())
+
+
 def _engine_rows(session: Session, *where) -> list[Obligation]:
     return list(session.scalars(
         select(Obligation).where(Obligation.rule_id.is_not(None), *where).order_by(Obligation.id)
@@ -436,6 +450,7 @@ def _sync_enrolments(session: Session, enrolments: list[Enrolment],
     ids = [e.id for e in enrolments]
     contacts = _first_individual_contacts(session, ids)
     missions = _last_mission_ends(session, ids)
+    esf_exits = _esf_exits_recorded(session, ids)
     existing: dict[int, list[Obligation]] = defaultdict(list)
     if ids:
         for row in _engine_rows(session, Obligation.enrolment_id.in_(ids)):
@@ -451,7 +466,8 @@ def _sync_enrolments(session: Session, enrolments: list[Enrolment],
             programme = load_programme_info(session, [enrolment.programme_id])[
                 enrolment.programme_id]
             programmes[programme.id] = programme
-        facts = EnrolmentFacts(enrolment, contacts.get(enrolment.id), missions.get(enrolment.id))
+        facts = EnrolmentFacts(enrolment, contacts.get(enrolment.id), missions.get(enrolment.id),
+                               esf_exits.get(enrolment.id))
         owed = owed_by_enrolment(facts, programme, now)
         subject = {"enrolment_id": enrolment.id, "programme_id": enrolment.programme_id,
                    "referral_id": enrolment.referral_id}

@@ -18,10 +18,13 @@ from ..models import (
     Beneficiary,
     Contact,
     Enrolment,
+    EsfEntry,
+    EsfExit,
     Internship,
     Obligation,
     PhaseRecord,
     ProducedDocument,
+    Programme,
     Referral,
     Suspension,
     WorkshopAttendance,
@@ -38,6 +41,7 @@ class Visibility:
     paths: bool = True
     paths_where: object = None
     history: bool = False
+    esf: bool = False  # the ESF+ entry and exit records (issue 24)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,23 @@ class PathStory:
     done_obligations: list[Obligation] = field(default_factory=list)
     #: the documents produced from this path (issue 21 §4), the latest first
     documents: list[ProducedDocument] = field(default_factory=list)
+    esf: "EsfData | None" = None  # issue 24: None outside ESF+ or when not to be shown
+
+
+@dataclass
+class EsfData:
+    """A path's ESF+ records (issue 24). On a re-entry the entry data shown are the first
+    participation's (`entry_path_id` is then another path of the same operation)."""
+
+    path_id: int
+    operation: str
+    entry: EsfEntry | None = None
+    exit: EsfExit | None = None
+
+    @property
+    def reentry(self) -> bool:
+        """The entry data shown are an earlier path's (the first participation)."""
+        return self.entry is not None and self.entry.enrolment_id != self.path_id
 
 
 @dataclass
@@ -93,9 +114,38 @@ def _by_path(session: Session, model, path_ids: list[int], order, *options) -> d
     return grouped
 
 
-def load_paths(session: Session, path_ids: list[int], paths: list[Enrolment]
-               ) -> list[PathStory]:
-    """The stories of `paths` (their ids in `path_ids`): eight statements in all."""
+def load_esf(session: Session, paths: list[Enrolment]) -> dict[int, EsfData]:
+    """path id → its ESF+ data, for the paths of an ESF+ operation (two statements): its
+    exit record, and the entry record of the person's first participation in the
+    operation up to this path (its own, or an earlier path's on a re-entry)."""
+    esf_paths = [p for p in paths if p.programme.esf_operation is not None]
+    if not esf_paths:
+        return {}
+    people = {p.beneficiary_id for p in esf_paths}
+    entries = session.execute(
+        select(EsfEntry, Enrolment.beneficiary_id, Programme.esf_operation,
+               Enrolment.entry_date)
+        .join(Enrolment, EsfEntry.enrolment_id == Enrolment.id)
+        .join(Programme, Enrolment.programme_id == Programme.id)
+        .where(Enrolment.beneficiary_id.in_(people), Programme.esf_operation.is_not(None))
+        .order_by(Enrolment.entry_date, Enrolment.id)).all()
+    exits = {row.enrolment_id: row for row in session.scalars(
+        select(EsfExit).where(EsfExit.enrolment_id.in_([p.id for p in esf_paths])))}
+    found = {}
+    for path in esf_paths:
+        operation = path.programme.esf_operation
+        own = next((e for e, _b, _o, _d in entries if e.enrolment_id == path.id), None)
+        first = own or next((e for e, person, op, entered in entries
+                             if person == path.beneficiary_id and op == operation
+                             and entered <= path.entry_date), None)
+        found[path.id] = EsfData(path.id, operation, first, exits.get(path.id))
+    return found
+
+
+def load_paths(session: Session, path_ids: list[int], paths: list[Enrolment],
+               esf: bool = False) -> list[PathStory]:
+    """The stories of `paths` (their ids in `path_ids`): eight statements in all (their
+    documents included), two more with the ESF+ records (`esf`)."""
     phases = _by_path(session, PhaseRecord, path_ids, (PhaseRecord.started_on, PhaseRecord.id),
                       joinedload(PhaseRecord.phase))
     suspensions = _by_path(session, Suspension, path_ids, (Suspension.starts_on, Suspension.id),
@@ -110,11 +160,13 @@ def load_paths(session: Session, path_ids: list[int], paths: list[Enrolment]
                         joinedload(Barrier.barrier_type))
     obligations = _by_path(session, Obligation, path_ids, (Obligation.due_at, Obligation.id))
     documents = documents_of_paths(session, path_ids)
+    esf_data = load_esf(session, paths) if esf else {}
     stories = []
     for path in paths:
         story = PathStory(path, phases[path.id], suspensions[path.id], internships[path.id],
                           sorted(attendances[path.id], key=lambda a: a.workshop.held_at),
-                          contacts[path.id], barriers[path.id], documents=documents[path.id])
+                          contacts[path.id], barriers[path.id], documents=documents[path.id],
+                          esf=esf_data.get(path.id))
         for obligation in obligations[path.id]:
             if obligation.cancelled_at is not None:
                 continue
@@ -203,7 +255,7 @@ def load_person_record(session: Session, person: Beneficiary,
         if visibility.paths_where is not None:
             query = query.where(visibility.paths_where)
         paths = list(session.scalars(query))
-        stories = load_paths(session, [path.id for path in paths], paths)
+        stories = load_paths(session, [path.id for path in paths], paths, esf=visibility.esf)
     history = record_history(session, person) if visibility.history else []
     return PersonRecord(person, referrals, stories, timeline(referrals, stories), history)
 

@@ -22,6 +22,8 @@ from backoffice.models import (
     ContactType,
     DeadlineRule,
     Enrolment,
+    EsfEntry,
+    EsfExit,
     ExitType,
     Funder,
     Internship,
@@ -52,6 +54,8 @@ SLUG_AREAS = {
     "internships": "internships",
     "barriers": "barriers",
     "obligations": "obligations",
+    "esf-entries": "esf_records",
+    "esf-exits": "esf_records",
     "referrals": "referrals",
     "commissions": "commissions",
     "purchase-orders": "purchase_orders",
@@ -151,6 +155,8 @@ def make_world(referent_id) -> dict[type, int]:
         Barrier(enrolment=path, barrier_type=ref["barrier_type"], identified_on=date(2025, 1, 7)),
         Obligation(name="Bilan de fin de parcours", enrolment=path,
                    due_at=datetime(2025, 9, 1, 12)),
+        EsfEntry(enrolment=path, entered_on=path.entry_date),
+        EsfExit(enrolment=path, left_on=path.entry_date),
     ]
     db.session.add_all(rows)
     db.session.commit()

@@ -17,9 +17,11 @@ from backoffice.documents.builder import shipped_template
 from backoffice.documents.catalogue import KINDS, SUBJECTS, load_all
 from backoffice.documents.render import render
 from backoffice.enums import (
+    Answer,
     Attendance,
     BilanKind,
     ContractKind,
+    LabourMarketStatus,
     ReferralStatus,
     Role,
     Sex,
@@ -33,6 +35,7 @@ from backoffice.models import (
     Contact,
     ContactType,
     Enrolment,
+    EsfEntry,
     ExitType,
     Internship,
     Phase,
@@ -80,8 +83,7 @@ def make_file(app, programme_code: str, first_name: str, bilan_kind=None) -> dic
             last_name=TYPED_NAME, first_name=first_name, birth_date=date(1994, 7, 21),
             sex=Sex.FEMALE, external_id=f"ID-{programme_code}", phone="06 11 22 33 44",
             email="anne@exemple.fr", address="12 rue des Lilas", postcode="34400",
-            commune="Lunel", labour_market_situation="Inactif", isced_level=3,
-            single_parent_household=True, rural_area=False)
+            commune="Lunel")
         commission = Commission(programme=programme, held_on=date(2026, 1, 20),
                                 members_present="Mme Durand, M. Martin")
         referral = Referral(
@@ -143,8 +145,16 @@ def make_file(app, programme_code: str, first_name: str, bilan_kind=None) -> dic
                             identified_on=date(2026, 2, 3), lifted_on=date(2026, 4, 1)),
                     Barrier(enrolment=path, barrier_type=health,
                             identified_on=date(2026, 2, 3), notes="Suivi médical")]
+        # the FSE+ questionnaire of the path, frozen at its entry (issue 24)
+        entry = EsfEntry(enrolment=path, entered_on=path.entry_date,
+                         recorded_on=date(2026, 2, 10),
+                         labour_market_status=LabourMarketStatus.INACTIVE, isced_level=3,
+                         single_parent_household=Answer.YES, rural_area=Answer.NO,
+                         minority=Answer.REFUSED)
         session.add_all([person, commission, referral, rejected, deferred, path, contact,
                          workshop, attendance, internship, *barriers])
+        if programme.esf_operation is not None:
+            session.add(entry)
         session.commit()
         return {"enrolment": path.id, "referral": referral.id, "rejected": rejected.id,
                 "deferred": deferred.id, "contact": contact.id,
@@ -211,7 +221,7 @@ CASES = [
     ("plie_liaison_entry", "PLIE-L3", "enrolment",
      [TYPED_NAME, BIRTH_SHORT, BIRTH_LONG, "ID-PLIE-L3", "06 11 22 33 44",
       "Paul Prescripteur", "12/01/2026", "20/01/2026", "02/02/2026", "Claire Conseillère",
-      "Inactif", "CITE 3", "Famille monoparentale avec enfant(s) à charge"]),
+      "Inactif", "Famille monoparentale", "Refuse de répondre"]),
     ("plie_liaison_non_entry", "PLIE-L3", "referral",
      [TYPED_NAME, BIRTH_SHORT, "Paul Prescripteur", "12/01/2026", "Validée"]),
     ("plie_liaison_exit", "PLIE-L4", "enrolment",
@@ -307,14 +317,19 @@ def test_durations_print_in_french(minutes, printed):
     assert ctx.duration(minutes) == printed
 
 
-def test_fse_questionnaire_reads_the_person(documents_app, files):
+def test_fse_questionnaire_reads_the_paths_entry_record(documents_app, files):
+    """Issue 24 §5: the fiche de liaison prints the path's ESF+ entry data."""
     with documents_app.app_context():
         path = db.session.get(Enrolment, files["PLIE-L3"]["enrolment"])
         fse = ctx.esf_fields(db.session, path)
-    assert fse["labour_market_situation"] == "Inactif"
-    assert fse["isced_level"] == "CITE 3"
+        outside = ctx.esf_fields(db.session, db.session.get(
+            Enrolment, files["DEL-L1"]["enrolment"]))
+    assert fse["recorded"] and fse["labour_market_status"] == "Inactif"
     assert fse["single_parent_household"] == "Oui" and fse["rural_area"] == "Non"
-    assert [row["answer"] for row in fse["questions"]][:2] == ["Inactif", "CITE 3"]
+    assert fse["minority"] == "Refuse de répondre"
+    answers = {row["question"]: row["answer"] for row in fse["questions"]}
+    assert answers["Date d'entrée dans l'opération FSE+"] == "02/02/2026"
+    assert outside["questions"] == [] and not outside["recorded"]
 
 
 def test_a_missing_record_is_named_in_french(documents_app):

@@ -116,6 +116,9 @@ SPECIAL: dict[str, Rule] = {
     "document_templates.upload": Rule(needs("document_templates", "edit"), methods=("POST",)),
     "document_templates.restore": Rule(needs("document_templates", "edit"),
                                        methods=("POST",)),
+    "esf_checks.index_view": Rule(needs("esf", "read"), methods=("GET",)),
+    "esf_checks.download": Rule(needs("esf", "export"), methods=("GET",),
+                                query="?format=csv"),
 }
 
 

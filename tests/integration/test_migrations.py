@@ -38,3 +38,77 @@ def test_upgrade_creates_every_table_and_downgrade_removes_them(tmp_path):
         downgrade(revision="base")
         db.engine.dispose()
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+
+
+# --- issue 24: the person's FSE values move to the entry record of a PLIE path ----------
+
+def _insert(conn, table_name: str, /, **values) -> int:
+    """Insert a row in a table as the schema stands (reflected), filling the required
+    columns the test does not care about; returns its id."""
+    from datetime import date, datetime
+
+    from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, Table
+
+    table = Table(table_name, MetaData(), autoload_with=conn)
+    for column in table.columns:
+        if column.name in values or column.nullable or column.primary_key \
+                or column.server_default is not None:
+            continue
+        kind = column.type
+        values[column.name] = (False if isinstance(kind, Boolean) else 1
+                               if isinstance(kind, Integer) else date(2020, 1, 1)
+                               if isinstance(kind, Date) and not isinstance(kind, DateTime)
+                               else datetime(2020, 1, 1) if isinstance(kind, DateTime)
+                               else f"{table_name}-{column.name}-{len(values)}")
+    return conn.execute(table.insert().values(**values)).inserted_primary_key[0]
+
+
+def test_upgrade_0021_moves_the_fse_values_to_the_first_plie_participation(tmp_path):
+    """Migration 0021: the person's FSE values land in the entry record of their first
+    PLIE path of more than a day (not the one-day action before it, not the re-entry
+    after it); the person's columns are gone; the downgrade puts them back."""
+    from datetime import date
+
+    app = _fresh_app(tmp_path)
+    with app.app_context():
+        upgrade(revision="0018")
+        with db.engine.begin() as conn:
+            funder = _insert(conn, "funders", code="PLIE", name="PLIE", territory="FR")
+            plie = _insert(conn, "programmes", code="PLIE-L1", name="Lot 1", funder_id=funder,
+                           exit_scheme="PLIE")
+            person = _insert(
+                conn, "beneficiaries", last_name="Martin", first_name="Anne",
+                name_key="martin anne", birth_date=date(1980, 5, 1), sex="F",
+                labour_market_situation="Demandeur d'emploi de longue durée", isced_level=3,
+                household_without_employment=True, fse_disability=False,
+                foreign_origin_or_minority=True, rural_area=True)
+            paths = [_insert(conn, "enrolments", beneficiary_id=person, programme_id=plie,
+                             entry_date=entry, exit_date=exit_, status="closed")
+                     for entry, exit_ in ((date(2024, 1, 8), date(2024, 1, 8)),
+                                          (date(2024, 2, 1), date(2024, 6, 30)),
+                                          (date(2025, 1, 6), None))]
+        upgrade(revision="0021")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT enrolment_id, entered_on, labour_market_status, isced_level, "
+                "household_jobless, disability, foreign_background, minority, rural_area, "
+                "third_country_national, recorded_on FROM esf_entries")).all()
+            operations = set(conn.execute(text("SELECT esf_operation FROM programmes")).scalars())
+        assert [tuple(row) for row in rows] == [
+            (paths[1], rows[0][1], "long_term_unemployed", 3, "yes", "no", "yes", None, "yes",
+             None, None)]
+        assert str(rows[0][1])[:10] == "2024-02-01"
+        assert operations == {"PLIE"}
+        columns = {c["name"] for c in inspect(db.engine).get_columns("beneficiaries")}
+        assert "labour_market_situation" not in columns and "fse_disability" not in columns
+        if db.engine.dialect.name == "sqlite":  # the rebuilt table keeps its other rules
+            with db.engine.connect() as conn:
+                ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE "
+                                        "name = 'beneficiaries'")).scalar()
+            assert "birth_date_plausible" in ddl and "isced_range" not in ddl
+        downgrade(revision="0018")
+        with db.engine.connect() as conn:
+            back = conn.execute(text(
+                "SELECT labour_market_situation, isced_level, household_without_employment, "
+                "foreign_origin_or_minority, rural_area FROM beneficiaries")).one()
+        assert tuple(back) == ("Demandeur d'emploi de longue durée", 3, True, True, True)

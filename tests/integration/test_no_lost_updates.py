@@ -249,6 +249,8 @@ CHANGES = {
     "internships": ("planned_activities", "Mise en rayon", "Accueil clients"),
     "barriers": ("notes", "Permis en cours", "Garde d'enfant"),
     "obligations": ("document_ref", "REF-PREMIERE", "REF-SECONDE"),
+    "esf-entries": ("isced_level", "0", "1"),
+    "esf-exits": ("six_month_in_employment", "yes", "no"),
     "referrals": ("reason", "Projet confirmé", "Projet à revoir"),
     "commissions": ("minutes", "Compte rendu A", "Compte rendu B"),
     "purchase-orders": ("company_name", "Société Première", "Société Seconde"),

@@ -487,6 +487,25 @@ def test_saving_an_orientation_computes_its_obligations(reference_app, users):
         db.session.commit()
 
 
+@worked("esf_exit_record")
+def test_esf_exit_record_is_due_4_weeks_after_the_exit_and_done_when_recorded(ctx):
+    """Issue 24 (docs/esf.md): the ESF+ exit data « dans les quatre semaines » of the
+    exit: Friday 10/07 + 28 days = Friday 07/08; recording them marks it done."""
+    from backoffice.enums import Answer
+    from backoffice.models import EsfExit
+
+    enrolment = path(ctx, "PLIE-L2", date(2026, 3, 2))
+    svc.declare_abandon(db.session, enrolment, date(2026, 7, 10), "loss_of_contact",
+                        date(2026, 7, 10))
+    sync_enrolment_obligations(db.session, enrolment, at(2026, 7, 10, 18))
+    row = one(enrolment, "esf_exit_record")
+    assert row.due_at == eod(2026, 8, 7) and row.done_at is None
+    db.session.add(EsfExit(enrolment=enrolment, left_on=date(2026, 7, 10),
+                           recorded_on=date(2026, 7, 20), in_employment=Answer.NO))
+    sync_enrolment_obligations(db.session, enrolment, at(2026, 7, 21, 9))
+    assert one(enrolment, "esf_exit_record").done_at == at(2026, 7, 20)
+
+
 @worked("plie_liaison_exit")
 def test_plie_exit_liaison_sheet_is_due_15_days_after_any_exit(ctx):
     enrolment = path(ctx, "PLIE-L1", date(2026, 3, 2))
