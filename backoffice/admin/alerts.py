@@ -35,6 +35,7 @@ from ..services.obligations import (
     CloseRefused,
     MarkDoneRefused,
     close_stale,
+    is_late,
     mark_done,
     mark_many_done,
 )
@@ -104,6 +105,20 @@ def _posted_done_on(today: date) -> date | None:
             continue
     flash(f"Date de réalisation : « {raw} » n'est pas une date (JJ/MM/AAAA).", "error")
     return None
+
+def _late_note(obligations) -> str:
+    """What the success message adds about « Motif du retard »: kept on the late ones, not
+    kept (and said so) when typed for obligations done in time."""
+    typed = " ".join((request.form.get("late_reason") or "").split())
+    if not typed:
+        return ""
+    kept = sum(1 for row in obligations if row.late_reason and is_late(row))
+    if kept == len(obligations):
+        return " ; motif du retard enregistré"
+    if kept:
+        return f" ; motif du retard enregistré pour les {kept} faite(s) en retard"
+    return " ; faite(s) à temps : motif du retard non enregistré"
+
 
 class AlertsView(BaseView):
     """The alerts list and its « Marquer comme fait » action."""
@@ -223,7 +238,8 @@ class AlertsView(BaseView):
         if done_on is None:
             return redirect(back)
         try:
-            mark_done(obligation, done_on, today, request.form.get("document_ref"))
+            mark_done(obligation, done_on, today, request.form.get("document_ref"),
+                      request.form.get("late_reason"))
         except MarkDoneRefused as refused:
             flash(str(refused), "error")
             return redirect(back)
@@ -233,7 +249,8 @@ class AlertsView(BaseView):
             db.session.rollback()
             flash("Cette échéance a été modifiée entre-temps ; rechargez la page.", "error")
             return redirect(back)
-        flash(f"« {obligation.name} » marquée comme faite le {done_on:%d/%m/%Y}.", "success")
+        flash(f"« {obligation.name} » marquée comme faite le {done_on:%d/%m/%Y}"
+              f"{_late_note([obligation])}.", "success")
         return redirect(back)
 
     @expose("/done-many/", methods=("POST",))
@@ -248,14 +265,14 @@ class AlertsView(BaseView):
         if done_on is None:
             return redirect(back)
         try:
-            mark_many_done(obligations, done_on, today)
+            mark_many_done(obligations, done_on, today, request.form.get("late_reason"))
         except MarkDoneRefused as refused:
             db.session.rollback()
             flash(f"{refused} Rien n'a été enregistré.", "error")
             return redirect(back)
         if self._commit(back):
             flash(f"{len(obligations)} échéance(s) marquée(s) comme faite(s) le "
-                  f"{done_on:%d/%m/%Y}.", "success")
+                  f"{done_on:%d/%m/%Y}{_late_note(obligations)}.", "success")
         return redirect(back)
 
     # --- « Clore » the deadlines closed paths left undone ----------------------------

@@ -566,7 +566,7 @@ class ObligationView(ProtectedModelView):
     column_filters = ("due_at", "done_at", "cancelled_at", "name", "programme.code",
                       *path_and_person_filters(Obligation))
     form_columns = ("name", "rule", "enrolment", "purchase_order", "session", "programme",
-                    "event_at", "due_at", "done_at", "cancelled_at", "document_ref")
+                    "event_at", "due_at", "done_at", "late_reason", "cancelled_at", "document_ref")
     form_ajax_refs = {"enrolment": ENROLMENT_SEARCH, "purchase_order": {"fields": ("number",)}}
     column_labels = {"name": "Livrable"}
 
