@@ -157,7 +157,8 @@ def main() -> None:
             shorten(added)
             db.session.remove()
     lines = [
-        f"### Person's page — {engine}, {args.beneficiaries:,} beneficiaries".replace(",", " "),
+        f"### Person's page — {engine}, "
+        + f"{args.beneficiaries:,} beneficiaries".replace(",", " "),
         "",
         f"Test client logged in as `{COORDINATOR}` (CSRF on); median and p95 of "
         f"{args.repeat} requests after a warm-up, wall-clock and CPU time of the process; "
