@@ -106,6 +106,7 @@ def _posted_done_on(today: date) -> date | None:
     flash(f"Date de réalisation : « {raw} » n'est pas une date (JJ/MM/AAAA).", "error")
     return None
 
+
 def _late_note(obligations) -> str:
     """What the success message adds about « Motif du retard »: kept on the late ones, not
     kept (and said so) when typed for obligations done in time."""

@@ -229,6 +229,18 @@ def test_a_funder_sees_pseudonyms_and_no_reason(late_app, late_client, auth):
     assert MASKED in table and "/admin/enrolments/" not in table
 
 
+def test_a_commission_member_sees_names_but_neither_paths_nor_reasons(late_app, late_client,
+                                                                     auth):
+    """The commission gets the nominative reports but reads neither paths nor deadlines
+    (auth/permissions.py): the names, no link to the path, the reason masked."""
+    auth.login("commission")
+    path, query = late_url(late_app.config["ids"]["rule"])
+    body = late_client.get(path, query_string=query).get_data(as_text=True)
+    table = body[body.index('id="retards"'):body.index("</table>")]
+    assert "MARTIN Louise" in table and MASKED in table and REASON not in body
+    assert "/admin/enrolments/" not in table
+
+
 @pytest.mark.parametrize("role", ["counsellor"])
 def test_a_role_without_the_indicators_sees_nothing(late_app, late_client, auth, role):
     auth.login(role)
