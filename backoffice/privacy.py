@@ -27,6 +27,7 @@ from .models import (
     Enrolment,
     Internship,
     LoginAttempt,
+    Obligation,
     PhaseRecord,
     Referral,
     Suspension,
@@ -46,6 +47,7 @@ ERASED_TEXT = {
     Contact: ("objective", "notes"),
     Barrier: ("notes",),
     Suspension: ("notes",),
+    Obligation: ("late_reason",),  # why a deliverable was late may name a health reason
     Referral: ("decision_reason", "non_entry_notes"),
     Internship: ("tutor_name", "planned_activities", "evaluation_criteria",
                  "midpoint_technical", "midpoint_behavioural", "final_technical",
@@ -55,7 +57,7 @@ ERASED_TEXT = {
 # Tables the anonymisation writes to; their row-level audit would copy the erased values
 # into the trail, so one « anonymise » entry per person is written instead.
 ANONYMISED_TABLES = ("beneficiaries", "enrolments", "contacts", "barriers", "suspensions",
-                     "referrals", "internships")
+                     "referrals", "internships", "obligations")
 
 
 @dataclass

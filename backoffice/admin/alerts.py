@@ -36,6 +36,7 @@ from ..services.obligations import (
     CloseRefused,
     MarkDoneRefused,
     close_stale,
+    is_late,
     mark_done,
     mark_many_done,
 )
@@ -106,6 +107,23 @@ def _posted_done_on(today: date) -> date | None:
             continue
     flash(f"Date de réalisation : « {raw} » n'est pas une date (JJ/MM/AAAA).", "error")
     return None
+
+
+def _late_note(obligations) -> str:
+    """What the success message adds about « Motif du retard »: kept on the late ones, not
+    kept (and said so) when typed for obligations done in time."""
+    typed = " ".join((request.form.get("late_reason") or "").split())
+    if not typed:
+        return ""
+    kept = sum(1 for row in obligations if row.late_reason and is_late(row))
+    if kept == len(obligations):
+        return " ; motif du retard enregistré"
+    if kept:
+        return (" ; motif du retard enregistré pour "
+                + ("celle faite" if kept == 1 else f"les {kept} faites") + " en retard")
+    done_in_time = "faite à temps" if len(obligations) == 1 else "faites à temps"
+    return f" ; {done_in_time} : motif du retard non enregistré"
+
 
 class AlertsView(BaseView):
     """The alerts list and its « Marquer comme fait » action."""
@@ -225,7 +243,8 @@ class AlertsView(BaseView):
         if done_on is None:
             return redirect(back)
         try:
-            mark_done(obligation, done_on, today, request.form.get("document_ref"))
+            mark_done(obligation, done_on, today, request.form.get("document_ref"),
+                      request.form.get("late_reason"))
         except MarkDoneRefused as refused:
             flash(str(refused), "error")
             return redirect(back)
@@ -235,7 +254,8 @@ class AlertsView(BaseView):
             db.session.rollback()
             flash("Cette échéance a été modifiée entre-temps ; rechargez la page.", "error")
             return redirect(back)
-        flash(f"« {obligation.name} » marquée comme faite le {done_on:%d/%m/%Y}.", "success")
+        flash(f"« {obligation.name} » marquée comme faite le {done_on:%d/%m/%Y}"
+              f"{_late_note([obligation])}.", "success")
         return redirect(back)
 
     @expose("/done-many/", methods=("POST",))
@@ -250,15 +270,15 @@ class AlertsView(BaseView):
         if done_on is None:
             return redirect(back)
         try:
-            mark_many_done(obligations, done_on, today)
+            mark_many_done(obligations, done_on, today, request.form.get("late_reason"))
         except MarkDoneRefused as refused:
             db.session.rollback()
             flash(f"{refused} Rien n'a été enregistré.", "error")
             return redirect(back)
         if self._commit(back):
             flash(plural(len(obligations), "échéance marquée comme faite",
-                         "échéances marquées comme faites") + f" le {done_on:%d/%m/%Y}.",
-                  "success")
+                         "échéances marquées comme faites")
+                  + f" le {done_on:%d/%m/%Y}{_late_note(obligations)}.", "success")
         return redirect(back)
 
     # --- « Clore » the deadlines closed paths left undone ----------------------------

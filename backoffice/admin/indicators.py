@@ -13,6 +13,7 @@ backoffice/reports.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 
 from flask import abort, current_app, redirect, request, send_file, url_for
@@ -22,14 +23,25 @@ from sqlalchemy import select
 
 from ..auth.permissions import can, is_restricted_to_own_funder
 from ..extensions import db
-from ..indicators.compliance import ledger
+from ..indicators.compliance import late_obligations, ledger
 from ..indicators.headline import headline
+from ..indicators.lists import MASKED, pseudonym
 from ..indicators.scope import ScopeError
 from ..indicators.targets import all_targets
 from ..models import Programme, ProgrammeSession, PurchaseOrder
 from ..reports import REPORTS, XLSX_MIMETYPE, default_period, filename, prepare
 from ..reports.periods import csp_due_on
+from .alerts import format_due
 from .base import parse_id
+
+#: The query string's keys that say which report and scope a page shows (kept by its links).
+SCOPE_KEYS = ("report", "programme", "date_from", "date_to", "session", "order")
+
+
+def scope_args() -> dict[str, str]:
+    """The report and scope of the query string, for a link to another page of the same
+    (only these keys: nothing else of the query string goes into ``url_for``)."""
+    return {key: request.args[key] for key in SCOPE_KEYS if request.args.get(key)}
 
 
 def nominative_allowed(role) -> bool:
@@ -64,6 +76,39 @@ def programmes_query():
     if is_restricted_to_own_funder(current_user.role):
         query = query.where(Programme.funder_id == current_user.funder_id)
     return query
+
+
+#: Late obligations listed at most on the drill-down page (the workbook lists them all).
+LATE_PAGE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class LateRow:
+    """One line of the drill-down as the reader's role may see it (issue 22 §4)."""
+
+    late: object  # indicators.compliance.LateObligation
+    who: str  # the person's name, their pseudonym, or what it concerns (an order…)
+    path_id: int | None  # set when the reader may open the path
+    reason: str | None  # masked for a reader who may not read the obligations' free text
+
+
+def late_rows(lates, role, key: str) -> list[LateRow]:
+    """The drill-down's lines for ``role``: names for those who get the nominative
+    reports (``nominative_allowed``), else a stable pseudonym (a funder's representative,
+    as in the pseudonymised workbook); a link to the path for those who may read paths;
+    the reason for those who may read the obligations, else « masqué »."""
+    names = nominative_allowed(role)
+    paths = can(role, "enrolments", "read")
+    reasons = can(role, "obligations", "read")
+    rows = []
+    for late in lates:
+        if late.beneficiary_id is None:
+            who = late.subject
+        else:
+            who = late.person if names else pseudonym(late.beneficiary_id, key)
+        reason = late.reason if reasons or not late.reason else MASKED
+        rows.append(LateRow(late, who, late.enrolment_id if paths else None, reason))
+    return rows
 
 
 class IndicatorsView(BaseView):
@@ -171,6 +216,7 @@ class IndicatorsView(BaseView):
             "defaults": self._defaults(choices, today),
             "pseudonymised": not nominative_allowed(current_user.role),
             "args": request.args,
+            "scope_args": scope_args(),
             "error": None,
             "figures": None,
             "charts": None,
@@ -187,6 +233,31 @@ class IndicatorsView(BaseView):
             except ScopeError as error:
                 context["error"] = str(error)
         return self.render("admin/indicators/index.html", **context)
+
+    @expose("/retards/")
+    def late_view(self):
+        """Drill-down of the ledger (issue 22 §4): the obligations of one deadline rule
+        done late in the period, with their reason when one was given. A funder's
+        representative gets pseudonyms and no free text (``late_rows``)."""
+        today = date.today()
+        context = {"error": None, "rows": [], "line": None, "scope": None, "report": None,
+                   "scope_args": scope_args(), "format_moment": format_due,
+                   "pseudonymised": not nominative_allowed(current_user.role)}
+        try:
+            report, scope = self._request(today)
+            rule_id = _int(request.args.get("rule"))
+            line = next((line for line in ledger(db.session, scope)
+                         if line.rule_id == rule_id), None)
+            if line is None:
+                raise ScopeError(f"Règle de délai « {request.args.get('rule', '')} » : "
+                                 f"inconnue pour le dispositif {scope.programme_code}.")
+            lates = late_obligations(db.session, scope, rule_id, limit=LATE_PAGE_LIMIT)
+            context.update(report=report, scope=scope, line=line, rows=late_rows(
+                lates, current_user.role, current_app.config["SECRET_KEY"]))
+        except ScopeError as error:
+            context["error"] = str(error)
+        status = 400 if context["error"] else 200
+        return self.render("admin/indicators/late.html", **context), status
 
     @expose("/telecharger/")
     def download(self):

@@ -206,6 +206,7 @@ LABELS: dict[str, str] = {
     "done_at": "Fait le",
     "cancelled_at": "Annulée le",
     "cancel_reason": "Motif de la clôture sans suite",
+    "late_reason": "Motif du retard",
     "document_ref": "Référence du document",
     # Audit
     "at": "Date",

@@ -36,6 +36,7 @@ SENSITIVE_COLUMNS = frozenset({
     ("enrolments", "difficulties"),
     ("enrolments", "recommendations"),
     ("enrolments", "no_internship_reason"),  # may give a health reason (001 stage)
+    ("obligations", "late_reason"),  # why a deliverable was late (may be a health reason)
     ("referrals", "non_entry_notes"),
     ("referrals", "decision_reason"),
     ("suspensions", "notes"),

@@ -25,6 +25,7 @@ NOMINATIVE_PAGES = {
     "alerts.index_view": "obligations",
     "workshops.sheet_view": "workshop_attendances",
     "esf_checks.index_view": "esf_entries",  # issue 24: names the people to complete
+    "indicators.late_view": "obligations",  # the ledger's late ones, by name (issue 22 §4)
 }
 UNRECORDED = ("Le journal d'audit n'a pas pu être écrit : la page n'est pas affichée. "
               "Réessayez dans un instant ; si cela se reproduit, prévenez l'administrateur.")

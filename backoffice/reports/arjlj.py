@@ -41,7 +41,7 @@ def build(
         results = [f(session, scope) for f in arjlj.KEY_FIGURES]
         book.key_figures("Indicateurs clés", results, title=f"{title} {scope.period_label}")
         targets_sheet(book, session, scope)
-        compliance_sheet(book, session, scope)
+        compliance_sheet(book, session, scope, pseudonym_key)
         adhesions = next(r for r in results if r.indicator.code == "arjlj.csp_adhesions")
         anticipated = anticipated_reasons(session, scope)
         book.distributions(

@@ -55,7 +55,8 @@ def build(
     produced_on: date,
     pseudonym_key: str | None = None,
 ) -> None:
-    """Write the CSP monthly workbook (no nominative data: same for every role)."""
+    """Write the CSP monthly workbook: figures only, but for the late obligations under
+    the « Respect des délais » table (named, or pseudonymised with ``pseudonym_key``)."""
     table = csp.monthly_table(session, scope)
     month = csp.month_label(f"{table.cut_off:%Y-%m}")
     due_on = csp_due_on(table.cut_off, programme_territory(session, scope))
@@ -83,7 +84,7 @@ def build(
             cards=[*csp.ACTIVITY, *csp.RESULTS, csp.CONTRACTS],
         )
         targets_sheet(book, session, scope)
-        compliance_sheet(book, session, scope)
+        compliance_sheet(book, session, scope, pseudonym_key)
         total = table.total
         anticipated = anticipated_reasons(session, scope)
         book.distributions(

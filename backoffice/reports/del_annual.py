@@ -63,7 +63,7 @@ def build(
             title=f"{title} — {scope.programme_code} {scope.period_label}",
         )
         targets_sheet(book, session, scope)
-        compliance_sheet(book, session, scope)
+        compliance_sheet(book, session, scope, pseudonym_key)
         book.typology(
             "Orientés par", referred_typology(session, scope), referred_typology.indicator
         )

@@ -45,7 +45,7 @@ def build(
             title=f"Critères d'évaluation (004 §5) — {scope.programme_code} {scope.period_label}",
         )
         targets_sheet(book, session, scope)
-        compliance_sheet(book, session, scope)
+        compliance_sheet(book, session, scope, pseudonym_key)
         book.typology(
             "Participants par", followed_typology(session, scope), followed_typology.indicator
         )

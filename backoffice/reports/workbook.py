@@ -27,8 +27,8 @@ from itertools import chain, islice
 import xlsxwriter
 
 from ..indicators.base import Indicator, Kind, Result, one_reading
-from ..indicators.compliance import LEDGER, ledger
-from ..indicators.lists import Column
+from ..indicators.compliance import LEDGER, late_obligations, ledger
+from ..indicators.lists import MASKED, Column, pseudonym
 from ..indicators.targets import scope_targets
 
 EMPTY_RATE = "—"
@@ -151,6 +151,11 @@ class ReportWorkbook:
         self._cards: dict[str, Indicator] = {}
         self._names: set[str] = set()
         self._header = _page_header(title, period)
+        # the sheet :meth:`table` wrote last, its last row and its columns' widths, for
+        # :meth:`table_below`
+        self._current = None
+        self._end = 0
+        self._widths: list[float] = []
         b = self.book
         self.f = {
             "title": b.add_format({"bold": True, "font_size": 14}),
@@ -334,10 +339,13 @@ class ReportWorkbook:
         totals: Sequence[int] = (),
         total_label: str = "Total",
         cards: Sequence[Indicator] = (),
+        autofilter: bool = True,
     ) -> int:
         """A list or table sheet; ``totals`` are the indexes of columns to add up.
 
         Rows are written as they come (streamed). Returns the number of data rows.
+        ``autofilter``: Excel allows one per sheet — off when :meth:`table_below` puts a
+        longer list under this table.
         """
         self.remember(*cards)
         rows = iter(rows)
@@ -350,11 +358,49 @@ class ReportWorkbook:
         if title:
             sheet.write_string(0, 0, title, self.f["subtitle"])
             top = 1
-        for i, column in enumerate(columns):
-            sheet.write_string(top, i, column.header, self.f["header"])
         sheet.freeze_panes(top + 1, 0)
         sheet.repeat_rows(top)
-        rows = chain(sample, rows)
+        n, self._end = self._rows(sheet, top, columns, chain(sample, rows), totals,
+                                  total_label, autofilter)
+        self._widths = widths
+        self._current = sheet
+        return n
+
+    def table_below(
+        self,
+        columns: Sequence[Column],
+        rows: Iterable[Sequence],
+        *,
+        title: str,
+        autofilter: bool = True,
+    ) -> int:
+        """A second table on the sheet :meth:`table` wrote last, two rows under it (e.g.
+        the late obligations under the « Respect des délais » table); the columns widen to
+        fit both, and the page turns to landscape if they no longer fit a portrait one.
+        Streamed like :meth:`table`; returns the number of data rows."""
+        sheet = self._current
+        rows = iter(rows)
+        sample = list(islice(rows, WIDTH_SAMPLE))
+        widths = fitted_widths(columns, sample)
+        merged = [max(a, b) for a, b in zip(self._widths, widths, strict=False)]
+        merged += self._widths[len(widths):] + widths[len(self._widths):]
+        for i, width in enumerate(merged):
+            sheet.set_column(i, i, width)
+        if sum(merged) > PORTRAIT_MAX_WIDTH:
+            sheet.set_landscape()
+        top = self._end + 2
+        sheet.write_string(top, 0, title, self.f["subtitle"])
+        n, self._end = self._rows(sheet, top + 1, columns, chain(sample, rows), (), "",
+                                  autofilter)
+        self._widths = merged
+        return n
+
+    def _rows(self, sheet, top: int, columns: Sequence[Column], rows: Iterable[Sequence],
+              totals: Sequence[int], total_label: str, autofilter: bool) -> tuple[int, int]:
+        """The header at row ``top``, then the rows (streamed) and the total line;
+        (data rows, last row written)."""
+        for i, column in enumerate(columns):
+            sheet.write_string(top, i, column.header, self.f["header"])
         sums = {i: 0 for i in totals}
         writers = [self._column_writer(sheet, column.kind) for column in columns]
         n = 0
@@ -365,16 +411,18 @@ class ReportWorkbook:
             for i in sums:
                 if isinstance(values[i], int | float):
                     sums[i] += values[i]
+        last = top + n
         if totals:
-            last = top + n + 1
+            last += 1
             sheet.write_string(last, 0, total_label, self.f["total_text"])
             for i, value in sums.items():
                 self.cell(sheet, last, i, value, columns[i].kind, total=True)
         if n == 0:
-            sheet.write_string(top + 1 + bool(totals), 0, "Aucune ligne sur la période.")
-        else:  # issue 22 §3: every list can be filtered (the total line stays outside)
-            sheet.autofilter(top, 0, top + n, len(columns) - 1)
-        return n
+            last = top + 1 + bool(totals)
+            sheet.write_string(last, 0, "Aucune ligne sur la période.")
+        elif autofilter:  # issue 22 §3: every list can be filtered (the total line stays
+            sheet.autofilter(top, 0, top + n, len(columns) - 1)  # outside); one per sheet
+        return n, last
 
     def distributions(
         self,
@@ -604,14 +652,57 @@ LEDGER_COLUMNS = (
 )
 
 
-def compliance_sheet(book: ReportWorkbook, session, scope) -> int:
+#: Columns of the late obligations under the ledger (issue 22 §4: the drill-down).
+LATE_COLUMNS = (
+    Column("Clause", width=14),
+    Column("Règle de délai", "wrap", 44),
+    Column("Concerne", width=24),
+    Column("Parcours n°", "int", 10),
+    Column("À rendre le", "date", 12),
+    Column("Faite le", "date", 12),
+    Column("Retard (jours)", "decimal", 10),
+    Column("Motif du retard", "wrap", 40),
+)
+#: The same, pseudonymised: a pseudonym, no path number, the reason masked (free text).
+LATE_COLUMNS_PSEUDONYMISED = tuple(
+    Column("Pseudonyme", width=12) if c.header == "Concerne" else c
+    for c in LATE_COLUMNS if c.header != "Parcours n°")
+
+
+def late_rows(session, scope, pseudonym_key: str | None = None) -> Iterator[tuple]:
+    """The ledger's late obligations (``compliance.late_obligations``), streamed: whom
+    each concerns (a pseudonym and the reason masked with ``pseudonym_key``)."""
+    for late in late_obligations(session, scope):
+        due, done = late.due_at.date(), late.done_at.date()
+        if pseudonym_key is None:
+            who = late.person if late.beneficiary_id is not None else late.subject
+            yield (late.clause or "", late.rule, who, late.enrolment_id, due, done,
+                   late.days_late, late.reason)
+        else:
+            who = (pseudonym(late.beneficiary_id, pseudonym_key)
+                   if late.beneficiary_id is not None else late.subject)
+            yield (late.clause or "", late.rule, who, due, done, late.days_late,
+                   MASKED if late.reason else None)
+
+
+def compliance_sheet(book: ReportWorkbook, session, scope,
+                     pseudonym_key: str | None = None) -> int:
     """The « Respect des délais » sheet of a funder workbook: each deadline rule of the
     programme with its clause, the obligations due in the period, done on time, late, still
-    open and the median delays (``indicators/compliance.py``). Every report calls it."""
+    open and the median delays (``indicators/compliance.py``); under it, the obligations
+    done late, with their reason when one was given (pseudonymised with
+    ``pseudonym_key``: no name, no path number, the reason masked). Every report calls it;
+    returns the rules' rows."""
     rows = ((line.clause, line.rule, line.due, line.on_time, line.late, line.still_open,
              line.on_time_rate, line.median_days, line.median_late_days)
             for line in ledger(session, scope))
-    return book.table(
+    n = book.table(
         "Respect des délais", LEDGER_COLUMNS, rows, totals=(2, 3, 4, 5),
         title=f"Respect des délais — {scope.programme_code}, échéances {scope.period_label}",
-        cards=[LEDGER])
+        cards=[LEDGER], autofilter=False)
+    book.table_below(
+        LATE_COLUMNS if pseudonym_key is None else LATE_COLUMNS_PSEUDONYMISED,
+        late_rows(session, scope, pseudonym_key),
+        title="Obligations faites en retard (détail, avec le motif du retard s'il a été "
+              "donné)")
+    return n

@@ -69,6 +69,8 @@ CSP_INTENSIVE_PHASE = "phase_2"
 OVERDUE, DUE_SOON = "overdue", "due_soon"
 OBLIGATION_KINDS = {OVERDUE: "Échéance dépassée", DUE_SOON: "Échéance proche"}
 OPEN_STATUSES = (EnrolmentStatus.ACTIVE, EnrolmentStatus.SUSPENDED)
+#: Every status but « Clôturé »: the paths whose deadlines are to act on (issue 20 §4).
+NOT_CLOSED = tuple(s for s in EnrolmentStatus if s is not EnrolmentStatus.CLOSED)
 
 #: Issue 20 §4: the list opens on what a user can act on — obligations of paths still
 #: open (every status but « Clôturé ») and those of no path (orders, sessions, referrals
@@ -388,8 +390,26 @@ def overdue_count_query(now: datetime, own: int | None = None, cap: int | None =
     where = _obligation_where(now, AlertFilters(days=0), own)
     if cap is None:
         return select(func.count(Obligation.id)).where(*where)
+    if own is None:
+        return _capped_overdue_count(now, cap)
     first = select(Obligation.id).where(*where).limit(cap + 1).subquery()
     return select(func.count()).select_from(first)
+
+
+def _capped_overdue_count(now: datetime, cap: int) -> Select:
+    """The badge of a coordinator: the overdue open obligations of paths not closed, then
+    those of no path, each counted up to ``cap + 1`` (what the badge shows is « cap+ »
+    beyond). Read path by path (the open paths' ids, then each one's obligations) rather
+    than in due order: at 100 000 people the oldest overdue rows are 80 000 leftovers of
+    closed paths, which the walk in due order read one by one before finding any that
+    counts (55 ms of CPU on every page of the admin, issue 20 « Speed »)."""
+    due = [*_open(), Obligation.due_at < now]
+    on_open_paths = select(Obligation.id).where(*due, Obligation.enrolment_id.in_(
+        select(Enrolment.id).where(Enrolment.status.in_(NOT_CLOSED)))).limit(cap + 1)
+    on_no_path = select(Obligation.id).where(
+        *due, Obligation.enrolment_id.is_(None)).limit(cap + 1)
+    both = union_all(select(on_open_paths.subquery()), select(on_no_path.subquery()))
+    return select(func.count()).select_from(both.subquery())
 
 
 def badge_text(count: int, cap: int = BADGE_CAP) -> str:

@@ -779,7 +779,7 @@ def rebuild(session: Session, now: datetime, *, batch_size: int = 2000,
 
 __all__ = [
     "END_OF_DAY", "FULFILMENT_FACTS", "REFERRAL_TRIGGERS", "EnrolmentFacts", "MarkDoneRefused",
-    "Owed", "mark_done",
+    "Owed", "is_late", "late_reason", "mark_done", "mark_many_done",
     "ProgrammeInfo", "RebuildReport", "RuleSpec", "SyncResult", "activity_spans",
     "compute_due_at", "load_programme_info", "owed_by_enrolment", "rebuild",
     "owed_by_referral", "sync_enrolment_obligations", "sync_order_obligations",
@@ -793,11 +793,28 @@ class MarkDoneRefused(ValueError):
     """A refused « Marquer comme fait »; the message is French and shown as it is."""
 
 
+#: The longest reason for lateness kept (the column's size).
+LATE_REASON_MAX = 200
+
+
+def late_reason(reason: str | None) -> str | None:
+    """The « Motif du retard » typed, spaces tidied (None when empty); MarkDoneRefused
+    naming the field when longer than the column keeps (nothing is cut silently)."""
+    reason = " ".join((reason or "").split())
+    if len(reason) > LATE_REASON_MAX:
+        raise MarkDoneRefused(f"Motif du retard : {LATE_REASON_MAX} caractères au plus "
+                              f"({len(reason)} saisis).")
+    return reason or None
+
+
 def mark_done(obligation: Obligation, done_on: date, today: date,
-              document_ref: str | None = None) -> Obligation:
+              document_ref: str | None = None, reason: str | None = None) -> Obligation:
     """Record that the deliverable was sent on ``done_on`` (with its reference, if any).
 
-    Refused for a cancelled obligation, one already done, and a date in the future.
+    ``reason``: why it was late (issue 22 §4, « Motif du retard », optional); kept only
+    when the obligation is done after its due moment (the ledger's « en retard »): an
+    obligation done in time has no lateness to explain. Refused for a cancelled
+    obligation, one already done, a date in the future and a reason too long.
     """
     if obligation.cancelled_at is not None:
         raise MarkDoneRefused(
@@ -810,11 +827,19 @@ def mark_done(obligation: Obligation, done_on: date, today: date,
         raise MarkDoneRefused(
             f"Date de réalisation : le {done_on:%d/%m/%Y} est dans le futur "
             f"(aujourd'hui : {today:%d/%m/%Y}).")
+    reason = late_reason(reason)
     obligation.done_at = datetime.combine(done_on, time.min)
     reference = (document_ref or "").strip()
     if reference:
         obligation.document_ref = reference[:200]
+    if reason and is_late(obligation):
+        obligation.late_reason = reason
     return obligation
+
+
+def is_late(obligation: Obligation) -> bool:
+    """Done after its due moment (the compliance ledger's « en retard », issue 22 §4)."""
+    return obligation.done_at is not None and obligation.done_at > obligation.due_at
 
 
 # --- « Clore » a closed path's leftovers ------------------------------------------------
@@ -854,12 +879,13 @@ def close_stale(obligations: list[Obligation], reason: str | None, now: datetime
     return obligations
 
 
-def mark_many_done(obligations: list[Obligation], done_on: date, today: date
-                   ) -> list[Obligation]:
+def mark_many_done(obligations: list[Obligation], done_on: date, today: date,
+                   reason: str | None = None) -> list[Obligation]:
     """« Marquer comme fait » on each of ``obligations`` (issue 20 §4, in bulk): all or
-    none — the first refusal (cancelled, already done, future date) refuses them all."""
+    none — the first refusal (cancelled, already done, future date) refuses them all.
+    ``reason`` (« Motif du retard ») is kept on those done late only (:func:`mark_done`)."""
     if not obligations:
         raise MarkDoneRefused("Aucune échéance sélectionnée.")
     for row in obligations:
-        mark_done(row, done_on, today)
+        mark_done(row, done_on, today, reason=reason)
     return obligations

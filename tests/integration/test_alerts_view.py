@@ -501,11 +501,73 @@ def test_bulk_mark_done_is_refused_whole(alerts_app, client, auth, acting, scena
 @pytest.mark.parametrize("role", ["commission", "viewer"])
 def test_other_roles_cannot_mark_done_in_bulk(alerts_app, client, auth, acting, role):
     auth.login(role)
-    response = client.post("/admin/alerts/done-many/",
-                           data={"obligation_ids": [acting["urgent_late"]]})
-    assert response.status_code == 403
+    for url, data in (("/admin/alerts/done-many/", {"obligation_ids": [acting["urgent_late"]]}),
+                      ("/admin/alerts/done/", {"obligation_id": acting["urgent_late"]})):
+        response = client.post(url, data={**data, "late_reason": "Motif"})
+        assert response.status_code == 403
     with alerts_app.app_context():
         assert _state([acting["urgent_late"]]) == [(None, None, None)]
+        assert _late_reasons([acting["urgent_late"]]) == [None]
+
+
+# --- « Motif du retard » (issue 22 §4) ------------------------------------------------
+
+def _late_reasons(ids) -> list:
+    """The reasons of ``ids``, in that order."""
+    found = dict(db.session.execute(select(Obligation.id, Obligation.late_reason).where(
+        Obligation.id.in_(ids))).all())
+    return [found[i] for i in ids]
+
+
+def test_the_reason_for_lateness_is_offered_on_late_rows_only(alerts_app, client, auth, acting):
+    auth.login("counsellor")
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert f'id="late-reason-{acting["urgent_late"]}"' in page
+    assert f'id="late-reason-{acting["near_soon"]}"' not in page
+    assert "Motif du retard" in page and 'id="bulk-late-reason"' in page
+    # nothing late in the list (due within 7 days only): no field at all
+    page = client.get("/admin/alerts/?kind=due_soon").get_data(as_text=True)
+    assert 'name="late_reason"' not in page
+
+
+def test_a_late_obligation_keeps_its_reason_an_on_time_one_has_none(alerts_app, client, auth,
+                                                                   acting):
+    auth.login("counsellor")
+    reason = "  Bénéficiaire hospitalisé,   pièces reçues le 18/11 "
+    client.post("/admin/alerts/done/", data={"obligation_id": acting["urgent_late"],
+                                             "done_on": "2026-11-19", "late_reason": reason})
+    assert "motif du retard enregistré" in client.get("/admin/alerts/").get_data(as_text=True)
+    # done the day before its due day: in time, no lateness to explain
+    client.post("/admin/alerts/done/", data={"obligation_id": acting["near_soon"],
+                                             "done_on": "2026-11-20", "late_reason": "x"})
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert "faite à temps : motif du retard non enregistré" in page
+    with alerts_app.app_context():
+        assert _late_reasons([acting["urgent_late"], acting["near_soon"]]) == [
+            "Bénéficiaire hospitalisé, pièces reçues le 18/11", None]
+        assert db.session.get(Obligation, acting["near_soon"]).done_at == datetime(2026, 11, 20)
+
+
+def test_a_reason_too_long_is_refused_and_nothing_is_saved(alerts_app, client, auth, acting):
+    auth.login("counsellor")
+    client.post("/admin/alerts/done/", data={"obligation_id": acting["urgent_late"],
+                                             "late_reason": "x" * 201})
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert "Motif du retard : 200 caractères au plus (201 saisis)." in page
+    with alerts_app.app_context():
+        assert _state([acting["urgent_late"]]) == [(None, None, None)]
+        assert _late_reasons([acting["urgent_late"]]) == [None]
+
+
+def test_bulk_mark_done_keeps_the_reason_on_the_late_ones(alerts_app, client, auth, acting):
+    auth.login("counsellor")
+    picked = [acting["urgent_late"], acting["suspended_late"], acting["near_soon"]]
+    client.post("/admin/alerts/done-many/", data={
+        "obligation_ids": picked, "done_on": "2026-11-20", "late_reason": "Dossier incomplet"})
+    page = client.get("/admin/alerts/").get_data(as_text=True)
+    assert "motif du retard enregistré pour les 2 faites en retard" in page
+    with alerts_app.app_context():
+        assert _late_reasons(picked) == ["Dossier incomplet", "Dossier incomplet", None]
 
 
 # --- behavioural alerts, one integration test each ------------------------------------
@@ -765,7 +827,8 @@ def plan(statement) -> str:
     """The engine's plan of ``statement``, as text. On PostgreSQL, sequential scans and
     sorts are priced out (the test tables are tiny): what remains is what an index gives."""
     connection = db.session.connection()
-    compiled = statement.compile(dialect=connection.dialect)
+    compiled = statement.compile(dialect=connection.dialect,
+                                 compile_kwargs={"render_postcompile": True})
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
         connection.exec_driver_sql("SET LOCAL enable_sort = off")
@@ -785,7 +848,10 @@ def test_the_list_and_the_badge_read_the_open_obligations_index_in_order(app):
         db.session.rollback()
     assert "ix_obligations_open_due" in listing
     assert "ORDER BY" not in listing and "Sort" not in listing  # no sort step
-    assert "ix_obligations_open_due" in badge
+    # issue 20 « Speed »: the coordinator's badge goes path by path (open paths, then each
+    # one's obligations): the walk in due order read the closed paths' leftovers first
+    assert "ix_obligations_enrolment_id" in badge, badge
+    assert "ix_obligations_open_due" not in badge, badge
 
 
 # --- Issue 19 A: the programme figures of the specifications become alerts -------------

@@ -24,7 +24,7 @@ from backoffice import create_app
 from backoffice.auth.permissions import can, may_run
 from backoffice.enums import Role
 from backoffice.extensions import db
-from backoffice.models import Beneficiary, Enrolment, Funder, Programme, User
+from backoffice.models import Beneficiary, DeadlineRule, Enrolment, Funder, Programme, User
 from backoffice.reports import REPORTS, XLSX_MIMETYPE
 from backoffice.seeding.demo import DEMO_PASSWORD, build_demo
 from tests.conftest import PASSWORD, empty_app, make_user
@@ -97,6 +97,10 @@ SPECIAL: dict[str, Rule] = {
     "targets.index_view": Rule(needs("indicators", "read"), methods=("GET",)),
     "indicators.download": Rule(needs("indicators", "export"), methods=("GET",),
                                 query="?report=del_annual"),
+    # the ledger's late obligations (issue 22 §4): names to those who get the nominative
+    # reports, pseudonyms to a funder's account
+    "indicators.late_view": Rule(needs("indicators", "read"), methods=("GET",),
+                                 query="?report=csp-monthly"),
     "enrolments.transition_view": Rule(runs("enrolments", "suspend"), query="?action=suspend"),
     "referrals.decide_view": Rule(runs("referrals", "validate"), query="?action=validate"),
     "purchase_orders.receive_view": Rule(runs("purchase_orders", "receive_purchase_order"),
@@ -417,6 +421,18 @@ def _crawl(sweep: DemoSweep, client) -> dict[str, str]:
             response = client.get(url)
             if response.status_code == 200:
                 pages[url] = _page_text(response)
+            # the ledger's drill-down to the late ones of each rule (issue 22 §4)
+            with sweep.app.app_context():
+                rules = db.session.scalars(select(DeadlineRule.id).join(
+                    Programme, DeadlineRule.programme_id == Programme.id)
+                    .where(Programme.code == programme)).all()
+            for rule in rules:
+                late = (f"/admin/indicators/retards/?report={code}&programme={programme}"
+                        f"&date_from=2024-01-01&date_to=2025-12-31&rule={rule}")
+                response = client.get(late)
+                assert response.status_code < 500, late
+                if response.status_code == 200:
+                    pages[late] = _page_text(response)
     return pages
 
 

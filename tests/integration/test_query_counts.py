@@ -187,3 +187,36 @@ def test_alerts_and_indicators_run_the_same_queries_whatever_the_rows(app, demo)
     client = grow(app)
     after = {url: queries(app, client, url) for url in urls}
     assert after == before
+
+
+def story_of(app, contacts: int) -> tuple[int, int]:
+    """(person id, path id) of the demo's busiest path, its contacts brought to exactly
+    ``contacts`` (copies of its first one, a day apart, or the latest ones removed)."""
+    person, path_id = busiest_path(app)
+    with app.app_context():
+        rows = db.session.scalars(select(Contact).where(Contact.enrolment_id == path_id)
+                                  .order_by(Contact.occurs_at, Contact.id)).all()
+        for extra in rows[contacts:]:
+            db.session.delete(extra)
+        first = rows[0]
+        for i in range(contacts - len(rows)):
+            db.session.add(Contact(enrolment_id=path_id, contact_type_id=first.contact_type_id,
+                                   staff_id=first.staff_id, attendance=Attendance.PRESENT,
+                                   occurs_at=first.occurs_at + timedelta(days=i + 1)))
+        db.session.commit()
+        assert db.session.scalar(select(func.count(Contact.id))
+                                 .where(Contact.enrolment_id == path_id)) == contacts
+    return person, path_id
+
+
+def test_the_person_page_runs_the_same_statements_for_3_and_30_contacts(app, demo):
+    """Issue 20 « Speed »: the person's page (and the path's) of a 3-contact story and of
+    a 30-contact story run the same number of statements: none per contact."""
+    def counts(contacts: int) -> list[int]:
+        person, path = story_of(app, contacts)
+        return [queries(app, demo, f"/admin/beneficiaries/details/?id={person}"),
+                queries(app, demo, f"/admin/enrolments/details/?id={path}")]
+
+    short = counts(3)
+    assert counts(30) == short
+    assert max(short) <= 16, short
