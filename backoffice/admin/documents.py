@@ -7,8 +7,9 @@ import tempfile
 from datetime import date, datetime
 from io import BytesIO
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
+from flask_admin.actions import action
 from flask_babel import to_user_timezone
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -20,7 +21,7 @@ from ..extensions import db
 from ..redirects import back_to
 from ..services import documents as service
 from ..services.obligations import MarkDoneRefused
-from .base import note_refusal, parse_id
+from .base import ids_or_404, note_refusal, parse_id
 
 PDF_TYPE = "application/pdf"
 ZIP_TYPE = "application/zip"
@@ -292,6 +293,14 @@ def document_panel(subject: str, record, programme_code: str | None, produced: l
             "today": date.today(), "when": local_time}
 
 
+def bulk_documents_page(subject: str, ids) -> Response:
+    """To the page that asks which document to make for the selected records."""
+    ids = ids_or_404(ids)
+    return redirect(url_for("documents.bulk", subject=subject,
+                            ids=",".join(str(i) for i in ids),
+                            next=request.form.get("url") or url_for(".index_view")))
+
+
 class DocumentsOnDetails:
     """A record view whose page has a « Documents » section (a workshop: its convocations
     and attendance sheet; a commission: its minutes; a referral: its decision letter; an
@@ -299,6 +308,13 @@ class DocumentsOnDetails:
     report or diagnostic)."""
 
     document_subject: str = None
+
+    @action("produce_documents", "Produire un document (un fichier ZIP)")
+    def action_produce_documents(self, ids):
+        """One document per selected record in one ZIP (issue 21 §3): the next page asks
+        which document (the decision letters of a commission's referrals, the
+        convocations of a list of appointments…)."""
+        return bulk_documents_page(self.document_subject, ids)
 
     def render(self, template, **kwargs):
         if template == self.details_template and kwargs.get("model") is not None:

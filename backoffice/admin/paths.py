@@ -7,7 +7,7 @@ its row in the list also offer « Reprendre » and « Terminer le suivi ». Stat
 planned end and exit are read-only in the edit form: they change through these actions
 only (each calls one service of `services/lifecycle.py`, see admin/lifecycle.py).
 """
-from flask import redirect, request, url_for
+from flask import request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.form import rules
@@ -43,8 +43,8 @@ from ..rules.lifecycle import TransitionRefused, enrolment_actions_allowed
 from ..services import activity as activity_service
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
-from .base import ProtectedModelView, current_role, ids_or_404, only_counsellors, scope_clause
-from .documents import DocumentsOnDetails
+from .base import ProtectedModelView, current_role, only_counsellors, scope_clause
+from .documents import DocumentsOnDetails, bulk_documents_page
 from .fields import EnumIsNotFilter, enum_filters
 from .lifecycle import (
     LifecycleMixin,
@@ -284,10 +284,7 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
     def action_produce_documents(self, ids):
         """One document per selected path in one ZIP (issue 21 §3): the next page asks
         which document."""
-        ids = ids_or_404(ids)
-        return redirect(url_for("documents.bulk", subject="enrolment",
-                                ids=",".join(str(i) for i in ids),
-                                next=request.form.get("url") or url_for(".index_view")))
+        return bulk_documents_page("enrolment", ids)
 
     # --- the forms --------------------------------------------------------------------
     def form_next_phase(self, rows, formdata):

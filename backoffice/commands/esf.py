@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 from ..extensions import db
 from ..reports import esf as esf_reports
 from ..rules import esf as rules
+from ..rules.wording import plural
 from ..services import esf as service
 from .reports import _iso_date
 
@@ -51,8 +52,8 @@ def check_command(operation, date_from, date_to):
         for problem in check.problems:
             click.echo(f"  - {problem.message}")
     ready = sum(1 for c in checks if c.ready)
-    click.echo(f"{ready} participant(s) prêt(s) pour l'export, {len(to_fix)} personne(s) "
-               f"avec des données à compléter ou corriger.")
+    click.echo(plural(ready, "participant prêt", "participants prêts") + " pour l'export, "
+               + plural(len(to_fix), "personne") + " avec des données à compléter ou corriger.")
     if to_fix:
         raise SystemExit(1)
 
@@ -76,7 +77,7 @@ def export_command(operation, date_from, date_to, kind, output):
         period += f" au {date_to:%d/%m/%Y}" if date_to else ""
         esf_reports.summary_workbook(str(output), found, operation=operation, period=period,
                                      producer=getpass.getuser(), produced_on=date.today())
-    click.echo(f"Fichier écrit : {output} ({len(found)} participant(s), opération "
+    click.echo(f"Fichier écrit : {output} ({plural(len(found), 'participant')}, opération "
                f"{operation}).")
 
 

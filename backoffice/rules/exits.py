@@ -451,7 +451,7 @@ def del_rates(categories: list[str | None], initial_headcount: int) -> DelRates:
     unknown = {c for c in categories if c is not None and c not in DEL_CATEGORY_ORDER}
     if unknown:
         raise ValueError(
-            f"Catégorie de sortie DEL : {sorted(unknown)} inconnue(s), attendu ED, SD ou SP"
+            f"Catégorie de sortie DEL inconnue : {sorted(unknown)}, attendu ED, SD ou SP"
         )
     if initial_headcount < 0:
         raise ValueError(f"Effectif initial : {initial_headcount} est négatif")

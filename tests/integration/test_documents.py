@@ -331,7 +331,7 @@ def test_bulk_action_gives_one_zip_with_one_document_per_path(client, auth, app,
         "action": "produce_documents", "rowid": [world["path"], world["second"]]})
     assert response.status_code == 302
     choice = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Produire un document pour 2 fiche(s)" in choice
+    assert "Produire un document pour 2 fiches" in choice
     assert 'value="essai_parcours"' in choice
     response = client.post("/admin/documents/bulk/zip/", data={
         "subject": "enrolment", "ids": f"{world['path']},{world['second']}",
@@ -517,3 +517,21 @@ def test_a_funder_gets_no_document_from_a_referral_and_nothing_is_kept(client, a
     auth.login("viewer")
     assert produce(client, "decision_letter", records["referrals"]).status_code == 403
     assert stored(app) == []
+
+
+def test_bulk_from_the_referrals_list_gives_the_decision_letters(client, auth, app, records):
+    """Issue 21 §3: in bulk from a list — the decision letters of a selection of
+    referrals, one ZIP."""
+    auth.login("commission")
+    response = client.post("/admin/referrals/action/", data={
+        "action": "produce_documents", "rowid": [records["referrals"]]})
+    assert response.status_code == 302
+    choice = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'value="decision_letter"' in choice
+    response = client.post("/admin/documents/bulk/zip/", data={
+        "subject": "referral", "ids": str(records["referrals"]), "kind": "decision_letter"})
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    with zipfile.ZipFile(BytesIO(response.data)) as archive:
+        text = docx_text(archive.read(archive.namelist()[0]))
+    assert "Hors critères" in text
+    assert [row[:2] for row in stored(app)] == [("decision_letter", records["referrals"])]

@@ -333,7 +333,7 @@ def test_flask_esf_check_and_export(reference_app, plie, tmp_path):
     written = runner.invoke(args=["esf", "export", "--operation", "PLIE", "--output",
                                   str(target)])
     assert written.exit_code == 0, written.output
-    assert "2 participant(s)" in written.output
+    assert "2 participants" in written.output
     assert target.read_bytes().count(b"\r\n") == 3  # header + 2
     unknown = runner.invoke(args=["esf", "check", "--operation", "XYZ"])
     assert unknown.exit_code != 0 and "Opération : « XYZ » n'existe pas" in unknown.output
