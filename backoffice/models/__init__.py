@@ -1,6 +1,7 @@
 """Every table of the domain (see ../shared/spec/domain.md), one module per area."""
 from . import guards  # noqa: F401  (database-level rules)
 from .activity import Barrier, Contact, Internship, Workshop, WorkshopAttendance
+from .imports import ImportPreset, ReferralImport, ReferralImportRow
 from .paths import (
     Commission,
     Enrolment,
@@ -27,8 +28,9 @@ from .tracking import AuditEntry, LoginAttempt, Obligation
 
 __all__ = [
     "AuditEntry", "Barrier", "BarrierType", "Beneficiary", "Commission", "Contact",
-    "ContactType", "DeadlineRule", "Enrolment", "ExitType", "Funder", "Internship",
-    "LoginAttempt", "Obligation", "Phase", "PhaseRecord", "Programme", "ProgrammeSession",
-    "PurchaseOrder", "PurchaseOrderLine", "Referral", "Suspension", "SuspensionReason", "User",
+    "ContactType", "DeadlineRule", "Enrolment", "ExitType", "Funder", "ImportPreset",
+    "Internship", "LoginAttempt", "Obligation", "Phase", "PhaseRecord", "Programme",
+    "ProgrammeSession", "PurchaseOrder", "PurchaseOrderLine", "Referral", "ReferralImport",
+    "ReferralImportRow", "Suspension", "SuspensionReason", "User",
     "Workshop", "WorkshopAttendance", "display_name", "name_key", "referral_non_entry_barriers",
 ]
