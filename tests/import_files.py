@@ -27,7 +27,7 @@ def csp_rows(count: int, start: int = 0, referred_on: date = date(2026, 3, 2)) -
     """`count` CSP adhesions, distinct people (birth dates differ), dates as serials."""
     rows = []
     for i in range(start, start + count):
-        born = date(1955, 1, 1) + timedelta(days=3 * i)
+        born = date(1955, 1, 1) + timedelta(days=(3 * i) % 14000)
         rows.append([f"FT{i:07d}", "Mme" if i % 2 else "M.", LAST_NAMES[i % len(LAST_NAMES)],
                      FIRST_NAMES[i % len(FIRST_NAMES)], excel_serial(born),
                      excel_serial(referred_on), "Mme Conseillère", "Agence de Lunel",

@@ -14,6 +14,7 @@ from .base import ProtectedModelView
 from .beneficiaries import BeneficiaryView
 from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
 from .home import HomeView
+from .imports import ImportView
 from .indicators import IndicatorsView, TargetsView
 from .paths import (
     BarrierView,
@@ -30,6 +31,7 @@ from .reference import (
     DeadlineRuleView,
     ExitTypeView,
     FunderView,
+    ImportPresetView,
     PhaseView,
     ProgrammeView,
     SuspensionReasonView,
@@ -46,7 +48,7 @@ VIEWS: tuple[type[ProtectedModelView], ...] = (
     ReferralView, CommissionView, PurchaseOrderView, PurchaseOrderLineView,
     SessionView, WorkshopView, AttendanceView,
     FunderView, ProgrammeView, PhaseView, DeadlineRuleView, ExitTypeView, BarrierTypeView,
-    ContactTypeView, SuspensionReasonView,
+    ContactTypeView, SuspensionReasonView, ImportPresetView,
     UserView, AuditView,
 )
 
@@ -66,6 +68,7 @@ def init_admin(app) -> Admin:
         view = view_class()
         admin.add_view(view)
         allow_bulk_actions(name for name, _text in view._actions)
+    admin.add_view(ImportView())  # Commission › Importer des prescriptions (issue 23)
     admin.add_view(AlertsView(name="Alertes", endpoint="alerts", url="alerts"))
     admin.add_view(IndicatorsView(name="Indicateurs", endpoint="indicators", url="indicators",
                                   category="Pilotage"))

@@ -22,6 +22,9 @@ EXPORT_ENDPOINTS = {"indicators.download"}
 NOMINATIVE_PAGES = {
     "alerts.index_view": "obligations",
     "workshops.sheet_view": "workshop_attendances",
+    # issue 23: the columns and rows of an imported list, before it is saved
+    "referral_imports.mapping_view": "referral_imports",
+    "referral_imports.preview_view": "referral_imports",
 }
 UNRECORDED = ("Le journal d'audit n'a pas pu être écrit : la page n'est pas affichée. "
               "Réessayez dans un instant ; si cela se reproduit, prévenez l'administrateur.")

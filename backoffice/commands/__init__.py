@@ -1,5 +1,6 @@
 """Command-line tools: `flask users`, `flask seed`, and the commands registered by their
-modules (`flask export`, `flask obligations`, `flask alerts`, `flask privacy`, `flask backup`).
+modules (`flask export`, `flask obligations`, `flask alerts`, `flask privacy`, `flask backup`,
+`flask import`).
 
 Every error of these commands is one French line on the error output, « Erreur : … »,
 with a non-zero exit code, never a traceback (issue 18 §4): a refusal of the command, a
@@ -247,7 +248,7 @@ def with_french_errors(command: click.Command) -> click.Command:
 
 def init_app(app) -> None:
     """Register the command groups on the app, each with French one-line errors."""
-    from . import backup, obligations, privacy, reports
+    from . import backup, imports, obligations, privacy, reports
 
     before = set(app.cli.commands)
     app.cli.add_command(users_cli)
@@ -256,5 +257,6 @@ def init_app(app) -> None:
     obligations.register(app)
     privacy.register(app)
     backup.register(app)
+    imports.register(app)
     for name in set(app.cli.commands) - before:
         with_french_errors(app.cli.commands[name])

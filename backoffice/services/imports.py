@@ -710,6 +710,14 @@ def undo(session: Session, record: ReferralImport, user: User | None) -> dict[st
     return counts
 
 
+def discard(session: Session, record: ReferralImport) -> None:
+    """Drop a pending import and its working rows (nothing else had been written)."""
+    _check_pending(record)
+    session.execute(delete(ReferralImportRow).where(ReferralImportRow.import_id == record.id))
+    session.delete(record)
+    session.flush()
+
+
 def latest_imports(session: Session, limit: int = 20) -> list[ReferralImport]:
     """The last imports, newest first (the screen's history)."""
     return list(session.scalars(select(ReferralImport).order_by(

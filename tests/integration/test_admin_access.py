@@ -24,6 +24,7 @@ from backoffice.models import (
     Enrolment,
     ExitType,
     Funder,
+    ImportPreset,
     Internship,
     Obligation,
     Phase,
@@ -67,6 +68,7 @@ SLUG_AREAS = {
     "barrier-types": "barrier_types",
     "contact-types": "contact_types",
     "suspension-reasons": "suspension_reasons",
+    "import-presets": "import_presets",
     "users": "users",
     "audit": "audit",
 }
@@ -100,6 +102,9 @@ def make_reference() -> dict[str, object]:
         "barrier_type": BarrierType(code="mobilite", label="Mobilité"),
         "contact_type": ContactType(code="individuel", label="Entretien individuel"),
         "suspension_reason": SuspensionReason(code="maladie", label="Maladie"),
+        "import_preset": ImportPreset(programme=programme, name="Liste DEL", columns={
+            "last_name": ["Nom"], "first_name": ["Prénom"], "birth_date": ["Né le"],
+            "referred_on": ["Prescrit le"]}),
     }
     db.session.add_all(rows.values())
     db.session.flush()

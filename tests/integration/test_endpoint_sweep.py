@@ -103,6 +103,19 @@ SPECIAL: dict[str, Rule] = {
                                          query="?action=receive_purchase_order"),
     "workshops.sheet_view": Rule(runs("workshops", "attendance_sheet"),
                                  query="?action=attendance_sheet"),
+    # issue 23: Commission › Importer des prescriptions
+    "referral_imports.index_view": Rule(needs("referral_imports", "read"), methods=("GET",)),
+    "referral_imports.upload_view": Rule(needs("referral_imports", "create"),
+                                         methods=("POST",)),
+    "referral_imports.mapping_view": Rule(needs("referral_imports", "create")),
+    "referral_imports.preview_view": Rule(needs("referral_imports", "create"),
+                                          methods=("GET",)),
+    "referral_imports.rows_view": Rule(needs("referral_imports", "create"), methods=("POST",)),
+    "referral_imports.confirm_view": Rule(needs("referral_imports", "create"),
+                                          methods=("POST",)),
+    "referral_imports.cancel_view": Rule(needs("referral_imports", "create"),
+                                         methods=("POST",)),
+    "referral_imports.undo_view": Rule(needs("referral_imports", "delete"), methods=("POST",)),
 }
 
 
