@@ -99,8 +99,8 @@ class ReferralImportRow(db.Model):
     skipped: Mapped[bool] = mapped_column(default=False)
     referent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # What the confirmation wrote (for the undo)
-    beneficiary_id: Mapped[int | None] = mapped_column(
-        ForeignKey("beneficiaries.id", ondelete="SET NULL"))
+    beneficiary_id: Mapped[int | None] = mapped_column(  # indexed: deleting a person
+        ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True)  # looks it up
     referral_id: Mapped[int | None] = mapped_column(
         ForeignKey("referrals.id", ondelete="SET NULL"), index=True)
     created_person: Mapped[bool] = mapped_column(default=False)

@@ -50,6 +50,7 @@ from ..models import (
     User,
 )
 from ..models._types import utcnow
+from ..obligation_sync import sync_referrals_now
 from ..rules import lifecycle
 from ..rules.lifecycle import TransitionRefused
 
@@ -547,11 +548,12 @@ def confirm(session: Session, record: ReferralImport, user: User | None, today: 
             {**result, "beneficiary_id": person.id, "referral_id": referral.id}
             for result, person, referral in results])
         session.flush()
-        # Written and audited: let them go, so that memory does not grow with the list
-        # (the deadline engine reads the referrals again by id before the commit).
-        for _result, person, referral in results:
-            session.expunge(referral)
-            session.expunge(person)
+        # Their obligations (CSP pré-bilan, PLIE fiche de liaison…) now, then let the
+        # batch go: written and audited, its objects would make memory grow with the list.
+        sync_referrals_now(session, [referral for _result, _person, referral in results])
+        for obj in [obj for obj in session.identity_map.values()
+                    if isinstance(obj, Beneficiary | Referral | Obligation | PurchaseOrderLine)]:
+            session.expunge(obj)
     record.state = ImportState.DONE
     record.imported_at = utcnow()
     record.purchase_order_id = order.id if order else None

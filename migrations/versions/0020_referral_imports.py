@@ -99,6 +99,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_import_rows'))
     )
     with op.batch_alter_table('referral_import_rows', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_import_rows_beneficiary_id'), ['beneficiary_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_referral_import_rows_candidate_id'), ['candidate_id'], unique=False)
         batch_op.create_index('ix_referral_import_rows_import_line', ['import_id', 'line'], unique=False)
         batch_op.create_index(batch_op.f('ix_referral_import_rows_referral_id'), ['referral_id'], unique=False)
@@ -120,6 +121,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_referral_import_rows_referral_id'))
         batch_op.drop_index('ix_referral_import_rows_import_line')
         batch_op.drop_index(batch_op.f('ix_referral_import_rows_candidate_id'))
+        batch_op.drop_index(batch_op.f('ix_referral_import_rows_beneficiary_id'))
 
     op.drop_table('referral_import_rows')
     with op.batch_alter_table('referral_imports', schema=None) as batch_op:

@@ -5,7 +5,7 @@ audit, undo, and who may do it. Files are made like the funders' (tests/import_f
 """
 import io
 import re
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -131,8 +131,12 @@ def test_a_france_travail_workbook_is_previewed_then_imported_in_one_step(
         assert (record.file_name, record.row_count, record.people_created,
                 record.referrals_created) == ("liste.xlsx", 6, 6, 6)
         # 002 II §4: the CSP referral owes its pré-bilan, as one typed by hand
-        assert db.session.scalar(select(func.count()).select_from(Obligation).where(
-            Obligation.referral_id.is_not(None))) >= 6
+        # (computed batch by batch during the import: 8 calendar days after the referral)
+        owed = db.session.execute(select(Obligation.referral_id, Obligation.name,
+                                         Obligation.due_at)).all()
+        assert sorted(owed) == sorted(
+            (r.id, "Entretien de pré-bilan", datetime(2026, 3, 10, 23, 59, 59))
+            for r in referrals)
         # audited: who imported, and each person and referral written
         assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.table_name == "referrals", AuditEntry.action == "create")) == 6
