@@ -433,9 +433,12 @@ def _referent(session: Session, user_id: int) -> User:
 
 
 def offers_orders(programme: Programme) -> bool:
-    """Rows go on a purchase order where entries need no commission (ARJLJ, CSP: France
-    Travail's order comes with its list, 002 I §4, II §3); on a commission's agenda
-    where they do (DEL 001 « Organisation », PLIE 004)."""
+    """Rows go on a purchase order where entries need no commission (ARJLJ, CSP; 002 II
+    §3: « Pôle emploi établit et communique au prestataire, le bon de commande qui
+    déclenche la prestation »); on a commission's agenda where they do (001
+    « Organisation »: « Á l'issue des commissions de validation des entrées en parcours,
+    la Direction de l'Emploi et du Logement fera parvenir au prestataire un bon de
+    commande »; 004 Lot 1: « après la validation en commission PLIE »)."""
     return not programme.requires_commission
 
 
