@@ -217,6 +217,7 @@ class ImportView(BaseView):
         if request.args.get("skipped") == "1":
             query = query.where(ReferralImportRow.skipped)
         total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        page = min(page, max(1, -(-total // PAGE_SIZE)))  # « ?page=2^62 » is the last one
         rows = db.session.scalars(query.order_by(ReferralImportRow.line)
                                   .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
         counts = service.summary(db.session, record)
@@ -299,10 +300,11 @@ class ImportView(BaseView):
         for name, value in request.form.items():
             if not name.startswith("cell-"):
                 continue
-            _prefix, raw_id, field = name.split("-", 2)
-            row_id = parse_id(raw_id)
-            if row_id is None or field not in FIELD_BY_KEY:
+            parts = name.split("-", 2)
+            row_id = parse_id(parts[1]) if len(parts) == 3 else None
+            if row_id is None or parts[2] not in FIELD_BY_KEY:
                 abort(400)
+            field = parts[2]
             posted.setdefault(row_id, {})[field] = value
         changed = 0
         for row_id, cells in posted.items():

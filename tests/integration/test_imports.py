@@ -692,3 +692,28 @@ def test_the_referent_given_at_the_import_is_proposed_when_the_path_starts(
                       ).get_data(as_text=True)
     assert re.search(rf'<option selected value="{world["referent"]}">|'
                      rf'<option value="{world["referent"]}" selected', page), page[:200]
+
+
+def test_bad_arguments_get_a_french_answer_never_a_500(reference_app, world, client, auth,
+                                                       tmp_path):
+    auth.login("coordinator")
+    upload(client, "CSP", xlsx_bytes(tmp_path, CSP_HEADERS, csp_rows(2)))
+    with reference_app.app_context():
+        record_id = latest().id
+    base = "/admin/referral-imports"
+    assert client.get(f"{base}/preview/?id={record_id}&page=4611686018427387904"
+                      ).status_code == 200
+    assert client.get(f"{base}/preview/?id={record_id}&tab=nimporte").status_code == 200
+    assert client.get(f"{base}/preview/?id=abc").status_code == 404
+    for data in ({"cell-": "x"}, {"cell-12": "x"}, {"cell-1-age": "x"},
+                 {"action": "autre", "row_ids": ["1"]}):
+        assert client.post(f"{base}/rows/?id={record_id}", data=data).status_code == 400
+    page = client.post(f"{base}/rows/?id={record_id}", data={
+        "action": "referent", "row_ids": ["1"], "row_referent": str(world["users"]["admin"])},
+        follow_redirects=True).get_data(as_text=True)
+    assert "Référent : choisir un compte de référent actif." in page
+    page = client.post(f"{base}/confirm/?id={record_id}", data={"purchase_order": "999"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Bon de commande : choisir un bon du dispositif CSP." in page
+    with reference_app.app_context():
+        assert counts()["referrals"] == 0
