@@ -3,7 +3,7 @@ row in error (line, column, rule in French), corrects the cell in the preview an
 """
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import ARTIFACTS, login
 from tests.import_files import DEL_HEADERS, csv_bytes
 
 
@@ -33,6 +33,8 @@ def test_coordinator_corrects_a_row_in_the_preview_then_imports(page, tmp_path):
     expect(error_row.locator("[data-problem]")).to_contain_text(
         "Ligne 5, colonne « Né(e) le » (Date de naissance) : « 31/02/1991 » n'est pas une date")
     expect(page.locator("tr[data-line='4']")).to_have_count(0)  # only the rows in error
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "import-preview-errors.png"), full_page=True)
 
     cell = page.get_by_label("Ligne 5 : Date de naissance")
     cell.fill("28/02/1991")
