@@ -341,7 +341,7 @@ class ImportView(BaseView):
                   f"créée(s), {record.referrals_created} prescription(s) créée(s), "
                   f"{record.referrals_updated} mise(s) à jour, {record.rows_unchanged} "
                   f"inchangée(s), {record.rows_skipped} ignorée(s), {record.rows_in_error} "
-                  "en erreur non importée(s).", "success")
+                  "en erreur ou en double non importée(s).", "success")
             return redirect(url_for(".index_view"))
         return redirect(url_for(".preview_view", id=record.id))
 

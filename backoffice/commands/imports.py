@@ -133,7 +133,8 @@ def referrals_command(file: str, programme: str, referent: str | None, order: st
     click.echo(f"Import n° {record.id} : {record.people_created} personne(s) créée(s), "
                f"{record.referrals_created} prescription(s) créée(s), "
                f"{record.referrals_updated} mise(s) à jour, {record.rows_unchanged} "
-               f"inchangée(s), {record.rows_in_error} ligne(s) en erreur non importée(s).")
+               f"inchangée(s), {record.rows_in_error} ligne(s) en erreur ou en double non "
+               "importée(s).")
 
 
 @import_cli.command("undo")

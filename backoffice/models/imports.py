@@ -65,7 +65,7 @@ class ReferralImport(Versioned, db.Model):
     referrals_updated: Mapped[int] = mapped_column(default=0)
     rows_unchanged: Mapped[int] = mapped_column(default=0)
     rows_skipped: Mapped[int] = mapped_column(default=0)
-    rows_in_error: Mapped[int] = mapped_column(default=0)
+    rows_in_error: Mapped[int] = mapped_column(default=0)  # errors and duplicates in the file
 
     programme: Mapped["Programme"] = relationship()  # noqa: F821
     user: Mapped["User | None"] = relationship(foreign_keys=[user_id])  # noqa: F821

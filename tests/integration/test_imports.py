@@ -717,3 +717,26 @@ def test_bad_arguments_get_a_french_answer_never_a_500(reference_app, world, cli
     assert "Bon de commande : choisir un bon du dispositif CSP." in page
     with reference_app.app_context():
         assert counts()["referrals"] == 0
+
+
+def test_the_command_stops_on_candidates_unless_they_are_confirmed(reference_app, world,
+                                                                   tmp_path):
+    with reference_app.app_context():
+        known = _person("Noël", "Gaïa", date(1991, 2, 3))
+        db.session.commit()
+        known_id = known.id
+    path = tmp_path / "del.csv"
+    path.write_bytes(csv_bytes(DEL_HEADERS, [del_row("", "Gaïa", "Noël", date(1991, 2, 3))]))
+    runner = reference_app.test_cli_runner()
+    args = ["import", "referrals", str(path), "--programme", "DEL-L1"]
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert "Ligne 2 à confirmer : fiche n°" in result.output
+    assert "(--confirm-matches pour les accepter)" in result.output
+    with reference_app.app_context():
+        assert counts()["referrals"] == 0 and counts()["referral_imports"] == 0
+    result = runner.invoke(args=[*args, "--confirm-matches"])
+    assert result.exit_code == 0, result.output
+    with reference_app.app_context():
+        assert db.session.scalar(select(Referral.beneficiary_id)) == known_id
+        assert counts()["beneficiaries"] == 1
