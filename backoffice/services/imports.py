@@ -268,7 +268,8 @@ def analyse(session: Session, record: ReferralImport, today: date) -> dict[str, 
     for batch in _rows_in_batches(session, record.id, ReferralImportRow.cells,
                                   ReferralImportRow.corrections,
                                   ReferralImportRow.candidate_id,
-                                  ReferralImportRow.confirmed):
+                                  ReferralImportRow.confirmed, ReferralImportRow.status,
+                                  ReferralImportRow.problems, ReferralImportRow.notes):
         checked = [check_row(row.line, row_values(record, row), columns, today)
                    for row in batch]
         by_id, by_identity = _known_people(session, checked)
@@ -283,12 +284,15 @@ def analyse(session: Session, record: ReferralImport, today: date) -> dict[str, 
             confirmed = (status is ImportRowStatus.TO_CONFIRM and row.confirmed
                          and row.candidate_id == candidate)
             counts[status.value] += 1
-            updates.append({
-                "id": row.id, "status": status, "notes": notes or None,
+            verdict = {
+                "status": status, "notes": notes or None,
                 "problems": [[p.field, p.message] for p in check.problems] or None,
                 "candidate_id": candidate, "confirmed": confirmed,
-            })
-        session.execute(update(ReferralImportRow), updates)
+            }
+            if any(getattr(row, key) != value for key, value in verdict.items()):
+                updates.append({"id": row.id, **verdict})  # only what changed is written
+        if updates:
+            session.execute(update(ReferralImportRow), updates)
     session.flush()
     return dict(counts)
 
