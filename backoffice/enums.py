@@ -191,3 +191,23 @@ class LabourMarketStatus(LabelledEnum):
     UNEMPLOYED = "unemployed", "Chômeur (moins de 12 mois)"
     LONG_TERM_UNEMPLOYED = "long_term_unemployed", "Chômeur de longue durée (12 mois ou plus)"
     INACTIVE = "inactive", "Inactif"
+
+
+class ImportState(LabelledEnum):
+    """Where an import of a funder's list stands (issue 23)."""
+
+    PENDING = "pending", "En préparation"
+    DONE = "done", "Importé"
+    UNDONE = "undone", "Annulé"
+
+
+class ImportRowStatus(LabelledEnum):
+    """What the preview says of a row of an imported list (issue 23 §3)."""
+
+    NEW = "new", "Nouvelle personne"
+    KNOWN = "known", "Personne connue"
+    TO_CONFIRM = "to_confirm", "Personne connue à confirmer"
+    UPDATE = "update", "Déjà importée : mise à jour"
+    UNCHANGED = "unchanged", "Déjà importée : inchangée"
+    DUPLICATE = "duplicate", "Doublon dans le fichier"
+    ERROR = "error", "Erreur"

@@ -105,6 +105,18 @@ def _sync_before_commit(session: Session) -> None:
         session.info.pop(SYNCING, None)
 
 
+def sync_referrals_now(session: Session, referrals: list) -> None:
+    """Compute these referrals' obligations now instead of at the commit: an import of a
+    long list does it batch by batch, so that its memory does not grow with the list
+    (services/imports.py); the commit then has nothing left to do for them."""
+    session.flush()
+    with engine_writes(session):
+        engine.sync_referral_obligations(session, list(referrals), clock())
+    pending = session.info.get(PENDING)
+    if pending:
+        pending["referrals"].difference_update(referral.id for referral in referrals)
+
+
 def _forget(session: Session, *_args) -> None:
     session.info.pop(PENDING, None)
 

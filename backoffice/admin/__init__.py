@@ -18,6 +18,7 @@ from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView
 from .documents import DocumentsView, TemplatesView
 from .esf import EsfChecksView, EsfEntryView, EsfExitView
 from .home import HomeView
+from .imports import ImportView
 from .indicators import IndicatorsView, TargetsView
 from .paths import (
     BarrierView,
@@ -34,6 +35,7 @@ from .reference import (
     DeadlineRuleView,
     ExitTypeView,
     FunderView,
+    ImportPresetView,
     PhaseView,
     ProgrammeView,
     SuspensionReasonView,
@@ -51,7 +53,7 @@ VIEWS: tuple[type[ProtectedModelView], ...] = (
     ReferralView, CommissionView, PurchaseOrderView, PurchaseOrderLineView,
     SessionView, WorkshopView, AttendanceView,
     FunderView, ProgrammeView, PhaseView, DeadlineRuleView, ExitTypeView, BarrierTypeView,
-    ContactTypeView, SuspensionReasonView,
+    ContactTypeView, SuspensionReasonView, ImportPresetView,
     UserView, AuditView,
 )
 
@@ -71,6 +73,7 @@ def init_admin(app) -> Admin:
         view = view_class()
         admin.add_view(view)
         allow_bulk_actions(name for name, _text in view._actions)
+    admin.add_view(ImportView())  # Commission › Importer des prescriptions (issue 23)
     admin.add_view(AlertsView(name="Alertes", endpoint="alerts", url="alerts"))
     admin.add_view(IndicatorsView(name="Indicateurs", endpoint="indicators", url="indicators",
                                   category="Pilotage"))

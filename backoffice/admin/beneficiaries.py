@@ -9,26 +9,10 @@ from sqlalchemy.exc import IntegrityError
 from ..enums import Sex
 from ..extensions import db
 from ..models import Beneficiary, name_key
+from ..rules.people import birth_date_problem
 from .base import ProtectedModelView, add_error, parse_id
 from .fields import enum_filters
 from .record_pages import person_page_context
-
-# A plausible age for someone on an insertion path (a typing error otherwise:
-# 2025 for 1995, a child's record). Outside these bounds the form refuses the birth date.
-MIN_AGE, MAX_AGE = 14, 100
-
-
-def birth_date_problem(born: date | None, today: date) -> str | None:
-    """Why a birth date cannot be right (French, naming the field), or None."""
-    if born is None:
-        return None
-    if born > today:
-        return f"Date de naissance : le {born:%d/%m/%Y} est dans le futur."
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    if not MIN_AGE <= age <= MAX_AGE:
-        return (f"Date de naissance : un âge de {age} ans n'est pas plausible "
-                f"(entre {MIN_AGE} et {MAX_AGE} ans attendus).")
-    return None
 
 
 def find_duplicate(last_name: str | None, first_name: str | None, birth_date: date | None,

@@ -89,10 +89,10 @@ class ReferralView(DocumentsOnDetails, LifecycleMixin, ProtectedModelView):
         "id", "beneficiary", "programme", "referred_on", "prescriber_name",
         "prescription_place", "reason", "status", "commission", "decided_on", "decided_by",
         "decision_reason", "deferred_to", "validated_months", "replaces", "non_entry_barriers",
-        "non_entry_notes", "created_at",
+        "non_entry_notes", "referent", "created_at",
     )
     form_ajax_refs = {"beneficiary": BENEFICIARY_SEARCH}
-    column_labels = {"reason": "Motif de la prescription"}
+    column_labels = {"reason": "Motif de la prescription", "referent": "Référent pressenti"}
     # --- lifecycle actions (issue 3) --------------------------------------------------
     details_template = "admin/lifecycle/details.html"
     edit_template = "admin/lifecycle/edit.html"
@@ -234,8 +234,10 @@ class ReferralView(DocumentsOnDetails, LifecycleMixin, ProtectedModelView):
         referral = rows[0]
         on_order = db.session.scalar(select(PurchaseOrderLine.order_id)
                                      .where(PurchaseOrderLine.referral_id == referral.id))
+        # the référent chosen when the referral came in (issue 23 §6) is proposed
         form = forms.StartPathForm(formdata, today=current_day(), data={
-            "entry_date": current_day(), "purchase_order": on_order})
+            "entry_date": current_day(), "purchase_order": on_order,
+            "referent": referral.referent_id})
         form.referent.choices = forms.counsellor_choices(db.session)
         form.programme_session.choices = forms.session_choices(db.session,
                                                                referral.programme_id)

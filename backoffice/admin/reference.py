@@ -1,13 +1,17 @@
 """Menu « Référentiels »: reference data seeded from seeds/, editable by an administrator."""
+import yaml
 from flask_admin.form import Select2Field
+from wtforms import TextAreaField
 
 from ..enums import ExitScheme
+from ..imports.mapping import FIELDS, MappingProblem, check_columns
 from ..models import (
     BarrierType,
     ContactType,
     DeadlineRule,
     ExitType,
     Funder,
+    ImportPreset,
     Phase,
     Programme,
     SuspensionReason,
@@ -143,3 +147,53 @@ class SuspensionReasonView(ReferenceView):
     column_list = ("code", "label", "pushes_end_date", "only_experimental_public",
                    "counts_as_active", "sort_order")
     column_searchable_list = ("code", "label")
+
+
+class ColumnsField(TextAreaField):
+    """A preset's columns as YAML an administrator reads and types:
+    « last_name: [Nom, Nom de famille] », one field a line (imports/mapping.py FIELDS)."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if not self.data:
+            return ""
+        return yaml.safe_dump(self.data, allow_unicode=True, sort_keys=False,
+                              default_flow_style=None, width=200)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            parsed = yaml.safe_load(valuelist[0] or "") or {}
+        except yaml.YAMLError:
+            self.data = None
+            raise ValueError("Colonnes : texte illisible ; une ligne « champ: [en-tête, "
+                             "autre en-tête] » par champ est attendue.") from None
+        try:
+            self.data = check_columns(parsed)
+        except MappingProblem as problem:
+            self.data = None
+            raise ValueError(str(problem)) from None
+
+
+class ImportPresetView(ReferenceView):
+    """Which header of a funder's list holds which field (issue 23 §2), per programme."""
+
+    model_class = ImportPreset
+    slug = "import-presets"
+    menu_name = "Correspondances d'import"
+    area = "import_presets"
+    column_list = ("programme", "name", "updated_at")
+    column_select_related_list = (ImportPreset.programme,)
+    column_default_sort = "name"
+    column_filters = ("programme.code",)
+    form_columns = ("programme", "name", "columns")
+    form_overrides = {"columns": ColumnsField}
+    form_args = {"columns": {"label": "Colonnes", "description":
+                             "Champs : " + ", ".join(f"{f.key} ({f.label})" for f in FIELDS)
+                             + ". Accents, casse et ponctuation des en-têtes ignorés."}}
+    form_widget_args = {"columns": {"rows": 18}}
+    column_labels = {"name": "Nom", "programme": "Dispositif", "updated_at": "Modifiée le"}
+    column_formatters_detail = {"columns": lambda v, c, m, n: yaml.safe_dump(
+        m.columns, allow_unicode=True, sort_keys=False)}

@@ -26,6 +26,9 @@ NOMINATIVE_PAGES = {
     "workshops.sheet_view": "workshop_attendances",
     "esf_checks.index_view": "esf_entries",  # issue 24: names the people to complete
     "indicators.late_view": "obligations",  # the ledger's late ones, by name (issue 22 §4)
+    # issue 23: the columns and rows of an imported list, before it is saved
+    "referral_imports.mapping_view": "referral_imports",
+    "referral_imports.preview_view": "referral_imports",
 }
 UNRECORDED = ("Le journal d'audit n'a pas pu être écrit : la page n'est pas affichée. "
               "Réessayez dans un instant ; si cela se reproduit, prévenez l'administrateur.")

@@ -26,12 +26,18 @@ OPERATIONAL = (
 REFERENCE = (
     "funders", "programmes", "phases", "deadline_rules", "exit_types", "barrier_types",
     "contact_types", "suspension_reasons",
+    # issue 23 §2: which column of a funder's list holds which field (an administrator
+    # edits them; the import screen adds the mapping a user saves)
+    "import_presets",
 )
+# Commission › Importer des prescriptions (issue 23): "read" = the imports' history,
+# "create" = import a list (upload, preview, corrections, confirmation), "delete" = undo.
+IMPORT = frozenset({"read", "create", "delete"})
 ADMINISTRATION = ("users", "audit", "document_templates")
 # The alerts view (/admin/alerts/): "read" the list, "edit" = « Marquer comme fait » (one
 # or in bulk), "close" = close in bulk, with a reason, the deadlines closed paths left
 # undone (issue 20 §4: a coordinator's decision, not a counsellor's).
-DASHBOARDS = ("alerts", "indicators", "documents", "esf")
+DASHBOARDS = ("alerts", "indicators", "documents", "esf", "referral_imports")
 # Documents made from the record (issue 21): "read" = download a produced one, "create" =
 # produce one (services/documents.py also asks for the right to read the record it is made
 # from, `SUBJECT_AREAS`); "document_templates" = the administrators' templates screen.
@@ -56,6 +62,7 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
         | {"documents": PRODUCE, "document_templates": frozenset({"read", "edit"})}
         | {"indicators": READ_EXPORT} | {"alerts": CLOSE_STALE} | {"esf": READ_EXPORT}
         | {"referrals": ALL | DECIDE, "enrolments": ALL | CLOSE}
+        | {"referral_imports": IMPORT}
     ),
     Role.COORDINATOR: (
         {area: ALL for area in OPERATIONAL} | {area: READ for area in REFERENCE}
@@ -64,6 +71,9 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
         # domain.md: the coordinator declares abandons and closes paths; the commission
         # alone (with the administrator) decides on entries.
         | {"enrolments": ALL | CLOSE}
+        # issue 23: the lists the funders send are typed in by whoever created the
+        # referrals by hand before
+        | {"referral_imports": IMPORT}
     ),
     Role.COMMISSION: {
         "indicators": READ_EXPORT,
@@ -73,6 +83,10 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
         "programmes": READ,
         "sessions": READ,
         "documents": PRODUCE,  # the minutes and the decision letters (issue 21 §1)
+        # issue 23 §6: the lists of the DEL and the PLIE go on the commission's agenda;
+        # its members import them (the referrals the import creates are pending, for them
+        # to decide)
+        "referral_imports": IMPORT,
     },
     Role.COUNSELLOR: {
         "beneficiaries": READ,
@@ -109,7 +123,7 @@ _RULES: dict[Role, dict[str, frozenset[str]]] = {
 NOMINATIVE = frozenset(
     {"beneficiaries", "referrals", "purchase_order_lines", "enrolments", "phase_records",
      "suspensions", "contacts", "internships", "barriers", "obligations",
-     "workshop_attendances", "alerts", "documents", "esf_records", "esf"}
+     "workshop_attendances", "alerts", "documents", "esf_records", "esf", "referral_imports"}
 )
 
 # Areas where a counsellor sees only the rows of the paths they are referent of.

@@ -3,6 +3,7 @@ from . import guards  # noqa: F401  (database-level rules)
 from .activity import Barrier, Contact, Internship, Workshop, WorkshopAttendance
 from .documents import DocumentTemplate, ProducedDocument
 from .esf import EsfEntry, EsfExit
+from .imports import ImportPreset, ReferralImport, ReferralImportRow
 from .paths import (
     Commission,
     Enrolment,
@@ -30,8 +31,9 @@ from .tracking import AuditEntry, LoginAttempt, Obligation
 __all__ = [
     "AuditEntry", "Barrier", "BarrierType", "Beneficiary", "Commission", "Contact",
     "ContactType", "DeadlineRule", "DocumentTemplate", "Enrolment", "EsfEntry", "EsfExit",
-    "ExitType", "Funder", "Internship", "LoginAttempt", "Obligation", "Phase", "PhaseRecord",
-    "ProducedDocument", "Programme", "ProgrammeSession", "PurchaseOrder", "PurchaseOrderLine",
-    "Referral", "Suspension", "SuspensionReason", "User", "Workshop", "WorkshopAttendance",
-    "display_name", "name_key", "referral_non_entry_barriers",
+    "ExitType", "Funder", "ImportPreset", "Internship", "LoginAttempt", "Obligation", "Phase",
+    "PhaseRecord", "ProducedDocument", "Programme", "ProgrammeSession", "PurchaseOrder",
+    "PurchaseOrderLine", "Referral", "ReferralImport", "ReferralImportRow", "Suspension",
+    "SuspensionReason", "User", "Workshop", "WorkshopAttendance", "display_name", "name_key",
+    "referral_non_entry_barriers",
 ]

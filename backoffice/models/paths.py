@@ -88,6 +88,9 @@ class Referral(Versioned, db.Model):
     validated_months: Mapped[int | None]
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     non_entry_notes: Mapped[str | None] = mapped_column(Text)
+    # The référent chosen when the referral came in (issue 23 §6: an import assigns it);
+    # « Démarrer le parcours » proposes them.
+    referent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     beneficiary: Mapped["Beneficiary"] = relationship(back_populates="referrals")  # noqa: F821
@@ -95,7 +98,8 @@ class Referral(Versioned, db.Model):
     commission: Mapped[Commission | None] = relationship(back_populates="referrals",
                                                          foreign_keys=[commission_id])
     deferred_to: Mapped[Commission | None] = relationship(foreign_keys=[deferred_to_id])
-    decided_by: Mapped["User | None"] = relationship()  # noqa: F821
+    decided_by: Mapped["User | None"] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
+    referent: Mapped["User | None"] = relationship(foreign_keys=[referent_id])  # noqa: F821
     replaces: Mapped["Referral | None"] = relationship(remote_side=[id])
     non_entry_barriers: Mapped[list["BarrierType"]] = relationship(  # noqa: F821
         secondary=referral_non_entry_barriers

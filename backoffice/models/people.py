@@ -1,6 +1,5 @@
 """Staff accounts and the people the organisation supports."""
 import secrets
-import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -11,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..enums import EducationLevel, Role, Sex
 from ..extensions import db
+from ..rules.people import NAME_KEY_SEPARATOR, name_key  # noqa: F401 (exported)
 from ._types import Versioned, enum_type, utcnow
 
 
@@ -88,9 +88,6 @@ def password_matches(user: User | None, password: str) -> bool:
     return user.check_password(password)
 
 
-#: Between the folded last name and first name in :func:`name_key`: a space, below every
-#: letter and digit, so that in the key's order « Dupont » comes before « Dupontel ».
-NAME_KEY_SEPARATOR = " "
 #: The key compares byte by byte on every engine (SQLite's default; on PostgreSQL
 #: whatever the database's locale): the alphabetical order of the list and the reports.
 NAME_KEY_TYPE = String(200).with_variant(String(200, collation="C"), "postgresql")
@@ -104,20 +101,6 @@ def display_name(last_name: str | None, first_name: str | None) -> str:
     non-ASCII letter alone (« PRéVOST »), and PostgreSQL's depends on the cluster's locale.
     """
     return f"{(last_name or '').upper()} {first_name or ''}".strip()
-
-
-def name_key(last_name: str, first_name: str) -> str:
-    """Comparable form of a person's names: no accents, case, spaces or hyphens.
-
-    « Lefèvre-Dupont, Anne Marie » and « LEFEVRE DUPONT, anne-marie » are the same person
-    when their birth dates match; the unique key refuses the second record.
-    """
-    def fold(text: str) -> str:
-        decomposed = unicodedata.normalize("NFKD", text or "")
-        letters = "".join(c for c in decomposed if c.isalnum())
-        return letters.casefold()
-
-    return f"{fold(last_name)}{NAME_KEY_SEPARATOR}{fold(first_name)}"
 
 
 class Beneficiary(Versioned, db.Model):

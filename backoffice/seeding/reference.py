@@ -347,4 +347,33 @@ def load_reference(session, seeds_dir: str | Path | None = None) -> dict[str, in
     )
     for filename, model in SIMPLE_TABLES:
         counts[model.__tablename__] = _upsert_simple(session, folder / filename, model)
+    counts["import_presets"] = _load_import_presets(session, folder / "import_presets",
+                                                    programmes)
     return counts
+
+
+def _load_import_presets(session, folder: Path, programmes: dict) -> int:
+    """The column mappings of the funders' lists (issue 23 §2). Inserted when missing,
+    never overwritten: an administrator edits them in the interface and a mapping saved
+    from the import screen is theirs (unlike the other tables, the files are a start)."""
+    from ..imports.mapping import MappingProblem, load_preset_files
+    from ..models import ImportPreset
+
+    if not folder.is_dir():
+        return 0
+    try:
+        presets = load_preset_files(folder)
+    except MappingProblem as problem:
+        raise SeedError(f"import_presets/{problem}") from None
+    for preset in presets:
+        programme = programmes.get(preset.programme_code)
+        if programme is None:
+            raise SeedError(f"import_presets/{preset.programme_code}.yaml : dispositif "
+                            f"« {preset.programme_code} » inconnu (programmes.yaml).")
+        exists = session.scalar(select(ImportPreset.id).where(
+            ImportPreset.programme_id == programme.id, ImportPreset.name == preset.name))
+        if exists is None:
+            session.add(ImportPreset(programme=programme, name=preset.name,
+                                     columns=preset.columns))
+    session.flush()
+    return len(presets)

@@ -26,6 +26,7 @@ from backoffice.models import (
     EsfExit,
     ExitType,
     Funder,
+    ImportPreset,
     Internship,
     Obligation,
     Phase,
@@ -71,6 +72,7 @@ SLUG_AREAS = {
     "barrier-types": "barrier_types",
     "contact-types": "contact_types",
     "suspension-reasons": "suspension_reasons",
+    "import-presets": "import_presets",
     "users": "users",
     "audit": "audit",
 }
@@ -104,6 +106,9 @@ def make_reference() -> dict[str, object]:
         "barrier_type": BarrierType(code="mobilite", label="Mobilité"),
         "contact_type": ContactType(code="individuel", label="Entretien individuel"),
         "suspension_reason": SuspensionReason(code="maladie", label="Maladie"),
+        "import_preset": ImportPreset(programme=programme, name="Liste DEL", columns={
+            "last_name": ["Nom"], "first_name": ["Prénom"], "birth_date": ["Né le"],
+            "referred_on": ["Prescrit le"]}),
     }
     db.session.add_all(rows.values())
     db.session.flush()

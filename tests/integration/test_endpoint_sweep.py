@@ -123,6 +123,19 @@ SPECIAL: dict[str, Rule] = {
     "esf_checks.index_view": Rule(needs("esf", "read"), methods=("GET",)),
     "esf_checks.download": Rule(needs("esf", "export"), methods=("GET",),
                                 query="?format=csv"),
+    # issue 23: Commission › Importer des prescriptions
+    "referral_imports.index_view": Rule(needs("referral_imports", "read"), methods=("GET",)),
+    "referral_imports.upload_view": Rule(needs("referral_imports", "create"),
+                                         methods=("POST",)),
+    "referral_imports.mapping_view": Rule(needs("referral_imports", "create")),
+    "referral_imports.preview_view": Rule(needs("referral_imports", "create"),
+                                          methods=("GET",)),
+    "referral_imports.rows_view": Rule(needs("referral_imports", "create"), methods=("POST",)),
+    "referral_imports.confirm_view": Rule(needs("referral_imports", "create"),
+                                          methods=("POST",)),
+    "referral_imports.cancel_view": Rule(needs("referral_imports", "create"),
+                                         methods=("POST",)),
+    "referral_imports.undo_view": Rule(needs("referral_imports", "delete"), methods=("POST",)),
 }
 
 

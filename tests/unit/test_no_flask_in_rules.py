@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = sorted((ROOT / "backoffice" / "rules").glob("*.py")) + sorted(
     (ROOT / "backoffice" / "reports").glob("*.py")
-)
+) + sorted((ROOT / "backoffice" / "imports").glob("*.py"))  # issue 23: reading the lists
 FORBIDDEN_PREFIXES = (
     "flask",
     "flask_admin",
