@@ -38,6 +38,7 @@ from wtforms import HiddenField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError
 
+from .. import people_search
 from ..auth.permissions import (
     ACTIONS,
     can,
@@ -209,11 +210,13 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
     user may not read is « not found », whoever typed its id; only the value already on
     the record is kept as it is (`ScopedAjaxSelectField`)."""
 
-    def __init__(self, name, session, model, where=None, joins=(), label=None, **options):
+    def __init__(self, name, session, model, where=None, joins=(), label=None,
+                 person_search=False, **options):
         super().__init__(name, session, model, **options)
         self.where = where
         self.joins = joins
         self.label = label
+        self.person_search = person_search
 
     def format(self, model):
         if model is None:
@@ -242,6 +245,24 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             query = query.join(relationship)
         return query.filter(*self._clauses())
 
+    def get_list(self, term, offset=0, limit=10):
+        """The choices of the select for what is typed. With `person_search`, people (or
+        their paths) are found by name or external id as in the lists (people_search.py),
+        in alphabetical order; a path is also found by its number typed alone."""
+        if not self.person_search:
+            return super().get_list(term, offset, limit)
+        found = people_search.rows_of_people(db.session, self.model, term)
+        if self.model is not Beneficiary:
+            number = parse_id(term)
+            if number is not None:
+                found = found | (self.model.id == number)
+        query = self.get_query().filter(found)
+        if self.model is Beneficiary:
+            query = query.order_by(Beneficiary.name_key, Beneficiary.id)
+        else:
+            query = query.order_by(self.model.id.desc())
+        return query.offset(offset).limit(limit).all()
+
     def get_one(self, pk):
         pk = parse_id(pk)
         if pk is None:
@@ -253,6 +274,16 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
                 .filter(self.model.id == pk, *self._clauses())
                 .one_or_none()
             )
+
+
+#: The person select of the forms: by name or external id, as in the lists.
+BENEFICIARY_SEARCH = {"fields": ("last_name", "first_name", "external_id"),
+                      "person_search": True}
+#: The path select of the forms: by its person (as above) or its number.
+ENROLMENT_SEARCH = {
+    "fields": (Enrolment.id,), "person_search": True,
+    "label": lambda path: f"{path} — {path.beneficiary.full_name}",
+}
 
 
 class ScopedAjaxSelectField(AjaxSelectField):
@@ -367,6 +398,10 @@ class ProtectedModelView(ModelView):
     stale_message = "Cette fiche a été modifiée entre-temps ; rechargez la page."
     # Nothing of this table is ever edited through the admin (e.g. the audit trail).
     read_only: bool = False
+    # The search box finds people by name (backoffice/people_search.py, through its index)
+    # instead of Flask-Admin's « every word inside a column » over `column_searchable_list`,
+    # which then only names what is searched (the box's placeholder).
+    person_search: bool = False
 
     form_base_class = FrenchForm
     page_size = 20
@@ -560,6 +595,16 @@ class ProtectedModelView(ModelView):
         if scope is not None:
             query = query.filter(scope)
         return query.options(*self.list_eager_loads)
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """A people list's search: the rows of the people whose names match, found through
+        the name index (people_search.py); other lists: Flask-Admin's."""
+        if not self.person_search:
+            return super()._apply_search(query, count_query, joins, count_joins, search)
+        found = people_search.rows_of_people(db.session, self.model, search)
+        if count_query is not None:
+            count_query = count_query.filter(found)
+        return query.filter(found), count_query, joins, count_joins
 
     @property
     def simple_list_pager(self) -> bool:

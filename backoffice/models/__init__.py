@@ -1,5 +1,5 @@
 """Every table of the domain (see ../shared/spec/domain.md), one module per area."""
-from . import guards  # noqa: F401  (database-level rules)
+from . import guards, search_index  # noqa: F401  (database-level rules, name search index)
 from .activity import Barrier, Contact, Internship, Workshop, WorkshopAttendance
 from .paths import (
     Commission,
@@ -12,7 +12,7 @@ from .paths import (
     Suspension,
     referral_non_entry_barriers,
 )
-from .people import Beneficiary, User, display_name, name_key
+from .people import Beneficiary, User, display_name, fold, name_key, search_key
 from .reference import (
     BarrierType,
     ContactType,
@@ -30,5 +30,6 @@ __all__ = [
     "ContactType", "DeadlineRule", "Enrolment", "ExitType", "Funder", "Internship",
     "LoginAttempt", "Obligation", "Phase", "PhaseRecord", "Programme", "ProgrammeSession",
     "PurchaseOrder", "PurchaseOrderLine", "Referral", "Suspension", "SuspensionReason", "User",
-    "Workshop", "WorkshopAttendance", "display_name", "name_key", "referral_non_entry_barriers",
+    "Workshop", "WorkshopAttendance", "display_name", "fold", "name_key",
+    "referral_non_entry_barriers", "search_key",
 ]

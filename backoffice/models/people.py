@@ -94,6 +94,8 @@ NAME_KEY_SEPARATOR = " "
 #: The key compares byte by byte on every engine (SQLite's default; on PostgreSQL
 #: whatever the database's locale): the alphabetical order of the list and the reports.
 NAME_KEY_TYPE = String(200).with_variant(String(200, collation="C"), "postgresql")
+#: The search key: the name key and the external id (same byte-by-byte comparison).
+SEARCH_KEY_TYPE = String(250).with_variant(String(250, collation="C"), "postgresql")
 
 
 def display_name(last_name: str | None, first_name: str | None) -> str:
@@ -106,18 +108,28 @@ def display_name(last_name: str | None, first_name: str | None) -> str:
     return f"{(last_name or '').upper()} {first_name or ''}".strip()
 
 
+def fold(text: str | None) -> str:
+    """A word as names are compared: letters and digits only, without accents or case
+    (« Lefèvre-Dupont » → « lefevredupont », « D'Angelo » → « dangelo »)."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if c.isalnum()).casefold()
+
+
 def name_key(last_name: str, first_name: str) -> str:
     """Comparable form of a person's names: no accents, case, spaces or hyphens.
 
     « Lefèvre-Dupont, Anne Marie » and « LEFEVRE DUPONT, anne-marie » are the same person
     when their birth dates match; the unique key refuses the second record.
     """
-    def fold(text: str) -> str:
-        decomposed = unicodedata.normalize("NFKD", text or "")
-        letters = "".join(c for c in decomposed if c.isalnum())
-        return letters.casefold()
-
     return f"{fold(last_name)}{NAME_KEY_SEPARATOR}{fold(first_name)}"
+
+
+def search_key(last_name: str, first_name: str, external_id: str | None) -> str:
+    """What the search box reads of a person (issue 25 §2): the folded last name, first
+    name and external id, one word each (« lefevredupont annemarie 1234567a »). A searched
+    word, folded the same way, is found inside one of them (backoffice/people_search.py);
+    the space between them keeps a word from spanning two."""
+    return f"{name_key(last_name, first_name)}{NAME_KEY_SEPARATOR}{fold(external_id)}"
 
 
 class Beneficiary(Versioned, db.Model):
@@ -136,6 +148,8 @@ class Beneficiary(Versioned, db.Model):
     last_name: Mapped[str] = mapped_column(String(100))
     first_name: Mapped[str] = mapped_column(String(100))
     name_key: Mapped[str] = mapped_column(NAME_KEY_TYPE)
+    # Kept by `_refresh_keys`; indexed for « contains » by people_search.py (trigrams).
+    search_key: Mapped[str] = mapped_column(SEARCH_KEY_TYPE)
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[Sex] = mapped_column(enum_type(Sex, 1))
     external_id: Mapped[str | None] = mapped_column(String(40), unique=True)
@@ -170,12 +184,18 @@ class Beneficiary(Versioned, db.Model):
     referrals: Mapped[list["Referral"]] = relationship(back_populates="beneficiary")  # noqa: F821
     enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="beneficiary")  # noqa: F821
 
-    @validates("last_name", "first_name")
-    def _refresh_name_key(self, key, value: str) -> str:
-        value = (value or "").strip()
+    @validates("last_name", "first_name", "external_id")
+    def _refresh_keys(self, key, value: str | None) -> str | None:
+        """The dedup key and the search key follow the names and the external id."""
+        if key == "external_id":
+            external_id = value
+        else:
+            value = (value or "").strip()
+            external_id = self.external_id
         last = value if key == "last_name" else (self.last_name or "")
         first = value if key == "first_name" else (self.first_name or "")
         self.name_key = name_key(last, first)
+        self.search_key = search_key(last, first, external_id)
         return value
 
     def age_on(self, day: date) -> int:
@@ -196,4 +216,4 @@ class Beneficiary(Versioned, db.Model):
         return f"{self.full_name} ({self.birth_date:%d/%m/%Y})"
 
 
-__all__ = ["Beneficiary", "User", "display_name", "name_key"]
+__all__ = ["Beneficiary", "User", "display_name", "fold", "name_key", "search_key"]

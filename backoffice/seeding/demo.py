@@ -71,6 +71,7 @@ from ..models import (
     WorkshopAttendance,
     name_key,
     referral_non_entry_barriers,
+    search_key,
 )
 from ..rules.calendar import (
     add_months,
@@ -518,6 +519,7 @@ class _DemoBuilder:
             "rural_area": bool(place["rural"]),
             "notes": None, "created_at": created, "updated_at": created,
         }
+        row["search_key"] = search_key(last, first, row["external_id"])  # Core: no validator
         return self._add(Beneficiary, row)
 
     # --- commissions and orders ---------------------------------------------------------
