@@ -16,19 +16,23 @@ word of three letters or more is looked up in that index. A word of one or two l
 no trigram: it is checked on each person's key, which a list walking its own order stops
 doing at its page (most people match such a word).
 """
-import math
+from sqlalchemy import and_, column, exists, literal_column, select, table, true
+from sqlalchemy.orm import aliased
 
-from sqlalchemy import and_, column, exists, func, literal_column, select, table, true
-
-from .models import Beneficiary, Enrolment, fold
-from .models.search_index import FTS_TABLE, has_fts
+from .models import Beneficiary, Enrolment, fold, search_index
+from .models.search_index import FTS_TABLE
 
 #: Words shorter than this have no trigram in the index.
 TRIGRAM = 3
+#: Up to how many people found a list reads their rows only (see `rows_of_people`):
+#: beyond, the walk of a list in date order meets one of theirs every 200 rows at most,
+#: at a million people (1 000 000 / 5 000).
+FROM_PEOPLE_UP_TO = 5000
+#: The same for the lists sorted by name: the people of a frequent last name sit together
+#: in that order, far in it; starting from them stays cheaper up to more of them.
+FROM_PEOPLE_UP_TO_BY_NAME = 20000
 
 _fts = table(FTS_TABLE, column("rowid"), column("search_key"))
-# Whether each SQLite engine has the FTS5 table, asked once per engine.
-_fts_of_engine: dict[str, bool] = {}
 
 
 def search_words(text: str | None) -> list[str]:
@@ -38,19 +42,15 @@ def search_words(text: str | None) -> list[str]:
 
 
 def _uses_fts(session) -> bool:
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
-        return False
-    key = str(bind.engine.url)
-    if key not in _fts_of_engine:
-        with bind.engine.connect() as connection:
-            _fts_of_engine[key] = has_fts(connection)
-    return _fts_of_engine[key]
+    """SQLite: the FTS5 table is there exactly when the library can have it (the
+    migration and `create_all` create it then, models/search_index.py)."""
+    return (session.get_bind().dialect.name == "sqlite"
+            and search_index.sqlite_library_has_trigrams())
 
 
-def person_clause(session, text: str | None):
-    """SQL condition on `Beneficiary`: the person matches every word of `text` (true when
-    `text` holds no word)."""
+def person_clause(session, text: str | None, person=Beneficiary):
+    """SQL condition on `person` (`Beneficiary` or an alias of it): the person matches
+    every word of `text` (true when `text` holds no word)."""
     words = search_words(text)
     indexed = [word for word in words if len(word) >= TRIGRAM] if _uses_fts(session) else []
     clauses = []
@@ -60,11 +60,11 @@ def person_clause(session, text: str | None):
         # positions stored in the index alone (LIKE would read each candidate's key again).
         # A folded word holds letters and digits only: nothing to quote or escape.
         query = " AND ".join(f'"{word}"' for word in indexed)
-        clauses.append(Beneficiary.id.in_(select(_fts.c.rowid).where(
+        clauses.append(person.id.in_(select(_fts.c.rowid).where(
             literal_column(FTS_TABLE).op("MATCH")(query))))
     # PostgreSQL: the GIN trigram index answers these LIKE by itself (three letters or
     # more); a shorter word is checked on each person's key.
-    clauses += [Beneficiary.search_key.like(f"%{word}%")
+    clauses += [person.search_key.like(f"%{word}%")
                 for word in words if word not in indexed]
     return and_(*clauses) if clauses else true()
 
@@ -77,48 +77,46 @@ def people_matching(session, text: str | None):
 def rows_of_people(session, model: type, text: str | None):
     """SQL condition on `model`: the row belongs to a person matching `text` — the person
     themself, their referral or path (`beneficiary_id`), or a record of their path
-    (`enrolment_id`: contacts, attendances, …)."""
+    (`enrolment_id`: contacts, attendances, …).
+
+    A list shows its first rows in its own order. Two ways to find them, and each engine's
+    planner, guessing how many people match, often took the wrong one (a list walked in
+    its order while the matches sat far in it: 100-280 ms at 100 000 people):
+
+    - few people found (up to `FROM_PEOPLE_UP_TO`, or `…_BY_NAME` for the lists sorted
+      by name): their ids are read through the index first and the list reads their rows
+      only, then sorts them;
+    - more, or only words of one or two letters (no trigram; most people match them):
+      the list walks its own order and keeps the rows of matching people, which are then
+      frequent enough for the page to fill early.
+    """
     words = search_words(text)
     if not words:
         return true()
+    if model is not Beneficiary and not hasattr(model, "beneficiary_id") \
+            and not hasattr(model, "enrolment_id"):
+        raise ValueError(f"{model.__name__} : aucun lien vers une personne pour la recherche.")
+    if any(len(word) >= TRIGRAM for word in words):
+        limit = FROM_PEOPLE_UP_TO_BY_NAME if model is Beneficiary else FROM_PEOPLE_UP_TO
+        ids = session.scalars(people_matching(session, text).limit(limit + 1)).all()
+        if len(ids) <= limit:
+            return _rows_of(model, ids)
     if model is Beneficiary:
         return person_clause(session, text)
+    person = aliased(Beneficiary)
     if hasattr(model, "beneficiary_id"):
-        person_id = model.beneficiary_id
-    elif hasattr(model, "enrolment_id"):
-        person_id = (select(Enrolment.beneficiary_id).where(Enrolment.id == model.enrolment_id)
-                     .scalar_subquery())
+        link = person.id == model.beneficiary_id
     else:
-        raise ValueError(f"{model.__name__} : aucun lien vers une personne pour la recherche.")
-    if all(len(word) < TRIGRAM for word in words):
-        # Most people match: each row of the list, in its order, asks for its person,
-        # and the page stops at its first rows (no list of half the people built first).
-        return exists().where(Beneficiary.id == person_id, person_clause(session, text))
-    people = people_matching(session, text)
-    if _many_people(session, people):
-        # SQLite would start from the people found and sort all their rows; with many of
-        # them, walking the list in its own order and keeping the rows of those people
-        # stops sooner (« + 0 »: the column's index is not used to start from).
-        key = (model.beneficiary_id if hasattr(model, "beneficiary_id")
-               else model.enrolment_id) + 0
-    else:
-        key = model.beneficiary_id if hasattr(model, "beneficiary_id") else model.enrolment_id
-    if hasattr(model, "beneficiary_id"):
-        return key.in_(people)
-    return key.in_(select(Enrolment.id).where(Enrolment.beneficiary_id.in_(people)))
+        path = aliased(Enrolment)
+        link = and_(path.id == model.enrolment_id, person.id == path.beneficiary_id)
+    # Each row of the list, in the list's order, asks whether its person matches.
+    return exists().where(link, person_clause(session, text, person))
 
 
-def _many_people(session, people) -> bool:
-    """SQLite only (PostgreSQL's planner weighs both ways from its statistics): whether
-    more people match than `sqrt(20 × everyone)`. Where a list starts from the people
-    found, it reads and sorts the rows of each (≈ that many rows); where it walks its own
-    order, it reads about 20 × everyone / matches rows before its page is full (a person
-    has about one row per list). Both cost the same at that number: above it, the walk is
-    cheaper, under it the people found (one count of the index, stopped at the number)."""
-    if not _uses_fts(session):
-        return False
-    everyone = session.scalar(select(func.max(Beneficiary.id))) or 0
-    threshold = int(math.sqrt(20 * everyone))
-    found = session.scalar(select(func.count()).select_from(
-        people.limit(threshold + 1).subquery()))
-    return found > threshold
+def _rows_of(model: type, ids: list[int]):
+    """The rows of `model` that belong to the people `ids`."""
+    if model is Beneficiary:
+        return Beneficiary.id.in_(ids)
+    if hasattr(model, "beneficiary_id"):
+        return model.beneficiary_id.in_(ids)
+    return model.enrolment_id.in_(select(Enrolment.id).where(Enrolment.beneficiary_id.in_(ids)))

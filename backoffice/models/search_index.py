@@ -18,6 +18,8 @@ they are not in the models' metadata (no such type there), so the schema compari
 tests/integration/test_migrations.py leaves them out by name (`is_search_object`).
 """
 import logging
+import sqlite3
+from functools import lru_cache
 
 from sqlalchemy import event, text
 
@@ -91,11 +93,23 @@ def create(connection) -> bool:
     return True
 
 
-def _sqlite_has_trigram_fts(connection) -> bool:
-    version = tuple(int(part) for part in
-                    connection.scalar(text("SELECT sqlite_version()")).split("."))
-    options = set(connection.scalars(text("PRAGMA compile_options")))
-    return version >= (3, 34) and "ENABLE_FTS5" in options
+def _sqlite_has_trigram_fts(_connection=None) -> bool:
+    """Whether this Python's SQLite library has FTS5 with the trigram tokenizer (3.34):
+    a property of the library, the same for every database it opens."""
+    return sqlite_library_has_trigrams()
+
+
+@lru_cache(maxsize=1)
+def sqlite_library_has_trigrams() -> bool:
+    """Asked once per process, of an in-memory database (no query on the application's)."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute("CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='trigram')")
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        connection.close()
 
 
 def drop(connection) -> None:
@@ -104,13 +118,6 @@ def drop(connection) -> None:
         connection.dialect.name, [])
     for sql in statements:
         connection.execute(text(sql))
-
-
-def has_fts(connection) -> bool:
-    """SQLite: whether the FTS5 table is there (else the search filters the table)."""
-    return bool(connection.scalar(text(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :name"),
-        {"name": FTS_TABLE}))
 
 
 event.listen(Beneficiary.__table__, "after_create",

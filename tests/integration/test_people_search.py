@@ -137,13 +137,16 @@ def test_every_list_and_form_that_names_people_finds_them_the_same_way(app, clie
         db.session.commit()
         lea_path = paths[0].id
     auth.login("admin")
-    for many in (False, True):  # SQLite: from the people found, or walking the list
-        monkeypatch.setattr(people_search, "_many_people",
-                            lambda _session, _people, many=many: many)
+    for up_to in (5000, 0):  # from the people found, or walking the list in its order
+        monkeypatch.setattr(people_search, "FROM_PEOPLE_UP_TO", up_to)
+        monkeypatch.setattr(people_search, "FROM_PEOPLE_UP_TO_BY_NAME", up_to)
         for slug in ("beneficiaries", "referrals", "enrolments", "contacts"):
             page = client.get(f"/admin/{slug}/?search=prevost+lea").get_data(as_text=True)
             assert "Léa" in page, slug
             assert "Éric" not in page, slug
+            # one letter each: no trigram, the list walks its order
+            short = client.get(f"/admin/{slug}/?search=l+a+e").get_data(as_text=True)
+            assert "Léa" in short and "Éric" not in short, slug
     people = client.get("/admin/referrals/ajax/lookup/?name=beneficiary&query=prevost lea")
     assert [label for _id, label in people.get_json()] == ["PRÉVOST Léa (06/01/1980)"]
     found = client.get("/admin/contacts/ajax/lookup/?name=enrolment&query=léa prévost")
@@ -170,24 +173,41 @@ def test_a_counsellor_finds_only_the_people_of_their_own_paths(app, client, auth
     assert len(lookup.get_json()) == 1
 
 
-def test_a_word_of_three_letters_or_more_walks_the_trigram_index(app):
-    """EXPLAIN: a name search reads the trigram index (SQLite: the FTS5 table; PostgreSQL:
-    pg_trgm's GIN index), for the people and for a list of their referrals."""
+def explain(statement) -> str:
+    """`plan` of test_alerts_view, for a statement with a list of ids (IN (…))."""
+    connection = db.session.connection()
+    compiled = statement.compile(dialect=connection.dialect,
+                                 compile_kwargs={"render_postcompile": True})
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+        return "\n".join(row[0] for row in rows)
+    rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}",
+                                      tuple(compiled.params[k] for k in compiled.positiontup))
+    return "\n".join(row[-1] for row in rows)
+
+
+def test_a_word_of_three_letters_or_more_walks_the_trigram_index(app, monkeypatch):
+    """EXPLAIN: the people of a search are read through the trigram index (SQLite: the FTS5
+    table; PostgreSQL: pg_trgm's GIN index), then a list's rows through its index of
+    people; walking a list in its order (many people found) asks the index too."""
     with app.app_context():
         add_people()
-        people = select(Beneficiary.id).where(
-            people_search.person_clause(db.session, "dupont anne"))
-        referrals = select(Referral.id).where(
-            people_search.rows_of_people(db.session, Referral, "dup")).order_by(
-            Referral.referred_on.desc(), Referral.id.desc()).limit(20)
-        for statement in (people, referrals):
-            found = plan(statement)
-            if db.engine.dialect.name == "postgresql":
-                assert search_index.TRIGRAM_INDEX in found, found
-            else:
-                assert "VIRTUAL TABLE INDEX" in found and search_index.FTS_TABLE in found, found
-                assert "SCAN beneficiaries" not in found, found
+        statements = [
+            people_search.people_matching(db.session, "dupont anne").limit(20001),
+            select(Referral.id).where(people_search.rows_of_people(
+                db.session, Referral, "dup")).order_by(Referral.referred_on.desc()).limit(20),
+        ]
+        monkeypatch.setattr(people_search, "FROM_PEOPLE_UP_TO", 0)
+        statements.append(select(Referral.id).where(people_search.rows_of_people(
+            db.session, Referral, "dup")).order_by(Referral.referred_on.desc()).limit(20))
+        found = [explain(statement) for statement in statements]
         db.session.rollback()
+        index = (search_index.TRIGRAM_INDEX if db.engine.dialect.name == "postgresql"
+                 else f"{search_index.FTS_TABLE} VIRTUAL TABLE INDEX")
+    assert index in found[0] and "SCAN beneficiaries" not in found[0], found[0]
+    assert "ix_referrals_beneficiary_id" in found[1], found[1]
+    assert index in found[2], found[2]
 
 
 def test_without_the_trigram_index_the_search_reads_the_table_with_the_same_results(
@@ -203,10 +223,9 @@ def test_without_the_trigram_index_the_search_reads_the_table_with_the_same_resu
             monkeypatch.setattr(search_index, "POSTGRESQL",
                                 ["CREATE EXTENSION no_such_trigram_extension"])
         else:
-            monkeypatch.setattr(search_index, "_sqlite_has_trigram_fts", lambda _c: False)
+            monkeypatch.setattr(search_index, "sqlite_library_has_trigrams", lambda: False)
         assert search_index.create(connection) is False
         assert connection.scalar(text("SELECT count(*) FROM beneficiaries")) == len(PEOPLE)
-        monkeypatch.setattr(people_search, "_fts_of_engine", {})
         assert names(people_search.person_clause(db.session, "dupont anne")) == before
         assert search_index.TRIGRAM_INDEX not in plan(select(Beneficiary.id).where(
             people_search.person_clause(db.session, "dupont")))
