@@ -70,6 +70,10 @@ class Case:
     plan: str = ""
 
 
+def thousands(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
 def searched_texts(app) -> list[tuple[str, str]]:
     """(what it shows, text) pairs chosen from the data (see the module's docstring)."""
     with app.app_context():
@@ -158,7 +162,9 @@ def main() -> None:
     app = make_app(url)
     ensure_demo(app, args.beneficiaries)
     with app.app_context():
-        engine = f"{db.engine.dialect.name} {db.engine.dialect.server_version_info}"
+        version = ".".join(str(part) for part in db.engine.dialect.server_version_info)
+        engine = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[db.engine.dialect.name]
+        engine = f"{engine} {version}"
         people = db.session.scalar(select(func.count(Beneficiary.id)))
         sizes = {m.__tablename__: db.session.scalar(select(func.count(m.id)))
                  for m in (Enrolment, Contact)}
@@ -192,13 +198,14 @@ def main() -> None:
     wall = time.perf_counter() - wall_started
 
     lines = [
-        f"### {engine} — {people:,} beneficiaries".replace(",", " "),
+        f"### {engine} — {thousands(people)} beneficiaries",
         "",
-        f"{sizes['enrolments']:,} paths, {sizes['contacts']:,} contacts. Median of "
+        f"{thousands(sizes['enrolments'])} paths, {thousands(sizes['contacts'])} contacts. "
+        f"Median of "
         f"{args.repeat} requests after a warm-up; SQL = the rows' statements on a raw cursor "
         f"(median of {args.repeat}); « before » = the beneficiaries list's statement of the "
         f"old search (median of {args.old_repeat}). Bench process: {cpu:.0f} s CPU for "
-        f"{wall:.0f} s wall.".replace(",", " "),
+        f"{wall:.0f} s wall.",
         "",
         "| searched | page | page (ms) | SQL (ms) | plan | SQL < 30 ms |",
         "|---|---|---:|---:|---|---|",
