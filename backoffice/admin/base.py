@@ -251,14 +251,14 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         in alphabetical order; a path is also found by its number typed alone."""
         if not self.person_search:
             return super().get_list(term, offset, limit)
-        found = people_search.rows_of_people(db.session, self.model, term)
+        found, from_people = people_search.search_rows(db.session, self.model, term)
         if self.model is not Beneficiary:
             number = parse_id(term)
             if number is not None:
                 found = found | (self.model.id == number)
         query = self.get_query().filter(found)
         if self.model is Beneficiary:
-            query = query.order_by(Beneficiary.name_key, Beneficiary.id)
+            query = query.order_by(*people_search.by_name(from_people))
         else:
             query = query.order_by(self.model.id.desc())
         return query.offset(offset).limit(limit).all()
@@ -601,10 +601,18 @@ class ProtectedModelView(ModelView):
         the name index (people_search.py); other lists: Flask-Admin's."""
         if not self.person_search:
             return super()._apply_search(query, count_query, joins, count_joins, search)
-        found = people_search.rows_of_people(db.session, self.model, search)
+        found, from_people = people_search.search_rows(db.session, self.model, search)
+        g.search_from_people = from_people  # read by `_order_by` (the same request)
         if count_query is not None:
             count_query = count_query.filter(found)
         return query.filter(found), count_query, joins, count_joins
+
+    def _order_by(self, query, joins, sort_joins, sort_field, sort_desc):
+        """Flask-Admin's, except the name order of a search that starts from the people
+        found: sorted, never walked (`people_search.by_name`)."""
+        if sort_field is Beneficiary.name_key and g.get("search_from_people"):
+            sort_field = people_search.by_name(True)[0]
+        return super()._order_by(query, joins, sort_joins, sort_field, sort_desc)
 
     @property
     def simple_list_pager(self) -> bool:
