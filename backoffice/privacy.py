@@ -185,7 +185,7 @@ def purge(session: Session, as_of: date, retention_months: int = 24,
 
 
 # --- access right --------------------------------------------------------------------
-HIDDEN_COLUMNS = frozenset({"name_key", "version"})
+HIDDEN_COLUMNS = frozenset({"name_key", "search_key", "version"})
 
 
 def _row(obj) -> dict:

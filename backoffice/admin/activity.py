@@ -16,7 +16,7 @@ from ..models import Enrolment, ProgrammeSession, Workshop, WorkshopAttendance
 from ..rules.lifecycle import TransitionRefused
 from ..services import activity as service
 from . import lifecycle_forms as forms
-from .base import ProtectedModelView
+from .base import ENROLMENT_SEARCH, ProtectedModelView
 from .documents import DocumentsOnDetails
 from .fields import enum_filters
 from .lifecycle import (
@@ -25,7 +25,6 @@ from .lifecycle import (
     checked_by_the_rules,
     current_day,
 )
-from .paths import ENROLMENT_SEARCH
 from .todo_filters import (
     HeldBeforeNowFilter,
     WorkshopWithoutSheetFilter,
@@ -149,7 +148,10 @@ class AttendanceView(ProtectedModelView):
         joinedload(WorkshopAttendance.enrolment).joinedload(Enrolment.programme),
         joinedload(WorkshopAttendance.enrolment).joinedload(Enrolment.beneficiary),
     )
-    column_searchable_list = ("workshop.title", "enrolment.beneficiary.last_name")
+    person_search = True  # the workshop: its own filter
+    column_searchable_list = ("enrolment.beneficiary.last_name",
+                              "enrolment.beneficiary.first_name",
+                              "enrolment.beneficiary.external_id")
     column_filters = ("workshop.title", *enum_filters(WorkshopAttendance.attendance,
                                                       "Présence", Attendance),
                       *path_and_person_filters(WorkshopAttendance))

@@ -39,6 +39,7 @@ from wtforms import HiddenField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError
 
+from .. import people_search
 from ..auth.permissions import (
     ACTIONS,
     can,
@@ -212,11 +213,13 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
     user may not read is « not found », whoever typed its id; only the value already on
     the record is kept as it is (`ScopedAjaxSelectField`)."""
 
-    def __init__(self, name, session, model, where=None, joins=(), label=None, **options):
+    def __init__(self, name, session, model, where=None, joins=(), label=None,
+                 person_search=False, **options):
         super().__init__(name, session, model, **options)
         self.where = where
         self.joins = joins
         self.label = label
+        self.person_search = person_search
 
     def format(self, model):
         if model is None:
@@ -245,6 +248,24 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             query = query.join(relationship)
         return query.filter(*self._clauses())
 
+    def get_list(self, term, offset=0, limit=10):
+        """The choices of the select for what is typed. With `person_search`, people (or
+        their paths) are found by name or external id as in the lists (people_search.py),
+        in alphabetical order; a path is also found by its number typed alone."""
+        if not self.person_search:
+            return super().get_list(term, offset, limit)
+        found, from_people = people_search.search_rows(db.session, self.model, term)
+        if self.model is not Beneficiary:
+            number = parse_id(term)
+            if number is not None:
+                found = found | (self.model.id == number)
+        query = self.get_query().filter(found)
+        if self.model is Beneficiary:
+            query = query.order_by(*people_search.by_name(from_people))
+        else:
+            query = query.order_by(self.model.id.desc())
+        return query.offset(offset).limit(limit).all()
+
     def get_one(self, pk):
         pk = parse_id(pk)
         if pk is None:
@@ -256,6 +277,16 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
                 .filter(self.model.id == pk, *self._clauses())
                 .one_or_none()
             )
+
+
+#: The person select of the forms: by name or external id, as in the lists.
+BENEFICIARY_SEARCH = {"fields": ("last_name", "first_name", "external_id"),
+                      "person_search": True}
+#: The path select of the forms: by its person (as above) or its number.
+ENROLMENT_SEARCH = {
+    "fields": (Enrolment.id,), "person_search": True,
+    "label": lambda path: f"{path} — {path.beneficiary.full_name}",
+}
 
 
 class ScopedAjaxSelectField(AjaxSelectField):
@@ -401,6 +432,10 @@ class ProtectedModelView(ModelView):
     # stays one click away (« Toute la liste »).
     first_views: dict = {}
     list_template = "admin/list.html"
+    # The search box finds people by name (backoffice/people_search.py, through its index)
+    # instead of Flask-Admin's « every word inside a column » over `column_searchable_list`,
+    # which then only names what is searched (the box's placeholder).
+    person_search: bool = False
 
     form_base_class = FrenchForm
     page_size = 20
@@ -605,6 +640,24 @@ class ProtectedModelView(ModelView):
         if scope is not None:
             query = query.filter(scope)
         return query.options(*self.list_eager_loads)
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """A people list's search: the rows of the people whose names match, found through
+        the name index (people_search.py); other lists: Flask-Admin's."""
+        if not self.person_search:
+            return super()._apply_search(query, count_query, joins, count_joins, search)
+        found, from_people = people_search.search_rows(db.session, self.model, search)
+        g.search_from_people = from_people  # read by `_order_by` (the same request)
+        if count_query is not None:
+            count_query = count_query.filter(found)
+        return query.filter(found), count_query, joins, count_joins
+
+    def _order_by(self, query, joins, sort_joins, sort_field, sort_desc):
+        """Flask-Admin's, except the name order of a search that starts from the people
+        found: sorted, never walked (`people_search.by_name`)."""
+        if sort_field is Beneficiary.name_key and g.get("search_from_people"):
+            sort_field = people_search.by_name(True)[0]
+        return super()._order_by(query, joins, sort_joins, sort_field, sort_desc)
 
     @property
     def simple_list_pager(self) -> bool:

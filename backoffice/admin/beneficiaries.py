@@ -65,14 +65,15 @@ class BeneficiaryView(ProtectedModelView):
         "id", ("last_name", ("name_key", "id")), ("first_name", ("first_name", "id")),
         "birth_date", "sex", "external_id", "commune", "epci",
     )
-    column_searchable_list = ("last_name", "first_name", "external_id", "commune")
+    person_search = True  # the commune: its own filter
+    column_searchable_list = ("last_name", "first_name", "external_id")
     column_filters = (
         "commune", "epci", "birth_date", *enum_filters(Beneficiary.sex, "Sexe", Sex),
         "long_term_job_seeker", "rsa_recipient", "disability_recognition",
         "experimental_csp_public", "created_at",
     )
-    column_details_exclude_list = ("name_key",)
-    column_export_exclude_list = ("name_key",)
+    column_details_exclude_list = ("name_key", "search_key")
+    column_export_exclude_list = ("name_key", "search_key")
     # The person's whole story (issue 20 §1), identity at the top.
     details_template = "admin/person.html"
     form_columns = (

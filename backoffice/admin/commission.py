@@ -28,7 +28,7 @@ from ..models import (
 from ..rules.lifecycle import referral_actions_allowed
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
-from .base import ProtectedModelView, current_role
+from .base import BENEFICIARY_SEARCH, ProtectedModelView, current_role
 from .documents import DocumentsOnDetails
 from .fields import EnumIsFilter, enum_filters
 from .lifecycle import (
@@ -43,7 +43,6 @@ from .todo_filters import ReferralToDecideFilter, ReferralWithoutPathFilter
 
 CATEGORY = "Commission"
 
-BENEFICIARY_SEARCH = {"fields": ("last_name", "first_name", "external_id")}
 REFERRAL_SEARCH = {"fields": ("id", "prescriber_name")}
 
 
@@ -61,8 +60,9 @@ class ReferralView(DocumentsOnDetails, LifecycleMixin, ProtectedModelView):
     list_eager_loads = (joinedload(Referral.commission).joinedload(Commission.programme),
                         joinedload(Referral.deferred_to).joinedload(Commission.programme))
     column_default_sort = [("referred_on", True), ("id", True)]
+    person_search = True  # the prescriber: its own filter
     column_searchable_list = ("beneficiary.last_name", "beneficiary.first_name",
-                              "beneficiary.external_id", "prescriber_name")
+                              "beneficiary.external_id")
     column_filters = (
         *enum_filters(Referral.status, "Statut", ReferralStatus),
         "programme.code", "referred_on", "decided_on", "prescription_place", "prescriber_name",
@@ -437,7 +437,9 @@ class PurchaseOrderLineView(ProtectedModelView):
     column_select_related_list = (PurchaseOrderLine.order, PurchaseOrderLine.beneficiary,
                                   PurchaseOrderLine.referral)
     list_eager_loads = (joinedload(PurchaseOrderLine.referral).joinedload(Referral.programme),)
-    column_searchable_list = ("order.number", "beneficiary.last_name", "beneficiary.first_name")
+    person_search = True  # the order's number: its own filter
+    column_searchable_list = ("beneficiary.last_name", "beneficiary.first_name",
+                              "beneficiary.external_id")
     column_filters = ("order.number",)
     form_columns = ("order", "beneficiary", "referral", "duration_months")
     form_ajax_refs = {

@@ -39,6 +39,7 @@ LABELS: dict[str, str] = {
     "last_name": "Nom",
     "first_name": "Prénom",
     "name_key": "Clé de dédoublonnage",
+    "search_key": "Clé de recherche",
     "birth_date": "Date de naissance",
     "sex": "Sexe",
     "external_id": "Identifiant externe (n° demandeur d'emploi, n° DEL)",

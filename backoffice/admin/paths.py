@@ -21,7 +21,6 @@ from ..enums import AbandonReason, Attendance, EnrolmentAction, EnrolmentStatus,
 from ..extensions import db
 from ..models import (
     Barrier,
-    Beneficiary,
     Contact,
     Enrolment,
     ExitType,
@@ -43,7 +42,14 @@ from ..rules.lifecycle import TransitionRefused, enrolment_actions_allowed
 from ..services import activity as activity_service
 from ..services import lifecycle as service
 from . import lifecycle_forms as forms
-from .base import ProtectedModelView, current_role, only_counsellors, scope_clause
+from .base import (
+    BENEFICIARY_SEARCH,
+    ENROLMENT_SEARCH,
+    ProtectedModelView,
+    current_role,
+    only_counsellors,
+    scope_clause,
+)
 from .documents import DocumentsOnDetails, bulk_documents_page
 from .fields import EnumIsNotFilter, enum_filters
 from .lifecycle import (
@@ -59,13 +65,6 @@ from .todo_filters import WithoutContactForWeeksFilter, path_and_person_filters
 
 CATEGORY = "Parcours"
 
-BENEFICIARY_SEARCH = {"fields": ("last_name", "first_name", "external_id")}
-ENROLMENT_SEARCH = {
-    "fields": (Enrolment.id, Beneficiary.last_name, Beneficiary.first_name,
-               Beneficiary.external_id),
-    "joins": (Enrolment.beneficiary,),
-    "label": lambda path: f"{path} — {path.beneficiary.full_name}",
-}
 # Staff are found by name only: their e-mails (logins) are not searchable (issue 18 §2).
 USER_SEARCH = {"fields": ("name",)}
 
@@ -123,12 +122,14 @@ class EnrolmentView(LifecycleMixin, ProtectedModelView):
     column_select_related_list = (Enrolment.beneficiary, Enrolment.programme,
                                   Enrolment.referent, Enrolment.current_phase)
     column_default_sort = [("entry_date", True), ("id", True)]
+    person_search = True
     column_searchable_list = ("beneficiary.last_name", "beneficiary.first_name",
-                              "beneficiary.external_id", "target_job")
+                              "beneficiary.external_id")
     column_filters = (
         *enum_filters(Enrolment.status, "Statut", EnrolmentStatus),
         "programme.code", "referent.name", "current_phase.name",
         "entry_date", "planned_end_date", "exit_date", WithoutContactForWeeksFilter(),
+        "target_job",  # searched in the box before issue 25: the box finds people only
     )
     # Staff open the paths still open (in progress, suspended, followed after the exit):
     # a closed path is history, one click away (issue 20 §3).
@@ -511,10 +512,13 @@ class ContactView(DocumentsOnDetails, PathChildView):
     # (bench/run.py: search 1.26 s → 0.12 s at 100 000 people).
     simple_list_pager = True
     column_default_sort = [("occurs_at", True), ("id", True)]
+    person_search = True
     column_searchable_list = ("enrolment.beneficiary.last_name",
-                              "enrolment.beneficiary.first_name", "objective")
+                              "enrolment.beneficiary.first_name",
+                              "enrolment.beneficiary.external_id")
     column_filters = ("occurs_at", *enum_filters(Contact.attendance, "Présence", Attendance),
-                      "contact_type.label", "staff.name")
+                      "contact_type.label", "staff.name",
+                      "objective")  # searched in the box before issue 25
     form_columns = ("enrolment", "occurs_at", "contact_type", "duration_minutes", "staff",
                     "attendance", "objective", "notes")
     form_ajax_refs = {"enrolment": ENROLMENT_SEARCH, "staff": USER_SEARCH}

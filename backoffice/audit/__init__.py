@@ -47,7 +47,8 @@ SECRET_COLUMNS = frozenset({("users", "password_hash")})
 # (referral_imports) and the people and referrals it writes are audited.
 NOT_AUDITED_TABLES = frozenset({"audit_entries", "login_attempts", "referral_import_rows"})
 # Bookkeeping columns whose change alone is not worth an entry (logout bumps the version).
-NOT_AUDITED_COLUMNS = frozenset({("users", "session_version")})
+# The search key repeats the names and the external id, audited themselves (issue 25 §2).
+NOT_AUDITED_COLUMNS = frozenset({("users", "session_version"), ("beneficiaries", "search_key")})
 HIDDEN = "modifié"
 
 

@@ -1,5 +1,5 @@
 """Every table of the domain (see ../shared/spec/domain.md), one module per area."""
-from . import guards  # noqa: F401  (database-level rules)
+from . import guards, search_index  # noqa: F401  (database-level rules, name search index)
 from .activity import Barrier, Contact, Internship, Workshop, WorkshopAttendance
 from .documents import DocumentTemplate, ProducedDocument
 from .esf import EsfEntry, EsfExit
@@ -15,7 +15,7 @@ from .paths import (
     Suspension,
     referral_non_entry_barriers,
 )
-from .people import Beneficiary, User, display_name, name_key
+from .people import Beneficiary, User, display_name, fold, name_key, search_key
 from .reference import (
     BarrierType,
     ContactType,
@@ -34,6 +34,6 @@ __all__ = [
     "ExitType", "Funder", "ImportPreset", "Internship", "LoginAttempt", "Obligation", "Phase",
     "PhaseRecord", "ProducedDocument", "Programme", "ProgrammeSession", "PurchaseOrder",
     "PurchaseOrderLine", "Referral", "ReferralImport", "ReferralImportRow", "Suspension",
-    "SuspensionReason", "User", "Workshop", "WorkshopAttendance", "display_name", "name_key",
-    "referral_non_entry_barriers",
+    "SuspensionReason", "User", "Workshop", "WorkshopAttendance", "display_name", "fold",
+    "name_key", "referral_non_entry_barriers", "search_key",
 ]

@@ -10,7 +10,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..enums import EducationLevel, Role, Sex
 from ..extensions import db
-from ..rules.people import NAME_KEY_SEPARATOR, name_key  # noqa: F401 (exported)
+from ..rules.people import (  # noqa: F401 (exported)
+    NAME_KEY_SEPARATOR,
+    fold,
+    name_key,
+    search_key,
+)
 from ._types import Versioned, enum_type, utcnow
 
 
@@ -91,6 +96,8 @@ def password_matches(user: User | None, password: str) -> bool:
 #: The key compares byte by byte on every engine (SQLite's default; on PostgreSQL
 #: whatever the database's locale): the alphabetical order of the list and the reports.
 NAME_KEY_TYPE = String(200).with_variant(String(200, collation="C"), "postgresql")
+#: The search key: the name key and the external id (same byte-by-byte comparison).
+SEARCH_KEY_TYPE = String(250).with_variant(String(250, collation="C"), "postgresql")
 
 
 def display_name(last_name: str | None, first_name: str | None) -> str:
@@ -118,6 +125,8 @@ class Beneficiary(Versioned, db.Model):
     last_name: Mapped[str] = mapped_column(String(100))
     first_name: Mapped[str] = mapped_column(String(100))
     name_key: Mapped[str] = mapped_column(NAME_KEY_TYPE)
+    # Kept by `_refresh_keys`; indexed for « contains » by people_search.py (trigrams).
+    search_key: Mapped[str] = mapped_column(SEARCH_KEY_TYPE)
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[Sex] = mapped_column(enum_type(Sex, 1))
     external_id: Mapped[str | None] = mapped_column(String(40), unique=True)
@@ -144,12 +153,18 @@ class Beneficiary(Versioned, db.Model):
     referrals: Mapped[list["Referral"]] = relationship(back_populates="beneficiary")  # noqa: F821
     enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="beneficiary")  # noqa: F821
 
-    @validates("last_name", "first_name")
-    def _refresh_name_key(self, key, value: str) -> str:
-        value = (value or "").strip()
+    @validates("last_name", "first_name", "external_id")
+    def _refresh_keys(self, key, value: str | None) -> str | None:
+        """The dedup key and the search key follow the names and the external id."""
+        if key == "external_id":
+            external_id = value
+        else:
+            value = (value or "").strip()
+            external_id = self.external_id
         last = value if key == "last_name" else (self.last_name or "")
         first = value if key == "first_name" else (self.first_name or "")
         self.name_key = name_key(last, first)
+        self.search_key = search_key(last, first, external_id)
         return value
 
     def age_on(self, day: date) -> int:
@@ -170,4 +185,4 @@ class Beneficiary(Versioned, db.Model):
         return f"{self.full_name} ({self.birth_date:%d/%m/%Y})"
 
 
-__all__ = ["Beneficiary", "User", "display_name", "name_key"]
+__all__ = ["Beneficiary", "User", "display_name", "fold", "name_key", "search_key"]

@@ -26,15 +26,25 @@ def birth_date_problem(born: date | None, today: date) -> str | None:
 NAME_KEY_SEPARATOR = " "
 
 
+def fold(text: str | None) -> str:
+    """A word as names are compared: letters and digits only, without accents or case
+    (« Lefèvre-Dupont » → « lefevredupont », « D'Angelo » → « dangelo »)."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if c.isalnum()).casefold()
+
+
 def name_key(last_name: str, first_name: str) -> str:
     """Comparable form of a person's names: no accents, case, spaces or hyphens.
 
     « Lefèvre-Dupont, Anne Marie » and « LEFEVRE DUPONT, anne-marie » are the same person
     when their birth dates match; the unique key refuses the second record.
     """
-    def fold(text: str) -> str:
-        decomposed = unicodedata.normalize("NFKD", text or "")
-        letters = "".join(c for c in decomposed if c.isalnum())
-        return letters.casefold()
-
     return f"{fold(last_name)}{NAME_KEY_SEPARATOR}{fold(first_name)}"
+
+
+def search_key(last_name: str, first_name: str, external_id: str | None) -> str:
+    """What the search box reads of a person (issue 25 §2): the folded last name, first
+    name and external id, one word each (« lefevredupont annemarie 1234567a »). A searched
+    word, folded the same way, is found inside one of them (backoffice/people_search.py);
+    the space between them keeps a word from spanning two."""
+    return f"{name_key(last_name, first_name)}{NAME_KEY_SEPARATOR}{fold(external_id)}"

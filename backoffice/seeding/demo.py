@@ -75,6 +75,7 @@ from ..models import (
     WorkshopAttendance,
     name_key,
     referral_non_entry_barriers,
+    search_key,
 )
 from ..rules.calendar import (
     add_months,
@@ -530,6 +531,7 @@ class _DemoBuilder:
                 "homeless_or_housing_exclusion": yes_no(rng.random() < 0.05),
                 "rural_area": yes_no(bool(place["rural"])),
             }
+        row["search_key"] = search_key(last, first, row["external_id"])  # Core: no validator
         return self._add(Beneficiary, row)
 
     # --- commissions and orders ---------------------------------------------------------

@@ -1,0 +1,138 @@
+"""Finding people by name: the one search of every list and form that names people
+(beneficiaries, referrals, paths, contacts, attendances, order lines, and the person and
+path selects of the forms), issue 25 §2.
+
+What is found: each word typed (split on spaces) must be *inside* the person's last name,
+first name or external id, accents, case, hyphens, apostrophes and spaces ignored (each
+side folded by `models.people.fold`): « dup » finds « Dupont », « pon » too, « anne dupont »
+and « dupont anne » the same people, « lefevre-dupont », « Lefèvre Dupont » and
+« LEFEVREDUPONT » « Lefèvre-Dupont », « dangelo » « D'Angelo ». It is what the lists'
+search did before (Flask-Admin: every word inside one of the columns, case ignored), plus
+the accents and the punctuation ignored; a word made of punctuation only is ignored.
+
+How it is fast: the folded words are stored in `beneficiaries.search_key` (kept by the
+model, `Beneficiary._refresh_keys`) and indexed by trigrams (models/search_index.py): a
+word of three letters or more is looked up in that index. A word of one or two letters has
+no trigram: it is checked on each person's key, which a list walking its own order stops
+doing at its page (most people match such a word).
+"""
+from sqlalchemy import and_, column, exists, literal_column, select, table, true
+from sqlalchemy.orm import aliased
+
+from .models import Beneficiary, Enrolment, fold, search_index
+from .models.search_index import FTS_TABLE
+
+#: Words shorter than this have no trigram in the index.
+TRIGRAM = 3
+#: Up to how many people found a list reads their rows only (see `rows_of_people`):
+#: beyond, the walk of a list in date order meets one of theirs every 200 rows at most,
+#: at a million people (1 000 000 / 5 000).
+FROM_PEOPLE_UP_TO = 5000
+#: The same for the lists sorted by name: the people of a frequent last name sit together
+#: in that order, far in it; starting from them stays cheaper up to more of them.
+FROM_PEOPLE_UP_TO_BY_NAME = 20000
+
+_fts = table(FTS_TABLE, column("rowid"), column("search_key"))
+
+
+def search_words(text: str | None) -> list[str]:
+    """The words of a search as they are compared: folded, empty ones left out."""
+    words = (fold(word) for word in (text or "").split())
+    return [word for word in words if word]
+
+
+def _uses_fts(session) -> bool:
+    """SQLite: the FTS5 table is there exactly when the library can have it (the
+    migration and `create_all` create it then, models/search_index.py)."""
+    return (session.get_bind().dialect.name == "sqlite"
+            and search_index.sqlite_library_has_trigrams())
+
+
+def person_clause(session, text: str | None, person=Beneficiary):
+    """SQL condition on `person` (`Beneficiary` or an alias of it): the person matches
+    every word of `text` (true when `text` holds no word)."""
+    words = search_words(text)
+    indexed = [word for word in words if len(word) >= TRIGRAM] if _uses_fts(session) else []
+    clauses = []
+    if indexed:
+        # One query of the FTS5 table for all the words (it intersects their lists): a
+        # phrase of the trigram tokenizer matches the word as a substring from the
+        # positions stored in the index alone (LIKE would read each candidate's key again).
+        # A folded word holds letters and digits only: nothing to quote or escape.
+        query = " AND ".join(f'"{word}"' for word in indexed)
+        clauses.append(person.id.in_(select(_fts.c.rowid).where(
+            literal_column(FTS_TABLE).op("MATCH")(query))))
+    # PostgreSQL: the GIN trigram index answers these LIKE by itself (three letters or
+    # more); a shorter word is checked on each person's key.
+    clauses += [person.search_key.like(f"%{word}%")
+                for word in words if word not in indexed]
+    return and_(*clauses) if clauses else true()
+
+
+def people_matching(session, text: str | None):
+    """The ids of the people matching `text` (a subquery)."""
+    return select(Beneficiary.id).where(person_clause(session, text))
+
+
+def rows_of_people(session, model: type, text: str | None):
+    """SQL condition on `model`: see `search_rows` (without how the rows are found)."""
+    return search_rows(session, model, text)[0]
+
+
+def search_rows(session, model: type, text: str | None):
+    """(SQL condition on `model`, whether it starts from the people found): the row
+    belongs to a person matching `text` — the person
+    themself, their referral or path (`beneficiary_id`), or a record of their path
+    (`enrolment_id`: contacts, attendances, …).
+
+    A list shows its first rows in its own order. Two ways to find them, and each engine's
+    planner, guessing how many people match, often took the wrong one (a list walked in
+    its order while the matches sat far in it: 100-280 ms at 100 000 people):
+
+    - few people found (up to `FROM_PEOPLE_UP_TO`, or `…_BY_NAME` for the lists sorted
+      by name): their ids are read through the index first and the list reads their rows
+      only, then sorts them;
+    - more, or only words of one or two letters (no trigram; most people match them):
+      the list walks its own order and keeps the rows of matching people, which are then
+      frequent enough for the page to fill early.
+    """
+    words = search_words(text)
+    if not words:
+        return true(), False
+    if model is not Beneficiary and not hasattr(model, "beneficiary_id") \
+            and not hasattr(model, "enrolment_id"):
+        raise ValueError(f"{model.__name__} : aucun lien vers une personne pour la recherche.")
+    if any(len(word) >= TRIGRAM for word in words):
+        limit = FROM_PEOPLE_UP_TO_BY_NAME if model is Beneficiary else FROM_PEOPLE_UP_TO
+        ids = session.scalars(people_matching(session, text).limit(limit + 1)).all()
+        if len(ids) <= limit:
+            return _rows_of(model, ids), True
+    if model is Beneficiary:
+        return person_clause(session, text), False
+    person = aliased(Beneficiary)
+    if hasattr(model, "beneficiary_id"):
+        link = person.id == model.beneficiary_id
+    else:
+        path = aliased(Enrolment)
+        link = and_(path.id == model.enrolment_id, person.id == path.beneficiary_id)
+    # Each row of the list, in the list's order, asks whether its person matches.
+    return exists().where(link, person_clause(session, text, person)), False
+
+
+def by_name(from_people: bool):
+    """The alphabetical order of people (`name_key`, then `id`) for a search's page. From
+    the people found, an expression the index of that order cannot give (the same bytes:
+    `name_key || ''`): PostgreSQL, counting on matches spread along the order, walked that
+    index to the first 20 (70 % of it for « Rolland », the matches sitting together at
+    « r »: 80-110 ms at 100 000 people) instead of sorting the few people found."""
+    key = Beneficiary.name_key.concat("") if from_people else Beneficiary.name_key
+    return key, Beneficiary.id
+
+
+def _rows_of(model: type, ids: list[int]):
+    """The rows of `model` that belong to the people `ids`."""
+    if model is Beneficiary:
+        return Beneficiary.id.in_(ids)
+    if hasattr(model, "beneficiary_id"):
+        return model.beneficiary_id.in_(ids)
+    return model.enrolment_id.in_(select(Enrolment.id).where(Enrolment.beneficiary_id.in_(ids)))

@@ -1,0 +1,271 @@
+"""Issue 25 §2: people are found by name through an index, the same way on every list and
+form that names them (backoffice/people_search.py, models/search_index.py)."""
+from datetime import date, datetime
+
+from flask_migrate import upgrade
+from sqlalchemy import Unicode, and_, cast, or_, select, text
+
+from backoffice import people_search
+from backoffice.enums import Role
+from backoffice.extensions import db
+from backoffice.models import Beneficiary, Contact, Referral, fold, search_index
+from backoffice.privacy import anonymise
+from tests.integration.test_admin_access import make_beneficiary, make_path, make_reference
+from tests.integration.test_alerts_view import plan
+
+# Last name, first name, external id: accents, hyphens, apostrophes, spaces, case, a
+# letter outside Latin-1, homonyms in both orders (« Anne Martin » / « Martin Anne »).
+PEOPLE = [
+    ("Dupont", "Anne", "1234567A"), ("DUPONT", "Jean", None), ("Dupontel", "Marc", None),
+    ("Lefèvre-Dupont", "Anne-Marie", "DEL0001234"), ("Prévost", "Éric", None),
+    ("PRÉVOST", "Léa", "7654321B"), ("D'Angelo", "Chloé", None), ("Le Goff", "Yann", None),
+    ("Nguyen", "Thi Lan", None), ("Çelik", "Zoé", None), ("Martin", "Anne", None),
+    ("Anne", "Martin", None), ("Wamytan", "Léa", "DEL0009999"), ("Ø'Brien", "Søren", None),
+]
+# What users type: prefixes, whole names, either order, accents and case as they come.
+QUERIES = [
+    "dup", "Dupont", "DUPONT", "dupont anne", "anne dupont", "Anne   Dupont", "pon", "ontel",
+    "prevost", "Prévost", "PRÉVOST", "prévost léa", "lefevre-dupont", "Lefèvre Dupont",
+    "lefevredupont", "anne-marie", "annemarie", "d'angelo", "dangelo", "angelo", "le goff",
+    "legoff", "goff yann", "ngu", "thi lan", "celik", "Çelik", "zoe", "martin anne",
+    "anne martin", "", "   ", "a", "é", "e", "zz", "x", "1234567a", "del000", "0009999",
+    "o'brien", "øbrien", "søren", "-", "'", "léa wamytan", "nobody",
+]
+# Queries the old search (Flask-Admin: each word inside a column, case ignored) answered
+# exactly as the new one: no accent, hyphen or apostrophe in what they differ on.
+SAME_AS_BEFORE = {
+    "dup", "Dupont", "DUPONT", "dupont anne", "anne dupont", "Anne   Dupont", "pon", "ontel",
+    "angelo", "ngu", "thi lan", "goff yann", "martin anne", "anne martin", "", "   ",
+    "zz", "1234567a", "del000", "0009999", "nobody",
+}
+OLD_COLUMNS = (Beneficiary.last_name, Beneficiary.first_name, Beneficiary.external_id)
+
+
+def add_people():
+    for number, (last, first, external_id) in enumerate(PEOPLE):
+        make_beneficiary(last, first, date(1980, 1, 1 + number), external_id=external_id)
+    db.session.commit()
+
+
+def names(clause) -> set[str]:
+    return {f"{p.last_name} {p.first_name}"
+            for p in db.session.scalars(select(Beneficiary).where(clause))}
+
+
+def old_search(query: str):
+    """The search of the lists before issue 25 (Flask-Admin's `_apply_search`)."""
+    words = [word for word in query.split(" ") if word]
+    return and_(True, *(or_(*(cast(c, Unicode).ilike(f"%{w}%") for c in OLD_COLUMNS))
+                        for w in words))
+
+
+def expected(query: str) -> set[str]:
+    """The rule in plain Python: each folded word inside the folded last name, first name
+    or external id."""
+    words = [fold(word) for word in query.split() if fold(word)]
+    return {f"{last} {first}" for last, first, external_id in PEOPLE
+            if all(any(word in fold(part) for part in (last, first, external_id))
+                   for word in words)}
+
+
+def test_the_search_gives_the_old_results_and_ignores_accents_and_punctuation(app):
+    """Every query finds what the old search found (nothing is lost), exactly the rule's
+    people (accents, case, hyphens, apostrophes and spaces ignored, either order,
+    prefixes and inner parts), and for queries without accents or punctuation exactly what
+    the old search found."""
+    with app.app_context():
+        add_people()
+        for query in QUERIES:
+            new = names(people_search.person_clause(db.session, query))
+            old = names(old_search(query))
+            assert new == expected(query), query
+            assert old <= new, query
+            if query in SAME_AS_BEFORE:
+                assert new == old, query
+        # the examples of the issue, spelled out
+        assert names(people_search.person_clause(db.session, "dup")) == {
+            "Dupont Anne", "DUPONT Jean", "Dupontel Marc", "Lefèvre-Dupont Anne-Marie"}
+        assert names(people_search.person_clause(db.session, "prevost lea")) == {
+            "PRÉVOST Léa"}
+        assert names(people_search.person_clause(db.session, "martin anne")) == {
+            "Martin Anne", "Anne Martin"}
+
+
+def test_the_key_follows_the_names_and_the_index_follows_the_key(app):
+    """A renamed person is found by the new name only, a new external id replaces the old
+    one, a deleted or anonymised person is no longer found by their name (the trigger /
+    index on SQLite, the GIN index on PostgreSQL)."""
+    with app.app_context():
+        add_people()
+        found = lambda query: names(people_search.person_clause(db.session, query))  # noqa: E731
+        person = db.session.scalars(select(Beneficiary).where(
+            Beneficiary.last_name == "Wamytan")).one()
+        person.last_name, person.external_id = "Kaouma", "DEL0001111"
+        db.session.commit()
+        assert found("wamytan") == set() and found("0009999") == set()
+        assert found("kaouma lea") == {"Kaouma Léa"} == found("del0001111")
+        db.session.delete(db.session.scalars(select(Beneficiary).where(
+            Beneficiary.last_name == "Çelik")).one())
+        db.session.commit()
+        assert found("celik") == set()
+        prevost = db.session.scalars(select(Beneficiary).where(
+            Beneficiary.external_id == "7654321B")).one()
+        anonymise(db.session, prevost, datetime(2026, 1, 1))
+        db.session.commit()
+        assert found("7654321b") == set()
+        assert found("prevost") == {"Prévost Éric"}
+
+
+def test_every_list_and_form_that_names_people_finds_them_the_same_way(app, client, auth,
+                                                                      monkeypatch):
+    """Beneficiaries, referrals, paths, contacts and the person and path selects of the
+    forms: « prevost lea » (accents and order ignored) finds Léa Prévost, not Éric."""
+    with app.app_context():
+        reference = make_reference()
+        add_people()
+        lea = db.session.scalars(select(Beneficiary).where(
+            Beneficiary.external_id == "7654321B")).one()
+        eric = db.session.scalars(select(Beneficiary).where(
+            Beneficiary.first_name == "Éric")).one()
+        paths = [make_path(reference["programme"], None, person) for person in (lea, eric)]
+        for path in paths:
+            db.session.add(Referral(beneficiary=path.beneficiary,
+                                    programme=reference["programme"],
+                                    referred_on=date(2025, 1, 2)))
+            db.session.add(Contact(enrolment=path, contact_type_id=reference["contact_type"].id,
+                                   occurs_at=datetime(2025, 1, 7, 10)))
+        db.session.commit()
+        lea_path = paths[0].id
+    auth.login("admin")
+    for up_to in (5000, 0):  # from the people found, or walking the list in its order
+        monkeypatch.setattr(people_search, "FROM_PEOPLE_UP_TO", up_to)
+        monkeypatch.setattr(people_search, "FROM_PEOPLE_UP_TO_BY_NAME", up_to)
+        for slug in ("beneficiaries", "referrals", "enrolments", "contacts"):
+            page = client.get(f"/admin/{slug}/?search=prevost+lea").get_data(as_text=True)
+            assert "Léa" in page, slug
+            assert "Éric" not in page, slug
+            # one letter each: no trigram, the list walks its order
+            short = client.get(f"/admin/{slug}/?search=l+a+e").get_data(as_text=True)
+            assert "Léa" in short and "Éric" not in short, slug
+    people = client.get("/admin/referrals/ajax/lookup/?name=beneficiary&query=prevost lea")
+    assert [label for _id, label in people.get_json()] == ["PRÉVOST Léa (06/01/1980)"]
+    found = client.get("/admin/contacts/ajax/lookup/?name=enrolment&query=léa prévost")
+    assert [row[0] for row in found.get_json()] == [lea_path]
+    by_number = client.get(f"/admin/contacts/ajax/lookup/?name=enrolment&query={lea_path}")
+    assert [row[0] for row in by_number.get_json()] == [lea_path]
+
+
+def test_a_counsellor_finds_only_the_people_of_their_own_paths(app, client, auth, users):
+    """The search keeps the role's rows: a counsellor searching « prevost » sees the
+    person of their path, not another counsellor's (lists and form select)."""
+    with app.app_context():
+        reference = make_reference()
+        add_people()
+        mine, other = db.session.scalars(select(Beneficiary).where(
+            Beneficiary.search_key.like("prevost%")).order_by(Beneficiary.id)).all()
+        make_path(reference["programme"], users[Role.COUNSELLOR.value], mine)
+        make_path(reference["programme"], None, other)
+        db.session.commit()
+    auth.login(Role.COUNSELLOR.value)
+    listed = client.get("/admin/enrolments/?search=prevost").get_data(as_text=True)
+    assert "Éric" in listed and "Léa" not in listed
+    lookup = client.get("/admin/contacts/ajax/lookup/?name=enrolment&query=prevost")
+    assert len(lookup.get_json()) == 1
+
+
+def explain(statement, sort: bool = True) -> str:
+    """`plan` of test_alerts_view, for a statement with a list of ids (IN (…)); on
+    PostgreSQL `sort=False` prices sorts out (a walk of an index in order wins if any)."""
+    connection = db.session.connection()
+    compiled = statement.compile(dialect=connection.dialect,
+                                 compile_kwargs={"render_postcompile": True})
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        connection.exec_driver_sql(f"SET LOCAL enable_sort = {'on' if sort else 'off'}")
+        rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+        return "\n".join(row[0] for row in rows)
+    rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}",
+                                      tuple(compiled.params[k] for k in compiled.positiontup))
+    return "\n".join(row[-1] for row in rows)
+
+
+def test_a_word_of_three_letters_or_more_walks_the_trigram_index(app, monkeypatch):
+    """EXPLAIN: the people of a search are read through the trigram index (SQLite: the FTS5
+    table; PostgreSQL: pg_trgm's GIN index), then a list's rows through its index of
+    people; walking a list in its order (many people found) asks the index too."""
+    with app.app_context():
+        add_people()
+        statements = [
+            people_search.people_matching(db.session, "dupont anne").limit(20001),
+            select(Referral.id).where(people_search.rows_of_people(
+                db.session, Referral, "dup")).order_by(Referral.referred_on.desc()).limit(20),
+        ]
+        # the beneficiaries' page in name order: the people found, sorted, never the
+        # name index walked until the first matches (PostgreSQL chose it, sort or not)
+        clause, from_people = people_search.search_rows(db.session, Beneficiary, "dupont")
+        statements.append(select(Beneficiary.id).where(clause).order_by(
+            *people_search.by_name(from_people)).limit(21))
+        monkeypatch.setattr(people_search, "FROM_PEOPLE_UP_TO", 0)
+        statements.append(select(Referral.id).where(people_search.rows_of_people(
+            db.session, Referral, "dup")).order_by(Referral.referred_on.desc()).limit(20))
+        found = [explain(statement, sort=number != 2)
+                 for number, statement in enumerate(statements)]
+        db.session.rollback()
+        index = (search_index.TRIGRAM_INDEX if db.engine.dialect.name == "postgresql"
+                 else f"{search_index.FTS_TABLE} VIRTUAL TABLE INDEX")
+    assert index in found[0] and "SCAN beneficiaries" not in found[0], found[0]
+    # the referrals of the people found (SQLite); PostgreSQL weighs it against walking
+    # the dates of an empty test table: no full scan either way
+    assert "ix_referrals_beneficiary_id" in found[1] or (
+        db.engine.dialect.name == "postgresql" and "Seq Scan" not in found[1]), found[1]
+    assert "ix_beneficiaries_name_key_id" not in found[2], found[2]
+    assert index in found[3], found[3]
+
+
+def test_without_the_trigram_index_the_search_reads_the_table_with_the_same_results(
+        app, monkeypatch):
+    """No pg_trgm (or no FTS5): the index is left out, with a warning and the caller's
+    transaction intact, and the same search finds the same people by reading the table."""
+    with app.app_context():
+        add_people()
+        before = names(people_search.person_clause(db.session, "dupont anne"))
+        connection = db.session.connection()
+        search_index.drop(connection)
+        if connection.dialect.name == "postgresql":
+            monkeypatch.setattr(search_index, "POSTGRESQL",
+                                ["CREATE EXTENSION no_such_trigram_extension"])
+        else:
+            monkeypatch.setattr(search_index, "sqlite_library_has_trigrams", lambda: False)
+        assert search_index.create(connection) is False
+        assert connection.scalar(text("SELECT count(*) FROM beneficiaries")) == len(PEOPLE)
+        assert names(people_search.person_clause(db.session, "dupont anne")) == before
+        assert search_index.TRIGRAM_INDEX not in plan(select(Beneficiary.id).where(
+            people_search.person_clause(db.session, "dupont")))
+        db.session.rollback()
+
+
+def test_the_migration_fills_the_key_of_the_people_already_recorded(tmp_path):
+    """Migration 0022 on a database holding people: their keys are computed and indexed."""
+    from tests.integration.test_migrations import _fresh_app
+
+    app = _fresh_app(tmp_path)
+    with app.app_context():
+        upgrade(revision="0018")
+        with db.engine.begin() as connection:
+            for number, (last, first, external_id) in enumerate(PEOPLE):
+                connection.execute(text(
+                    "INSERT INTO beneficiaries (id, last_name, first_name, name_key, "
+                    "birth_date, sex, external_id, long_term_job_seeker, rsa_recipient, "
+                    "social_minima, disability_recognition, experimental_csp_public, "
+                    "household_without_employment, single_parent_household, fse_disability,"
+                    " foreign_origin_or_minority, homeless_or_housing_exclusion, rural_area, "
+                    "created_at, updated_at, version) VALUES (:id, :last, :first, :key, "
+                    ":born, 'F', :ext, false, false, false, false, false, false, false, "
+                    "false, false, false, false, :now, :now, 1)"),
+                    {"id": number + 1, "last": last, "first": first,
+                     "key": f"{fold(last)} {fold(first)}", "born": date(1980, 1, 1 + number),
+                     "ext": external_id, "now": datetime(2026, 1, 1)})
+        upgrade()
+        for query in ("dup", "prevost lea", "anne martin", "del000", "a"):
+            assert names(people_search.person_clause(db.session, query)) == expected(query)
+        db.session.remove()
