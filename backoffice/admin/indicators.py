@@ -29,7 +29,7 @@ from ..indicators.targets import all_targets
 from ..models import Programme, ProgrammeSession, PurchaseOrder
 from ..reports import REPORTS, XLSX_MIMETYPE, default_period, filename, prepare
 from ..reports.periods import csp_due_on
-from .base import parse_id
+from .base import current_role, parse_id
 
 
 def nominative_allowed(role) -> bool:
@@ -82,7 +82,7 @@ class IndicatorsView(BaseView):
     # --- access -------------------------------------------------------------------------
 
     def is_accessible(self) -> bool:
-        return current_user.is_authenticated and can(current_user.role, "indicators", "read")
+        return can(current_role(), "indicators", "read")
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:

@@ -260,10 +260,16 @@ def _beneficiary_name():
     )
 
 
+# Built once: a new alias per call made SQLAlchemy rebuild its column collection at every
+# page (a third of the navbar badge's time on the profile, issue 25 §3).
+_CLOSED_PATH = aliased(Enrolment, name="closed_path")
+_REFERENT = aliased(User, name="referent")
+
+
 def _closed_path():
     """The obligation's path is closed (no path: not closed). An alias of its own: the
     list's query joins the path already, and would correlate the subquery to it."""
-    path = aliased(Enrolment)
+    path = _CLOSED_PATH
     return exists(select(path.id).where(path.id == Obligation.enrolment_id,
                                         path.status == EnrolmentStatus.CLOSED)
                   ).correlate(Obligation)
@@ -304,7 +310,7 @@ def obligations_query(now: datetime, filters: AlertFilters = AlertFilters(),
                       own: int | None = None) -> Select:
     """The bare SQL behind the list: open obligations due before now + days, soonest
     first, with their path, person, referent, programme, order and session."""
-    referent = aliased(User)
+    referent = _REFERENT
     query = (
         select(
             Obligation.id, Obligation.name, Obligation.due_at, Obligation.event_at,
