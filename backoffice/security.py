@@ -35,7 +35,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app, g, request, session
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from .extensions import db
 from .models import LoginAttempt
@@ -196,7 +196,11 @@ def end_login_attempt(attempt: LoginAttempt) -> None:
     db.session.execute(delete(LoginAttempt).where(
         LoginAttempt.email == attempt.email, LoginAttempt.succeeded.is_(False),
         LoginAttempt.id != attempt.id))
-    attempt.succeeded = True
+    # A statement, not a change of the loaded row: a simultaneous login of the same account
+    # may have cleared this try already (its own line above); the ORM's UPDATE then found
+    # no row and the login failed with a 500 (bench/load.py, accounts shared by users).
+    db.session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt.id)
+                       .values(succeeded=True).execution_options(synchronize_session=False))
 
 
 def init_app(app) -> None:
