@@ -31,6 +31,7 @@ import asyncio
 import os
 import random
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -340,7 +341,8 @@ def check_writes(app, people: list[User_], run: str) -> dict:
     }
 
 
-def markdown(args, engine: str, stats: Stats, elapsed: float, writes: dict) -> str:
+def markdown(args, engine: str, stats: Stats, elapsed: float, writes: dict,
+             cpu: dict | None = None) -> str:
     total_errors = sum(len(e) for e in stats.errors.values())
     lines = [
         f"### {args.users} users, {elapsed:.0f} s, gunicorn {args.workers} workers, {engine}, "
@@ -349,6 +351,17 @@ def markdown(args, engine: str, stats: Stats, elapsed: float, writes: dict) -> s
         f"Throughput: **{stats.requests / elapsed:.1f} requests/s** ({stats.requests} "
         f"requests); errors: **{total_errors}**.",
         "",
+    ]
+    if cpu:
+        lines += [
+            f"CPU on this machine ({os.cpu_count()} cores, {elapsed:.0f} s): load generator "
+            f"{cpu['generator']:.1f} s ({cpu['generator'] / elapsed:.0%} of one core); "
+            f"gunicorn and its workers {cpu['server']:.1f} s "
+            f"({cpu['server'] / elapsed:.0%} of one core, start-up included); the database "
+            "server's share is not counted.",
+            "",
+        ]
+    lines += [
         "| request type | requests | median (ms) | p95 (ms) | errors |",
         "|---|---:|---:|---:|---:|",
     ]
@@ -393,12 +406,13 @@ def main() -> None:
     people, shared = prepare(app, args.users, run)
     port = free_port()
     gunicorn_log = Path(f"/tmp/parcours-load-gunicorn-{run}.log")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     server = start_gunicorn(url, args.workers, port, gunicorn_log)
     log(f"gunicorn {args.workers} workers sur http://{HOST}:{port} (journal {gunicorn_log})")
     stats = Stats()
     try:
         budget = Budget(args.seconds, args.max_requests)
-        started = time.perf_counter()
+        started, generator = time.perf_counter(), time.process_time()
 
         async def everyone():
             await asyncio.gather(*(run_user(u, f"http://{HOST}:{port}", budget, stats, shared)
@@ -406,10 +420,15 @@ def main() -> None:
 
         asyncio.run(everyone())
         elapsed = time.perf_counter() - started
+        generator = time.process_time() - generator
     finally:
         stop_gunicorn(server)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, once stopped
+    cpu = {"generator": generator,
+           "server": (after.ru_utime + after.ru_stime)
+           - (children.ru_utime + children.ru_stime)}
     writes = check_writes(app, people, run)
-    text = markdown(args, engine, stats, elapsed, writes)
+    text = markdown(args, engine, stats, elapsed, writes, cpu)
     if args.output:
         args.output.write_text(text)
     print(text)
