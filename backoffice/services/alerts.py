@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
+    Integer,
     Select,
     String,
     TypeDecorator,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -292,7 +294,9 @@ def _obligation_where(now: datetime, filters: AlertFilters, own: int | None) -> 
     else:
         where = [*_open(), _closed_path() if closed else ~_closed_path()]
     if not closed:  # a closed path's leftovers are all shown, whatever their due date
-        where.append(Obligation.due_at < now + timedelta(days=filters.days))
+        # The horizon (with 0 days, the moment itself: a bound value, see overdue_count).
+        where.append(Obligation.due_at < (now + timedelta(days=filters.days)
+                                          if filters.days else now))
     if filters.kind == OVERDUE:
         where.append(Obligation.due_at < now)
     elif filters.kind == DUE_SOON:
@@ -382,7 +386,20 @@ def overdue_count(session: Session, user, now: datetime, cap: int | None = None)
         own = own_referent_id(user)
     except AlertsForbidden:
         return 0
-    return session.scalar(overdue_count_query(now, own, cap)) or 0
+    # Built once per shape (every path or one counsellor's; the cap), then run with this
+    # moment and this user: building it was half of the badge's time on every page
+    # (issue 25 §3).
+    key = (own is None, cap)
+    statement = _BADGE_STATEMENTS.get(key)
+    if statement is None:
+        statement = _BADGE_STATEMENTS[key] = overdue_count_query(
+            bindparam("now", type_=Obligation.due_at.type),
+            None if own is None else bindparam("own", type_=Integer), cap)
+    values = {"now": now} if own is None else {"now": now, "own": own}
+    return session.scalar(statement, values) or 0
+
+
+_BADGE_STATEMENTS: dict[tuple[bool, int | None], Select] = {}
 
 
 def overdue_count_query(now: datetime, own: int | None = None, cap: int | None = None
