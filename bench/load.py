@@ -9,7 +9,8 @@ logged in through the login form, loop over a realistic mix for ``--seconds`` (a
 - open a path (its page);
 - add a contact: GET the create form (CSRF token), POST it with a marker in the notes;
 - validate referrals in bulk: POST the ``validate`` action of /admin/referrals/ on two
-  pending referrals no other user has, then POST the decision form it leads to;
+  pending referrals of one programme no other user has, then POST the decision form it
+  leads to (with the first commission it offers: 001 « Organisation »);
 - download a report (csp-monthly, the monthly figures of the CSP).
 
 Counsellors (the ``referent…@demo.fr`` accounts) work on their own paths; a few
@@ -193,10 +194,18 @@ async def add_contact(client, user: User_, stats: Stats, contact_type: str) -> N
         user.created.append(marker)
 
 
-async def validate(client, user: User_, stats: Stats, pending: list[int]) -> None:
-    if len(pending) < 2:
+def first_option(page: str, name: str) -> str:
+    """The first non-empty option of the select ``name`` of a page ("" if none)."""
+    select_html = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    values = re.findall(r'<option[^>]*value="([^"]+)"', select_html.group(1)) \
+        if select_html else []
+    return next((v for v in values if v not in ("", "__None")), "")
+
+
+async def validate(client, user: User_, stats: Stats, pending: list[list[int]]) -> None:
+    if not pending:
         return
-    ids = [pending.pop(), pending.pop()]
+    ids = pending.pop()
     page = await timed(stats, "validate", lambda: client.get("/admin/referrals/"))
     if page is None:
         return
@@ -213,6 +222,10 @@ async def validate(client, user: User_, stats: Stats, pending: list[int]) -> Non
     if form_page is None:
         return
     form = read_form(form_page.text)
+    if not form.fields.get("commission"):
+        # 001 « Organisation »: a DEL entry is validated in commission; pick the first
+        # commission the form offers (the commission member would choose theirs).
+        form.fields["commission"] = first_option(form_page.text, "commission")
     done = await timed(stats, "validate", lambda: client.post(target, data=form.fields),
                        expect=(302,))
     if done is not None:
@@ -296,8 +309,14 @@ def prepare(app, users: int, run: str) -> tuple[list[User_], dict]:
                 paths[referent_id].append(path_id)
         names = s.scalars(select(Beneficiary.last_name).group_by(Beneficiary.last_name)
                           .order_by(func.count().desc()).limit(20)).all()
-        pending = s.scalars(select(Referral.id).where(Referral.status == ReferralStatus.PENDING)
-                            .order_by(Referral.id)).all()
+        # Pairs of pending referrals of one programme: one decision form, one commission.
+        by_programme = defaultdict(list)
+        for referral_id, programme_id in s.execute(
+                select(Referral.id, Referral.programme_id)
+                .where(Referral.status == ReferralStatus.PENDING).order_by(Referral.id)):
+            by_programme[programme_id].append(referral_id)
+        pending = [ids[i:i + 2] for ids in by_programme.values()
+                   for i in range(0, len(ids) - 1, 2)]
         contact_type = s.scalar(select(Contact.contact_type_id).limit(1))
         programme = "CSP"
         s.remove()
