@@ -250,3 +250,33 @@ def test_a_list_page_reads_the_role_once_and_builds_the_policy_once(app, client,
     assert hashes == []
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])[1]
     assert f'nonce="{nonce}"' in page  # the policy names this request's nonce
+
+
+def _menu(page: str) -> str:
+    """The navbar's menu of a page (up to the menu links that follow it)."""
+    return page.split('<ul class="nav navbar-nav mr-auto">', 1)[1].split(
+        '<ul class="nav navbar-nav navbar-right">', 1)[0]
+
+
+def test_the_menu_is_rendered_once_per_role_and_page(app, client, auth, monkeypatch):
+    """Issue 25 §3: the navbar's menu asked each of its entries whether the user may open
+    it on every page; it is rendered once per role and page, then reused. Each role still
+    sees its own menu, each page its own active entry."""
+    from flask_admin.menu import MenuView
+
+    auth.login("admin")
+    admin_list = client.get("/admin/enrolments/").get_data(as_text=True)
+    asked = []
+    may_open = MenuView.is_accessible
+    monkeypatch.setattr(MenuView, "is_accessible",
+                        lambda self: asked.append(self.name) or may_open(self))
+    assert _menu(client.get("/admin/enrolments/").get_data(as_text=True)) == _menu(admin_list)
+    assert asked == []  # reused
+    account = _menu(client.get("/admin/account/").get_data(as_text=True))
+    assert account != _menu(admin_list)  # another page: another active entry
+    assert 'href="/admin/users/"' in _menu(admin_list)
+    auth.logout()
+    auth.login("counsellor")
+    counsellor_list = _menu(client.get("/admin/enrolments/").get_data(as_text=True))
+    assert 'href="/admin/enrolments/"' in counsellor_list
+    assert 'href="/admin/users/"' not in counsellor_list  # the counsellor's own menu
