@@ -8,6 +8,9 @@ PORT   ?= 5000
 WORKERS ?= 4
 FLASK  := $(BIN)/flask --app wsgi
 PYTEST := env PARCOURS_ENV=testing $(BIN)/python -m pytest
+# Unit and integration tests run in parallel (pytest-xdist), one worker per core by default;
+# `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= auto
 
 # `make run` is a development server: no SECRET_KEY needed there.
 export PARCOURS_ENV ?= development
@@ -49,11 +52,12 @@ run: seed
 
 # Unit and integration tests on SQLite.
 test: install
-	$(PYTEST) tests/unit tests/integration
+	$(PYTEST) -n $(TEST_WORKERS) tests/unit tests/integration
 
-# The same suite on a throwaway PostgreSQL 15 cluster (.ci/postgres.sh).
+# The same suite on a throwaway PostgreSQL 15 cluster (.ci/postgres.sh); each worker has its
+# own database in that server (tests/conftest.py).
 test-pg: $(VENV)/.installed-pg
-	bash .ci/postgres.sh $(PYTEST) tests/unit tests/integration
+	bash .ci/postgres.sh $(PYTEST) -n $(TEST_WORKERS) tests/unit tests/integration
 
 # The documents' PDF (issue 21): LibreOffice Writer converts .docx to PDF, headless
 # (`soffice --headless --convert-to pdf`); without it the documents are .docx only.

@@ -9,7 +9,8 @@ logged in through the login form, loop over a realistic mix for ``--seconds`` (a
 - open a path (its page);
 - add a contact: GET the create form (CSRF token), POST it with a marker in the notes;
 - validate referrals in bulk: POST the ``validate`` action of /admin/referrals/ on two
-  pending referrals no other user has, then POST the decision form it leads to;
+  pending referrals of one programme no other user has, then POST the decision form it
+  leads to (with the first commission it offers: 001 « Organisation »);
 - download a report (csp-monthly, the monthly figures of the CSP).
 
 Counsellors (the ``referent…@demo.fr`` accounts) work on their own paths; a few
@@ -31,6 +32,7 @@ import asyncio
 import os
 import random
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -192,10 +194,18 @@ async def add_contact(client, user: User_, stats: Stats, contact_type: str) -> N
         user.created.append(marker)
 
 
-async def validate(client, user: User_, stats: Stats, pending: list[int]) -> None:
-    if len(pending) < 2:
+def first_option(page: str, name: str) -> str:
+    """The first non-empty option of the select ``name`` of a page ("" if none)."""
+    select_html = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    values = re.findall(r'<option[^>]*value="([^"]+)"', select_html.group(1)) \
+        if select_html else []
+    return next((v for v in values if v not in ("", "__None")), "")
+
+
+async def validate(client, user: User_, stats: Stats, pending: list[list[int]]) -> None:
+    if not pending:
         return
-    ids = [pending.pop(), pending.pop()]
+    ids = pending.pop()
     page = await timed(stats, "validate", lambda: client.get("/admin/referrals/"))
     if page is None:
         return
@@ -212,6 +222,10 @@ async def validate(client, user: User_, stats: Stats, pending: list[int]) -> Non
     if form_page is None:
         return
     form = read_form(form_page.text)
+    if not form.fields.get("commission"):
+        # 001 « Organisation »: a DEL entry is validated in commission; pick the first
+        # commission the form offers (the commission member would choose theirs).
+        form.fields["commission"] = first_option(form_page.text, "commission")
     done = await timed(stats, "validate", lambda: client.post(target, data=form.fields),
                        expect=(302,))
     if done is not None:
@@ -295,8 +309,14 @@ def prepare(app, users: int, run: str) -> tuple[list[User_], dict]:
                 paths[referent_id].append(path_id)
         names = s.scalars(select(Beneficiary.last_name).group_by(Beneficiary.last_name)
                           .order_by(func.count().desc()).limit(20)).all()
-        pending = s.scalars(select(Referral.id).where(Referral.status == ReferralStatus.PENDING)
-                            .order_by(Referral.id)).all()
+        # Pairs of pending referrals of one programme: one decision form, one commission.
+        by_programme = defaultdict(list)
+        for referral_id, programme_id in s.execute(
+                select(Referral.id, Referral.programme_id)
+                .where(Referral.status == ReferralStatus.PENDING).order_by(Referral.id)):
+            by_programme[programme_id].append(referral_id)
+        pending = [ids[i:i + 2] for ids in by_programme.values()
+                   for i in range(0, len(ids) - 1, 2)]
         contact_type = s.scalar(select(Contact.contact_type_id).limit(1))
         programme = "CSP"
         s.remove()
@@ -340,7 +360,8 @@ def check_writes(app, people: list[User_], run: str) -> dict:
     }
 
 
-def markdown(args, engine: str, stats: Stats, elapsed: float, writes: dict) -> str:
+def markdown(args, engine: str, stats: Stats, elapsed: float, writes: dict,
+             cpu: dict | None = None) -> str:
     total_errors = sum(len(e) for e in stats.errors.values())
     lines = [
         f"### {args.users} users, {elapsed:.0f} s, gunicorn {args.workers} workers, {engine}, "
@@ -349,6 +370,17 @@ def markdown(args, engine: str, stats: Stats, elapsed: float, writes: dict) -> s
         f"Throughput: **{stats.requests / elapsed:.1f} requests/s** ({stats.requests} "
         f"requests); errors: **{total_errors}**.",
         "",
+    ]
+    if cpu:
+        lines += [
+            f"CPU on this machine ({os.cpu_count()} cores, {elapsed:.0f} s): load generator "
+            f"{cpu['generator']:.1f} s ({cpu['generator'] / elapsed:.0%} of one core); "
+            f"gunicorn and its workers {cpu['server']:.1f} s "
+            f"({cpu['server'] / elapsed:.0%} of one core, start-up included); the database "
+            "server's share is not counted.",
+            "",
+        ]
+    lines += [
         "| request type | requests | median (ms) | p95 (ms) | errors |",
         "|---|---:|---:|---:|---:|",
     ]
@@ -393,12 +425,13 @@ def main() -> None:
     people, shared = prepare(app, args.users, run)
     port = free_port()
     gunicorn_log = Path(f"/tmp/parcours-load-gunicorn-{run}.log")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     server = start_gunicorn(url, args.workers, port, gunicorn_log)
     log(f"gunicorn {args.workers} workers sur http://{HOST}:{port} (journal {gunicorn_log})")
     stats = Stats()
     try:
         budget = Budget(args.seconds, args.max_requests)
-        started = time.perf_counter()
+        started, generator = time.perf_counter(), time.process_time()
 
         async def everyone():
             await asyncio.gather(*(run_user(u, f"http://{HOST}:{port}", budget, stats, shared)
@@ -406,10 +439,15 @@ def main() -> None:
 
         asyncio.run(everyone())
         elapsed = time.perf_counter() - started
+        generator = time.process_time() - generator
     finally:
         stop_gunicorn(server)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, once stopped
+    cpu = {"generator": generator,
+           "server": (after.ru_utime + after.ru_stime)
+           - (children.ru_utime + children.ru_stime)}
     writes = check_writes(app, people, run)
-    text = markdown(args, engine, stats, elapsed, writes)
+    text = markdown(args, engine, stats, elapsed, writes, cpu)
     if args.output:
         args.output.write_text(text)
     print(text)

@@ -87,6 +87,7 @@ def init_admin(app) -> Admin:
     _add_overdue_badge(app)
     _menu_opens_first_views(admin)
     app.add_template_filter(agreed)  # « {{ n }} {{ n|agreed('échéance', 'échéances') }} »
+    _render_menu_once(app)
     return admin
 
 
@@ -106,6 +107,29 @@ def _menu_opens_first_views(admin: Admin) -> None:
         if isinstance(entry, MenuView) and getattr(entry._view, "first_views", None):
             entry.__class__ = FirstViewMenu
             entry._cache = False
+
+
+def _render_menu_once(app) -> None:
+    """The navbar's menu rendered once per role and page, then reused (issue 25 §3: each
+    page asked every one of the 30 entries whether the user may open it and built its
+    address, a quarter of the emptiest page). What it shows depends on the role only
+    (every view's `is_accessible` reads the role table), which entry is active, and the
+    prefix the application is served under."""
+    from flask import request
+    from markupsafe import Markup
+
+    from .base import current_role
+
+    menus: dict[tuple, Markup] = {}
+
+    @app.context_processor
+    def menu_once():
+        def menu(view, render) -> Markup:
+            key = (current_role(), getattr(view, "endpoint", None), request.script_root)
+            if key not in menus:
+                menus[key] = Markup(render())
+            return menus[key]
+        return {"menu_once": menu}
 
 
 def _prefer_our_translations() -> None:

@@ -40,7 +40,7 @@ from ..services.obligations import (
     mark_done,
     mark_many_done,
 )
-from .base import parse_id
+from .base import current_role, parse_id
 from .documents import alert_kinds
 
 GROUPINGS = {"person": "Par personne", "referent": "Par référent",
@@ -134,7 +134,7 @@ class AlertsView(BaseView):
 
     # --- who may ---------------------------------------------------------------------
     def _may(self, verb: str) -> bool:
-        return current_user.is_authenticated and can(current_user.role, AREA, verb)
+        return can(current_role(), AREA, verb)
 
     def is_accessible(self) -> bool:
         return self._may("read")

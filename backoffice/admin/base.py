@@ -30,7 +30,7 @@ from flask_admin.helpers import is_form_submitted
 from flask_admin.model.fields import AjaxSelectField
 from flask_login import current_user
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy import false, select
+from sqlalchemy import false, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -147,10 +147,23 @@ def ids_or_404(raw_ids) -> list[int]:
 
 
 def current_role():
-    """The logged-in user's role, or None (anonymous, or outside a request)."""
-    if not has_request_context() or not current_user.is_authenticated:
+    """The logged-in user's role, or None (anonymous, or outside a request).
+
+    Read once per request (issue 25 §3): a list page asks it for every menu entry, every
+    row's icons and every link (hundreds of times), and each `current_user` went through
+    Flask-Login's proxy. Kept in `g` with the account it was read from: a login or a
+    logout within the request (another user object) reads it again."""
+    if not has_request_context():
         return None
-    return current_user.role
+    user = g.get("_login_user")  # where Flask-Login keeps this request's user
+    if user is None:
+        user = current_user._get_current_object()
+    cached = g.get("_parcours_role")
+    if cached is not None and cached[0] is user:
+        return cached[1]
+    role = user.role if user.is_authenticated else None
+    g._parcours_role = (user, role)
+    return role
 
 
 def own_paths_clause(model: type, user_id: int):
@@ -699,7 +712,9 @@ class ProtectedModelView(ModelView):
         )
 
     def get_count_query(self):
-        query = super().get_count_query()
+        """The pager's count as `count(*)`: Flask-Admin's `count('*')` sends « * » as a
+        bound value, which SQLite cannot answer from its fast path (issue 25 §3)."""
+        query = db.session.query(func.count()).select_from(self.model)
         scope = self._scope()
         return query.filter(scope) if scope is not None else query
 

@@ -32,7 +32,7 @@ from ..models import Programme, ProgrammeSession, PurchaseOrder
 from ..reports import REPORTS, XLSX_MIMETYPE, default_period, filename, prepare
 from ..reports.periods import csp_due_on
 from .alerts import format_due
-from .base import parse_id
+from .base import current_role, parse_id
 
 #: The query string's keys that say which report and scope a page shows (kept by its links).
 SCOPE_KEYS = ("report", "programme", "date_from", "date_to", "session", "order")
@@ -127,7 +127,7 @@ class IndicatorsView(BaseView):
     # --- access -------------------------------------------------------------------------
 
     def is_accessible(self) -> bool:
-        return current_user.is_authenticated and can(current_user.role, "indicators", "read")
+        return can(current_role(), "indicators", "read")
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:

@@ -39,7 +39,7 @@ from ..redirects import back_to
 from ..rules.lifecycle import TransitionRefused
 from ..value_ranges import OutOfRange
 from .base import current_role, ids_or_404, integrity_message, note_refusal
-from .row_actions import ROW_ID, link, row_url
+from .row_actions import ROW_ID, row_link
 
 TEMPLATE = "admin/lifecycle/form.html"
 STALE_PAGE = ("ces fiches ont été modifiées depuis l'ouverture de cette page ; rechargez-la "
@@ -88,9 +88,8 @@ class LifecycleRowAction(BaseListRowAction):
         view = context.resolve("admin_view")
         if not view.offers(self.name, row):
             return ""
-        url = row_url(view, self.endpoint, row_id, action=self.name, ids=ROW_ID,
-                      url=context.resolve("return_url"))
-        return link(url, self.title, self.icon_class)
+        return row_link(view, self.endpoint, row_id, self.title, self.icon_class,
+                        action=self.name, ids=ROW_ID, url=context.resolve("return_url"))
 
 
 class LifecycleMixin:

@@ -188,6 +188,9 @@ def may_produce(role: str | Role | None, subject: str, nominative: bool = True) 
     return all(can(role, area) for area in areas)
 
 
+_NOTHING = frozenset()
+
+
 def may_run(role: str | Role | None, action: str) -> bool:
     """True when `role` may run the lifecycle `action`; unknown actions may never run."""
     if action not in ACTIONS:
@@ -198,11 +201,12 @@ def may_run(role: str | Role | None, action: str) -> bool:
 
 def can(role: str | Role | None, area: str, verb: str = "read") -> bool:
     """True when `role` may `verb` the `area`; unknown roles, areas and verbs may nothing."""
-    try:
-        role = Role(role)
-    except ValueError:
-        return False
-    return verb in _RULES.get(role, {}).get(area, frozenset())
+    if type(role) is not Role:  # noqa: E721 (a Role is the usual case: no conversion)
+        try:
+            role = Role(role)
+        except ValueError:
+            return False
+    return verb in _RULES.get(role, {}).get(area, _NOTHING)
 
 
 def areas_for(role: str | Role) -> list[str]:

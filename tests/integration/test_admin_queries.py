@@ -1,4 +1,5 @@
 """List pages run the same number of SQL queries for 5 rows as for 40 (no N+1)."""
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -195,3 +196,88 @@ def test_a_page_reads_its_ids_first_then_joins_only_them(app, client, auth):
     assert first.count('name="rowid"') == 20  # the page's 20 referrals, none lost
     found = client.get("/admin/referrals/?search=Nom1").get_data(as_text=True)
     assert found.count('name="rowid"') == 11  # Nom1, Nom10 … Nom19
+
+
+def test_the_pager_counts_with_count_star(app, client, auth):
+    """Issue 25 §3: the pager's total is `count(*)`, which SQLite answers from its fast
+    path; Flask-Admin's `count('*')` sent « * » as a bound value (`count(?)`)."""
+    with app.app_context():
+        add_rows(0, 25)
+    auth.login("admin")
+    statements = []
+
+    def keep(_conn, _cursor, statement, parameters, *_args):
+        statements.append((" ".join(statement.split()), parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        page = client.get("/admin/beneficiaries/").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    counts = [(s, p) for s, p in statements if "count(" in s and "FROM beneficiaries" in s]
+    assert counts, "no count statement"
+    assert all("count(*)" in s and "*" not in str(p) for s, p in counts), counts
+    assert ">Liste (25)<" in page
+
+
+def test_a_list_page_reads_the_role_once_and_builds_the_policy_once(app, client, auth,
+                                                                     monkeypatch):
+    """Issue 25 §3, the fixed cost of a page: the menu, the row icons and the links of a
+    path list ask the role hundreds of times; it is read from Flask-Login once per request
+    (each `current_user` went through its proxy: ≈ 300 times for 20 paths). The security
+    headers' policy is built once, not hashed again on every response."""
+    import flask_login.utils
+
+    from backoffice import security
+
+    with app.app_context():
+        add_rows(0, 20)
+    auth.login("admin")
+    client.get("/admin/enrolments/")  # warm-up: the policy is built here
+    lookups = []
+    resolve = flask_login.utils._get_user
+    monkeypatch.setattr(flask_login.utils, "_get_user",
+                        lambda: lookups.append(1) or resolve())
+    hashes = []
+    hash_source = security._hash_source
+    monkeypatch.setattr(security, "_hash_source",
+                        lambda text: hashes.append(text) or hash_source(text))
+    response = client.get("/admin/enrolments/")
+    page = response.get_data(as_text=True)
+    assert page.count('name="rowid"') == 20 and "fa-eye" in page  # icons and links shown
+    assert len(lookups) <= 10, f"{len(lookups)} current_user lookups for one page"
+    assert hashes == []
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])[1]
+    assert f'nonce="{nonce}"' in page  # the policy names this request's nonce
+
+
+def _menu(page: str) -> str:
+    """The navbar's menu of a page (up to the menu links that follow it)."""
+    return page.split('<ul class="nav navbar-nav mr-auto">', 1)[1].split(
+        '<ul class="nav navbar-nav navbar-right">', 1)[0]
+
+
+def test_the_menu_is_rendered_once_per_role_and_page(app, client, auth, monkeypatch):
+    """Issue 25 §3: the navbar's menu asked each of its entries whether the user may open
+    it on every page; it is rendered once per role and page, then reused. Each role still
+    sees its own menu, each page its own active entry."""
+    from flask_admin.menu import MenuView
+
+    auth.login("admin")
+    admin_list = client.get("/admin/enrolments/").get_data(as_text=True)
+    asked = []
+    may_open = MenuView.is_accessible
+    monkeypatch.setattr(MenuView, "is_accessible",
+                        lambda self: asked.append(self.name) or may_open(self))
+    assert _menu(client.get("/admin/enrolments/").get_data(as_text=True)) == _menu(admin_list)
+    assert asked == []  # reused
+    account = _menu(client.get("/admin/account/").get_data(as_text=True))
+    assert account != _menu(admin_list)  # another page: another active entry
+    assert 'href="/admin/users/"' in _menu(admin_list)
+    auth.logout()
+    auth.login("counsellor")
+    counsellor_list = _menu(client.get("/admin/enrolments/").get_data(as_text=True))
+    assert 'href="/admin/enrolments/"' in counsellor_list
+    assert 'href="/admin/users/"' not in counsellor_list  # the counsellor's own menu

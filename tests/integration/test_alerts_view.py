@@ -989,3 +989,24 @@ def test_plie_l2_group_minimum_counts_a_session_not_a_workshop(ctx):
     found = kinds_for("session_size")
     assert [a.message for a in found] == [
         "Session « Session printemps » : 7 participants, moins que le minimum de 8"]
+
+
+
+def test_the_badge_statement_is_built_once(alerts_app, users, scenario, monkeypatch):
+    """Issue 25 §3: the navbar badge's statement is built once per shape (every path, or a
+    counsellor's) and run with each request's moment and user (building it was half of
+    the badge's time on every page); each user still gets their own count at that moment."""
+    built = []
+    build = service.overdue_count_query
+    monkeypatch.setattr(service, "overdue_count_query",
+                        lambda *args: built.append(args) or build(*args))
+    monkeypatch.setattr(service, "_BADGE_STATEMENTS", {})
+    with alerts_app.app_context():
+        def count(email, moment=NOW):
+            user = db.session.scalar(select(User).where(User.email == email))
+            return service.overdue_count(db.session, user, moment)
+        for _ in range(2):
+            assert [count("coordinator@exemple.fr"), count("counsellor@exemple.fr"),
+                    count("other@exemple.fr")] == [1, 1, 0]
+            assert count("coordinator@exemple.fr", NOW - timedelta(days=400)) == 0
+    assert len(built) == 2

@@ -199,6 +199,35 @@ def test_successful_login_clears_the_account_failures(app, client, users):
     assert _try(client, "admin@exemple.fr", PASSWORD).status_code == 302
 
 
+def test_two_logins_of_one_account_at_once_both_succeed(app, client, users):
+    """Issue 25 §4 (bench/load.py, 50 users sharing accounts): a success clears the
+    account's tries, the one in flight of a simultaneous login of the same account too;
+    that login then found its try gone and failed with a 500 (StaleDataError)."""
+    from backoffice import security
+    from backoffice.models import LoginAttempt
+
+    original = security.end_login_attempt
+
+    def other_login_succeeds_meanwhile(attempt):
+        # The other request's end_login_attempt, committed while this one runs: the row
+        # is gone from the table, not from this request's session.
+        db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == attempt.email)
+                           .execution_options(synchronize_session=False))
+        original(attempt)
+
+    security.end_login_attempt = other_login_succeeds_meanwhile
+    try:
+        response = client.post("/login", data={"email": "admin@exemple.fr",
+                                               "password": PASSWORD})
+    finally:
+        security.end_login_attempt = original
+    assert response.status_code == 302  # logged in, no error page
+    assert client.get("/admin/").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.succeeded.is_(False))) == 0  # no failure left counted
+
+
 def test_simultaneous_failures_cannot_pass_the_account_limit(app, users):
     """40 wrong passwords for one account at the same moment, on one app shared by 40
     threads (as a threaded server): no more than the limit (5) have their password checked,
