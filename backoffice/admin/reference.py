@@ -194,6 +194,7 @@ class ImportPresetView(ReferenceView):
                              "Champs : " + ", ".join(f"{f.key} ({f.label})" for f in FIELDS)
                              + ". Accents, casse et ponctuation des en-têtes ignorés."}}
     form_widget_args = {"columns": {"rows": 18}}
-    column_labels = {"name": "Nom", "programme": "Dispositif", "updated_at": "Modifiée le"}
+    column_labels = {"name": "Nom", "programme": "Dispositif", "updated_at": "Modifiée le",
+                     "columns": "Colonnes"}
     column_formatters_detail = {"columns": lambda v, c, m, n: yaml.safe_dump(
         m.columns, allow_unicode=True, sort_keys=False)}

@@ -568,7 +568,7 @@ def test_bulk_delete_works_on_every_table(app, client, auth, users):
     order = ["obligations", "attendances", "barriers", "internships", "contacts",
              "suspensions", "phase-records", "purchase-order-lines", "purchase-orders",
              "enrolments", "commissions", "referrals", "workshops", "sessions", "beneficiaries",
-             "deadline-rules", "phases", "programmes", "funders", "exit-types",
+             "deadline-rules", "phases", "import-presets", "programmes", "funders", "exit-types",
              "barrier-types", "contact-types", "suspension-reasons"]
     auth.login("admin")
     for slug in order:

@@ -266,6 +266,7 @@ CHANGES = {
     "barrier-types": ("label", "Frein renommé A", "Frein renommé B"),
     "contact-types": ("label", "Contact renommé A", "Contact renommé B"),
     "suspension-reasons": ("label", "Motif renommé A", "Motif renommé B"),
+    "import-presets": ("name", "Correspondance A", "Correspondance B"),
     "users": ("name", "Compte renommé A", "Compte renommé B"),
 }
 # Empty, absent (None), not a number (« ٣ » is a digit for str.isdigit), and a version
