@@ -117,3 +117,4 @@ def login(page, email: str, password: str = DEMO_PASSWORD):
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state("load")  # the menus' script is there before a click
