@@ -14,16 +14,15 @@ by ``services/alerts.py``, shared with the menu badge and ``flask alerts``.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import BuildError
 
-from ..auth.permissions import can
 from ..enums import Role
 from ..extensions import db
 from ..models import Programme, User
@@ -40,8 +39,9 @@ from ..services.obligations import (
     mark_done,
     mark_many_done,
 )
-from .base import current_role, parse_id
+from .base import GuardedScreen, parse_id
 from .documents import alert_kinds
+from .fields import posted_done_on
 
 GROUPINGS = {"person": "Par personne", "referent": "Par référent",
              "programme": "Par dispositif"}
@@ -94,21 +94,6 @@ def _int_arg(name: str) -> int | None:
 
 
 
-def _posted_done_on(today: date) -> date | None:
-    """The « fait le » date posted (JJ/MM/AAAA or the date input's AAAA-MM-JJ; today when
-    empty), or None after a French message when it is not a date."""
-    raw = (request.form.get("done_on") or "").strip()
-    if not raw:
-        return today
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    flash(f"Date de réalisation : « {raw} » n'est pas une date (JJ/MM/AAAA).", "error")
-    return None
-
-
 def _late_note(obligations) -> str:
     """What the success message adds about « Motif du retard »: kept on the late ones, not
     kept (and said so) when typed for obligations done in time."""
@@ -125,26 +110,16 @@ def _late_note(obligations) -> str:
     return f" ; {done_in_time} : motif du retard non enregistré"
 
 
-class AlertsView(BaseView):
+class AlertsView(GuardedScreen):
     """The alerts list and its « Marquer comme fait » action."""
+
+    permission_area = AREA
 
     def __init__(self, name: str = "Alertes", endpoint: str = "alerts", url: str = "alerts",
                  category: str | None = None, **kwargs):
         super().__init__(name=name, category=category, endpoint=endpoint, url=url, **kwargs)
 
     # --- who may ---------------------------------------------------------------------
-    def _may(self, verb: str) -> bool:
-        return can(current_role(), AREA, verb)
-
-    def is_accessible(self) -> bool:
-        return self._may("read")
-
-    def inaccessible_callback(self, name, **kwargs):
-        """Anonymous: to the login page and back; logged in without the right: 403."""
-        if not current_user.is_authenticated:
-            target = request.full_path if request.query_string else request.path
-            return redirect(url_for("auth.login", next=target))
-        abort(403)
 
     # --- the list --------------------------------------------------------------------
     def _filters(self, restricted: bool) -> AlertFilters:
@@ -239,7 +214,7 @@ class AlertsView(BaseView):
         if obligation is None:
             abort(404)
         today = current_moment().date()
-        done_on = _posted_done_on(today)
+        done_on = posted_done_on(today)
         if done_on is None:
             return redirect(back)
         try:
@@ -266,7 +241,7 @@ class AlertsView(BaseView):
         back = self._back()
         obligations = self._selected()
         today = current_moment().date()
-        done_on = _posted_done_on(today)
+        done_on = posted_done_on(today)
         if done_on is None:
             return redirect(back)
         try:

@@ -21,6 +21,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_admin import BaseView
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
@@ -391,6 +392,33 @@ class FrenchForm(BaseForm):
         _translations = FrenchTranslations()
 
 
+def login_or_forbidden():
+    """A page the user may not open: anonymous, to the login page and back here after;
+    logged in without the right, 403."""
+    if not current_user.is_authenticated:
+        target = request.full_path if request.query_string else request.path
+        return redirect(url_for("auth.login", next=target))
+    abort(403)
+
+
+class GuardedScreen(BaseView):
+    """A screen that is not a table's list (alerts, indicators, imports, ESF+ checks,
+    documents), guarded by one area of the role table (auth/permissions.py)."""
+
+    #: its area in the role table (not `area`: the audit's access log reads that one as a
+    #: table's view)
+    permission_area: str = None
+
+    def _may(self, verb: str) -> bool:
+        return can(current_role(), self.permission_area, verb)
+
+    def is_accessible(self) -> bool:
+        return self._may("read")
+
+    def inaccessible_callback(self, name, **kwargs):
+        return login_or_forbidden()
+
+
 @dataclass(frozen=True)
 class FirstView:
     """A list's working view: « À décider en commission » and its URL."""
@@ -548,11 +576,7 @@ class ProtectedModelView(ModelView):
         return FirstView(title, filtered_list_url(self, *filters))
 
     def inaccessible_callback(self, name, **kwargs):
-        """Anonymous: to the login page, coming back here after; logged in: 403."""
-        if not current_user.is_authenticated:
-            target = request.full_path if request.query_string else request.path
-            return redirect(url_for("auth.login", next=target))
-        abort(403)
+        return login_or_forbidden()
 
     def _handle_view(self, name, **kwargs):
         response = super()._handle_view(name, **kwargs)

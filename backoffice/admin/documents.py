@@ -4,11 +4,11 @@ downloading what was produced, marking the deadline it fulfils « transmis le �
 administrators' « Modèles de documents ». The work is in services/documents.py; the
 views load, call it, commit once and answer in French."""
 import tempfile
-from datetime import date, datetime
+from datetime import date
 from io import BytesIO
 
 from flask import Response, abort, flash, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import to_user_timezone
 from flask_login import current_user
@@ -21,7 +21,8 @@ from ..extensions import db
 from ..redirects import back_to
 from ..services import documents as service
 from ..services.obligations import MarkDoneRefused
-from .base import ids_or_404, note_refusal, parse_id
+from .base import GuardedScreen, ids_or_404, note_refusal, parse_id
+from .fields import posted_done_on
 
 PDF_TYPE = "application/pdf"
 ZIP_TYPE = "application/zip"
@@ -29,23 +30,13 @@ ZIP_TYPE = "application/zip"
 BULK_MAX = 500
 
 
-class _Guarded(BaseView):
-    """Anonymous: to the login page and back; logged in without the right: 403."""
+class _Guarded(GuardedScreen):
+    """The documents' routes: no menu entry of their own (they are reached from records)."""
 
-    # not `area`: the audit's access log reads that one as a table's view
     permission_area = "documents"
 
     def is_visible(self) -> bool:
         return False
-
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated and can(current_user.role, self.permission_area)
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            target = request.full_path if request.query_string else request.path
-            return redirect(url_for("auth.login", next=target))
-        abort(403)
 
 
 def _back(fallback: str | None = None) -> str:
@@ -68,20 +59,6 @@ def _attachment(content: bytes, name: str, mimetype: str):
 
 def _pdf_name(name: str) -> str:
     return name.removesuffix(".docx") + ".pdf"
-
-
-def _posted_date(today: date) -> date | None:
-    """The « transmis le » date posted (AAAA-MM-JJ or JJ/MM/AAAA; today when empty)."""
-    raw = (request.form.get("done_on") or "").strip()
-    if not raw:
-        return today
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    flash(f"Date de transmission : « {raw} » n'est pas une date (JJ/MM/AAAA).", "error")
-    return None
 
 
 class DocumentsView(_Guarded):
@@ -180,7 +157,7 @@ class DocumentsView(_Guarded):
             abort(404)
         back = _back()
         today = date.today()
-        done_on = _posted_date(today)
+        done_on = posted_done_on(today, "Date de transmission")
         if done_on is None:
             return redirect(back)
         try:

@@ -12,7 +12,7 @@ import io
 from datetime import date
 
 from flask import Response, abort, flash, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_admin.helpers import is_form_submitted
 from flask_login import current_user
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from ..reports.workbook import XLSX_MIMETYPE
 from ..rules import esf as rules
 from ..rules.calendar import add_months
 from ..services import esf as service
-from .base import add_error, current_role, scope_clause
+from .base import GuardedScreen, add_error, current_role, scope_clause
 from .lifecycle import current_day
 from .paths import PathChildView
 
@@ -200,25 +200,16 @@ def _posted_date(name: str, label: str) -> tuple[date | None, str | None]:
     return None, f"{label} : « {raw} » n'est pas une date (JJ/MM/AAAA)."
 
 
-class EsfChecksView(BaseView):
+class EsfChecksView(GuardedScreen):
     """« Contrôles avant export »: per person, what the managing authority would refuse,
     each line a link to the form that fixes it; then the exports."""
+
+    permission_area = AREA
 
     def __init__(self, name="Contrôles avant export", endpoint="esf_checks", url="esf",
                  category=CATEGORY, **kwargs):
         super().__init__(name=name, endpoint=endpoint, url=url, category=category, **kwargs)
 
-    def _may(self, verb: str) -> bool:
-        return current_user.is_authenticated and can(current_user.role, AREA, verb)
-
-    def is_accessible(self) -> bool:
-        return self._may("read")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            target = request.full_path if request.query_string else request.path
-            return redirect(url_for("auth.login", next=target))
-        abort(403)
 
     def _query(self):
         """(operation, from, to, errors) from the query string."""

@@ -3,6 +3,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from flask import flash, request
 from flask_admin.babel import Translations
 from flask_admin.contrib.sqla.filters import EnumEqualFilter, EnumFilterNotEqual
 from flask_admin.form import Select2Field
@@ -253,3 +254,19 @@ def label_of(enum: type[LabelledEnum]):
         except ValueError:
             return value
     return formatter
+
+
+def posted_done_on(today: date, label: str = "Date de réalisation") -> date | None:
+    """The « fait le » date posted as `done_on` (JJ/MM/AAAA or the date input's
+    AAAA-MM-JJ; today when empty), or None after a French message naming the field
+    (`label`) when it is not a date."""
+    raw = (request.form.get("done_on") or "").strip()
+    if not raw:
+        return today
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    flash(f"{label} : « {raw} » n'est pas une date (JJ/MM/AAAA).", "error")
+    return None

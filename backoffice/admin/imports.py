@@ -17,13 +17,12 @@ from datetime import date
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.permissions import can
 from ..enums import ImportRowStatus, ImportState, Role
 from ..errors import database_error_message
 from ..extensions import db
@@ -38,7 +37,7 @@ from ..models import (
     User,
 )
 from ..services import imports as service
-from .base import parse_id
+from .base import GuardedScreen, parse_id
 from .record_pages import local_time
 
 AREA = "referral_imports"
@@ -64,8 +63,10 @@ def current_day() -> date:
     return date.today()
 
 
-class ImportView(BaseView):
+class ImportView(GuardedScreen):
     """The import screen, under the « Commission » menu."""
+
+    permission_area = AREA
 
     def __init__(self, name: str = "Importer des prescriptions",
                  endpoint: str = "referral_imports", url: str = "referral-imports",
@@ -73,17 +74,6 @@ class ImportView(BaseView):
         super().__init__(name=name, category=category, endpoint=endpoint, url=url, **kwargs)
 
     # --- who may ---------------------------------------------------------------------
-    def _may(self, verb: str) -> bool:
-        return current_user.is_authenticated and can(current_user.role, AREA, verb)
-
-    def is_accessible(self) -> bool:
-        return self._may("read")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            target = request.full_path if request.query_string else request.path
-            return redirect(url_for("auth.login", next=target))
-        abort(403)
 
     def _require(self, verb: str) -> None:
         if not self._may(verb):

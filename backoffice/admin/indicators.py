@@ -16,8 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 
-from flask import abort, current_app, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask import abort, current_app, request, send_file
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -32,7 +32,7 @@ from ..models import Programme, ProgrammeSession, PurchaseOrder
 from ..reports import REPORTS, XLSX_MIMETYPE, default_period, filename, prepare
 from ..reports.periods import csp_due_on
 from .alerts import format_due
-from .base import current_role, parse_id
+from .base import GuardedScreen, parse_id
 
 #: The query string's keys that say which report and scope a page shows (kept by its links).
 SCOPE_KEYS = ("report", "programme", "date_from", "date_to", "session", "order")
@@ -111,8 +111,10 @@ def late_rows(lates, role, key: str) -> list[LateRow]:
     return rows
 
 
-class IndicatorsView(BaseView):
+class IndicatorsView(GuardedScreen):
     """The list of reports, a programme / period form per report, « Télécharger »."""
+
+    permission_area = "indicators"
 
     def __init__(
         self,
@@ -125,14 +127,6 @@ class IndicatorsView(BaseView):
         super().__init__(name=name, endpoint=endpoint, url=url, category=category, **kwargs)
 
     # --- access -------------------------------------------------------------------------
-
-    def is_accessible(self) -> bool:
-        return can(current_role(), "indicators", "read")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
 
     # --- pages --------------------------------------------------------------------------
 
@@ -300,7 +294,7 @@ class IndicatorsView(BaseView):
         return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)
 
 
-class TargetsView(BaseView):
+class TargetsView(GuardedScreen):
     """« Objectifs du marché »: per programme and year, the contractual volumes (annual
     target, sessions, host structures…) against the actual and the projection to the end
     of the year (indicators/targets.py). No nominative data: same access as the reports'
@@ -310,8 +304,7 @@ class TargetsView(BaseView):
                  category="Pilotage", **kwargs):
         super().__init__(name=name, endpoint=endpoint, url=url, category=category, **kwargs)
 
-    is_accessible = IndicatorsView.is_accessible
-    inaccessible_callback = IndicatorsView.inaccessible_callback
+    permission_area = "indicators"
 
     @expose("/")
     def index_view(self):
