@@ -4,6 +4,8 @@ Every admin view starts from this table; a view overrides a label only where the
 attribute means something else on its screen (`name` of a user vs of a deadline rule).
 A test checks that every column, field and filter shown has a label here.
 """
+from ..rules.esf import ENTRY_ITEMS as ESF_ENTRY_ITEMS
+from ..rules.esf import EXIT_ITEMS as ESF_EXIT_ITEMS
 
 LABELS: dict[str, str] = {
     # Shared
@@ -54,24 +56,13 @@ LABELS: dict[str, str] = {
     "social_minima": "Bénéficiaire de minima sociaux",
     "disability_recognition": "Reconnaissance du handicap (RQTH / CRHD)",
     "experimental_csp_public": "Public expérimental CSP",
-    # ESF+ entry and exit records (issue 24, rules/esf.py says the items)
-    "labour_market_status": "Situation sur le marché du travail à l'entrée",
+    # ESF+ entry and exit records (issue 24): the items as rules/esf.py words them
+    **ESF_ENTRY_ITEMS,
     "isced_level": "Niveau d'études (CITE 0 à 8)",
-    "household_jobless": "Ménage sans emploi",
-    "single_parent_household": "Famille monoparentale",
-    "disability": "Personne handicapée",
-    "third_country_national": "Ressortissant de pays tiers",
-    "foreign_background": "Personne d'origine étrangère",
-    "minority": "Minorité (y compris communautés marginalisées)",
-    "homeless_or_housing_exclusion": "Sans domicile ou exclu du logement",
-    "rural_area": "Habite en zone rurale",
     "entered_on": "Date d'entrée dans l'opération",
     "recorded_on": "Date de recueil",
     "left_on": "Date de sortie de l'opération",
-    "in_education_or_training": "En études ou en formation à la sortie",
-    "gained_qualification": "A obtenu une qualification à la sortie",
-    "in_employment": "En emploi, y compris indépendant, à la sortie",
-    "job_searching": "En recherche d'emploi à la sortie",
+    **ESF_EXIT_ITEMS,
     "six_month_recorded_on": "Date de recueil de la situation à 6 mois",
     "six_month_in_employment": "En emploi, y compris indépendant, 6 mois après la sortie",
     "six_month_better_situation": "Situation améliorée 6 mois après la sortie",
