@@ -192,7 +192,7 @@ class TemplatesView(_Guarded):
     def index_view(self):
         return self.render("admin/documents/templates.html",
                            states=service.template_states(db.session),
-                           can_edit=can(current_user.role, self.permission_area, "edit"))
+                           can_edit=self._may("edit"))
 
     @expose("/download/<code>/")
     def download(self, code: str):
