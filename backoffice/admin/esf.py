@@ -109,18 +109,16 @@ class EsfEntryView(EsfRecordView):
         if "entered_on" not in form:
             return valid
         valid = _check_recorded(form, "entered_on", "l'entrée", current_day()) and valid
-        for name, label in rules.ENTRY_ITEMS.items():
-            if name in form and name not in rules.SENSITIVE \
-                    and form[name].data == Answer.REFUSED:
-                add_error(form[name], f"{label} : « Refuse de répondre » n'est admis que pour "
-                                      f"les questions sensibles ; répondez oui ou non.")
-                valid = False
+        answers = {name: form[name].data for name in rules.ENTRY_ITEMS if name in form}
+        for name, message in rules.refused_where_not_allowed(answers):
+            add_error(form[name], message)
+            valid = False
         path = form.enrolment.data if "enrolment" in form else None
         entered = form.entered_on.data
-        if path is not None and entered is not None and entered < path.entry_date:
-            add_error(form.entered_on, f"Date d'entrée dans l'opération : elle ne peut pas "
-                                       f"précéder l'entrée du parcours "
-                                       f"({path.entry_date:%d/%m/%Y}).")
+        problem = (rules.entered_before_path_problem(entered, path.entry_date)
+                   if path is not None and entered is not None else None)
+        if problem:
+            add_error(form.entered_on, problem)
             valid = False
         return valid
 

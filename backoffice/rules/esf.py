@@ -114,6 +114,24 @@ def isced_group(level: int | None) -> str | None:
     return ISCED_GROUPS[0] if level <= 2 else ISCED_GROUPS[1] if level <= 4 else ISCED_GROUPS[2]
 
 
+def refused_where_not_allowed(answers: dict[str, Answer | None]) -> list[tuple[str, str]]:
+    """(item, French message) for each non-sensitive entry item answered « Refuse de
+    répondre »: a refusal is an answer only for the special categories of data
+    (`SENSITIVE`, docs/esf.md)."""
+    return [(name, f"{label} : « Refuse de répondre » n'est admis que pour les questions "
+                   f"sensibles ; répondez oui ou non.")
+            for name, label in ENTRY_ITEMS.items()
+            if name not in SENSITIVE and answers.get(name) == Answer.REFUSED]
+
+
+def entered_before_path_problem(entered_on: date, path_entry: date) -> str | None:
+    """The operation is entered with the path, never before it."""
+    if entered_on < path_entry:
+        return (f"Date d'entrée dans l'opération : elle ne peut pas précéder l'entrée du "
+                f"parcours ({path_entry:%d/%m/%Y}).")
+    return None
+
+
 def is_unemployed(status: LabourMarketStatus | None) -> bool:
     """« Chômeurs, y compris les chômeurs de longue durée » (Annex I)."""
     return status in (LabourMarketStatus.UNEMPLOYED, LabourMarketStatus.LONG_TERM_UNEMPLOYED)
