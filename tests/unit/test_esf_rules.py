@@ -213,3 +213,24 @@ def test_checks_list_the_people_with_something_to_fix_first():
     ordered = esf.check_all([BRUNO, broken, CHLOE], TODAY)
     assert [c.person.person_id for c in ordered] == [9, 2, 3]
     assert ordered[2].participant is None  # Chloé: shown, not a participant
+
+
+@pytest.mark.parametrize(("answers", "refused"), [
+    ({"minority": Answer.REFUSED, "disability": Answer.REFUSED}, []),  # sensitive: allowed
+    ({"rural_area": Answer.REFUSED}, ["rural_area"]),
+    ({"household_jobless": Answer.REFUSED, "rural_area": Answer.NO}, ["household_jobless"]),
+    ({}, []),
+])
+def test_refuse_to_answer_only_for_the_sensitive_items(answers, refused):
+    found = esf.refused_where_not_allowed(answers)
+    assert [name for name, _message in found] == refused
+    assert all("n'est admis que pour les questions sensibles" in m for _n, m in found)
+
+
+@pytest.mark.parametrize(("entered", "problem"), [
+    (date(2026, 3, 1), None), (date(2026, 3, 2), None),
+    (date(2026, 2, 28), "Date d'entrée dans l'opération : elle ne peut pas précéder "
+                        "l'entrée du parcours (01/03/2026)."),
+])
+def test_the_operation_is_not_entered_before_the_path(entered, problem):
+    assert esf.entered_before_path_problem(entered, date(2026, 3, 1)) == problem
