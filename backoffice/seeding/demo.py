@@ -47,6 +47,7 @@ from ..enums import (
     Role,
     Sex,
 )
+from ..models import search_index
 from ..models import (
     Barrier,
     BarrierType,
@@ -347,7 +348,7 @@ class _DemoBuilder:
                 # Core insert of the mapped table: the same executemany as insert(Model)
                 # without the ORM bookkeeping, twice as fast (ids and keys are set here)
                 table = model if isinstance(model, Table) else model.__table__
-                self.session.execute(insert(table), rows)
+                _insert_many(self.session, table, rows)
 
     # --- small helpers ------------------------------------------------------------------
 
@@ -1419,7 +1420,7 @@ class _DemoBuilder:
 
     # --- the whole run ------------------------------------------------------------------
 
-    def run(self, people: int) -> None:
+    def run(self, people: int, commit=None) -> None:
         self.commission_ids: dict = {}
         self.orders: dict = {}
         self.order_seq: dict = defaultdict(int)
@@ -1441,6 +1442,8 @@ class _DemoBuilder:
                 scenario, days_ago = forced[code].pop(0) if forced[code] else (None, None)
                 self.make_person(code, scenario, days_ago)
             self.flush()
+            if commit is not None:
+                commit()
         self.finish_workshops()
         self.flush()
         # Purchase orders were inserted before all their lines were known (at version 1:
@@ -1462,6 +1465,39 @@ class _DemoBuilder:
         return plan
 
 
+def _insert_many(session, table: Table, rows: list[dict]) -> None:
+    """Insert ``rows`` (dicts with the keys of the first) into ``table``.
+
+    On SQLite, one ``executemany`` of the driver with each value already converted by its
+    column type (the same conversion SQLAlchemy applies): SQLAlchemy's per-row parameter
+    handling took a third of the demo's time at a million people (docs/benchmarks.md,
+    « Demo generator »). Elsewhere, and for a table with a computed default left out,
+    SQLAlchemy's own executemany (PostgreSQL batches the rows in multi-row INSERTs)."""
+    connection = session.connection()
+    dialect = connection.dialect
+    keys = list(rows[0])
+    defaults = [c for c in table.c if c.key not in rows[0] and c.default is not None]
+    if dialect.name != "sqlite" or any(not c.default.is_scalar for c in defaults):
+        session.execute(insert(table), rows)
+        return
+    columns = [table.c[key] for key in keys] + defaults
+    processors = [c.type._cached_bind_processor(dialect) for c in columns]
+    fixed = tuple(c.default.arg for c in defaults)
+    convert = [(i, p) for i, p in enumerate(processors) if p is not None]
+    values = []
+    for row in rows:
+        value = [row[key] for key in keys]
+        value.extend(fixed)
+        for i, process in convert:
+            value[i] = process(value[i])
+        values.append(tuple(value))
+    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(
+        f"INSERT INTO {dialect.identifier_preparer.quote(table.name)} ({names}) "
+        f"VALUES ({marks})", values)
+
+
 def _reset_sequences(session) -> None:
     """PostgreSQL: move each id sequence past the ids chosen by the demo."""
     if session.get_bind().dialect.name != "postgresql":
@@ -1477,12 +1513,17 @@ def _reset_sequences(session) -> None:
 
 
 def build_demo(session, beneficiaries: int = 300, seed: int = 1,
-               today: date | None = None) -> list[str]:
+               today: date | None = None, commit=None) -> list[str]:
     """Create the demo dataset and the demo accounts; return a French summary.
 
     Deterministic for a given `seed` and `today` (default: the current date). Loads the
     reference data first if the programmes table is empty. When the demo accounts already
-    exist, nothing is added and the summary says so. Does not commit.
+    exist, nothing is added and the summary says so. Does not commit, unless given
+    ``commit``: then it is called after each chunk of people (``flask seed demo``: a
+    million people are not one transaction of gigabytes).
+
+    On a database without people yet, the name search's index is built once at the end
+    instead of row by row (models/search_index.py; a third of the people's insert time).
     """
     if beneficiaries < 1:
         raise ValueError("Nombre de bénéficiaires : 1 au minimum.")
@@ -1498,7 +1539,19 @@ def build_demo(session, beneficiaries: int = 300, seed: int = 1,
             "Pour repartir de zéro, recréez la base puis relancez « flask seed demo ».",
         ]
     builder = _DemoBuilder(session, random.Random(seed), today)
-    builder.run(beneficiaries)
+    fresh = session.scalar(select(Beneficiary.id).limit(1)) is None
+    if fresh:
+        search_index.drop(session.connection())
+    try:
+        builder.run(beneficiaries, commit)
+    except BaseException:
+        if fresh and commit is not None:  # the people committed so far stay searchable
+            session.rollback()
+            search_index.create(session.connection())
+            commit()
+        raise
+    if fresh:
+        search_index.create(session.connection())
     _reset_sequences(session)
     session.flush()
     return _summary(session, builder, seed, today, time.perf_counter() - started)

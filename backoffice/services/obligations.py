@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..enums import DelayUnit, ReferralStatus, RollPolicy
@@ -45,8 +45,10 @@ from ..models import (
     DeadlineRule,
     Enrolment,
     EsfExit,
+    ExitType,
     Internship,
     Obligation,
+    Phase,
     PhaseRecord,
     Programme,
     ProgrammeSession,
@@ -346,8 +348,12 @@ class SyncResult:
 
 
 def _reconcile(session: Session, owed: dict, existing: list[Obligation], subject: dict,
-               now: datetime, result: SyncResult, key: Callable[[Obligation], object]) -> None:
-    """Create, update, fulfil or cancel ``existing`` rows to match ``owed`` (same keys)."""
+               now: datetime, result: SyncResult, key: Callable[[Obligation], object],
+               new_rows: list[dict] | None = None) -> None:
+    """Create, update, fulfil or cancel ``existing`` rows to match ``owed`` (same keys).
+
+    With ``new_rows`` (a full rebuild from the command line), a row to create is added
+    there as plain values for one bulk insert, without an object in the session."""
     seen: dict = {}
     for row in existing:
         k = key(row)
@@ -362,6 +368,12 @@ def _reconcile(session: Session, owed: dict, existing: list[Obligation], subject
             result.unchanged += 1
     for k, item in owed.items():
         row = seen.get(k)
+        if row is None and new_rows is not None:
+            new_rows.append({"rule_id": item.rule.id, "name": item.rule.name,
+                             "event_at": item.event_at, "due_at": item.due_at,
+                             "done_at": item.done_at, "version": 1, **subject})
+            result.created += 1
+            continue
         if row is None:
             row = Obligation(rule_id=item.rule.id, name=item.rule.name, event_at=item.event_at,
                              due_at=item.due_at, done_at=item.done_at, **subject)
@@ -440,7 +452,8 @@ def _engine_rows(session: Session, *where) -> list[Obligation]:
 
 
 def _sync_enrolments(session: Session, enrolments: list[Enrolment],
-                     programmes: dict[int, ProgrammeInfo], now: datetime) -> SyncResult:
+                     programmes: dict[int, ProgrammeInfo], now: datetime,
+                     new_rows: list[dict] | None = None) -> SyncResult:
     """Reconcile the obligations of several paths (three queries, whatever their number).
 
     A path adopts the rows its referral owed before it started (same rule: the pré-bilan
@@ -472,7 +485,7 @@ def _sync_enrolments(session: Session, enrolments: list[Enrolment],
         subject = {"enrolment_id": enrolment.id, "programme_id": enrolment.programme_id,
                    "referral_id": enrolment.referral_id}
         _reconcile(session, owed, existing[enrolment.id], subject, now, result,
-                   key=lambda row: row.rule_id)
+                   key=lambda row: row.rule_id, new_rows=new_rows)
     return result
 
 
@@ -513,8 +526,8 @@ def owed_by_referral(referral: Referral, programme: ProgrammeInfo) -> dict[int, 
 
 
 def sync_referral_obligations(session: Session, referrals: list[Referral], now: datetime,
-                              programmes: dict[int, ProgrammeInfo] | None = None
-                              ) -> SyncResult:
+                              programmes: dict[int, ProgrammeInfo] | None = None,
+                              new_rows: list[dict] | None = None) -> SyncResult:
     """Reconcile the obligations of orientations that have no path (yet): two queries.
     An orientation with a path is skipped: its path owns those rows. Flushes."""
     programmes = programmes if programmes is not None else {}
@@ -537,7 +550,7 @@ def sync_referral_obligations(session: Session, referrals: list[Referral], now: 
         owed = owed_by_referral(referral, programmes[referral.programme_id])
         subject = {"referral_id": referral.id, "programme_id": referral.programme_id}
         _reconcile(session, owed, existing[referral.id], subject, now, result,
-                   key=lambda row: row.rule_id)
+                   key=lambda row: row.rule_id, new_rows=new_rows)
     session.flush()
     return result
 
@@ -705,10 +718,19 @@ class RebuildReport:
         return total
 
 
+def _insert_rows(session: Session, rows: list[dict] | None) -> None:
+    """One Core insert of the obligations ``_reconcile`` collected (no ORM bookkeeping:
+    the engine's rows are not audited, see obligation_sync.engine_writes)."""
+    if rows:
+        session.execute(insert(Obligation.__table__), rows)
+
+
 def rebuild(session: Session, now: datetime, *, batch_size: int = 2000,
             release_memory: bool = False) -> RebuildReport:
     """Recompute every obligation from the records (idempotent). Flushes; the caller
-    commits. ``release_memory`` empties the session after each batch (command line)."""
+    commits. ``release_memory`` (command line) empties the session after each batch and
+    writes the rows to create by one bulk insert per batch, keeping no object of them: a
+    first rebuild of a million people's records (``flask seed demo``) creates them all."""
     report = RebuildReport()
     programmes = load_programme_info(session)
 
@@ -716,17 +738,21 @@ def rebuild(session: Session, now: datetime, *, batch_size: int = 2000,
     ids = session.scalars(select(Enrolment.id).order_by(Enrolment.id)).all()
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
+        # The phases and exit types (a few rows) held in the session: each path's link
+        # to them is then found there, with no join per row (half the rebuild's time)
+        lookups = [*session.scalars(select(Phase)), *session.scalars(select(ExitType))]
         enrolments = session.scalars(
             select(Enrolment).where(Enrolment.id.in_(chunk)).options(
-                joinedload(Enrolment.referral), joinedload(Enrolment.exit_type),
-                selectinload(Enrolment.phase_records).joinedload(PhaseRecord.phase),
-            )
+                joinedload(Enrolment.referral), selectinload(Enrolment.phase_records))
         ).unique().all()
         # Paths of programmes without rules still get their stale rows cancelled.
-        paths += _sync_enrolments(session, list(enrolments), programmes, now)
+        new_rows: list[dict] | None = [] if release_memory else None
+        paths += _sync_enrolments(session, list(enrolments), programmes, now, new_rows)
+        _insert_rows(session, new_rows)
         session.flush()
         if release_memory:
             paths.obligations.clear()
+            lookups.clear()
             session.expunge_all()
     report.by_subject["parcours"] = paths
 
@@ -737,7 +763,10 @@ def rebuild(session: Session, now: datetime, *, batch_size: int = 2000,
     for start in range(0, len(without_path), batch_size):
         chunk = session.scalars(select(Referral).where(
             Referral.id.in_(without_path[start:start + batch_size]))).all()
-        referrals += sync_referral_obligations(session, list(chunk), now, programmes)
+        new_rows = [] if release_memory else None
+        referrals += sync_referral_obligations(session, list(chunk), now, programmes,
+                                               new_rows)
+        _insert_rows(session, new_rows)
         if release_memory:
             referrals.obligations.clear()
             session.expunge_all()
