@@ -3,7 +3,8 @@
 Starts its own gunicorn (``--workers``, 127.0.0.1 only) on ``DATABASE_URL`` (build the demo
 there first when empty, see bench/common.py), then ``--users`` asyncio tasks (httpx), each
 logged in through the login form, loop over a realistic mix for ``--seconds`` (and at most
-``--max-requests`` in all):
+``--max-requests`` in all), each pausing ``--think`` seconds on average between two actions
+(0, the default: no pause, a saturation test):
 
 - list the beneficiaries, search them by a common name;
 - open a path (its page);
@@ -232,13 +233,16 @@ async def validate(client, user: User_, stats: Stats, pending: list[list[int]]) 
         user.validated += ids
 
 
-async def run_user(user: User_, base: str, budget: Budget, stats: Stats, shared: dict):
+async def run_user(user: User_, base: str, budget: Budget, stats: Stats, shared: dict,
+                   think: float = 0.0):
     async with httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=False) as client:
         if not await login(client, user, stats):
             return
         mix = {Role.COUNSELLOR: COUNSELLOR_MIX, Role.COMMISSION: COMMISSION_MIX}.get(
             user.role, COORDINATOR_MIX)
         kinds, weights = zip(*mix, strict=True)
+        if think:  # users do not all start in the same second
+            await asyncio.sleep(random.uniform(0, think))
         while budget.take():
             kind = random.choices(kinds, weights)[0]
             if kind == "list":
@@ -258,6 +262,8 @@ async def run_user(user: User_, base: str, budget: Budget, stats: Stats, shared:
             elif kind == "report":
                 await timed(stats, kind, lambda: client.get(
                     "/admin/indicators/telecharger/", params=shared["report"]))
+            if think:  # reading the page before the next action: half to one and a half
+                await asyncio.sleep(random.uniform(0.5, 1.5) * think)
 
 
 def free_port() -> int:
@@ -365,7 +371,8 @@ def markdown(args, engine: str, stats: Stats, elapsed: float, writes: dict,
     total_errors = sum(len(e) for e in stats.errors.values())
     lines = [
         f"### {args.users} users, {elapsed:.0f} s, gunicorn {args.workers} workers, {engine}, "
-        + f"{args.beneficiaries:,} beneficiaries".replace(",", " "),
+        + f"{args.beneficiaries:,} beneficiaries".replace(",", " ")
+        + (f", think time {args.think:g} s" if args.think else ", no think time"),
         "",
         f"Throughput: **{stats.requests / elapsed:.1f} requests/s** ({stats.requests} "
         f"requests); errors: **{total_errors}**.",
@@ -408,6 +415,10 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--db", choices=("env", "sqlite"), default="env")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds a user reads a page before the next action (each pause "
+                        "drawn between half and one and a half of it); 0: no pause, a "
+                        "saturation test")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
 
@@ -434,8 +445,8 @@ def main() -> None:
         started, generator = time.perf_counter(), time.process_time()
 
         async def everyone():
-            await asyncio.gather(*(run_user(u, f"http://{HOST}:{port}", budget, stats, shared)
-                                   for u in people))
+            await asyncio.gather(*(run_user(u, f"http://{HOST}:{port}", budget, stats, shared,
+                                            args.think) for u in people))
 
         asyncio.run(everyone())
         elapsed = time.perf_counter() - started

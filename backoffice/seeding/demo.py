@@ -47,7 +47,6 @@ from ..enums import (
     Role,
     Sex,
 )
-from ..models import search_index
 from ..models import (
     Barrier,
     BarrierType,
@@ -76,6 +75,7 @@ from ..models import (
     WorkshopAttendance,
     name_key,
     referral_non_entry_barriers,
+    search_index,
     search_key,
 )
 from ..rules.calendar import (
