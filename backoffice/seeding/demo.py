@@ -1468,16 +1468,17 @@ class _DemoBuilder:
 def _insert_many(session, table: Table, rows: list[dict]) -> None:
     """Insert ``rows`` (dicts with the keys of the first) into ``table``.
 
-    On SQLite, one ``executemany`` of the driver with each value already converted by its
-    column type (the same conversion SQLAlchemy applies): SQLAlchemy's per-row parameter
-    handling took a third of the demo's time at a million people (docs/benchmarks.md,
-    « Demo generator »). Elsewhere, and for a table with a computed default left out,
-    SQLAlchemy's own executemany (PostgreSQL batches the rows in multi-row INSERTs)."""
+    Each value is converted by its column type (the same conversion SQLAlchemy applies),
+    then handed to the driver at once: on SQLite one ``executemany``, on PostgreSQL one
+    ``COPY``. SQLAlchemy's per-row parameter handling took a third of the demo's time at a
+    million people (docs/benchmarks.md, « Demo generator »). A table with a computed
+    default left out goes through SQLAlchemy's own insert."""
     connection = session.connection()
     dialect = connection.dialect
     keys = list(rows[0])
     defaults = [c for c in table.c if c.key not in rows[0] and c.default is not None]
-    if dialect.name != "sqlite" or any(not c.default.is_scalar for c in defaults):
+    if dialect.name not in ("sqlite", "postgresql") or any(
+            not c.default.is_scalar for c in defaults):
         session.execute(insert(table), rows)
         return
     columns = [table.c[key] for key in keys] + defaults
@@ -1491,11 +1492,18 @@ def _insert_many(session, table: Table, rows: list[dict]) -> None:
         for i, process in convert:
             value[i] = process(value[i])
         values.append(tuple(value))
-    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(c.name) for c in columns)
+    if dialect.name == "postgresql":
+        # The request's own connection and transaction (psycopg 3's COPY)
+        with connection.connection.driver_connection.cursor() as cursor, \
+                cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            for value in values:
+                copy.write_row(value)
+        return
     marks = ", ".join("?" for _ in columns)
-    connection.exec_driver_sql(
-        f"INSERT INTO {dialect.identifier_preparer.quote(table.name)} ({names}) "
-        f"VALUES ({marks})", values)
+    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})",
+                               values)
 
 
 def _reset_sequences(session) -> None:

@@ -693,6 +693,7 @@ def sync_programme_obligations(session: Session, programme: Programme, year: int
     existing = _engine_rows(
         session, Obligation.programme_id == programme.id, Obligation.enrolment_id.is_(None),
         Obligation.purchase_order_id.is_(None), Obligation.session_id.is_(None),
+        Obligation.referral_id.is_(None),  # an orientation's rows are not reports
         Obligation.event_at >= start, Obligation.event_at <= end,
     )
     result = SyncResult()
@@ -788,7 +789,8 @@ def rebuild(session: Session, now: datetime, *, batch_size: int = 2000,
     stored_years = dict(session.execute(
         select(Obligation.programme_id, func.min(Obligation.event_at))
         .where(Obligation.rule_id.is_not(None), Obligation.enrolment_id.is_(None),
-               Obligation.purchase_order_id.is_(None), Obligation.session_id.is_(None))
+               Obligation.purchase_order_id.is_(None), Obligation.session_id.is_(None),
+               Obligation.referral_id.is_(None))
         .group_by(Obligation.programme_id)
     ).all())
     for programme in session.scalars(select(Programme).order_by(Programme.id)):

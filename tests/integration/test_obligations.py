@@ -115,7 +115,8 @@ def obligations(subject, *, code: str | None = None, include_cancelled=False) ->
         query = query.where(Obligation.programme_id == subject.id,
                             Obligation.enrolment_id.is_(None),
                             Obligation.purchase_order_id.is_(None),
-                            Obligation.session_id.is_(None))
+                            Obligation.session_id.is_(None),
+                            Obligation.referral_id.is_(None))
     else:
         query = query.where(Obligation.purchase_order_id == subject.id,
                             Obligation.enrolment_id.is_(None))
@@ -429,6 +430,23 @@ def test_an_orientation_owes_its_liaison_sheet_and_pre_bilan_before_any_path(ctx
     assert one(plie, "plie_liaison_entry").due_at == eod(2026, 5, 14)
     assert one(csp, "csp_prebilan").due_at == eod(2026, 11, 10)
     assert one(csp, "csp_prebilan").enrolment_id is None
+
+
+def test_a_rebuild_keeps_an_orientation_s_deadlines_open(ctx):
+    # The programme's periodic reports are the rows with no path, order, session nor
+    # orientation: a rebuild must not take an orientation's rows for stale reports
+    # (it cancelled them, and the next rebuild reopened them).
+    path(ctx, "PLIE-L1", date(2026, 4, 1))  # the programme's activity span
+    plie = pending_referral(ctx, "PLIE-L1", date(2026, 4, 29))
+    csp = pending_referral(ctx, "CSP", date(2026, 11, 2))
+    path(ctx, "CSP", date(2026, 10, 1))
+    now = at(2026, 11, 20)
+    rebuild(db.session, now)
+    for ref, code in ((plie, "plie_liaison_entry"), (csp, "csp_prebilan")):
+        assert one(ref, code).cancelled_at is None
+    again = rebuild(db.session, now).total
+    assert (again.created, again.updated, again.cancelled) == (0, 0, 0)
+    assert one(plie, "plie_liaison_entry").cancelled_at is None
 
 
 def test_a_non_entry_still_owes_the_liaison_sheet_but_not_the_path_facts(ctx):
