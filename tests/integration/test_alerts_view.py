@@ -849,8 +849,9 @@ def test_the_list_and_the_badge_read_the_open_obligations_index_in_order(app):
     assert "ix_obligations_open_due" in listing
     assert "ORDER BY" not in listing and "Sort" not in listing  # no sort step
     # issue 20 « Speed »: the coordinator's badge goes path by path (open paths, then each
-    # one's obligations): the walk in due order read the closed paths' leftovers first
-    assert "ix_obligations_enrolment_id" in badge, badge
+    # one's obligations): the walk in due order read the closed paths' leftovers first;
+    # issue 25 §3: each path's open obligations alone, by their partial index
+    assert "ix_obligations_open_path" in badge, badge
     assert "ix_obligations_open_due" not in badge, badge
 
 
