@@ -212,11 +212,6 @@ def init_app(app) -> None:
     app.config.setdefault("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
     # The cookie itself dies with the absolute lifetime; the server checks the rest.
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_ABSOLUTE_LIFETIME"]
-    # The cookie is signed and sent again only when the session changed (the login, the
-    # once-a-minute `touch_session`, a CSRF token), not on every page: Flask re-signed it
-    # on each response of a permanent session (issue 25 §3: ≈ 0.3 ms of each page). The
-    # server checks the lifetimes from the stamps inside, whatever the cookie's expiry.
-    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     app.after_request(_set_headers)
     hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
     if hops:
