@@ -433,7 +433,7 @@ def _capped_overdue_count(now: datetime, cap: int) -> Select:
     obligations by ``ix_obligations_open_path``: the walk stops at ``cap + 1``. Written
     « obligations IN (open paths) », SQLite first built the list of every open path's id
     (2 444 at 10 000 people) and probed each one's obligations, done ones included: 2.9 of
-    the 3 ms the badge took on every page (issue 25 §3; 0.5 ms now, docs/benchmarks.md)."""
+    the 3 ms the badge took on every page (issue 25 §3; 0.4 ms now, docs/benchmarks.md)."""
     due = [*_open(), Obligation.due_at < now]
     on_open_paths = (
         select(Obligation.id)
