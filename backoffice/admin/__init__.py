@@ -40,6 +40,7 @@ from .reference import (
     ProgrammeView,
     SuspensionReasonView,
 )
+from .row_actions import row_icons
 
 # French strings Flask-Admin leaves untranslated (see the .po file there).
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -88,6 +89,7 @@ def init_admin(app) -> Admin:
     _menu_opens_first_views(admin)
     app.add_template_filter(agreed)  # « {{ n }} {{ n|agreed('échéance', 'échéances') }} »
     _render_menu_once(app)
+    app.add_template_global(row_icons)  # a list row's icons in one call (admin/list.html)
     return admin
 
 

@@ -17,6 +17,7 @@ from flask import g
 from flask_admin.babel import gettext
 from flask_admin.model.template import BaseListRowAction
 from flask_wtf.csrf import generate_csrf
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 #: Stands for the row's id in a link built once per page (letters only: not encoded).
@@ -111,3 +112,12 @@ class DeleteRow(BaseListRowAction):
             )).split(f'value="{ROW_ID}"', 1)
         before, after = cache[key]
         return Markup(f'{before}value="{escape(view.get_pk_value(row))}"{after}')
+
+
+@pass_context
+def row_icons(context, actions, row_id, row) -> Markup:
+    """Every icon of one row in one call from the list's template (``admin/list.html``),
+    the same HTML as Flask-Admin's loop, which called each action's ``render_ctx`` from
+    Jinja and asked the row's key again for each: 8 icons a row on a path list, 160
+    calls a page (issue 25 §3: ≈ 1 ms of a path list)."""
+    return Markup("\n".join(str(action.render(context, row_id, row)) for action in actions))

@@ -30,6 +30,12 @@ class Obligation(Versioned, db.Model):
         # « done_at IS NULL AND cancelled_at IS NULL » in those words.
         Index("ix_obligations_open_due", "due_at", "id",
               postgresql_where=OPEN_OBLIGATION, sqlite_where=OPEN_OBLIGATION),
+        # A path's open obligations by due date: the coordinator's navbar badge goes
+        # through the open paths and reads only their open obligations here (the plain
+        # index on enrolment_id made it read the done ones too; issue 25 §3,
+        # services/alerts.py: _capped_overdue_count).
+        Index("ix_obligations_open_path", "enrolment_id", "due_at",
+              postgresql_where=OPEN_OBLIGATION, sqlite_where=OPEN_OBLIGATION),
         # The compliance ledger (issue 22 §4, indicators/compliance.py): a rule's
         # obligations due in a period, read from the index alone (counts and delays: no
         # visit of the table's rows, 132 000 CSP obligations at 100 000 people)…

@@ -101,3 +101,32 @@ def test_the_bin_posts_its_own_row_with_the_csrf_token_and_comes_back(app, clien
     assert response.headers["Location"] == fields["url"]
     with app.app_context():
         assert db.session.scalars(select(Beneficiary.id)).all() == [other]
+
+
+
+def test_a_rows_icons_are_rendered_in_one_call(client, auth, people, monkeypatch):
+    """Issue 25 §3: the list's template renders each row's icons with one call
+    (``row_icons``), not one ``render_ctx`` from Jinja per icon; the icons are the same."""
+    from flask_admin.model.template import BaseListRowAction
+    from jinja2 import pass_context
+
+    from backoffice.admin.row_actions import row_icons
+
+    per_icon, per_row = [], []
+    monkeypatch.setattr(BaseListRowAction, "render_ctx",
+                        lambda self, *args: per_icon.append(self) or "")
+
+    @pass_context
+    def counting(context, actions, row_id, row):
+        per_row.append(row_id)
+        return row_icons(context, actions, row_id, row)
+
+    monkeypatch.setitem(client.application.jinja_env.globals, "row_icons", counting)
+    auth.login("coordinator")
+    page = client.get("/admin/beneficiaries/").get_data(as_text=True)
+    tricky, other = people
+    assert per_icon == []
+    assert sorted(per_row) == sorted([str(tricky), str(other)])  # one call a row
+    assert set(row_links(page, "details")) == {str(tricky), str(other)}
+    assert set(row_links(page, "edit")) == {str(tricky), str(other)}
+    assert set(delete_forms(page)) == {str(tricky), str(other)}
