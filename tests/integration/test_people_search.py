@@ -279,10 +279,14 @@ def _ids_shown(page: str) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+#: A bound value as each driver writes it: « ? » (SQLite), « %(id_1_1)s::INTEGER » (psycopg).
+_VALUE = r"(?:\?|%\(\w+\)s(?:::\w+)?)"
+
+
 def _largest_list_of_ids(statements) -> int:
-    """The most values of one « IN (…) » among `statements` (the ids a statement carries)."""
+    """The most values of one « IN (…) » list among `statements` (the ids it carries)."""
     lists = [inner for statement, _parameters in statements
-             for inner in re.findall(r"\bIN \(([^()]*)\)", statement)]
+             for inner in re.findall(rf"\bIN \(({_VALUE}(?:, {_VALUE})*)\)", statement)]
     return max((inner.count(",") + 1 for inner in lists), default=0)
 
 
