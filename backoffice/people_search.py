@@ -132,9 +132,10 @@ def people_in_name_order(session, people, text: str | None, up_to: int):
     that order; the list then reads those rows only. Reading the ids alone, then the rows
     of all of them for the sort, read each person found twice: on PostgreSQL the trigram
     index gives candidates that are checked against the table's row, and a frequent name
-    (« Nguyen », ≈ 8 800 people of 1 000 000) took 85-120 ms of SQL, one pass 25-40 ms
-    (docs/benchmarks.md). More people found, or no word of three letters: the list walks
-    the name order (`person_clause`), as `search_rows` decides."""
+    (« Nguyen », 8 766 people of 1 000 000) took 84-121 ms of SQL, one pass 17-30 ms
+    (docs/benchmarks.md, « Name search through an index »). More people found, or no
+    word of three letters: the list walks the name order (`person_clause`), as
+    `search_rows` decides."""
     words = search_words(text)
     if any(len(word) >= TRIGRAM for word in words):
         limit = FROM_PEOPLE_UP_TO_BY_NAME
