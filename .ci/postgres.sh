@@ -4,6 +4,9 @@
 # Creates a cluster in a temporary directory (initdb), starts it on a loopback port,
 # exports DATABASE_URL for COMMAND, and always stops and deletes the cluster afterwards.
 # Installs Debian's PostgreSQL with apt when its binaries are missing.
+# POSTGRES_SERVER_OPTIONS adds server settings for one run (a benchmark), e.g.
+#   POSTGRES_SERVER_OPTIONS="-c shared_buffers=512MB" bash .ci/postgres.sh …
+# Unset (CI, make test-postgres): the cluster's defaults (shared_buffers 128MB).
 set -euo pipefail
 
 find_bin() {
@@ -39,7 +42,8 @@ trap stop EXIT
   --locale=C.UTF-8 >/dev/null
 "${as_owner[@]}" "$PG_CTL" -D "$WORK/data" -l "$WORK/server.log" -w \
   -o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c fsync=off \
-      -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+      -c synchronous_commit=off -c full_page_writes=off ${POSTGRES_SERVER_OPTIONS:-}" \
+  start >/dev/null
 "${as_owner[@]}" "$CREATEDB" -h 127.0.0.1 -p "$PGPORT" -U parcours parcours
 
 export DATABASE_URL="postgresql://parcours@127.0.0.1:$PGPORT/parcours"

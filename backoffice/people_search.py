@@ -14,9 +14,10 @@ How it is fast: the folded words are stored in `beneficiaries.search_key` (kept 
 model, `Beneficiary._refresh_keys`) and indexed by trigrams (models/search_index.py): a
 word of three letters or more is looked up in that index. A word of one or two letters has
 no trigram: it is checked on each person's key, which a list walking its own order stops
-doing at its page (most people match such a word).
+doing at its page (most people match such a word). The lists of people in name order read
+the people found once, keeping only those up to the page asked (`people_in_name_order`).
 """
-from sqlalchemy import and_, column, exists, literal_column, select, table, true
+from sqlalchemy import and_, column, exists, func, literal_column, select, table, true
 from sqlalchemy.orm import aliased
 
 from .models import Beneficiary, Enrolment, fold, search_index
@@ -91,7 +92,8 @@ def search_rows(session, model: type, text: str | None):
 
     - few people found (up to `FROM_PEOPLE_UP_TO`, or `…_BY_NAME` for the lists sorted
       by name): their ids are read through the index first and the list reads their rows
-      only, then sorts them;
+      only, then sorts them (the lists of people in name order keep only the people up to
+      their page: `people_in_name_order`);
     - more, or only words of one or two letters (no trigram; most people match them):
       the list walks its own order and keeps the rows of matching people, which are then
       frequent enough for the page to fill early.
@@ -117,6 +119,36 @@ def search_rows(session, model: type, text: str | None):
         link = and_(path.id == model.enrolment_id, person.id == path.beneficiary_id)
     # Each row of the list, in the list's order, asks whether its person matches.
     return exists().where(link, person_clause(session, text, person)), False
+
+
+def people_in_name_order(session, people, text: str | None, up_to: int):
+    """`search_rows` for a list of people shown in name order (`name_key`, then `id`) up
+    to its `up_to`-th person (the page asked and those before it): (SQL condition on
+    `Beneficiary`, whether it starts from the people found). `people` is the list's query
+    of `Beneficiary` with all its own conditions (the role's scope), no filter added after.
+
+    From the people found (up to `FROM_PEOPLE_UP_TO_BY_NAME`), one statement reads them
+    through the index, each with its `name_key`, and keeps the ids of the first `up_to` in
+    that order; the list then reads those rows only. Reading the ids alone, then the rows
+    of all of them for the sort, read each person found twice: on PostgreSQL the trigram
+    index gives candidates that are checked against the table's row, and a frequent name
+    (« Nguyen », 8 766 people of 1 000 000) took 84-121 ms of SQL, one pass 17-30 ms
+    (docs/benchmarks.md, « Name search through an index »). More people found, or no
+    word of three letters: the list walks the name order (`person_clause`), as
+    `search_rows` decides."""
+    words = search_words(text)
+    if any(len(word) >= TRIGRAM for word in words):
+        limit = FROM_PEOPLE_UP_TO_BY_NAME
+        found = (people.filter(person_clause(session, text)).order_by(None)
+                 .with_entities(Beneficiary.id.label("id"),
+                                Beneficiary.name_key.label("name_key"))
+                 .limit(limit + 1).subquery())
+        # the number found (at most limit + 1) on each row kept: one statement, one pass
+        rows = session.execute(select(found.c.id, func.count().over())
+                               .order_by(found.c.name_key, found.c.id).limit(up_to)).all()
+        if not rows or rows[0][1] <= limit:
+            return Beneficiary.id.in_([row[0] for row in rows]), True
+    return (person_clause(session, text) if words else true()), False
 
 
 def by_name(from_people: bool):

@@ -1,9 +1,10 @@
 """Issue 25 §2: people are found by name through an index, the same way on every list and
 form that names them (backoffice/people_search.py, models/search_index.py)."""
+import re
 from datetime import date, datetime
 
 from flask_migrate import upgrade
-from sqlalchemy import Unicode, and_, cast, or_, select, text
+from sqlalchemy import Unicode, and_, cast, event, or_, select, text
 
 from backoffice import people_search
 from backoffice.enums import Role
@@ -12,6 +13,7 @@ from backoffice.models import Beneficiary, Contact, Referral, fold, search_index
 from backoffice.privacy import anonymise
 from tests.integration.test_admin_access import make_beneficiary, make_path, make_reference
 from tests.integration.test_alerts_view import plan
+from tests.integration.test_query_counts import filter_arg
 
 # Last name, first name, external id: accents, hyphens, apostrophes, spaces, case, a
 # letter outside Latin-1, homonyms in both orders (« Anne Martin » / « Martin Anne »).
@@ -269,3 +271,92 @@ def test_the_migration_fills_the_key_of_the_people_already_recorded(tmp_path):
         for query in ("dup", "prevost lea", "anne martin", "del000", "a"):
             assert names(people_search.person_clause(db.session, query)) == expected(query)
         db.session.remove()
+
+
+def _ids_shown(page: str) -> list[int]:
+    """The ids of the rows of a list page, in their order (the « details » link of each)."""
+    ids = [int(found) for found in re.findall(r"/details/\?id=(\d+)", page)]
+    return list(dict.fromkeys(ids))
+
+
+#: A bound value as each driver writes it: « ? » (SQLite), « %(id_1_1)s::INTEGER » (psycopg).
+_VALUE = r"(?:\?|%\(\w+\)s(?:::\w+)?)"
+
+
+def _largest_list_of_ids(statements) -> int:
+    """The most values of one « IN (…) » list among `statements` (the ids it carries)."""
+    lists = [inner for statement, _parameters in statements
+             for inner in re.findall(rf"\bIN \(({_VALUE}(?:, {_VALUE})*)\)", statement)]
+    return max((inner.count(",") + 1 for inner in lists), default=0)
+
+
+def test_a_list_of_people_in_name_order_reads_the_people_found_once(app, client, auth,
+                                                                   users, monkeypatch):
+    """The beneficiaries list and the person select, in name order: the people found are
+    read through the index with their name key in one statement, and the list then reads
+    only those up to the page asked (20 for the first page, 40 for the second, 10 for the
+    select), not every person found again; the pages are those of walking the name order,
+    homonyms by id, and a counsellor's scope and a filter keep to their rows."""
+    with app.app_context():
+        reference = make_reference()
+        firsts = ["Anne", "Zoé", "Léa", "Marc", "Éric"]
+        dupont = [make_beneficiary("Dupont", firsts[number % 5], date(1970, 1, 1 + number))
+                  for number in range(28)]
+        dupont += [make_beneficiary("Dupontel", "Anne", date(1980, 1, 1 + number))
+                   for number in range(17)]
+        make_beneficiary("Martin", "Anne", date(1990, 1, 1))
+        for person in dupont[:3]:
+            make_path(reference["programme"], users[Role.COUNSELLOR.value], person)
+        for person in dupont[-5:]:  # after the first page in name order
+            person.commune = "Dumbéa"
+        db.session.commit()
+        in_order = [person.id for person in sorted(dupont, key=lambda p: (p.name_key, p.id))]
+        in_dumbea = [person for person in in_order if person in {p.id for p in dupont[-5:]}]
+        mine = [person for person in in_order if person in {p.id for p in dupont[:3]}]
+
+    def read(url: str):
+        statements = []
+
+        def on(_conn, _cursor, statement, parameters, _context, _many):
+            statements.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", on)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", on)
+        assert response.status_code == 200, url
+        return response, _largest_list_of_ids(statements)
+
+    auth.login("admin")
+    with app.app_context():
+        pages = {}
+        for up_to in (people_search.FROM_PEOPLE_UP_TO_BY_NAME, 0):  # found, or walked
+            monkeypatch.setattr(people_search, "FROM_PEOPLE_UP_TO_BY_NAME", up_to)
+            first, first_ids = read("/admin/beneficiaries/?search=dupont")
+            second, second_ids = read("/admin/beneficiaries/?search=dupont&page=1")
+            select_, select_ids = read(
+                "/admin/referrals/ajax/lookup/?name=beneficiary&query=dupont")
+            pages[up_to] = (_ids_shown(first.get_data(as_text=True)),
+                            _ids_shown(second.get_data(as_text=True)),
+                            [row[0] for row in select_.get_json()])
+            if up_to:
+                assert (first_ids, second_ids, select_ids) == (20, 40, 10)
+        assert pages[0] == pages[people_search.FROM_PEOPLE_UP_TO_BY_NAME] == (
+            in_order[:20], in_order[20:40], in_order[:10])
+        # a filter after the search: every person found, then filtered, as before
+        commune = filter_arg(app, "beneficiaries", "Commune", "FilterEqual")
+        filtered, _ = read(f"/admin/beneficiaries/?search=dupont&{commune}=Dumb%C3%A9a")
+        assert _ids_shown(filtered.get_data(as_text=True)) == in_dumbea
+        # sorted by birth date: every person found, as before
+        monkeypatch.setattr(people_search, "FROM_PEOPLE_UP_TO_BY_NAME", 20000)
+        by_birth, ids = read("/admin/beneficiaries/?search=dupont&sort=3")
+        assert ids == len(dupont)
+        assert len(_ids_shown(by_birth.get_data(as_text=True))) == 20
+    auth.logout()
+    auth.login(Role.COUNSELLOR.value)
+    with app.app_context():
+        listed, _ = read("/admin/beneficiaries/?search=dupont")
+        assert _ids_shown(listed.get_data(as_text=True)) == mine
+        lookup, _ = read("/admin/enrolments/ajax/lookup/?name=beneficiary&query=dupont")
+        assert [row[0] for row in lookup.get_json()] == mine
