@@ -68,8 +68,15 @@ OVERHEAD = (
     re.compile(r"^SELECT count\(", re.S),  # pager count and navbar badge
 )
 
-#: Targets of issue 8 §3.
-PAGE_RATIO, PAGE_MS, REPORT_RATIO = 3.0, 300.0, 2.0
+#: Targets of issue 8 §3, amended by issue 25 §4: a list or record page within 3 × (its
+#: bare SQL + an empty logged-in page) and under 100 ms (300 ms in DEVELOPERS.md at
+#: 100 000); the alerts page of a counsellor under 200 ms.
+PAGE_RATIO, PAGE_MS, REPORT_RATIO = 3.0, 100.0, 2.0
+ALERTS_MS = 200.0
+#: The empty logged-in page the ratio adds to a page's SQL (« Mon compte »).
+EMPTY_PAGE = "/admin/account/"
+#: The counsellor whose alerts are measured (the demo's first referent).
+COUNSELLOR = "referent@demo.fr"
 
 
 @dataclass
@@ -83,6 +90,7 @@ class Case:
     queries: int = 0
     queries_100: int | None = None
     rows: int | None = None
+    account: str | None = None  # None: the coordinator
 
 
 def capture(app, client, url: str) -> tuple[list[tuple[str, object]], int]:
@@ -203,7 +211,9 @@ def page_cases(app) -> list[Case]:
         Case("record", "path details", f"/admin/enrolments/details/?id={path}"),
         Case("record", "path edit", f"/admin/enrolments/edit/?id={path}"),
         Case("alerts", "alerts (7 days)", "/admin/alerts/"),
+        Case("alerts", "alerts of a counsellor", "/admin/alerts/", account=COUNSELLOR),
         Case("home", "admin home (fixed cost)", "/admin/"),
+        Case("home", "empty logged-in page (« Mon compte »)", EMPTY_PAGE),
     ]
     return cases
 
@@ -217,8 +227,12 @@ def check_filters(app, client, cases: list[Case]) -> None:
                 raise SystemExit(f"{case.url}: filtre refusé")
 
 
-def measure_pages(app, client, cases: list[Case], repeat: int, log) -> None:
+def measure_pages(app, coordinator, cases: list[Case], repeat: int, log) -> None:
+    clients = {None: coordinator}
     for case in cases:
+        if case.account not in clients:
+            clients[case.account] = logged_in_client(app, case.account)
+        client = clients[case.account]
         statements, status = capture(app, client, case.url)  # also the warm-up
         assert status == 200, f"{case.url}: HTTP {status}"
         case.queries = len(statements)
@@ -334,27 +348,37 @@ def markdown(engine: str, beneficiaries: int, repeat: int, report_repeat: int,
         "DBAPI cursor. Queries: statements of one request (lists: at 20 / 100 rows a page)."
         + (f" Demo + obligations built in {built:.0f} s." if built else ""),
         "",
-        "| page | URL | median (ms) | p95 (ms) | bare SQL (ms) | ratio | queries | target |",
+        "| page | URL | median (ms) | p95 (ms) | bare SQL (ms) | ratio to SQL + empty page "
+        "| queries | target |",
         "|---|---|---:|---:|---:|---:|---:|---|",
     ]
+    empty = next((stats(c.page_ms)[0] for c in pages if c.url == EMPTY_PAGE), 0.0)
+    lines[2] += (f" Ratio = median ÷ (bare SQL + the empty logged-in page, {empty:.1f} ms); "
+                 f"target ≤ {PAGE_RATIO:g} and under {PAGE_MS:g} ms (issue 25 §4), the "
+                 f"alerts of a counsellor under {ALERTS_MS:g} ms.")
     for c in pages:
         median, p95 = stats(c.page_ms)
         bare = stats(c.bare_ms)[0]
-        ratio = median / bare if bare else float("inf")
+        ratio = median / (bare + empty) if bare + empty else float("inf")
         queries = f"{c.queries} / {c.queries_100}" if c.queries_100 is not None \
             else str(c.queries)
         constant = c.queries_100 is None or c.queries_100 == c.queries
         if not constant:
             verdict = "**queries grow**"
+        elif c.account == COUNSELLOR:
+            verdict = f"ok (< {ALERTS_MS:g} ms)" if median < ALERTS_MS else \
+                f"**over {ALERTS_MS:g} ms**"
         elif c.group == "alerts":  # issue 4 §7: the same order of time as its SQL
             verdict = "ok (same order as its SQL)" if ratio <= PAGE_RATIO else \
                 "**ratio > 3**"
+        elif c.url == EMPTY_PAGE:
+            verdict = "(the ratio's fixed part)"
         elif median >= PAGE_MS:
-            verdict = "**over 300 ms**"
+            verdict = f"**over {PAGE_MS:g} ms**"
         elif ratio <= PAGE_RATIO:
             verdict = "ok"
         else:
-            verdict = f"< 300 ms; ratio > 3 (+{median - bare:.0f} ms)"
+            verdict = f"< {PAGE_MS:g} ms; **ratio > 3**"
         url = c.url if len(c.url) < 70 else c.url[:67] + "…"
         lines.append(f"| {c.group}: {c.label} | `{url}` | {median:.1f} | {p95:.1f} "
                      f"| {bare:.1f} | {ratio:.1f} | {queries} | {verdict} |")
