@@ -11,6 +11,7 @@ that cannot be appended fails the request (503): nothing personal is shown unrec
 """
 from flask import current_app, g, request
 from flask_login import current_user
+from werkzeug.wsgi import ClosingIterator
 
 from .. import audit
 from ..auth.permissions import NOMINATIVE
@@ -123,7 +124,13 @@ def _log_access(response):
         return current_app.response_class(page, status, mimetype="text/html")
     # After the last byte is sent (and a streamed export finished): the write waits for
     # no one's page. A connection of its own: the request's session is gone by then.
-    response.call_on_close(spool.drainer(app))
+    drain = spool.drainer(app)
+    if response.direct_passthrough:
+        # a file (send_file): Werkzeug hands the server the file itself, whose close is
+        # the file's, not the response's (its call_on_close would never run)
+        response.response = ClosingIterator(response.response, drain)
+    else:
+        response.call_on_close(drain)
     return response
 
 
