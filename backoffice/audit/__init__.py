@@ -205,22 +205,23 @@ def write_spooled(connection, rows: list[dict]) -> int:
     anonymous limit is applied as `record` does, at the time each entry was made.
     Returns the number of entries written."""
     unique = list({row["entry_key"]: row for row in rows}.values())
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[connection.dialect.name]
-
-    def insert_new(chunk: list[dict]) -> int:  # one statement; the rows it wrote
-        return len(connection.execute(
-            dialect.insert(AuditEntry.__table__).values(chunk)
-            .on_conflict_do_nothing(index_elements=["entry_key"])
-            .returning(AuditEntry.id)).all())
-
+    statement = _SPOOLED_INSERT[connection.dialect.name]
     identified = [row for row in unique if row["user_id"] is not None or row["address"] is None]
-    written = sum(insert_new(identified[start:start + 500])
-                  for start in range(0, len(identified), 500))
+    written = len(connection.execute(statement, identified).all()) if identified else 0
     for row in unique:  # anonymous ones in order: each counts those written before it
         if (row["user_id"] is None and row["address"] is not None
                 and _limited(connection, row)):
-            written += insert_new([row])
+            written += len(connection.execute(statement, [row]).all())
     return written
+
+
+# Built once (compiled once, then from SQLAlchemy's cache): an insert that skips a key
+# already written, returning the ids it wrote (a count both engines give, one row or many).
+_SPOOLED_INSERT = {
+    name: dialect.insert(AuditEntry.__table__)
+    .on_conflict_do_nothing(index_elements=["entry_key"]).returning(AuditEntry.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 def _limited(session, row: dict) -> bool:

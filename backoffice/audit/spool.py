@@ -65,7 +65,16 @@ def folder(app: Flask) -> Path:
     configured = app.config.get("AUDIT_SPOOL_DIR")
     if configured:
         return Path(configured)
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    known = app.extensions.setdefault("parcours_audit_spool", {})
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url not in known:
+        known[url] = _default_folder(app, url)
+    return known[url]
+
+
+def _default_folder(app: Flask, address: str) -> Path:
+    """Beside a SQLite file; else under the instance folder, named after the database."""
+    url = make_url(address)
     database = url.database or ""
     if url.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
             and not database.startswith("file:"):
@@ -78,7 +87,7 @@ def folder(app: Flask) -> Path:
 def _fsync(app: Flask) -> bool:
     setting = str(app.config.get("AUDIT_SPOOL_FSYNC", "auto")).strip().lower()
     if setting == "auto":
-        return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "sqlite"
+        return not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
     return setting in ("1", "true", "oui", "yes")
 
 
