@@ -3,6 +3,7 @@ import json
 import sqlite3
 import threading
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select
@@ -276,6 +277,22 @@ def test_a_record_page_does_not_wait_for_the_sqlite_write_lock(app, client, auth
     assert _count(app, action="view") == before
     assert runner.invoke(args=["audit", "flush"]).output.startswith("1 entrée écrite")
     assert _count(app, action="view") == before + 1
+
+
+def test_each_database_has_its_own_spool(app, tmp_path):
+    """A spool is never drained into another database (a bench, a test, a second site on
+    the same code): its folder follows the database unless AUDIT_SPOOL_DIR names one."""
+    app.config["AUDIT_SPOOL_DIR"] = None
+    folders = []
+    for url in (f"sqlite:///{tmp_path / 'a.sqlite3'}", f"sqlite:///{tmp_path / 'b.sqlite3'}",
+                "postgresql+psycopg://parcours:secret@127.0.0.1/parcours",
+                "postgresql+psycopg://parcours:secret@127.0.0.1/autre", "sqlite://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+        folders.append(spool.folder(app))
+    assert folders[0] == tmp_path / "a.sqlite3.audit-spool"
+    assert folders[2].parent == Path(app.instance_path) / "audit-spool"
+    assert folders[2].name.startswith("parcours-") and "secret" not in str(folders[2])
+    assert len(set(folders)) == 5
 
 
 def test_threads_spooling_and_draining_together_write_each_entry_once(app):
