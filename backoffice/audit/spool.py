@@ -14,7 +14,8 @@ the table exactly once: each carries a unique `entry_key` (a unique index of
 `audit_entries`), the drain skips the keys already written, and it removes what it wrote
 only after its transaction is committed. A crash at any point leaves the entries on disk;
 the next drain of any process (every request that records something drains) or
-`flask audit flush` writes them.
+`flask audit flush` writes them. Not at the app's start: `flask db upgrade` builds the app
+before the key's column exists (a drain that fails leaves the entries where they are).
 
 Files, in one folder per database (`AUDIT_SPOOL_DIR`; by default beside a SQLite file,
 `<base>.audit-spool`, else `instance/audit-spool/<base>-<hash of the address>`; a
