@@ -90,6 +90,12 @@ def settings_from_environment(instance_path: str) -> dict:
         # address and minute; beyond, one entry says so and the rest are not written
         # (issue 18 §8: nobody can flood the audit table without logging in).
         "AUDIT_ANONYMOUS_PER_MINUTE": _int_env("AUDIT_ANONYMOUS_PER_MINUTE", 20),
+        # The audit spool (audit/spool.py, issue 25 §3): the folder where a request's read,
+        # export and refusal entries wait for the table (empty: beside the SQLite file, or
+        # under instance/audit-spool/), and whether each append is fsynced ("auto": on
+        # PostgreSQL, whose commits are; "1" always; "0" never).
+        "AUDIT_SPOOL_DIR": os.environ.get("AUDIT_SPOOL_DIR", "").strip() or None,
+        "AUDIT_SPOOL_FSYNC": os.environ.get("AUDIT_SPOOL_FSYNC", "auto").strip() or "auto",
         "FLASK_ADMIN_SWATCH": "default",
         "ADMIN_PAGE_SIZE": 20,
     }

@@ -24,6 +24,7 @@ sys.path.insert(0, ".")
 from sqlalchemy import func, select  # noqa: E402
 
 from backoffice import create_app  # noqa: E402
+from backoffice.audit import spool  # noqa: E402
 from backoffice.enums import EnrolmentStatus  # noqa: E402
 from backoffice.extensions import db  # noqa: E402
 from backoffice.models import (  # noqa: E402
@@ -180,7 +181,10 @@ case("§2 référent : fiche d'autrui en 404", r.status_code != 404)
 
 
 def audit_count():
+    """Entries in the trail, once the spool is drained as a server does after sending each
+    response (the test client here leaves responses open; audit/spool.py)."""
     with app.app_context():
+        spool.drain(app, wait=True)
         return db.session.scalar(select(func.count(AuditEntry.id)))
 
 
@@ -198,24 +202,22 @@ for url in ("/admin/beneficiaries/", "/admin/enrolments/", "/admin/purchase-orde
     n = audit_count()
     co.get(url)
     case("§8 audit : lecture de liste ou recherche nominative tracée", audit_count() == n)
-# failed audit write
-import backoffice.audit as audit_module  # noqa: E402
-
-real = audit_module.record
+# failed audit write: the spool cannot be appended (a full disk)
+real = spool.append
 
 
 def broken(*a, **k):
     raise RuntimeError("disque plein")
 
 
-audit_module.record = broken
+spool.append = broken
 try:
     r = co.get(f"/admin/beneficiaries/details/?id={mine_person}")
     case("§8 audit : écriture impossible, demande refusée", r.status_code == 200)
 except Exception:
     case("§8 audit : écriture impossible, demande refusée", False)
 finally:
-    audit_module.record = real
+    spool.append = real
 # delete a referent of open paths
 a = login("admin@demo.fr")
 a.post("/admin/users/delete/", data={"id": str(cid)})

@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
@@ -30,6 +32,19 @@ PASSWORD = "motdepasse-de-test-123"
 # One cheap hash computed once: tests log in thousands of times; scrypt is tested apart.
 FAST_HASH = generate_password_hash(PASSWORD, "pbkdf2:sha256:1")
 
+
+
+
+class ClosingClient(FlaskClient):
+    """The test client, closing each response as a WSGI server does once it is sent: what
+    a response runs on close (the audit spool's drain, audit/spool.py) has run when
+    `client.get` returns. `buffered=False` keeps a response open (test_audit.py)."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
+Flask.test_client_class = ClosingClient
 
 _WORKER_DATABASES: dict[str, str] = {}
 
@@ -99,6 +114,8 @@ def empty_app(folder):
     settings = {
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test",
         "WTF_CSRF_ENABLED": False,
+        # the test's own audit spool (audit/spool.py): not shared by tests on one database
+        "AUDIT_SPOOL_DIR": str(Path(folder) / "audit-spool"),
     }
     if url.startswith("postgres"):
         # A connection left open in a transaction fails the waiting test, never hangs CI.

@@ -9,7 +9,8 @@ details is recorded as « modifié », never copied (CNIL: minimise sensitive da
 
 Entries are never changed or deleted once written: the ORM refuses it
 (`AuditTrailIsReadOnly`) except inside `purging()`, the retention purge of privacy.py.
-Reads of personal records, exports, logins and refusals are added by audit/access_log.py.
+Reads of personal records, exports and refusals are added by audit/access_log.py, through
+a spool written before the response and drained into the table after it (audit/spool.py).
 Entries written during a request keep the caller's address; those of anonymous callers
 are limited per address and minute (`AUDIT_ANONYMOUS_PER_MINUTE`, issue 18 §8).
 """
@@ -21,6 +22,7 @@ from enum import Enum
 
 from flask import current_app, has_request_context
 from sqlalchemy import event, func, insert, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.base import NO_VALUE, PASSIVE_NO_INITIALIZE
 
@@ -169,26 +171,71 @@ def _after_flush(session: Session, _context) -> None:
         session.connection().execute(insert(AuditEntry.__table__), rows)
 
 
+def entry(action: str, table: str | None = None, row_id: int | None = None,
+          detail: str | None = None, changes: dict | None = None,
+          actor: tuple[int | None, str | None] | None = None) -> dict:
+    """An entry for something that is not a row change (login, refusal, export…), as a
+    row of `audit_entries`: who, from where and when are read now, not when it is written
+    (audit/spool.py writes the entries of a request after its response)."""
+    user_id, email = actor or actor_provider()
+    return {
+        "at": utcnow(), "user_id": user_id, "user_email": email, "action": action,
+        "table_name": table, "row_id": row_id, "changes": changes, "detail": detail,
+        "address": _request_address(),
+    }
+
+
 def record(session: Session, action: str, table: str | None = None,
            row_id: int | None = None, detail: str | None = None,
            changes: dict | None = None,
            actor: tuple[int | None, str | None] | None = None) -> None:
     """Write an entry for something that is not a row change (login, refusal, export…).
 
-    `session` may also be a Connection (audit/access_log.py writes on a connection of its own).
-    `actor` overrides who acted (a login is recorded before the session knows the user).
+    `session` may also be a Connection. `actor` overrides who acted (a login is recorded
+    before the session knows the user).
     """
-    user_id, email = actor or actor_provider()
-    address = _request_address()
-    if user_id is None and address is not None:
-        action, detail = _anonymous_limit(session, address, action, detail)
-        if action is None:
-            return
-    session.execute(insert(AuditEntry.__table__), [{
-        "at": utcnow(), "user_id": user_id, "user_email": email, "action": action,
-        "table_name": table, "row_id": row_id, "changes": changes, "detail": detail,
-        "address": address,
-    }])
+    row = entry(action, table, row_id, detail, changes, actor)
+    if _limited(session, row):
+        session.execute(insert(AuditEntry.__table__), [row])
+
+
+def write_spooled(connection, rows: list[dict]) -> int:
+    """Write entries taken from the spool (audit/spool.py), each once: an `entry_key`
+    already in the table is skipped by its unique index (a spool drained twice), and the
+    anonymous limit is applied as `record` does, at the time each entry was made.
+    Returns the number of entries written."""
+    unique = list({row["entry_key"]: row for row in rows}.values())
+    statement = _SPOOLED_INSERT[connection.dialect.name]
+    identified = [row for row in unique if row["user_id"] is not None or row["address"] is None]
+    written = len(connection.execute(statement, identified).all()) if identified else 0
+    for row in unique:  # anonymous ones in order: each counts those written before it
+        if (row["user_id"] is None and row["address"] is not None
+                and _limited(connection, row)):
+            written += len(connection.execute(statement, [row]).all())
+    return written
+
+
+# Built once (compiled once, then from SQLAlchemy's cache): an insert that skips a key
+# already written, returning the ids it wrote (a count both engines give, one row or many).
+_SPOOLED_INSERT = {
+    name: dialect.insert(AuditEntry.__table__)
+    .on_conflict_do_nothing(index_elements=["entry_key"]).returning(AuditEntry.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
+def _limited(session, row: dict) -> bool:
+    """Whether to write `row`: always for a known user or the command line; for an
+    anonymous caller under the limit, else changed into the one « audit_limited » entry
+    (issue 18 §8) or dropped (False)."""
+    if row["user_id"] is not None or row["address"] is None:
+        return True
+    action, detail = _anonymous_limit(session, row["address"], row["action"], row["detail"],
+                                      row["at"])
+    if action is None:
+        return False
+    row.update(action=action, detail=detail)
+    return True
 
 
 def _request_address() -> str | None:
@@ -200,14 +247,16 @@ def _request_address() -> str | None:
     return client_address()
 
 
-def _anonymous_limit(session, address: str, action: str, detail: str | None):
+def _anonymous_limit(session, address: str, action: str, detail: str | None,
+                     at: datetime):
     """(action, detail) to write for an anonymous caller: as asked under the limit, one
-    « audit_limited » entry when it is reached, (None, None) beyond (not written)."""
+    « audit_limited » entry when it is reached, (None, None) beyond (not written).
+    Counted over the minute before `at`, when the entry was made."""
     limit = current_app.config.get("AUDIT_ANONYMOUS_PER_MINUTE", 20)
     recent = session.scalar(
         select(func.count()).select_from(AuditEntry.__table__).where(
             AuditEntry.address == address, AuditEntry.user_id.is_(None),
-            AuditEntry.at >= utcnow() - timedelta(minutes=1))
+            AuditEntry.at >= at - timedelta(minutes=1), AuditEntry.at <= at)
     )
     if recent < limit:
         return action, detail

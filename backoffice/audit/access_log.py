@@ -4,16 +4,19 @@ or was refused (403, a record out of reach: 404, a form or a save refused).
 
 One `after_request` hook, driven by the tables below and by the role table's nominative
 areas (`auth.permissions.NOMINATIVE`), so a new screen of personal data is logged without
-a line here (tests/integration/test_audit.py checks the entries). An entry that cannot
-be written fails the request (503): nothing personal is shown unrecorded.
+a line here (tests/integration/test_audit.py checks the entries). The entries are
+appended to the audit spool before the response leaves and written to the table after it
+(audit/spool.py, issue 25 §3: a read no longer waits for SQLite's write lock); an entry
+that cannot be appended fails the request (503): nothing personal is shown unrecorded.
 """
 from flask import current_app, g, request
 from flask_login import current_user
+from werkzeug.wsgi import ClosingIterator
 
 from .. import audit
 from ..auth.permissions import NOMINATIVE
 from ..errors import error_page
-from ..extensions import db
+from . import spool
 
 # Downloads of data: Flask-Admin's CSV export of any table, the funders' workbooks, and the
 # documents made from the record (issue 21: one, a ZIP of many, or one kept).
@@ -100,23 +103,34 @@ def _entries(response) -> list[tuple[str, str | None, int | None, str]]:
 
 
 def _log_access(response):
-    """Write this request's « view » / « export » / « refused » entries; if the trail
-    cannot be written, the request fails (503) instead of going on unrecorded."""
+    """Spool this request's « view » / « export » / « refused » entries before the response
+    leaves, and have them written to the table once it is sent; if they cannot be spooled,
+    the request fails (503) instead of going on unrecorded."""
     entries = _entries(response)
     if not entries:
         return response
+    app = current_app._get_current_object()
     try:
-        # A connection of its own: the request's session may still stream an export, and
-        # a refused save was rolled back with everything it had written.
-        with db.engine.begin() as connection:
-            for action, table, row_id, detail in entries:
-                audit.record(connection, action, table, row_id, detail=detail[:1000])
+        spool.append(app, [
+            {**audit.entry(action, table, row_id, detail=detail[:1000]),
+             "entry_key": spool.new_key()}
+            for action, table, row_id, detail in entries
+        ])
     except Exception:
         current_app.logger.exception("Entrée d'audit non écrite (%s) : requête refusée",
                                      request.endpoint)
         response.close()
         page, status = error_page(UNRECORDED, 503)
         return current_app.response_class(page, status, mimetype="text/html")
+    # After the last byte is sent (and a streamed export finished): the write waits for
+    # no one's page. A connection of its own: the request's session is gone by then.
+    drain = spool.drainer(app)
+    if response.direct_passthrough:
+        # a file (send_file): Werkzeug hands the server the file itself, whose close is
+        # the file's, not the response's (its call_on_close would never run)
+        response.response = ClosingIterator(response.response, drain)
+    else:
+        response.call_on_close(drain)
     return response
 
 

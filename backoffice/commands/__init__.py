@@ -1,6 +1,6 @@
 """Command-line tools: `flask users`, `flask seed`, and the commands registered by their
 modules (`flask export`, `flask obligations`, `flask alerts`, `flask privacy`, `flask backup`,
-`flask esf`, `flask import`).
+`flask esf`, `flask import`, `flask audit`).
 
 Every error of these commands is one French line on the error output, « Erreur : … »,
 with a non-zero exit code, never a traceback (issue 18 §4): a refusal of the command, a
@@ -267,7 +267,7 @@ def plausible_day(day: date, option: str) -> date:
 
 def init_app(app) -> None:
     """Register the command groups on the app, each with French one-line errors."""
-    from . import backup, esf, imports, obligations, privacy, reports
+    from . import audit, backup, esf, imports, obligations, privacy, reports
 
     before = set(app.cli.commands)
     app.cli.add_command(users_cli)
@@ -278,5 +278,6 @@ def init_app(app) -> None:
     backup.register(app)
     esf.register(app)  # issue 24
     imports.register(app)  # issue 23
+    audit.register(app)  # issue 25 §3
     for name in set(app.cli.commands) - before:
         with_french_errors(app.cli.commands[name])

@@ -93,7 +93,8 @@ class AuditEntry(db.Model):
 
     __tablename__ = "audit_entries"
     __table_args__ = (Index("ix_audit_entries_table_row", "table_name", "row_id"),
-                      Index("ix_audit_entries_address_at", "address", "at"))
+                      Index("ix_audit_entries_address_at", "address", "at"),
+                      Index("ix_audit_entries_entry_key", "entry_key", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -106,6 +107,9 @@ class AuditEntry(db.Model):
     detail: Mapped[str | None] = mapped_column(Text)
     # The caller's address (requests only): anonymous entries are limited per address.
     address: Mapped[str | None] = mapped_column(String(64))
+    # The key an entry got in the audit spool (audit/spool.py): written once however many
+    # times the spool is drained. Empty for the entries written directly.
+    entry_key: Mapped[str | None] = mapped_column(String(36))
 
     user: Mapped["User | None"] = relationship()  # noqa: F821
 

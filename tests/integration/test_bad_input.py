@@ -640,7 +640,7 @@ ERROR_PAGES = [
                                              "confirmation": "cheval agrafe pile correct"}),
     )[1]),
     (503, "Service momentanément indisponible", lambda client, mp: (
-        mp.setattr("backoffice.audit.record", _broken),
+        mp.setattr("backoffice.audit.spool.append", _broken),
         client.get("/admin/beneficiaries/details/?id=1"))[1]),
 ]
 

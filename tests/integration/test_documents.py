@@ -14,6 +14,7 @@ import pytest
 from docx import Document
 from sqlalchemy import func, select
 
+from backoffice.audit import spool
 from backoffice.documents.builder import build_docx
 from backoffice.extensions import db
 from backoffice.models import (
@@ -134,6 +135,24 @@ def test_each_production_is_recorded_in_the_audit_trail(client, auth, app, world
     assert ("create", "produced_documents") in actions
     assert ("export", None) in actions
     assert changes["docx"][1].startswith("fichier de ")
+
+
+def test_a_document_download_writes_its_entry_once_the_file_is_sent(client, auth, app, world):
+    """A file answer (send_file) hands the server the file itself: the audit spool's drain
+    still runs once it is sent (issue 25 §3, audit/access_log.py)."""
+    auth.login("coordinator")
+
+    def exports() -> int:
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+                AuditEntry.action == "export"))
+
+    response = client.post("/admin/documents/produce/", buffered=False,
+                           data={"kind": "essai_parcours", "record_id": world["path"]})
+    assert response.status_code == 200
+    assert exports() == 0 and spool.pending(app)  # on disk while the file is sent…
+    response.close()
+    assert exports() == 1 and not spool.pending(app)  # …in the trail once it is
 
 
 @pytest.mark.parametrize("role, path_key, status", [
