@@ -115,10 +115,10 @@ def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
         _print_demo_logins(DEMO_PASSWORD)
         return
     if db.engine.dialect.name == "sqlite":
-        # 256 MiB of page cache for this command (SQLite's default: 2 MiB): at a million
-        # people the indexes being filled no longer fit the default and each row read
-        # them again from the file
-        db.session.execute(text("PRAGMA cache_size = -262144"))
+        # 1 GiB of page cache for this command (SQLite's default: 2 MiB): at a million
+        # people the indexes being filled no longer fit and each row read them again
+        # from the file and wrote them back
+        db.session.execute(text("PRAGMA cache_size = -1048576"))
     # Committed by chunks of people: a million people are not one transaction
     lines = build_demo(db.session, beneficiaries=beneficiaries, seed=seed,
                        commit=db.session.commit)

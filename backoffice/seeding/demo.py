@@ -112,6 +112,11 @@ PROGRAMME_WEIGHTS = {
 HISTORY_DAYS = 730
 #: People generated and inserted per round (keeps memory flat for 100 000 people).
 CHUNK_SIZE = 2000
+#: People per transaction when the caller commits as it goes (``flask seed demo``). Not
+#: every round: on SQLite each commit writes every page it changed twice (its log, then
+#: the file), and 2 000 people change pages all over each index: 83 GB written in the
+#: first 10 minutes of a million (docs/benchmarks.md, « Demo generator »).
+COMMIT_EVERY = 100_000
 #: About one counsellor per this many people.
 PEOPLE_PER_COUNSELLOR = 60
 
@@ -1442,7 +1447,7 @@ class _DemoBuilder:
                 scenario, days_ago = forced[code].pop(0) if forced[code] else (None, None)
                 self.make_person(code, scenario, days_ago)
             self.flush()
-            if commit is not None:
+            if commit is not None and (start + CHUNK_SIZE) % COMMIT_EVERY == 0:
                 commit()
         self.finish_workshops()
         self.flush()
@@ -1527,8 +1532,8 @@ def build_demo(session, beneficiaries: int = 300, seed: int = 1,
     Deterministic for a given `seed` and `today` (default: the current date). Loads the
     reference data first if the programmes table is empty. When the demo accounts already
     exist, nothing is added and the summary says so. Does not commit, unless given
-    ``commit``: then it is called after each chunk of people (``flask seed demo``: a
-    million people are not one transaction of gigabytes).
+    ``commit``: then it is called after each `COMMIT_EVERY` people (``flask seed demo``:
+    a million people are not one transaction of gigabytes).
 
     On a database without people yet, the name search's index is built once at the end
     instead of row by row (models/search_index.py; a third of the people's insert time).
