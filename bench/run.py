@@ -40,6 +40,7 @@ import tempfile
 import time
 import tracemalloc
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -411,6 +412,9 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "env"), default="sqlite")
     parser.add_argument("--output", type=Path, help="fichier Markdown (défaut : stdout)")
     parser.add_argument("--only", choices=("pages", "reports"), help="une seule partie")
+    parser.add_argument("--now", type=datetime.fromisoformat, default=NOW,
+                        help="le « maintenant » des alertes (défaut : celui de la démo du banc ; "
+                        "une base faite par « flask seed demo » : le jour où elle l'a été)")
     parser.add_argument("--cpu", action="store_true",
                         help="temps CPU de ce processus plutôt que temps écoulé")
     args = parser.parse_args()
@@ -425,7 +429,7 @@ def main() -> None:
     app = make_app(url)
     import backoffice.admin.alerts as alerts_view
 
-    alerts_view.current_moment = lambda: NOW  # the demo's « now »
+    alerts_view.current_moment = lambda: args.now  # the demo's « now »
     built = ensure_demo(app, args.beneficiaries, log)
     with app.app_context():
         engine = "PostgreSQL " + db.session.scalar(select(func.current_setting(
