@@ -119,6 +119,8 @@ class Beneficiary(Versioned, db.Model):
         CheckConstraint("birth_date > '1900-01-01'", name="birth_date_plausible"),
         # the list's default sort (alphabetical, then the id that breaks ties)
         Index("ix_beneficiaries_name_key_id", "name_key", "id"),
+        # a commune's people in the list's order (the filter « Commune », migration 0027)
+        Index("ix_beneficiaries_commune_name_key_id", "commune", "name_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,7 +136,7 @@ class Beneficiary(Versioned, db.Model):
     phone: Mapped[str | None] = mapped_column(String(30))
     address: Mapped[str | None] = mapped_column(String(300))
     postcode: Mapped[str | None] = mapped_column(String(10))
-    commune: Mapped[str | None] = mapped_column(String(100), index=True)
+    commune: Mapped[str | None] = mapped_column(String(100))
     epci: Mapped[str | None] = mapped_column(String(100))
     education_level: Mapped[EducationLevel | None] = mapped_column(enum_type(EducationLevel, 4))
     # Eligibility criteria (004 §2, 002 II §2, 001 Lot 2)
