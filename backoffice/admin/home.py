@@ -34,11 +34,18 @@ class Todo:
     many: str
     url: str | None
     urgent: bool = False
+    capped: bool = False  # counted up to worklist.COUNT_CAP + 1 (read row by row)
 
     @property
     def label(self) -> str:
         """The words after the count, agreed with it (« 1 échéance », « 3 échéances »)."""
         return self.one if abs(self.count) < 2 else self.many
+
+    @property
+    def shown(self) -> str:
+        """The count as shown: « plus de 100 » past the cap of the capped figures."""
+        return f"plus de {worklist.COUNT_CAP}" if self.capped and \
+            self.count > worklist.COUNT_CAP else str(self.count)
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,7 @@ class HomeView(AdminIndexView):
                  "prescriptions validées sans parcours ouvert",
                  self.list_url("referrals",
                                (EnumIsFilter, "Statut", ReferralStatus.VALIDATED.name),
-                               (ReferralWithoutPathFilter, None, "1"))),
+                               (ReferralWithoutPathFilter, None, "1")), capped=True),
             Todo(worklist.paths_past_planned_end(db.session, today),
                  "parcours au-delà de sa fin prévue",
                  "parcours au-delà de leur fin prévue",
@@ -129,7 +136,7 @@ class HomeView(AdminIndexView):
                  "atelier tenu sans feuille d'émargement",
                  "ateliers tenus sans feuille d'émargement",
                  self.list_url("workshops", (HeldBeforeNowFilter, None, "1"),
-                               (WorkshopWithoutSheetFilter, None, "1"))),
+                               (WorkshopWithoutSheetFilter, None, "1")), capped=True),
         ]
         return Section("Coordination : dossiers à faire avancer", todos)
 
@@ -144,16 +151,18 @@ class HomeView(AdminIndexView):
                  self.list_url("enrolments", (EnumIsFilter, "Statut",
                                               EnrolmentStatus.ACTIVE.name))),
             Todo(overdue, "échéance en retard", "échéances en retard",
-                 self._alerts_url(kind=OVERDUE, days=worklist.WEEK_DAYS), overdue > 0),
+                 self._alerts_url(kind=OVERDUE, days=worklist.WEEK_DAYS), overdue > 0,
+                 capped=True),
             Todo(soon, f"échéance dans les {worklist.WEEK_DAYS} prochains jours",
                  f"échéances dans les {worklist.WEEK_DAYS} prochains jours",
-                 self._alerts_url(kind=DUE_SOON, days=worklist.WEEK_DAYS)),
+                 self._alerts_url(kind=DUE_SOON, days=worklist.WEEK_DAYS), capped=True),
             Todo(worklist.paths_without_contact(db.session, now, own),
                  f"personne en parcours sans contact depuis {weeks} semaines",
                  f"personnes en parcours sans contact depuis {weeks} semaines",
                  self.list_url("enrolments",
                                (EnumIsFilter, "Statut", EnrolmentStatus.ACTIVE.name),
-                               (WithoutContactForWeeksFilter, None, str(weeks)))),
+                               (WithoutContactForWeeksFilter, None, str(weeks))),
+                 capped=True),
         ]
         title = "Mes parcours : à faire cette semaine" if mine else \
             "Suivi : échéances et contacts"

@@ -283,7 +283,7 @@ def _closed_path():
                   ).correlate(Obligation)
 
 
-def _obligation_where(now: datetime, filters: AlertFilters, own: int | None) -> list:
+def obligation_where(now: datetime, filters: AlertFilters, own: int | None) -> list:
     """Conditions of the obligations list (open, within the horizon, filters, scope)."""
     closed = filters.scope == CLOSED_PATHS
     referents = [r for r in (filters.referent_id, own) if r is not None]
@@ -342,7 +342,7 @@ def obligations_query(now: datetime, filters: AlertFilters = AlertFilters(),
         .outerjoin(DeadlineRule, Obligation.rule_id == DeadlineRule.id)
         .outerjoin(PurchaseOrder, Obligation.purchase_order_id == PurchaseOrder.id)
         .outerjoin(ProgrammeSession, Obligation.session_id == ProgrammeSession.id)
-        .where(*_obligation_where(now, filters, own))
+        .where(*obligation_where(now, filters, own))
         .order_by(Obligation.due_at, Obligation.id)
     )
     if filters.limit:
@@ -359,7 +359,7 @@ def obligation_totals(session: Session, now: datetime, filters: AlertFilters,
     ).select_from(Obligation)
     if filters.programme_id is not None:
         query = query.outerjoin(Enrolment, Obligation.enrolment_id == Enrolment.id)
-    row = session.execute(query.where(*_obligation_where(now, filters, own))).one()
+    row = session.execute(query.where(*obligation_where(now, filters, own))).one()
     return row[0] or 0, row[1] or 0
 
 
@@ -412,7 +412,7 @@ def overdue_count_query(now: datetime, own: int | None = None, cap: int | None =
                         ) -> Select:
     """The statement of ``overdue_count`` (``own``: a counsellor's id, None for all):
     the late obligations of the actionable list (issue 20 §4: not a closed path's)."""
-    where = _obligation_where(now, AlertFilters(days=0), own)
+    where = obligation_where(now, AlertFilters(days=0), own)
     if cap is None:
         return select(func.count(Obligation.id)).where(*where)
     if own is None:

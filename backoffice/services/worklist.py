@@ -16,6 +16,7 @@ from ..models import (
     Contact,
     Enrolment,
     LoginAttempt,
+    Obligation,
     Programme,
     PurchaseOrder,
     Referral,
@@ -23,7 +24,7 @@ from ..models import (
     Workshop,
     WorkshopAttendance,
 )
-from .alerts import OPEN_STATUSES, AlertFilters, obligation_totals
+from .alerts import OPEN_STATUSES, AlertFilters, obligation_where
 
 #: « Mes personnes sans contact depuis N semaines » on a counsellor's home page.
 NO_CONTACT_WEEKS = 4
@@ -61,6 +62,21 @@ class DeferredGroup:
 
 def _count(session: Session, query) -> int:
     return session.scalar(query) or 0
+
+
+#: A figure that reads rows one by one (« without a path », « without a contact ») counts
+#: up to this many and then shows « plus de 100 » (`Todo.shown`); the list it opens
+#: gives the exact number. Counted exactly, at a million people, « validées sans
+#: parcours » checked 673 806 referrals and « sans contact depuis 4 semaines » 193 571
+#: paths on every visit of the home page: 2 to 7 s (docs/benchmarks.md, issue 25 §4).
+COUNT_CAP = 100
+
+
+def _capped(session: Session, rows) -> int:
+    """How many rows ``rows`` (a SELECT, its likeliest rows first) gives, up to
+    ``COUNT_CAP + 1``."""
+    return _count(session, select(func.count()).select_from(
+        rows.limit(COUNT_CAP + 1).subquery()))
 
 
 def to_decide():
@@ -119,8 +135,10 @@ def upcoming_commissions(session: Session, today: date, limit: int = 5) -> list[
 
 def validated_without_path(session: Session) -> int:
     """Validated referrals no path was opened from: people waiting to start."""
-    return _count(session, select(func.count()).select_from(Referral)
-                  .where(Referral.status == ReferralStatus.VALIDATED, without_path()))
+    # the most recent first: those are the ones not started yet
+    return _capped(session, select(Referral.id)
+                   .where(Referral.status == ReferralStatus.VALIDATED, without_path())
+                   .order_by(Referral.status, Referral.referred_on.desc()))
 
 
 def paths_past_planned_end(session: Session, today: date, own: int | None = None) -> int:
@@ -140,8 +158,9 @@ def orders_to_receive(session: Session) -> int:
 
 def workshops_without_sheet(session: Session, now: datetime) -> int:
     """Workshops already held whose attendance sheet has no line."""
-    return _count(session, select(func.count()).select_from(Workshop)
-                  .where(Workshop.held_at < now, without_attendance_sheet()))
+    return _capped(session, select(Workshop.id)
+                   .where(Workshop.held_at < now, without_attendance_sheet())
+                   .order_by(Workshop.held_at.desc()))
 
 
 def paths_in_progress(session: Session, own: int | None = None) -> int:
@@ -155,19 +174,22 @@ def paths_in_progress(session: Session, own: int | None = None) -> int:
 
 def deadlines_this_week(session: Session, now: datetime, own: int | None = None
                         ) -> tuple[int, int]:
-    """(overdue, due within a week) open obligations, of one referent's paths if `own`."""
-    return obligation_totals(session, now, AlertFilters(days=WEEK_DAYS, limit=None), own)
+    """(overdue, due within a week) open obligations, of one referent's paths if `own`;
+    each counted up to `COUNT_CAP` + 1 (the alerts page they open gives the totals)."""
+    where = obligation_where(now, AlertFilters(days=WEEK_DAYS, limit=None), own)
+    return (_capped(session, select(Obligation.id).where(*where, Obligation.due_at < now)),
+            _capped(session, select(Obligation.id).where(*where, Obligation.due_at >= now)))
 
 
 def paths_without_contact(session: Session, now: datetime, own: int | None = None,
                           weeks: int = NO_CONTACT_WEEKS) -> int:
     """Active paths with no contact in the last `weeks` weeks."""
-    query = (select(func.count()).select_from(Enrolment)
+    query = (select(Enrolment.id)
              .where(Enrolment.status == EnrolmentStatus.ACTIVE,
                     without_contact_since(now - timedelta(weeks=weeks))))
     if own is not None:
         query = query.where(Enrolment.referent_id == own)
-    return _count(session, query)
+    return _capped(session, query)
 
 
 @dataclass(frozen=True)

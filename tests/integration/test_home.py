@@ -289,3 +289,22 @@ def test_home_shows_the_commission_a_referral_was_deferred_to(app, client, auth,
     page = text_of(client.get("/admin/"))
     assert f"DEL-L1 1 {later:%d/%m/%Y}" in page
     assert f"DEL-L1 1 {TODAY + timedelta(days=10):%d/%m/%Y}" not in page
+
+
+def test_a_figure_read_row_by_row_stops_at_its_cap_and_says_so(client, auth, todo_world,
+                                                                monkeypatch):
+    # Issue 25 §4: « sans parcours », « sans contact », « sans feuille » and the week's
+    # deadlines count up to worklist.COUNT_CAP, then show « plus de … » (the list they
+    # open gives the number); under the cap, the exact figure (the tests above).
+    from backoffice.services import worklist
+
+    monkeypatch.setattr(worklist, "COUNT_CAP", 0)
+    auth.login("coordinator")
+    page = " ".join(text_of(client.get("/admin/")).split())
+    for words in ("prescription validée sans parcours ouvert",
+                  "atelier tenu sans feuille d'émargement", "échéance en retard",
+                  "échéance dans les 7 prochains jours",
+                  "personne en parcours sans contact depuis 4 semaines"):
+        assert f"plus de 0 {words}" in page, words
+    # a figure counted exactly is never capped
+    assert "plus de 0 bon de commande" not in page and "1 bon de commande" in page
