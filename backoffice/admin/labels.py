@@ -209,6 +209,7 @@ LABELS: dict[str, str] = {
     "row_id": "N° de la fiche",
     "changes": "Modifications (avant → après)",
     "detail": "Détail",
+    "entry_key": "Clé de l'entrée (écriture différée)",
     # Reference data
     "territory": "Territoire (jours fériés)",
     "programmes": "Dispositifs",
