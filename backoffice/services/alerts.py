@@ -321,18 +321,28 @@ def obligations_query(now: datetime, filters: AlertFilters = AlertFilters(),
     """The bare SQL behind the list: open obligations due before now + days, soonest
     first, with their path, person, referent, programme, order and session."""
     referent = _REFERENT
+    query = select(
+        Obligation.id, Obligation.name, Obligation.due_at, Obligation.event_at,
+        DeadlineRule.source, Programme.id.label("programme_id"), Programme.code,
+        Obligation.enrolment_id, _beneficiary_name().label("beneficiary"),
+        Enrolment.referent_id, referent.name.label("referent_name"),
+        Obligation.purchase_order_id, PurchaseOrder.number,
+        Obligation.session_id, ProgrammeSession.label, Obligation.referral_id,
+        Beneficiary.id.label("beneficiary_id"), DeadlineRule.code.label("rule_code"),
+    )
+    referents = [r for r in (filters.referent_id, own) if r is not None]
+    if referents:
+        # One referent's paths first, written so: PostgreSQL keeps the written order of
+        # these nine joins (more than its join_collapse_limit) and, from the obligations,
+        # read every open one of the base (759 ms at a million people, 2 ms this way)
+        query = (query.select_from(Enrolment)
+                 .join(Obligation, Obligation.enrolment_id == Enrolment.id)
+                 .where(*(Enrolment.referent_id == r for r in referents)))
+    else:
+        query = (query.select_from(Obligation)
+                 .outerjoin(Enrolment, Obligation.enrolment_id == Enrolment.id))
     query = (
-        select(
-            Obligation.id, Obligation.name, Obligation.due_at, Obligation.event_at,
-            DeadlineRule.source, Programme.id.label("programme_id"), Programme.code,
-            Obligation.enrolment_id, _beneficiary_name().label("beneficiary"),
-            Enrolment.referent_id, referent.name.label("referent_name"),
-            Obligation.purchase_order_id, PurchaseOrder.number,
-            Obligation.session_id, ProgrammeSession.label, Obligation.referral_id,
-            Beneficiary.id.label("beneficiary_id"), DeadlineRule.code.label("rule_code"),
-        )
-        .select_from(Obligation)
-        .outerjoin(Enrolment, Obligation.enrolment_id == Enrolment.id)
+        query
         .outerjoin(Referral, Obligation.referral_id == Referral.id)
         .outerjoin(Beneficiary, Beneficiary.id == func.coalesce(Enrolment.beneficiary_id,
                                                                 Referral.beneficiary_id))
