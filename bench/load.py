@@ -51,7 +51,7 @@ import httpx  # noqa: E402
 from common import NOW, database_url, ensure_demo, make_app, stats  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from backoffice.enums import ReferralStatus, Role  # noqa: E402
+from backoffice.enums import EnrolmentStatus, ReferralStatus, Role  # noqa: E402
 from backoffice.extensions import db  # noqa: E402
 from backoffice.models import Beneficiary, Contact, Enrolment, Referral, User  # noqa: E402
 from backoffice.seeding.demo import DEMO_PASSWORD  # noqa: E402
@@ -308,9 +308,12 @@ def prepare(app, users: int, run: str) -> tuple[list[User_], dict]:
             select(User.id, User.email).where(User.role == Role.COUNSELLOR,
                                               User.email.like("referent%@demo.fr"))
             .order_by(User.id)).all()
+        # A counsellor adds contacts to their open paths (a closed path refuses them: at a
+        # million people most paths of the history are closed)
         paths = defaultdict(list)
         for referent_id, path_id in s.execute(
-                select(Enrolment.referent_id, Enrolment.id).order_by(Enrolment.id)):
+                select(Enrolment.referent_id, Enrolment.id)
+                .where(Enrolment.status != EnrolmentStatus.CLOSED).order_by(Enrolment.id)):
             if len(paths[referent_id]) < 200:
                 paths[referent_id].append(path_id)
         names = s.scalars(select(Beneficiary.last_name).group_by(Beneficiary.last_name)
