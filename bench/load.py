@@ -41,6 +41,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -48,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
-from common import NOW, database_url, ensure_demo, make_app, stats  # noqa: E402
+from common import database_url, ensure_demo, make_app, stats  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from backoffice.enums import EnrolmentStatus, ReferralStatus, Role  # noqa: E402
@@ -185,7 +186,8 @@ async def add_contact(client, user: User_, stats: Stats, contact_type: str) -> N
     user.sequence += 1
     marker = f"load-{user.run}-{user.number}-{user.sequence}"
     data = {**form.fields, "enrolment": str(random.choice(user.paths)),
-            "occurs_at": f"{NOW:%Y-%m-%d} {9 + user.sequence % 8:02d}:00:00",
+            # today: after the entry of any open path, whatever day the demo was built
+            "occurs_at": f"{date.today():%Y-%m-%d} {9 + user.sequence % 8:02d}:00:00",
             "contact_type": contact_type, "duration_minutes": "30",
             "attendance": "present", "notes": marker, "staff": ""}
     done = await timed(stats, "add contact",
