@@ -1487,7 +1487,7 @@ def _insert_many(session, table: Table, rows: list[dict]) -> None:
         session.execute(insert(table), rows)
         return
     columns = [table.c[key] for key in keys] + defaults
-    processors = [c.type._cached_bind_processor(dialect) for c in columns]
+    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
     fixed = tuple(c.default.arg for c in defaults)
     convert = [(i, p) for i, p in enumerate(processors) if p is not None]
     values = []
