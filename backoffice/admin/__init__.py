@@ -6,7 +6,7 @@ from flask_admin import Admin
 from flask_admin.menu import MenuView
 from flask_admin.theme import Bootstrap4Theme
 
-from ..rules.wording import agreed
+from ..rules.wording import agreed, number
 from ..security import allow_bulk_actions, csp_nonce
 from .account import AccountView
 from .activity import AttendanceView, SessionView, WorkshopView
@@ -88,6 +88,7 @@ def init_admin(app) -> Admin:
     _add_overdue_badge(app)
     _menu_opens_first_views(admin)
     app.add_template_filter(agreed)  # « {{ n }} {{ n|agreed('échéance', 'échéances') }} »
+    app.add_template_filter(number)  # « {{ n|number }} »: 193 571, in groups of three
     _render_menu_once(app)
     app.add_template_global(row_icons)  # a list row's icons in one call (admin/list.html)
     return admin

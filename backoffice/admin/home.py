@@ -11,6 +11,7 @@ from ..auth.permissions import can
 from ..enums import EnrolmentStatus, ReferralStatus, Role
 from ..extensions import db
 from ..rules.alerts import AlertKind
+from ..rules.wording import number
 from ..services import worklist
 from ..services.alerts import DUE_SOON, OVERDUE
 from . import alerts as alerts_view
@@ -45,7 +46,7 @@ class Todo:
     def shown(self) -> str:
         """The count as shown: « plus de 100 » past the cap of the capped figures."""
         return f"plus de {worklist.COUNT_CAP}" if self.capped and \
-            self.count > worklist.COUNT_CAP else str(self.count)
+            self.count > worklist.COUNT_CAP else number(self.count)
 
 
 @dataclass(frozen=True)

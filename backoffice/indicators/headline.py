@@ -12,6 +12,7 @@ from . import arjlj, csp, del_indicators, plie
 from .base import Kind, Result, one_reading
 from .scope import Scope
 from .typology import followed_typology
+from ..rules.wording import number
 
 EMPTY = "—"
 
@@ -33,7 +34,7 @@ def shown(value, kind: Kind) -> str:
         return f"{value * 100:.1f} %".replace(".", ",")
     if kind == Kind.AVERAGE or isinstance(value, float):
         return f"{value:.2f}".replace(".", ",")
-    return f"{value:,}".replace(",", "\u202f")
+    return number(value)
 
 
 def _figures(results: list[Result]) -> list[Figure]:

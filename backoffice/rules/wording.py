@@ -1,5 +1,14 @@
 """French agreements in the messages a user reads (issue 20 §6): « 1 échéance en
-retard », « 3 échéances en retard », never « échéance(s) »."""
+retard », « 3 échéances en retard », never « échéance(s) »; and whole numbers written the
+French way, in groups of three: « 193 571 parcours en cours »."""
+
+#: The French thousands separator: a narrow no-break space (the number never wraps).
+THOUSANDS = "\u202f"
+
+
+def number(count: int) -> str:
+    """A whole number as a French reader writes it: « 193 571 », « -1 200 », « 999 »."""
+    return f"{count:,}".replace(",", THOUSANDS)
 
 
 def agreed(count: int, one: str, many: str | None = None) -> str:
@@ -13,4 +22,4 @@ def agreed(count: int, one: str, many: str | None = None) -> str:
 
 def plural(count: int, one: str, many: str | None = None) -> str:
     """The count followed by its words agreed: « 3 échéances en retard »."""
-    return f"{count} {agreed(count, one, many)}"
+    return f"{number(count)} {agreed(count, one, many)}"

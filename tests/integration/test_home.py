@@ -308,3 +308,14 @@ def test_a_figure_read_row_by_row_stops_at_its_cap_and_says_so(client, auth, tod
         assert f"plus de 0 {words}" in page, words
     # a figure counted exactly is never capped
     assert "plus de 0 bon de commande" not in page and "1 bon de commande" in page
+
+
+def test_a_large_figure_is_written_in_groups_of_three(client, auth, todo_world, monkeypatch):
+    # At a million people the coordinator's home read « 193571 parcours en cours »: a
+    # French reader expects « 193 571 » (narrow no-break space, as the indicators).
+    from backoffice.services import worklist
+
+    monkeypatch.setattr(worklist, "paths_in_progress", lambda *args, **kwargs: 193571)
+    auth.login("coordinator")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "193\u202f571" in page and "193571" not in page
