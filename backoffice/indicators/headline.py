@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..rules.wording import number
 from . import arjlj, csp, del_indicators, plie
 from .base import Kind, Result, one_reading
 from .scope import Scope
 from .typology import followed_typology
-from ..rules.wording import number
 
 EMPTY = "—"
 
