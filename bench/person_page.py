@@ -30,7 +30,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -122,6 +122,10 @@ def main() -> None:
                         help="contacts du long parcours (défaut 30)")
     parser.add_argument("--db", choices=("sqlite", "env"), default="sqlite")
     parser.add_argument("--output", type=Path, help="fichier Markdown (défaut : stdout)")
+    parser.add_argument("--now", type=datetime.fromisoformat, default=NOW,
+                        help="le « maintenant » de la démo (défaut : celui de bench/common.py) ; "
+                             "celui du jour où elle a été construite, sinon le badge compte "
+                             "des échéances d'une autre date")
     args = parser.parse_args()
 
     def log(message: str) -> None:
@@ -130,7 +134,7 @@ def main() -> None:
     app = make_app(database_url(args.beneficiaries, args.db))
     import backoffice.admin.alerts as alerts_view
 
-    alerts_view.current_moment = lambda: NOW  # the demo's « now »
+    alerts_view.current_moment = lambda: args.now  # the demo's « now »
     ensure_demo(app, args.beneficiaries, log)
     with app.app_context():
         engine = ("PostgreSQL " + db.session.scalar(select(func.current_setting(

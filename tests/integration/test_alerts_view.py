@@ -386,6 +386,35 @@ def test_the_badge_counts_what_can_be_acted_on(alerts_app, client, auth, acting)
     assert "3 en retard" in client.get("/admin/beneficiaries/").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("read_up_to", [0, 1, 2, 3, 6, 1000])
+@pytest.mark.parametrize(("cap", "shown"), [(99, 4), (3, 4), (2, 3), (0, 1)])
+def test_the_coordinator_s_badge_is_the_same_read_either_way(alerts_app, acting, monkeypatch,
+                                                           read_up_to, cap, shown):
+    """Issue 25: the badge first reads up to DUE_ORDER_UP_TO overdue obligations in due
+    order (a few: every one read, or the cap passed, is the answer), else path by path;
+    both ways give the same figure: 4 actionable (6 overdue with the closed path's two
+    leftovers), stopped at the cap + 1."""
+    monkeypatch.setattr(service, "DUE_ORDER_UP_TO", read_up_to)
+    monkeypatch.setattr(service, "_BADGE_STATEMENTS", {})
+    with alerts_app.app_context():
+        coordinator = db.session.scalar(select(User).where(
+            User.email == "coordinator@exemple.fr"))
+        assert service.overdue_count(db.session, coordinator, NOW, cap=cap) == shown
+
+
+def test_the_badge_reads_the_overdue_in_due_order_before_the_paths(app):
+    """Issue 25: with few overdue obligations (an organisation that keeps its deadlines),
+    the coordinator's badge reads them by ix_obligations_open_due, not every open path
+    (244 ms at a million people with none overdue)."""
+    with app.app_context():
+        due_order = plan(service._badge_statement(service.DUE_ORDER, service.BADGE_CAP)
+                         .params(now=NOW))
+        db.session.rollback()
+    # both counts of the statement (those to act on, all overdue up to the bound)
+    assert due_order.count("ix_obligations_open_due") == 2, due_order
+    assert "ix_obligations_open_path" not in due_order, due_order
+
+
 def _state(ids) -> list:
     return [(row.done_at, row.cancelled_at, row.cancel_reason) for row in db.session.scalars(
         select(Obligation).where(Obligation.id.in_(ids)).order_by(Obligation.id))]
