@@ -1,5 +1,5 @@
 """Every table of the domain (see ../shared/spec/domain.md), one module per area."""
-from . import guards, search_index  # noqa: F401  (database-level rules, name search index)
+from . import guards, search_index, sheet_flag  # noqa: F401  (database-level rules, name search index, sheet flag)
 from .activity import Barrier, Contact, Internship, Workshop, WorkshopAttendance
 from .documents import DocumentTemplate, ProducedDocument
 from .esf import EsfEntry, EsfExit

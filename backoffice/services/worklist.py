@@ -22,8 +22,8 @@ from ..models import (
     Referral,
     User,
     Workshop,
-    WorkshopAttendance,
 )
+from ..models.activity import WITHOUT_SHEET
 from .alerts import OPEN_STATUSES, AlertFilters, obligation_where
 
 #: « Mes personnes sans contact depuis N semaines » on a counsellor's home page.
@@ -39,8 +39,10 @@ def without_path():
 
 
 def without_attendance_sheet():
-    """A workshop with no line on its attendance sheet."""
-    return ~exists().where(WorkshopAttendance.workshop_id == Workshop.id)
+    """A workshop with no line on its attendance sheet: its flag, kept by the database
+    (models/sheet_flag.py), in the words of its partial index (ix_workshops_without_sheet:
+    the planners use it only when the query says the same)."""
+    return WITHOUT_SHEET
 
 
 def without_contact_since(moment: datetime):
