@@ -1543,9 +1543,11 @@ def _defer_constraints(session, tables=DEFERRED_TABLES, *,
     instead of every index of the table and a lookup and row lock in each parent table
     per foreign key; the indexes are sorted once at the end and each foreign key is
     checked by one join (docs/benchmarks.md, « Demo generator »). Primary keys stay (the
-    foreign keys name them), as do unique constraints a foreign key names, and with
-    ``keep_lookups`` the plain indexes of one column (what finds a subject's rows while
-    the table fills). SQLite: nothing (its foreign keys and unique constraints are part
+    foreign keys name them), as do unique constraints a foreign key names, and the plain
+    indexes of one column (what finds a subject's rows while the table fills) of a table
+    with a trigger of its own (`suspensions_no_overlap` reads the path's other
+    suspensions: without its index, each row would read the whole table) or with
+    ``keep_lookups``. SQLite: nothing (its foreign keys and unique constraints are part
     of the table)."""
     if session.get_bind().dialect.name != "postgresql":
         return []
@@ -1561,7 +1563,9 @@ def _defer_constraints(session, tables=DEFERRED_TABLES, *,
         " WHERE i.indrelid = ANY(CAST(:tables AS regclass[])) AND NOT EXISTS ("
         "  SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid"
         "  AND c.contype IN ('p', 'u', 'x'))"
-        " AND NOT (:keep AND i.indnatts = 1 AND i.indpred IS NULL AND NOT i.indisunique)"
+        " AND NOT ((:keep OR EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = i.indrelid"
+        "  AND NOT t.tgisinternal)) AND i.indnatts = 1 AND i.indpred IS NULL"
+        "  AND NOT i.indisunique)"
         " ORDER BY 1"), {"tables": tables, "keep": keep_lookups}).all()
     quote = session.get_bind().dialect.identifier_preparer.quote
     deferred = []
