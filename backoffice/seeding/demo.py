@@ -1575,8 +1575,6 @@ def _defer_constraints(session, tables=DEFERRED_TABLES, *,
     for name, definition in indexes:
         session.execute(text(f"DROP INDEX {name}"))
         deferred.append((name, definition))
-    # Unique constraints and indexes are recreated before the foreign keys
-    deferred.sort(key=lambda item: " FOREIGN KEY " in item[1])
     return deferred
 
 
@@ -1588,7 +1586,8 @@ def _restore_constraints(session, deferred: list[tuple[str, str]],
     if not deferred:
         return
     session.execute(text(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'"))
-    for name, statement in deferred:
+    # Unique constraints and indexes first, then the foreign keys
+    for name, statement in sorted(deferred, key=lambda item: " FOREIGN KEY " in item[1]):
         exists = session.scalar(text(
             "SELECT to_regclass(:name) IS NOT NULL OR EXISTS ("
             " SELECT FROM pg_constraint WHERE conname = :name"
@@ -1721,7 +1720,7 @@ def settle_past_obligations(session, seed: int, now: datetime) -> SettledObligat
     if done:
         # One UPDATE joined to the dates written in bulk, not one UPDATE per deliverable
         # (a million people: a million statements for the server)
-        settled = Table("demo_settled", MetaData(), Column("oid", Integer, primary_key=True),
+        settled = Table("demo_settled", MetaData(), Column("oid", Integer),
                         Column("done", DateTime), prefixes=["TEMPORARY"])
         settled.create(session.connection())
         _insert_many(session, settled, done)
@@ -1754,12 +1753,19 @@ def deadlines_in_bulk(session):
     """Around the deadline engine's first rebuild of a demo and `settle_past_obligations`
     (``flask seed demo``): on PostgreSQL, when no deadline exists yet, the deadlines'
     foreign keys and their indexes other than the lookups of one column wait until the
-    end (`_defer_constraints`), then are rebuilt in the same transaction. Nothing
-    changes on SQLite or when the table has rows."""
+    end (`_defer_constraints`), then are rebuilt in the same transaction. Yields what to
+    call once the rebuild is over: the lookups go too while the past deadlines are marked
+    done (a million updated rows, each writing an entry in every index). Nothing changes
+    on SQLite or when the table has rows."""
     table = Obligation.__table__
     empty = session.scalar(select(table.c.id).limit(1)) is None
     deferred = _defer_constraints(session, (table.name,), keep_lookups=True) if empty else []
-    yield
+
+    def rebuilt() -> None:
+        if empty:
+            deferred.extend(_defer_constraints(session, (table.name,)))
+
+    yield rebuilt
     _restore_constraints(session, deferred, (table.name,))
 
 
