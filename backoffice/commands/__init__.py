@@ -108,7 +108,13 @@ def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
     """Build a deterministic demo dataset (loads the reference data first if needed)."""
     from ..maintenance import refresh_statistics
     from ..models import Beneficiary
-    from ..seeding.demo import DEMO_PASSWORD, build_demo, settle_past_obligations
+    from ..seeding.demo import (
+        DEMO_PASSWORD,
+        build_demo,
+        deadlines_in_bulk,
+        settle_past_obligations,
+        without_cycle_collector,
+    )
 
     if if_empty and db.session.scalar(select(Beneficiary.id).limit(1)) is not None:
         click.echo("Base déjà remplie : données de démonstration non rechargées.")
@@ -119,20 +125,23 @@ def seed_demo(beneficiaries: int, seed: int, if_empty: bool) -> None:
         # people the indexes being filled no longer fit and each row read them again
         # from the file and wrote them back
         db.session.execute(text("PRAGMA cache_size = -1048576"))
-    # Committed by chunks of people: a million people are not one transaction
-    lines = build_demo(db.session, beneficiaries=beneficiaries, seed=seed,
-                       commit=db.session.commit)
-    db.session.commit()
-    # Bulk inserts bypass the session hook: compute the demo's obligations once.
-    from ..obligation_sync import engine_writes
-    from ..services.obligations import rebuild
-
-    now = datetime.now()
-    with engine_writes(db.session):
-        report = rebuild(db.session, now, release_memory=True)
-        # Issue 20 §8: past deliverables mostly done on time, a day's work still open
-        settled = settle_past_obligations(db.session, seed, now)
+    with without_cycle_collector():
+        # Committed by chunks of people: a million people are not one transaction
+        lines = build_demo(db.session, beneficiaries=beneficiaries, seed=seed,
+                           commit=db.session.commit)
         db.session.commit()
+        # Bulk inserts bypass the session hook: compute the demo's obligations once.
+        from ..obligation_sync import engine_writes
+        from ..services.obligations import rebuild
+
+        now = datetime.now()
+        with engine_writes(db.session):
+            with deadlines_in_bulk(db.session) as rebuilt:
+                report = rebuild(db.session, now, release_memory=True)
+                rebuilt()
+                # Issue 20 §8: past deliverables mostly done on time, a day's work left
+                settled = settle_past_obligations(db.session, seed, now)
+            db.session.commit()
     refresh_statistics(db.engine)  # the planner's figures for the rows just written
     for line in lines:
         click.echo(line)  # the summary ends with the demo logins

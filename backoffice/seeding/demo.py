@@ -21,17 +21,30 @@ says so. The word lists (names, communes, texts) are in `seeds/demo/`.
 """
 from __future__ import annotations
 
+import gc
 import math
 import random
 import time
 import unicodedata
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
 import yaml
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from werkzeug.security import generate_password_hash
 
 from ..enums import (
@@ -1511,6 +1524,79 @@ def _insert_many(session, table: Table, rows: list[dict]) -> None:
                                values)
 
 
+#: Tables whose indexes and constraints wait for the end of a load (the users stay as
+#: they are: a few rows, and their unique e-mail guards the demo accounts).
+DEFERRED_TABLES = tuple(
+    (model if isinstance(model, Table) else model.__table__).name
+    for model in _DemoBuilder.ORDER if model is not User)
+#: Memory of the server's index builds at the end of a load (PostgreSQL's default, 64 MB,
+#: sorts the largest ones on disk in several passes).
+INDEX_BUILD_MEMORY = "512MB"
+
+
+def _defer_constraints(session, tables=DEFERRED_TABLES, *,
+                       keep_lookups: bool = False) -> list[tuple[str, str]]:
+    """PostgreSQL, tables about to be filled in bulk: drop their secondary indexes, unique
+    and foreign-key constraints, and return what recreates them (the catalogue's own
+    definitions, ``pg_get_indexdef`` and ``pg_get_constraintdef``: the schema afterwards
+    is the migrations' one). Each row written then costs its table and primary key only,
+    instead of every index of the table and a lookup and row lock in each parent table
+    per foreign key; the indexes are sorted once at the end and each foreign key is
+    checked by one join (docs/benchmarks.md, « Demo generator »). Primary keys stay (the
+    foreign keys name them), as do unique constraints a foreign key names, and the plain
+    indexes of one column (what finds a subject's rows while the table fills) of a table
+    with a trigger of its own (`suspensions_no_overlap` reads the path's other
+    suspensions: without its index, each row would read the whole table) or with
+    ``keep_lookups``. SQLite: nothing (its foreign keys and unique constraints are part
+    of the table)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    tables = list(tables)
+    constraints = session.execute(text(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)"
+        " FROM pg_constraint c WHERE c.conrelid = ANY(CAST(:tables AS regclass[]))"
+        " AND (c.contype = 'f' OR c.contype = 'u' AND NOT :keep AND NOT EXISTS ("
+        "  SELECT FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid))"
+        " ORDER BY 1, 2"), {"tables": tables, "keep": keep_lookups}).all()
+    indexes = session.execute(text(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+        " WHERE i.indrelid = ANY(CAST(:tables AS regclass[])) AND NOT EXISTS ("
+        "  SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid"
+        "  AND c.contype IN ('p', 'u', 'x'))"
+        " AND NOT ((:keep OR EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = i.indrelid"
+        "  AND NOT t.tgisinternal)) AND i.indnatts = 1 AND i.indpred IS NULL"
+        "  AND NOT i.indisunique)"
+        " ORDER BY 1"), {"tables": tables, "keep": keep_lookups}).all()
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    deferred = []
+    for table, name, definition in constraints:
+        session.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}"))
+        deferred.append((name, f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}"))
+    for name, definition in indexes:
+        session.execute(text(f"DROP INDEX {name}"))
+        deferred.append((name, definition))
+    return deferred
+
+
+def _restore_constraints(session, deferred: list[tuple[str, str]],
+                         tables=DEFERRED_TABLES) -> None:
+    """Recreate what `_defer_constraints` dropped and is missing (after a rollback only
+    what a commit made final is), then refresh the planner's figures of the filled tables
+    (the deadline engine reads them next)."""
+    if not deferred:
+        return
+    session.execute(text(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'"))
+    # Unique constraints and indexes first, then the foreign keys
+    for name, statement in sorted(deferred, key=lambda item: " FOREIGN KEY " in item[1]):
+        exists = session.scalar(text(
+            "SELECT to_regclass(:name) IS NOT NULL OR EXISTS ("
+            " SELECT FROM pg_constraint WHERE conname = :name"
+            " AND connamespace = current_schema()::regnamespace)"), {"name": name})
+        if not exists:
+            session.execute(text(statement))
+    session.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
 def _reset_sequences(session) -> None:
     """PostgreSQL: move each id sequence past the ids chosen by the demo."""
     if session.get_bind().dialect.name != "postgresql":
@@ -1553,17 +1639,21 @@ def build_demo(session, beneficiaries: int = 300, seed: int = 1,
         ]
     builder = _DemoBuilder(session, random.Random(seed), today)
     fresh = session.scalar(select(Beneficiary.id).limit(1)) is None
+    deferred: list[tuple[str, str]] = []
     if fresh:
         search_index.drop(session.connection())
+        deferred = _defer_constraints(session)
     try:
         builder.run(beneficiaries, commit)
     except BaseException:
         if fresh and commit is not None:  # the people committed so far stay searchable
             session.rollback()
+            _restore_constraints(session, deferred)
             search_index.create(session.connection())
             commit()
         raise
     if fresh:
+        _restore_constraints(session, deferred)
         search_index.create(session.connection())
     _reset_sequences(session)
     session.flush()
@@ -1628,10 +1718,55 @@ def settle_past_obligations(session, seed: int, now: datetime) -> SettledObligat
         done.append({"oid": obligation_id, "done": min(start + (due_at - start) * share, now)})
         result.on_time += 1
     if done:
-        session.execute(update(table).where(table.c.id == bindparam("oid"))
-                        .values(done_at=bindparam("done")), done)
+        # One UPDATE joined to the dates written in bulk, not one UPDATE per deliverable
+        # (a million people: a million statements for the server)
+        settled = Table("demo_settled", MetaData(), Column("oid", Integer),
+                        Column("done", DateTime), prefixes=["TEMPORARY"])
+        settled.create(session.connection())
+        _insert_many(session, settled, done)
+        session.execute(update(table).where(table.c.id == settled.c.oid)
+                        .values(done_at=settled.c.done))
+        settled.drop(session.connection())
     session.flush()
     return result
+
+
+@contextmanager
+def without_cycle_collector():
+    """Python's cyclic garbage collector paused (``flask seed demo``). The generator and
+    the deadline engine keep hundreds of thousands of objects alive, which each full pass
+    of the collector reads again: a quarter of the command's CPU at 100 000 people, 40 %
+    of the deadline rebuild's (docs/benchmarks.md, « Demo generator »). What they drop
+    is still freed at once by reference counting; the few cycles left wait for the end."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
+
+
+@contextmanager
+def deadlines_in_bulk(session):
+    """Around the deadline engine's first rebuild of a demo and `settle_past_obligations`
+    (``flask seed demo``): on PostgreSQL, when no deadline exists yet, the deadlines'
+    foreign keys and their indexes other than the lookups of one column wait until the
+    end (`_defer_constraints`), then are rebuilt in the same transaction. Yields what to
+    call once the rebuild is over: the lookups go too while the past deadlines are marked
+    done (a million updated rows, each writing an entry in every index). Nothing changes
+    on SQLite or when the table has rows."""
+    table = Obligation.__table__
+    empty = session.scalar(select(table.c.id).limit(1)) is None
+    deferred = _defer_constraints(session, (table.name,), keep_lookups=True) if empty else []
+
+    def rebuilt() -> None:
+        if empty:
+            deferred.extend(_defer_constraints(session, (table.name,)))
+
+    yield rebuilt
+    _restore_constraints(session, deferred, (table.name,))
 
 
 def _summary(session, builder: _DemoBuilder, seed: int, today: date,

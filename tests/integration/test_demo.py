@@ -7,7 +7,7 @@ from datetime import time as dtime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 
 from backoffice.enums import (
     Attendance,
@@ -42,6 +42,7 @@ from backoffice.models import (
 )
 from backoffice.obligation_sync import engine_writes
 from backoffice.rules.calendar import last_day_of_months
+from backoffice.seeding import demo
 from backoffice.seeding.demo import DEMO_PASSWORD, build_demo, settle_past_obligations
 from backoffice.services.obligations import rebuild
 
@@ -310,6 +311,57 @@ def test_cli_seed_demo(app, runner):
         assert db.session.scalar(select(func.count()).select_from(Programme)) == 8
     again = runner.invoke(args=["seed", "demo", "--beneficiaries", "50", "--seed", "3"])
     assert again.exit_code == 0 and "existent déjà" in again.output
+
+
+def _indexes_and_constraints() -> list:
+    """Every index and constraint of the schema as the engine's catalogue defines them
+    (SQLite: every object's SQL, its keys being part of its tables)."""
+    if db.engine.dialect.name == "postgresql":
+        rows = db.session.execute(text(
+            "SELECT 'index', indexname, indexdef FROM pg_indexes"
+            " WHERE schemaname = current_schema() UNION ALL"
+            " SELECT 'constraint', conname, conrelid::regclass::text || ' '"
+            " || pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE connamespace = current_schema()::regnamespace")).all()
+    else:
+        rows = db.session.execute(text(  # not the planner's figures (ANALYZE)
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%'"
+        )).all()
+    db.session.rollback()
+    return sorted(tuple(row) for row in rows)
+
+
+def test_cli_seed_demo_leaves_every_index_and_key_as_it_found_them(app, runner):
+    """On PostgreSQL the demo's tables, then the deadlines, are filled without their
+    secondary indexes and foreign keys, rebuilt at the end (seeding/demo.py,
+    `_defer_constraints`): the schema afterwards is the one before, keys validated."""
+    with app.app_context():
+        before = _indexes_and_constraints()
+        assert any("FOREIGN KEY" in str(row) for row in before)
+    result = runner.invoke(args=["seed", "demo", "--beneficiaries", "50", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert _indexes_and_constraints() == before
+        assert db.session.scalar(select(func.count()).select_from(Obligation)) > 0
+
+
+def test_a_demo_stopped_after_a_commit_keeps_its_indexes_and_people(app, monkeypatch):
+    """`flask seed demo` commits as it goes: a failure after a commit leaves the people
+    committed, with the indexes, keys and name search dropped for the load back."""
+    monkeypatch.setattr(demo, "CHUNK_SIZE", 40)
+    monkeypatch.setattr(demo, "COMMIT_EVERY", 40)
+
+    def power_cut(self):
+        raise RuntimeError("coupure")
+
+    monkeypatch.setattr(demo._DemoBuilder, "finish_workshops", power_cut)
+    with app.app_context():
+        before = _indexes_and_constraints()
+        with pytest.raises(RuntimeError):
+            build_demo(db.session, beneficiaries=100, seed=3, today=TODAY,
+                       commit=db.session.commit)
+        assert _indexes_and_constraints() == before
+        assert db.session.scalar(select(func.count()).select_from(Beneficiary)) == 100
 
 
 def test_larger_demo_keeps_its_constraints(app, capsys):
