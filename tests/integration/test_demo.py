@@ -322,7 +322,9 @@ def _indexes_and_constraints() -> list:
             " WHERE schemaname = current_schema() UNION ALL"
             " SELECT 'constraint', conname, conrelid::regclass::text || ' '"
             " || pg_get_constraintdef(oid) FROM pg_constraint"
-            " WHERE connamespace = current_schema()::regnamespace")).all()
+            " WHERE connamespace = current_schema()::regnamespace UNION ALL"
+            " SELECT 'trigger', tgname, pg_get_triggerdef(oid) FROM pg_trigger"
+            " WHERE NOT tgisinternal")).all()
     else:
         rows = db.session.execute(text(  # not the planner's figures (ANALYZE)
             "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%'"
@@ -343,6 +345,13 @@ def test_cli_seed_demo_leaves_every_index_and_key_as_it_found_them(app, runner):
     with app.app_context():
         assert _indexes_and_constraints() == before
         assert db.session.scalar(select(func.count()).select_from(Obligation)) > 0
+        # the sheet flags, set once after the load (its triggers were left out of it)
+        wrong = db.session.scalar(text(
+            "SELECT count(*) FROM workshops w WHERE has_attendance_sheet <> EXISTS"
+            " (SELECT 1 FROM workshop_attendances a WHERE a.workshop_id = w.id)"))
+        assert wrong == 0
+        assert db.session.scalar(select(func.count()).select_from(Workshop)
+                                 .where(Workshop.has_attendance_sheet)) > 0
 
 
 def test_a_demo_stopped_after_a_commit_keeps_its_indexes_and_people(app, monkeypatch):
