@@ -40,7 +40,6 @@ from sqlalchemy import (
     MetaData,
     Table,
     func,
-    insert,
     select,
     text,
     update,
@@ -92,6 +91,7 @@ from ..models import (
     search_key,
     sheet_flag,
 )
+from ..models.bulk import insert_many
 from ..rules.calendar import (
     add_months,
     add_working_days,
@@ -367,7 +367,7 @@ class _DemoBuilder:
                 # Core insert of the mapped table: the same executemany as insert(Model)
                 # without the ORM bookkeeping, twice as fast (ids and keys are set here)
                 table = model if isinstance(model, Table) else model.__table__
-                _insert_many(self.session, table, rows)
+                insert_many(self.session, table, rows)
 
     # --- small helpers ------------------------------------------------------------------
 
@@ -1484,47 +1484,6 @@ class _DemoBuilder:
         return plan
 
 
-def _insert_many(session, table: Table, rows: list[dict]) -> None:
-    """Insert ``rows`` (dicts with the keys of the first) into ``table``.
-
-    Each value is converted by its column type (the same conversion SQLAlchemy applies),
-    then handed to the driver at once: on SQLite one ``executemany``, on PostgreSQL one
-    ``COPY``. SQLAlchemy's per-row parameter handling took a third of the demo's time at a
-    million people (docs/benchmarks.md, « Demo generator »). A table with a computed
-    default left out goes through SQLAlchemy's own insert."""
-    connection = session.connection()
-    dialect = connection.dialect
-    keys = list(rows[0])
-    defaults = [c for c in table.c if c.key not in rows[0] and c.default is not None]
-    if dialect.name not in ("sqlite", "postgresql") or any(
-            not c.default.is_scalar for c in defaults):
-        session.execute(insert(table), rows)
-        return
-    columns = [table.c[key] for key in keys] + defaults
-    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    fixed = tuple(c.default.arg for c in defaults)
-    convert = [(i, p) for i, p in enumerate(processors) if p is not None]
-    values = []
-    for row in rows:
-        value = [row[key] for key in keys]
-        value.extend(fixed)
-        for i, process in convert:
-            value[i] = process(value[i])
-        values.append(tuple(value))
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(c.name) for c in columns)
-    if dialect.name == "postgresql":
-        # The request's own connection and transaction (psycopg 3's COPY)
-        with connection.connection.driver_connection.cursor() as cursor, \
-                cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-            for value in values:
-                copy.write_row(value)
-        return
-    marks = ", ".join("?" for _ in columns)
-    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})",
-                               values)
-
-
 #: Tables whose indexes and constraints wait for the end of a load (the users stay as
 #: they are: a few rows, and their unique e-mail guards the demo accounts).
 DEFERRED_TABLES = tuple(
@@ -1735,7 +1694,7 @@ def settle_past_obligations(session, seed: int, now: datetime) -> SettledObligat
         settled = Table("demo_settled", MetaData(), Column("oid", Integer),
                         Column("done", DateTime), prefixes=["TEMPORARY"])
         settled.create(session.connection())
-        _insert_many(session, settled, done)
+        insert_many(session, settled, done)
         session.execute(update(table).where(table.c.id == settled.c.oid)
                         .values(done_at=settled.c.done))
         settled.drop(session.connection())

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..enums import DelayUnit, ReferralStatus, RollPolicy
@@ -55,6 +55,7 @@ from ..models import (
     PurchaseOrder,
     Referral,
 )
+from ..models.bulk import insert_many
 from ..rules.calendar import add_months, last_day_of_months
 from ..rules.deadlines import due_at as rule_due_at
 from ..rules.deadlines import fixed_cutoffs
@@ -747,11 +748,20 @@ class RebuildReport:
         return total
 
 
+#: What a row ``_reconcile`` collects may hold: its subject is one of the last five.
+_NEW_ROW_KEYS = ("rule_id", "name", "event_at", "due_at", "done_at", "version",
+                 "enrolment_id", "referral_id", "purchase_order_id", "session_id",
+                 "programme_id")
+
+
 def _insert_rows(session: Session, rows: list[dict] | None) -> None:
-    """One Core insert of the obligations ``_reconcile`` collected (no ORM bookkeeping:
-    the engine's rows are not audited, see obligation_sync.engine_writes)."""
+    """The obligations ``_reconcile`` collected, written at once below the ORM (no ORM
+    bookkeeping: the engine's rows are not audited, see obligation_sync.engine_writes):
+    one ``COPY`` on PostgreSQL, where an insert per row took 38 s of the server's time
+    for the 2 million deadlines of a million people (`models.bulk.insert_many`)."""
     if rows:
-        session.execute(insert(Obligation.__table__), rows)
+        insert_many(session, Obligation.__table__,
+                    [{key: row.get(key) for key in _NEW_ROW_KEYS} for row in rows])
 
 
 def rebuild(session: Session, now: datetime, *, batch_size: int = 2000,
