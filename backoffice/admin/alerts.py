@@ -170,6 +170,7 @@ class AlertsView(GuardedScreen):
             can_close=self._may("close"), scopes=service.SCOPES,
             closed_scope=filters.scope == service.CLOSED_PATHS,
             format_due=format_due, record_link=record_link, alert_kinds=alert_kinds,
+            count_text=service.count_text,
             back=request.full_path if request.query_string else request.path,
         )
 

@@ -235,10 +235,15 @@ class Enrolment(Versioned, db.Model):
             "soft_skills_level IS NULL OR soft_skills_level BETWEEN 1 AND 4",
             name="soft_skills_range",
         ),
-        Index("ix_enrolments_programme_status", "programme_id", "status"),
+        # a programme's paths by status, and each referent's among them: the alerts count
+        # portfolios and consultants' loads from the index alone (issue 25 §4)
+        Index("ix_enrolments_programme_status_referent", "programme_id", "status",
+              "referent_id"),
         Index("ix_enrolments_entry_date_id", "entry_date", "id"),  # the list's default sort
         Index("ix_enrolments_referent_status", "referent_id", "status"),
         Index("ix_enrolments_status_planned_end", "status", "planned_end_date"),
+        # the follow-ups past their end, soonest ended first (alerts, issue 25 §4)
+        Index("ix_enrolments_status_follow_up_end", "status", "follow_up_end_date"),
         # reports read the paths of a programme open during a period (entry, exit)
         Index("ix_enrolments_programme_entry_exit", "programme_id", "entry_date", "exit_date"),
     )
