@@ -19,6 +19,7 @@ from datetime import datetime
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import BuildError
@@ -86,6 +87,15 @@ def record_link(row) -> str | None:
     if getattr(row, "programme_id", None) is not None:
         return _link("programmes", row.programme_id, "details_view")
     return None
+
+
+def referent_options(referents, chosen: int | None) -> Markup:
+    """The « Référent » filter's options, built in one string: a million people's demo has
+    16 667 counsellors, whose options the template's loop took 0.15 s to write (issue 25
+    §4)."""
+    return Markup("".join(
+        f'<option value="{rid}"{" selected" if rid == chosen else ""}>{escape(name)}</option>'
+        for rid, name in referents))
 
 
 def _int_arg(name: str) -> int | None:
@@ -156,9 +166,9 @@ class AlertsView(GuardedScreen):
             else service.closed_paths_total(db.session, current_user, now, filters))
         programmes = db.session.execute(
             select(Programme.id, Programme.code, Programme.name).order_by(Programme.code)).all()
-        referents = [] if own is not None else db.session.execute(
+        referents = Markup() if own is not None else referent_options(db.session.execute(
             select(User.id, User.name).where(User.role == Role.COUNSELLOR)
-            .order_by(User.name)).all()
+            .order_by(User.name)).all(), filters.referent_id)
         return self.render(
             "admin/alerts/index.html",
             data=data, now=now, today=now.date(), filters=filters, group=group,

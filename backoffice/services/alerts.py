@@ -694,7 +694,7 @@ def _absences_of(session: Session, now: datetime, paths, limit: int | None
         select(WorkshopAttendance.enrolment_id, Workshop.held_at, WorkshopAttendance.attendance)
         .join(Workshop, WorkshopAttendance.workshop_id == Workshop.id)
         .where(Workshop.held_at <= now, WorkshopAttendance.enrolment_id.in_(paths)),
-    ).subquery()
+    ).cte("events")  # read once for both uses below (a subquery was read twice)
     last_present = (
         select(events.c.eid, func.max(events.c.at).label("at"))
         .where(events.c.att == Attendance.PRESENT.value).group_by(events.c.eid).subquery()
