@@ -927,6 +927,33 @@ def plan(statement) -> str:
     return "\n".join(row[-1] for row in rows)
 
 
+def test_a_page_walks_the_kinds_in_an_index_order_without_sorting(ctx, monkeypatch):
+    """Issue 25 §4: the kinds a page stops reading early walk an index in their order (the
+    open phase records; one programme's open paths of one status), so that stopping saves
+    the reading: no sort of every candidate first. On PostgreSQL, sorts priced out, a plan
+    that still sorts has no index giving that order (SQLite's plans need the statistics of
+    a real base: measured in docs/benchmarks.md)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan, sorts priced out (see plan())")
+    statements = []
+    real = db.session.execute
+
+    def keep(statement, *args, **kwargs):
+        statements.append(statement)
+        return real(statement, *args, **kwargs)
+
+    monkeypatch.setattr(db.session, "execute", keep)
+    walks = {"csp_contacts": 0, "csp_phase_one": 0, "internship_missing": 1, "absences": 1,
+             "immersion_cap": 1}  # which statement walks (after the programmes' ids)
+    for kind, index in walks.items():
+        statements.clear()
+        kinds_for(kind, limit=200)
+        text = plan(statements[index])
+        db.session.rollback()
+        assert "Sort" not in text or "Incremental Sort" in text and kind == "immersion_cap", \
+            (kind, text)
+
+
 def test_the_list_and_the_badge_read_the_open_obligations_index_in_order(app):
     """Issue 4 §7: the list walks ix_obligations_open_due in its order (no sort of every
     open obligation) and the badge counts a range of it."""
