@@ -667,6 +667,12 @@ def _open_paths(filters: AlertFilters, own: int | None, *programme_where) -> Sel
             .order_by(*_PROGRAMME_PATHS_ORDER))
 
 
+def _one_referent(filters: AlertFilters, own: int | None) -> bool:
+    """The paths of one referent (a counsellor's page, or the referent filter): few, read
+    through ix_enrolments_referent_status in one statement rather than walked."""
+    return own is not None or filters.referent_id is not None
+
+
 def _walks(session: Session, filters: AlertFilters, own: int | None, *programme_where
            ) -> list[list]:
     """The conditions of each walk of a page through ix_enrolments_programme_status_referent:
@@ -685,11 +691,11 @@ def _walk_rows(session: Session, filters: AlertFilters, own: int | None, program
     the programmes chosen: in one statement for the digest; for a page, walk by walk in
     the index's order (then ``then``), read as they are asked for."""
     stop = kind_cap(filters)
-    if stop is None:
-        yield from session.execute(build([
+    if stop is None or _one_referent(filters, own):  # one statement: few paths, or all
+        yield from _stream(session, build([
             Enrolment.programme_id.in_(select(Programme.id).where(*programme_where)),
             Enrolment.status.in_(OPEN_STATUSES), *_path_filters(filters, own)])
-            .order_by(*_PROGRAMME_PATHS_ORDER, *then))
+            .order_by(*_PROGRAMME_PATHS_ORDER, *then), stop)
         return
     for where in _walks(session, filters, own, *programme_where):
         yield from _stream(session, build(where).order_by(
@@ -703,8 +709,8 @@ def _by_paths(session: Session, filters: AlertFilters, own: int | None, programm
     subquery); for a page, ``CHUNK`` paths at a time, until it has ``kind_cap`` alerts (at
     a million people, the absences of every open PLIE path took 0.5 s)."""
     stop = kind_cap(filters)
-    if stop is None:
-        return alerts_of(_open_paths(filters, own, *programme_where).order_by(None))
+    if stop is None or _one_referent(filters, own):  # one statement: few paths, or all
+        return alerts_of(_open_paths(filters, own, *programme_where).order_by(None))[:stop]
     items: list[AlertItem] = []
     ids: list[int] = []
     for row in _walk_rows(session, filters, own, programme_where,
