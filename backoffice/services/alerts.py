@@ -778,6 +778,25 @@ _PROGRAMME_PATHS_ORDER = (Enrolment.programme_id, Enrolment.status, Enrolment.re
 _OPEN_PHASE_ORDER = (PhaseRecord.phase_id, PhaseRecord.ended_on, PhaseRecord.id)
 
 
+def _open_phase_chunks(session: Session, filters: AlertFilters, own: int | None, code: str,
+                       query: Select) -> Iterator[list]:
+    """The rows of ``query`` (paths joined to their open phase record) of the phases
+    ``code``, in chunks (see ``_chunks``): in one statement for the digest and one
+    referent's paths; for a page, phase by phase in the order of
+    ix_phase_records_phase_open (the phases begun first), so that both engines read it
+    as it comes and stop early (PostgreSQL keeps an index's order for one phase, not for
+    a list of them)."""
+    phases = select(Phase.id).where(Phase.code == code)
+    stop = kind_cap(filters)
+    if stop is None or _one_referent(filters, own):
+        yield from _chunks(session, query.where(PhaseRecord.phase_id.in_(phases))
+                           .order_by(*_OPEN_PHASE_ORDER), stop)
+        return
+    for phase_id in session.scalars(phases.order_by(Phase.id)).all():
+        yield from _chunks(session, query.where(PhaseRecord.phase_id == phase_id)
+                           .order_by(*_OPEN_PHASE_ORDER), stop)
+
+
 def csp_contact_alerts(session: Session, now: datetime, filters: AlertFilters,
                        own: int | None) -> list[AlertItem]:
     """002 II §5: active CSP paths in phase 2 with fewer than one contact a week on
@@ -804,16 +823,12 @@ def csp_contact_alerts(session: Session, now: datetime, filters: AlertFilters,
         _path_select(PhaseRecord.started_on, contacts + workshops)
         .join(PhaseRecord, and_(PhaseRecord.enrolment_id == Enrolment.id,
                                 PhaseRecord.ended_on.is_(None)))
-        .where(PhaseRecord.phase_id.in_(select(Phase.id).where(Phase.code == CSP_INTENSIVE_PHASE)))
         .where(Programme.exit_scheme == "CSP", Enrolment.status == EnrolmentStatus.ACTIVE,
                PhaseRecord.started_on <= today - timedelta(days=7),
                *_path_filters(filters, own))
-        # the open phase records in their index's order (ix_phase_records_phase_open, then
-        # the record's id: the phases begun first): read as they come, no sort of them all
-        .order_by(*_OPEN_PHASE_ORDER)
     )
     stop, items = kind_cap(filters), []
-    for chunk in _chunks(session, query, stop):  # a page stops when it has enough
+    for chunk in _open_phase_chunks(session, filters, own, CSP_INTENSIVE_PHASE, query):
         rows = [row for row in chunk
                 if row[7] < rules.CSP_CONTACTS_PER_WEEK * rules.weeks_owed(row[6], today)]
         # 002 II §3: weeks under suspension owe no contact (read for the candidates only)
@@ -1202,13 +1217,11 @@ def csp_phase_one_alerts(session: Session, now: datetime, filters: AlertFilters,
         _path_select(PhaseRecord.started_on)
         .join(PhaseRecord, and_(PhaseRecord.enrolment_id == Enrolment.id,
                                 PhaseRecord.ended_on.is_(None)))
-        .where(PhaseRecord.phase_id.in_(select(Phase.id).where(Phase.code == CSP_PHASE_ONE)))
         .where(Programme.exit_scheme == "CSP", Enrolment.status == EnrolmentStatus.ACTIVE,
                *_path_filters(filters, own))
-        .order_by(*_OPEN_PHASE_ORDER)  # as csp_contact_alerts
     )
     items: list[AlertItem] = []
-    for paths in _chunks(session, query, stop):
+    for paths in _open_phase_chunks(session, filters, own, CSP_PHASE_ONE, query):
         items += _csp_phase_one_of(session, now, today, paths)
         if stop is not None and len(items) >= stop:
             return items[:stop]
