@@ -4,6 +4,12 @@
 Shared by the alerts view (``/admin/alerts/``), the menu badge (``overdue_count``) and
 the daily digest (``flask alerts``), so the three show the same list.
 
+A page (``AlertFilters.limit`` set) reads each behavioural kind in an index's order and
+stops one past the home page's cap (``worklist.COUNT_CAP``): it shows a kind's first 100
+and « plus de 100 »; its deadline counts stop there too. The digest (no limit) reads,
+counts and lists everything (issue 25 §4: the coordinator's page took 15 s at a million
+people, every open path read for every kind).
+
 Obligations are read through ``ix_obligations_open_due``, a partial index on (due_at, id)
 of the open obligations (« done_at IS NULL AND cancelled_at IS NULL », written so in the
 queries that should use it), in the list's order. A counsellor sees the obligations and
