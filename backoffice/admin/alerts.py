@@ -14,11 +14,13 @@ by ``services/alerts.py``, shared with the menu badge and ``flask alerts``.
 """
 from __future__ import annotations
 
+import html
 from datetime import datetime
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import BuildError
@@ -86,6 +88,16 @@ def record_link(row) -> str | None:
     if getattr(row, "programme_id", None) is not None:
         return _link("programmes", row.programme_id, "details_view")
     return None
+
+
+def referent_options(referents, chosen: int | None) -> Markup:
+    """The « Référent » filter's options, built in one string: a million people's demo has
+    16 667 counsellors, whose options the template's loop took 0.15 s to write (issue 25
+    §4)."""
+    return Markup("".join(
+        f'<option value="{rid}"{" selected" if rid == chosen else ""}>{html.escape(name)}'
+        '</option>'
+        for rid, name in referents))
 
 
 def _int_arg(name: str) -> int | None:
@@ -156,9 +168,9 @@ class AlertsView(GuardedScreen):
             else service.closed_paths_total(db.session, current_user, now, filters))
         programmes = db.session.execute(
             select(Programme.id, Programme.code, Programme.name).order_by(Programme.code)).all()
-        referents = [] if own is not None else db.session.execute(
+        referents = Markup() if own is not None else referent_options(db.session.execute(
             select(User.id, User.name).where(User.role == Role.COUNSELLOR)
-            .order_by(User.name)).all()
+            .order_by(User.name)).all(), filters.referent_id)
         return self.render(
             "admin/alerts/index.html",
             data=data, now=now, today=now.date(), filters=filters, group=group,
@@ -170,6 +182,7 @@ class AlertsView(GuardedScreen):
             can_close=self._may("close"), scopes=service.SCOPES,
             closed_scope=filters.scope == service.CLOSED_PATHS,
             format_due=format_due, record_link=record_link, alert_kinds=alert_kinds,
+            count_text=service.count_text,
             back=request.full_path if request.query_string else request.path,
         )
 

@@ -33,8 +33,10 @@ class Contact(Versioned, db.Model):
             name="duration_range",
         ),
         # A path's contacts in date order; with attendance, counting its present contacts
-        # over a period reads the index alone (alerts: CSP phase 2, 002 §4)
-        Index("ix_contacts_enrolment_occurs_at", "enrolment_id", "occurs_at", "attendance"),
+        # over a period reads the index alone (alerts: CSP phase 2, 002 §4); with the type
+        # and the length, so do its individual interviews (alerts: PLIE Lots 1 and 4)
+        Index("ix_contacts_enrolment_occurs_at", "enrolment_id", "occurs_at", "attendance",
+              "contact_type_id", "duration_minutes"),
         # the list's default sort, with the id that breaks ties: a deep page walks the index
         # alone, in order (PostgreSQL otherwise reads every skipped row and sorts them)
         Index("ix_contacts_occurs_at_id", "occurs_at", "id"),

@@ -235,10 +235,15 @@ class Enrolment(Versioned, db.Model):
             "soft_skills_level IS NULL OR soft_skills_level BETWEEN 1 AND 4",
             name="soft_skills_range",
         ),
-        Index("ix_enrolments_programme_status", "programme_id", "status"),
+        # a programme's paths by status, and each referent's among them: the alerts count
+        # portfolios and consultants' loads from the index alone (issue 25 §4)
+        Index("ix_enrolments_programme_status_referent", "programme_id", "status",
+              "referent_id", "id"),
         Index("ix_enrolments_entry_date_id", "entry_date", "id"),  # the list's default sort
         Index("ix_enrolments_referent_status", "referent_id", "status"),
         Index("ix_enrolments_status_planned_end", "status", "planned_end_date"),
+        # the follow-ups past their end, soonest ended first (alerts, issue 25 §4)
+        Index("ix_enrolments_status_follow_up_end", "status", "follow_up_end_date"),
         # reports read the paths of a programme open during a period (entry, exit)
         Index("ix_enrolments_programme_entry_exit", "programme_id", "entry_date", "exit_date"),
     )
@@ -343,8 +348,9 @@ class PhaseRecord(Versioned, db.Model):
     __tablename__ = "phase_records"
     __table_args__ = (
         CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="dates_order"),
-        # The open records of one phase (alerts: CSP phase 2 contacts, 002 §4)
-        Index("ix_phase_records_phase_open", "phase_id", "ended_on"),
+        # The open records of one phase, the oldest first (alerts: CSP phases 1 and 2, 002
+        # §4; with the id, PostgreSQL too reads them in order, issue 25 §4)
+        Index("ix_phase_records_phase_open", "phase_id", "ended_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -847,9 +847,97 @@ def test_a_page_shows_at_most_the_limit_of_behavioural_alerts(ctx):
                    planned_end_date=date(2026, 10, day))
     data = service.alert_list(db.session, None, NOW, service.AlertFilters(limit=2))
     assert len(data.alerts_shown) == 2
-    assert ("past_planned_end", AlertKind.PAST_PLANNED_END.label, 2) in data.alerts_by_kind
+    # the kind's count is its own (up to the cap, issue 25 §4), not the rows shown: it
+    # said 2 here before, for 3 paths past their end
+    assert ("past_planned_end", AlertKind.PAST_PLANNED_END.label, 3) in data.alerts_by_kind
     everything = service.alert_list(db.session, None, NOW, service.AlertFilters(limit=None))
     assert len(everything.alerts_shown) == len(everything.alerts) >= 3
+
+
+# --- Issue 25 §4: a coordinator's page at a million people -------------------------------
+
+@pytest.fixture
+def cap_of_2(monkeypatch):
+    """A page's counts stop past 2 rather than 100 (the home page's COUNT_CAP)."""
+    monkeypatch.setattr("backoffice.services.worklist.COUNT_CAP", 2)
+
+
+def late_paths(me: int, days=(1, 2, 3, 4)) -> list[int]:
+    """PLIE-L4 paths past their planned end (1, 2, 3, 4 October: the oldest end first)."""
+    return [quick_path("PLIE-L4", me, entry=date(2026, 8, 3),
+                       planned_end_date=date(2026, 10, day)).id for day in days]
+
+
+def of_kind(items, kind: str) -> list[int]:
+    return [item.enrolment_id for item in items if item.kind == kind]
+
+
+def test_a_page_reads_each_kind_up_to_the_cap_the_digest_everything(ctx, cap_of_2):
+    """Issue 25 §4: a page reads a kind's alerts no further than the cap + 1, in the kind's
+    order (here the oldest planned end first), counts it « plus de 2 » and shows the first
+    2; the digest (no limit) still reads, counts and lists every alert, exactly."""
+    paths = late_paths(ctx["me"])
+    page = service.alert_list(db.session, None, NOW)
+    assert of_kind(page.alerts, "past_planned_end") == paths[:3]
+    assert ("past_planned_end", AlertKind.PAST_PLANNED_END.label, 3) in page.alerts_by_kind
+    assert of_kind(page.alerts_shown, "past_planned_end") == paths[:2]
+    assert page.alerts_capped and page.alerts_total_text.startswith("plus de ")
+    assert service.count_text(3) == "plus de 2" and service.count_text(2) == "2"
+    digest = service.alert_list(db.session, None, NOW, service.AlertFilters(limit=None))
+    assert of_kind(digest.alerts, "past_planned_end") == paths
+    assert not digest.alerts_capped
+    assert digest.alerts_total_text == str(len(digest.alerts))
+
+
+def test_a_page_stops_reading_paths_once_it_has_enough(ctx, cap_of_2, monkeypatch):
+    """Issue 25 §4: a kind whose rule runs in Python (CSP phase 2: one contact a week) reads
+    the paths a chunk at a time (here one) and stops at the cap + 1, the phases begun
+    first; the digest reads them all."""
+    monkeypatch.setattr(service, "CHUNK", 1)
+    paths = []
+    for _ in range(4):
+        path = quick_path("CSP", ctx["me"], entry=date(2026, 9, 1))
+        phase2 = db.session.scalar(select(Phase).where(
+            Phase.programme_id == path.programme_id, Phase.code == "phase_2"))
+        db.session.add(PhaseRecord(enrolment=path, phase=phase2, started_on=date(2026, 10, 1)))
+        db.session.flush()
+        paths.append(path.id)
+    assert [a.enrolment_id for a in kinds_for("csp_contacts")] == paths[:3]
+    assert [a.enrolment_id for a in kinds_for("csp_contacts", limit=None)] == paths
+
+
+def test_a_page_counts_its_deadlines_up_to_the_cap(ctx, cap_of_2):
+    """Issue 25 §4: on a page the overdue and due-soon counts stop at the cap + 1 and read
+    « plus de 2 »; the digest counts them exactly."""
+    for _ in range(4):  # each CSP path entered on 02/11 owes a late pré-bilan
+        sync_enrolment_obligations(
+            db.session, quick_path("CSP", ctx["me"], entry=date(2026, 11, 2)), NOW)
+    db.session.flush()
+    digest = service.alert_list(db.session, None, NOW, service.AlertFilters(limit=None))
+    assert digest.overdue_total >= 4 and digest.overdue_text == str(digest.overdue_total)
+    page = service.alert_list(db.session, None, NOW)
+    assert page.overdue_total == 3 and page.overdue_text == "plus de 2"
+    assert page.truncated is False  # every row fits on the page: no « premières » notice
+    closed = service.closed_paths_total(db.session, None, NOW)
+    assert closed == 0
+
+
+def test_the_page_says_plus_de_for_a_capped_kind_and_escapes_referents(
+        alerts_app, client, auth, users, cap_of_2):
+    """Issue 25 §4: the page shows a capped kind as « plus de 2 » and says it shows the
+    first alerts of each kind; the referent filter's options (written in one string) keep
+    names escaped and the one chosen selected."""
+    with alerts_app.app_context():
+        odd = make_user(Role.COUNSELLOR, email="odd@exemple.fr", name="Zoé <Ortiz> & Cie")
+        late_paths(odd.id)
+        db.session.commit()
+        odd_id = odd.id
+    auth.login("coordinator")
+    page = client.get(f"/admin/alerts/?referent={odd_id}").get_data(as_text=True)
+    assert f"{AlertKind.PAST_PLANNED_END.label} : plus de 2" in page
+    assert "premières alertes" in page and "les premières de chaque type" in page
+    assert f'<option value="{odd_id}" selected>Zoé &lt;Ortiz&gt; &amp; Cie</option>' in page
+    assert "<Ortiz>" not in page
 
 
 def plan(statement) -> str:
@@ -866,6 +954,35 @@ def plan(statement) -> str:
     rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}",
                                       tuple(compiled.params[k] for k in compiled.positiontup))
     return "\n".join(row[-1] for row in rows)
+
+
+def test_a_page_walks_the_kinds_in_an_index_order_without_sorting(ctx, monkeypatch):
+    """Issue 25 §4: the kinds a page stops reading early walk an index in their order (the
+    open phase records; one programme's open paths of one status), so that stopping saves
+    the reading: no sort of every candidate first. On PostgreSQL, sorts priced out, a plan
+    that still sorts has no index giving that order (SQLite's plans need the statistics of
+    a real base: measured in docs/benchmarks.md)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan, sorts priced out (see plan())")
+    statements = []
+    real = db.session.execute
+
+    def keep(statement, *args, **kwargs):
+        statements.append(statement)
+        return real(statement, *args, **kwargs)
+
+    monkeypatch.setattr(db.session, "execute", keep)
+    # which statement executed walks (the phases' and programmes' ids are read before,
+    # through session.scalars, not kept here)
+    walks = {"csp_contacts": 0, "csp_phase_one": 0, "internship_missing": 0, "absences": 0,
+             "immersion_cap": 0}
+    for kind, index in walks.items():
+        statements.clear()
+        kinds_for(kind, limit=200)
+        text = plan(statements[index])
+        db.session.rollback()
+        assert "Sort" not in text or "Incremental Sort" in text and kind == "immersion_cap", \
+            (kind, text)
 
 
 def test_the_list_and_the_badge_read_the_open_obligations_index_in_order(app):
