@@ -11,9 +11,8 @@ from ..auth.permissions import can
 from ..enums import EnrolmentStatus, ReferralStatus, Role
 from ..extensions import db
 from ..rules.alerts import AlertKind
-from ..rules.wording import number
 from ..services import worklist
-from ..services.alerts import DUE_SOON, OVERDUE
+from ..services.alerts import DUE_SOON, OVERDUE, count_text
 from . import alerts as alerts_view
 from .base import filtered_list_url
 from .fields import EnumIsFilter
@@ -45,8 +44,7 @@ class Todo:
     @property
     def shown(self) -> str:
         """The count as shown: « plus de 100 » past the cap of the capped figures."""
-        return f"plus de {worklist.COUNT_CAP}" if self.capped and \
-            self.count > worklist.COUNT_CAP else number(self.count)
+        return count_text(self.count, self.capped)
 
 
 @dataclass(frozen=True)

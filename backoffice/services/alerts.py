@@ -68,6 +68,7 @@ from ..models import (
 )
 from ..rules import alerts as rules
 from ..rules.alerts import AlertKind
+from ..rules.wording import number
 
 AREA = "alerts"
 DEFAULT_DAYS = 7
@@ -297,8 +298,9 @@ def count_cap() -> int:
 
 
 def count_text(count: int, capped: bool = True) -> str:
-    """« 42 », or « plus de 100 » for a count that stopped past the cap."""
-    return f"plus de {count_cap()}" if capped and count > count_cap() else str(count)
+    """« 42 », « 12 345 », or « plus de 100 » for a count that stopped past the cap (the
+    home page's figures and the alerts page say it alike)."""
+    return f"plus de {count_cap()}" if capped and count > count_cap() else number(count)
 
 
 def kind_cap(filters: AlertFilters) -> int | None:
