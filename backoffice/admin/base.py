@@ -690,11 +690,13 @@ class ProtectedModelView(ModelView):
         if not self.person_search:
             return super()._apply_search(query, count_query, joins, count_joins, search)
         up_to = g.pop("search_people_up_to", None)  # set by `get_list`
+        rows_up_to = g.pop("search_rows_up_to", None)
         if up_to is not None and count_query is None:
             found, from_people = people_search.people_in_name_order(
                 db.session, query, search, up_to)
         else:
-            found, from_people = people_search.search_rows(db.session, self.model, search)
+            found, from_people = people_search.search_rows(
+                db.session, self.model, search, rows_up_to if count_query is None else None)
         g.search_from_people = from_people  # read by `_order_by` (the same request)
         if count_query is not None:
             count_query = count_query.filter(found)
@@ -730,16 +732,20 @@ class ProtectedModelView(ModelView):
         every contact again (contacts search, page 2: 448 ms).
         """
         limited = page_size if page_size is not None else self.page_size
-        # A list of people in name order without filter: its search keeps only the people
-        # up to this page (`people_search.people_in_name_order`).
-        g.search_people_up_to = (
-            ((page or 0) + 1) * limited
-            if self.person_search and self.model is Beneficiary and limited
-            and not (filters and self._filters) and self._in_name_order(sort_column, sort_desc)
-            else None)
+        # A list without filter: its search knows how far the page goes. A list of people
+        # in name order keeps only the people up to this page
+        # (`people_search.people_in_name_order`); another list may walk its order up to
+        # there (`people_search.search_rows`).
+        up_to = (((page or 0) + 1) * limited
+                 if self.person_search and limited and not (filters and self._filters)
+                 else None)
+        by_name = self.model is Beneficiary and self._in_name_order(sort_column, sort_desc)
+        g.search_people_up_to = up_to if by_name else None
+        g.search_rows_up_to = up_to
         count, query = super().get_list(page, sort_column, sort_desc, search, filters,
                                         execute=False, page_size=page_size)
         g.pop("search_people_up_to", None)
+        g.pop("search_rows_up_to", None)
         if not execute or not limited:
             return count, (query.all() if execute else query)
         ids = query.with_entities(self.model.id).scalar_subquery()

@@ -188,10 +188,10 @@ def test_a_page_reads_its_ids_first_then_joins_only_them(app, client, auth):
         statement = rows_statement(app, client, url)
         outer, _, inner = statement.partition("WHERE referrals.id IN (SELECT referrals.id")
         assert inner, f"{url}: the rows are not read by id"
-        assert "LIKE" not in outer and "beneficiary_id IN" not in outer, \
+        assert "LIKE" not in outer and not re.search(r"beneficiary_id (IN|= ANY)", outer), \
             f"{url}: the search is repeated around the ids"
         if "search" in url:  # the people found by the name search (people_search.py)
-            assert "referrals.beneficiary_id IN" in inner
+            assert re.search(r"referrals\.beneficiary_id (IN|= ANY)", inner)
     first = client.get("/admin/referrals/").get_data(as_text=True)
     assert first.count('name="rowid"') == 20  # the page's 20 referrals, none lost
     found = client.get("/admin/referrals/?search=Nom1").get_data(as_text=True)
