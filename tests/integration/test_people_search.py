@@ -293,7 +293,7 @@ def _largest_list_of_ids(statements, written: bool = True) -> int:
     bound one by one or, with `written`, written out (« IN (1, 2) », « = ANY ('{1,2}') »)."""
     value = rf"(?:{_VALUE}|[0-9]+)" if written else _VALUE
     lists = [inner for statement, _parameters in statements
-             for inner in re.findall(rf"\bIN \(({value}(?:, {value})*)\)", statement)]
+             for inner in re.findall(rf"\bIN \(({value}(?:, ?{value})*)\)", statement)]
     if written:
         lists += [inner for statement, _parameters in statements
                   for inner in re.findall(r"= ANY \('\{([0-9]+(?:,[0-9]+)*)\}'", statement)]
