@@ -427,7 +427,9 @@ def test_the_lists_of_referrals_paths_and_contacts_give_the_same_pages_every_way
     auth.login("admin")
     with app.app_context():
         ways = {"ids": {}, "ids, walked": {"_walks": lambda *_args: True},
-                "walk asking each row": {"FROM_PEOPLE_UP_TO": 0}}
+                "walk asking each row": {"FROM_PEOPLE_UP_TO": 0},
+                # PostgreSQL's first page beyond `FIRST_PAGE_FROM_PEOPLE_UP_TO`
+                "first page walked": {"FIRST_PAGE_FROM_PEOPLE_UP_TO": 0}}
         for way, patches in ways.items():
             with monkeypatch.context() as patched:
                 for name, value in patches.items():
