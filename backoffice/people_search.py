@@ -15,9 +15,21 @@ model, `Beneficiary._refresh_keys`) and indexed by trigrams (models/search_index
 word of three letters or more is looked up in that index. A word of one or two letters has
 no trigram: it is checked on each person's key, which a list walking its own order stops
 doing at its page (most people match such a word). The lists of people in name order read
-the people found once, keeping only those up to the page asked (`people_in_name_order`).
+the people found once, keeping only those up to the page asked (`people_in_name_order`);
+the other lists are given the ids of the people found (or of their paths) written in their
+statement, and each engine reads their rows or walks its order (`search_rows`).
 """
-from sqlalchemy import and_, column, exists, func, literal_column, select, table, true
+from sqlalchemy import (
+    and_,
+    any_,
+    column,
+    exists,
+    func,
+    literal_column,
+    select,
+    table,
+    true,
+)
 from sqlalchemy.orm import aliased
 
 from .models import Beneficiary, Enrolment, fold, search_index
@@ -25,10 +37,21 @@ from .models.search_index import FTS_TABLE
 
 #: Words shorter than this have no trigram in the index.
 TRIGRAM = 3
-#: Up to how many people found a list reads their rows only (see `rows_of_people`):
-#: beyond, the walk of a list in date order meets one of theirs every 200 rows at most,
-#: at a million people (1 000 000 / 5 000).
-FROM_PEOPLE_UP_TO = 5000
+#: Up to how many people found (or their paths, for the records of a path) a list is
+#: given their ids (see `search_rows`): beyond, the walk of a list in its order meets one
+#: of theirs every 50 rows at most, at a million people (1 000 000 / 20 000). The most
+#: frequent last name of the demo at a million, « Garnier », has 7 096 people.
+FROM_PEOPLE_UP_TO = 20000
+#: The same for a list's first page on PostgreSQL: there each person found is read from
+#: the table (the trigram index only gives candidates), ≈ 2.5 µs each, and a first page
+#: walked in its order meets one of them every 1 000 000 / 5 000 = 200 rows at most; the
+#: walk then reads fewer (« gar », 13 910 people: 18 ms walked, 30 ms from their ids).
+#: Not for the records of a path, whose walk asks a path and a person for each row
+#: (contacts of « Garnier », page 1: 197 ms walked, 53 ms from the ids). SQLite reads the
+#: ids from its trigram table alone: `FROM_PEOPLE_UP_TO` on every page.
+FIRST_PAGE_FROM_PEOPLE_UP_TO = 5000
+#: The rows of a list's first page (its default page size).
+FIRST_PAGE_ROWS = 20
 #: The same for the lists sorted by name: the people of a frequent last name sit together
 #: in that order, far in it; starting from them stays cheaper up to more of them.
 FROM_PEOPLE_UP_TO_BY_NAME = 20000
@@ -56,13 +79,7 @@ def person_clause(session, text: str | None, person=Beneficiary):
     indexed = [word for word in words if len(word) >= TRIGRAM] if _uses_fts(session) else []
     clauses = []
     if indexed:
-        # One query of the FTS5 table for all the words (it intersects their lists): a
-        # phrase of the trigram tokenizer matches the word as a substring from the
-        # positions stored in the index alone (LIKE would read each candidate's key again).
-        # A folded word holds letters and digits only: nothing to quote or escape.
-        query = " AND ".join(f'"{word}"' for word in indexed)
-        clauses.append(person.id.in_(select(_fts.c.rowid).where(
-            literal_column(FTS_TABLE).op("MATCH")(query))))
+        clauses.append(person.id.in_(_fts_rowids(indexed)))
     # PostgreSQL: the GIN trigram index answers these LIKE by itself (three letters or
     # more); a shorter word is checked on each person's key.
     clauses += [person.search_key.like(f"%{word}%")
@@ -70,8 +87,24 @@ def person_clause(session, text: str | None, person=Beneficiary):
     return and_(*clauses) if clauses else true()
 
 
+def _fts_rowids(words: list[str]):
+    """SQLite: the ids of the people whose key holds every one of `words` (three letters
+    or more), from the FTS5 table alone. One query for all the words (it intersects their
+    lists): a phrase of the trigram tokenizer matches the word as a substring from the
+    positions stored in the index alone (LIKE would read each candidate's key again). A
+    folded word holds letters and digits only: nothing to quote or escape."""
+    query = " AND ".join(f'"{word}"' for word in words)
+    return select(_fts.c.rowid).where(literal_column(FTS_TABLE).op("MATCH")(query))
+
+
 def people_matching(session, text: str | None):
-    """The ids of the people matching `text` (a subquery)."""
+    """The ids of the people matching `text` (a subquery). On SQLite, when every word has
+    trigrams, the FTS5 table's rowids are those ids (its triggers keep it to the table,
+    models/search_index.py): reading each person's row as well cost 30-45 ms for a
+    frequent name at a million people (« Garnier »: 38 ms, the index alone 9 ms)."""
+    words = search_words(text)
+    if words and _uses_fts(session) and all(len(word) >= TRIGRAM for word in words):
+        return _fts_rowids(words)
     return select(Beneficiary.id).where(person_clause(session, text))
 
 
@@ -80,7 +113,7 @@ def rows_of_people(session, model: type, text: str | None):
     return search_rows(session, model, text)[0]
 
 
-def search_rows(session, model: type, text: str | None):
+def search_rows(session, model: type, text: str | None, up_to: int | None = None):
     """(SQL condition on `model`, whether it starts from the people found): the row
     belongs to a person matching `text` — the person
     themself, their referral or path (`beneficiary_id`), or a record of their path
@@ -88,12 +121,23 @@ def search_rows(session, model: type, text: str | None):
 
     A list shows its first rows in its own order. Two ways to find them, and each engine's
     planner, guessing how many people match, often took the wrong one (a list walked in
-    its order while the matches sat far in it: 100-280 ms at 100 000 people):
+    its order while the matches sat far in it: 100-280 ms at 100 000 people; or a
+    frequent name's rows all read and sorted, or each row of the walk asking for its
+    person: 90-260 ms for the pages of « Garnier » at a million):
 
-    - few people found (up to `FROM_PEOPLE_UP_TO`, or `…_BY_NAME` for the lists sorted
-      by name): their ids are read through the index first and the list reads their rows
-      only, then sorts them (the lists of people in name order keep only the people up to
-      their page: `people_in_name_order`);
+    - people found through the index (up to `FROM_PEOPLE_UP_TO`, or `…_BY_NAME` for the
+      lists sorted by name): one statement reads their ids — for the records of a path
+      (contacts, attendances…), the ids of their paths — and the list's statement is given
+      them written out (`_rows_of`). Knowing how many they are, each engine then either
+      reads their rows through the index of people and sorts them (few people), or walks
+      its list in order and keeps the rows whose person is among them, checked in a hash
+      of the ids (a frequent name: one referral in 140 for « Garnier », the page 2 of
+      the referrals in 23 ms of SQL instead of 180, its ids included, PostgreSQL).
+      SQLite always chose the first way; it is told to walk when that costs less
+      (`_walks`: `up_to`, the rows of the page asked and those before it, a list without
+      filter). On PostgreSQL a first page beyond `FIRST_PAGE_FROM_PEOPLE_UP_TO` people
+      is walked without reading them. The lists of people in name order keep only the
+      people up to their page: `people_in_name_order`;
     - more, or only words of one or two letters (no trigram; most people match them):
       the list walks its own order and keeps the rows of matching people, which are then
       frequent enough for the page to fill early.
@@ -106,9 +150,12 @@ def search_rows(session, model: type, text: str | None):
         raise ValueError(f"{model.__name__} : aucun lien vers une personne pour la recherche.")
     if any(len(word) >= TRIGRAM for word in words):
         limit = FROM_PEOPLE_UP_TO_BY_NAME if model is Beneficiary else FROM_PEOPLE_UP_TO
+        if hasattr(model, "beneficiary_id") and up_to is not None \
+                and up_to <= FIRST_PAGE_ROWS and session.get_bind().dialect.name == "postgresql":
+            limit = min(limit, FIRST_PAGE_FROM_PEOPLE_UP_TO)
         ids = session.scalars(people_matching(session, text).limit(limit + 1)).all()
         if len(ids) <= limit:
-            return _rows_of(model, ids), True
+            return _rows_of(session, model, ids, up_to), True
     if model is Beneficiary:
         return person_clause(session, text), False
     person = aliased(Beneficiary)
@@ -161,10 +208,57 @@ def by_name(from_people: bool):
     return key, Beneficiary.id
 
 
-def _rows_of(model: type, ids: list[int]):
-    """The rows of `model` that belong to the people `ids`."""
+def _rows_of(session, model: type, ids: list[int], up_to: int | None = None):
+    """The rows of `model` that belong to the people `ids`; for the records of a path, the
+    ids of those people's paths are read first (one statement through the index of people:
+    the list's statement then checks one number per row, not a path and its person)."""
     if model is Beneficiary:
-        return Beneficiary.id.in_(ids)
+        return among(session, Beneficiary.id, ids)
     if hasattr(model, "beneficiary_id"):
-        return model.beneficiary_id.in_(ids)
-    return model.enrolment_id.in_(select(Enrolment.id).where(Enrolment.beneficiary_id.in_(ids)))
+        link, owner = model.beneficiary_id, Beneficiary
+    else:
+        ids = session.scalars(select(Enrolment.id).where(
+            among(session, Enrolment.beneficiary_id, ids))).all()
+        link, owner = model.enrolment_id, Enrolment
+    if _walks(session, model, owner, ids, up_to):
+        # `+ 0`: not the index of people (or paths), so the list's own order is walked
+        return among(session, link + 0, ids)
+    return among(session, link, ids)
+
+
+#: SQLite: what a row of a list walked in its order costs, in rows read through the index
+#: of its person or path (`_walks`). Contacts: that index holds their date, so their rows
+#: are sorted from it alone (0.9 µs a row at a million people), where a row walked is read
+#: from the table (6.6 µs); referrals and paths read their table either way.
+WALKED_ROW_COST = {"contacts": 7.0}
+
+
+def _walks(session, model: type, owner: type, ids: list[int], up_to: int | None) -> bool:
+    """SQLite: whether walking the list of `model` in its order until its `up_to`-th row of
+    the people (or paths, `owner`) `ids` costs less than reading all their rows and
+    sorting them, which SQLite chose whatever their number (« Garnier », 7 096 people:
+    32 ms for each page of the referrals, where the walk reads page 1 in 9 ms; PostgreSQL
+    weighs both itself). Estimated from the tables' sizes (their largest id: one step of
+    their B-tree), the rows of `ids` spread evenly along the list."""
+    if up_to is None or not ids or session.get_bind().dialect.name != "sqlite":
+        return False
+    owners = session.scalar(select(func.max(owner.id))) or 0
+    rows = session.scalar(select(func.max(model.id))) or 0
+    walked = up_to * owners / len(ids)
+    matched = len(ids) * rows / max(owners, 1)
+    return walked * WALKED_ROW_COST.get(model.__tablename__, 1.0) < matched
+
+
+def among(session, column, ids: list[int]):
+    """SQL condition: `column` is one of `ids` (numbers read from the database), written out
+    in the statement. Each engine then knows how many they are and chooses between reading
+    their rows through an index and walking the list's order with a hash of the ids.
+    PostgreSQL gets one array constant: bound one by one, the values could be planned
+    without (a generic plan once psycopg prepares the statement: each row compared with
+    every id in turn), and a list of thousands of constants took 14 ms to plan. The text
+    is written here: SQLAlchemy's rendering of bound values as text (`literal_execute`)
+    took 120 ms of Python for 14 000 ids."""
+    numbers = ",".join(str(int(number)) for number in ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal_column(f"'{{{numbers}}}'::integer[]"))
+    return column.op("IN")(literal_column(f"({numbers})"))

@@ -240,6 +240,9 @@ class Enrolment(Versioned, db.Model):
         Index("ix_enrolments_programme_status_referent", "programme_id", "status",
               "referent_id", "id"),
         Index("ix_enrolments_entry_date_id", "entry_date", "id"),  # the list's default sort
+        # a person's paths, their ids in the index: the name search reads the paths of
+        # the people found without their rows (PostgreSQL, migration 0029)
+        Index("ix_enrolments_beneficiary_id_id", "beneficiary_id", "id"),
         Index("ix_enrolments_referent_status", "referent_id", "status"),
         Index("ix_enrolments_status_planned_end", "status", "planned_end_date"),
         # the follow-ups past their end, soonest ended first (alerts, issue 25 §4)
@@ -249,7 +252,7 @@ class Enrolment(Versioned, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"))
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), unique=True)
     session_id: Mapped[int | None] = mapped_column(

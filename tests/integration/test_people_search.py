@@ -1,7 +1,7 @@
 """Issue 25 §2: people are found by name through an index, the same way on every list and
 form that names them (backoffice/people_search.py, models/search_index.py)."""
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_migrate import upgrade
 from sqlalchemy import Unicode, and_, cast, event, or_, select, text
@@ -9,7 +9,7 @@ from sqlalchemy import Unicode, and_, cast, event, or_, select, text
 from backoffice import people_search
 from backoffice.enums import Role
 from backoffice.extensions import db
-from backoffice.models import Beneficiary, Contact, Referral, fold, search_index
+from backoffice.models import Beneficiary, Contact, Enrolment, Referral, fold, search_index
 from backoffice.privacy import anonymise
 from tests.integration.test_admin_access import make_beneficiary, make_path, make_reference
 from tests.integration.test_alerts_view import plan
@@ -212,6 +212,9 @@ def test_a_word_of_three_letters_or_more_walks_the_trigram_index(app, monkeypatc
             db.session, Referral, "dup")).order_by(Referral.referred_on.desc()).limit(20))
         found = [explain(statement, sort=number != 2)
                  for number, statement in enumerate(statements)]
+        # the paths of the people found, for the records of a path: from the index alone
+        paths = explain(select(Enrolment.id).where(
+            people_search.among(db.session, Enrolment.beneficiary_id, [1, 2, 3])))
         db.session.rollback()
         index = (search_index.TRIGRAM_INDEX if db.engine.dialect.name == "postgresql"
                  else f"{search_index.FTS_TABLE} VIRTUAL TABLE INDEX")
@@ -222,6 +225,8 @@ def test_a_word_of_three_letters_or_more_walks_the_trigram_index(app, monkeypatc
         db.engine.dialect.name == "postgresql" and "Seq Scan" not in found[1]), found[1]
     assert "ix_beneficiaries_name_key_id" not in found[2], found[2]
     assert index in found[3], found[3]
+    # migration 0029 (PostgreSQL reads it alone once autovacuum marked the table visible)
+    assert "ix_enrolments_beneficiary_id_id" in paths, paths
 
 
 def test_without_the_trigram_index_the_search_reads_the_table_with_the_same_results(
@@ -283,10 +288,15 @@ def _ids_shown(page: str) -> list[int]:
 _VALUE = r"(?:\?|%\(\w+\)s(?:::\w+)?)"
 
 
-def _largest_list_of_ids(statements) -> int:
-    """The most values of one « IN (…) » list among `statements` (the ids it carries)."""
+def _largest_list_of_ids(statements, written: bool = True) -> int:
+    """The most values of one « IN (…) » list among `statements` (the ids it carries),
+    bound one by one or, with `written`, written out (« IN (1, 2) », « = ANY ('{1,2}') »)."""
+    value = rf"(?:{_VALUE}|[0-9]+)" if written else _VALUE
     lists = [inner for statement, _parameters in statements
-             for inner in re.findall(rf"\bIN \(({_VALUE}(?:, {_VALUE})*)\)", statement)]
+             for inner in re.findall(rf"\bIN \(({value}(?:, ?{value})*)\)", statement)]
+    if written:
+        lists += [inner for statement, _parameters in statements
+                  for inner in re.findall(r"= ANY \('\{([0-9]+(?:,[0-9]+)*)\}'", statement)]
     return max((inner.count(",") + 1 for inner in lists), default=0)
 
 
@@ -360,3 +370,79 @@ def test_a_list_of_people_in_name_order_reads_the_people_found_once(app, client,
         assert _ids_shown(listed.get_data(as_text=True)) == mine
         lookup, _ = read("/admin/enrolments/ajax/lookup/?name=beneficiary&query=dupont")
         assert [row[0] for row in lookup.get_json()] == mine
+
+
+def test_the_lists_of_referrals_paths_and_contacts_give_the_same_pages_every_way(
+        app, client, auth, monkeypatch):
+    """Issue 25 §2: a frequent name on the referrals, paths and contacts lists, page after
+    page, gives the rows of walking each list in its order (date, then number, both
+    descending; ties on the date included), whichever way the rows are found: from the
+    people's ids written in the statement (each engine choosing), from those ids while
+    walking the list (what SQLite is told when it reads fewer rows), or by the walk asking
+    each row for its person (no id read first). The ids are written out, not bound one by
+    one, and the contacts are found through the ids of the people's paths."""
+    with app.app_context():
+        reference = make_reference()
+        programme = reference["programme"]
+        wanted = {Referral: [], Enrolment: [], Contact: []}
+        for number in range(36):
+            frequent = number % 4 != 3  # 27 « Dupont », 9 « Martin » between them
+            person = make_beneficiary("Dupont" if frequent else "Martin", "Anne",
+                                      date(1970, 1, 1) + timedelta(days=number))
+            day = date(2025, 1, 1 + number % 7)  # several rows on the same day
+            path = make_path(programme, None, person, entry_date=day)
+            referral = Referral(beneficiary=person, programme=programme, referred_on=day)
+            contacts = [Contact(enrolment=path, contact_type_id=reference["contact_type"].id,
+                                occurs_at=datetime(2025, 2, 1 + (number + shift) % 5, 10))
+                        for shift in (0, 2)]
+            db.session.add_all([referral, *contacts])
+            db.session.flush()
+            if frequent:
+                wanted[Referral].append((referral.referred_on, referral.id))
+                wanted[Enrolment].append((path.entry_date, path.id))
+                wanted[Contact] += [(contact.occurs_at, contact.id) for contact in contacts]
+        db.session.commit()
+        in_order = {model: [row_id for _key, row_id in sorted(rows, reverse=True)]
+                    for model, rows in wanted.items()}
+    lists = {Referral: "referrals", Enrolment: "enrolments", Contact: "contacts"}
+
+    def pages(slug: str, count: int) -> tuple[list[int], list[str]]:
+        shown, statements = [], []
+
+        def on(_conn, _cursor, statement, _parameters, _context, _many):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", on)
+        try:
+            for page in range(count):
+                response = client.get(f"/admin/{slug}/?search=dupont&page={page}")
+                assert response.status_code == 200, (slug, page)
+                page_ids = re.findall(rf"/admin/{slug}/details/\?id=(\d+)",
+                                      response.get_data(as_text=True))
+                shown += list(dict.fromkeys(int(found) for found in page_ids))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", on)
+        return shown, statements
+
+    auth.login("admin")
+    with app.app_context():
+        ways = {"ids": {}, "ids, walked": {"_walks": lambda *_args: True},
+                "walk asking each row": {"FROM_PEOPLE_UP_TO": 0},
+                # PostgreSQL's first page beyond `FIRST_PAGE_FROM_PEOPLE_UP_TO`
+                "first page walked": {"FIRST_PAGE_FROM_PEOPLE_UP_TO": 0}}
+        for way, patches in ways.items():
+            with monkeypatch.context() as patched:
+                for name, value in patches.items():
+                    patched.setattr(people_search, name, value)
+                for model, slug in lists.items():
+                    count = -(-len(in_order[model]) // 20)  # pages of 20
+                    shown, statements = pages(slug, count)
+                    assert shown == in_order[model], (way, slug)
+                    if way == "ids":
+                        # no « IN (?, ?, …) » of the ids, one per bound value
+                        assert _largest_list_of_ids(
+                            [(statement, None) for statement in statements],
+                            written=False) < 27, slug
+                        column = "enrolment_id" if model is Contact else "beneficiary_id"
+                        assert any(re.search(rf"{column} (= ANY \('\{{|IN \()\d", statement)
+                                   for statement in statements), slug

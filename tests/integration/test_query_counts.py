@@ -120,8 +120,14 @@ def test_list_pages_run_the_same_queries_whatever_the_page_size_and_rows(app, de
     before = {url: queries(app, demo, url) for url in urls}
     client = grow(app)
     after = {url: queries(app, client, url) for url in urls}
-    # contacts and every search: simple pager, no count over the whole table
-    expected = {url: LIST_QUERIES - ("/contacts/" in url or "search=" in url) for url in urls}
+    # contacts and every search: simple pager, no count over the whole table; PostgreSQL
+    # asks the estimate of a whole table's size first (admin/base.py, `estimated_rows`)
+    with app.app_context():
+        postgresql = db.engine.dialect.name == "postgresql"
+    expected = {url: LIST_QUERIES - ("/contacts/" in url or "search=" in url)
+                + (postgresql and "/contacts/" not in url and "search=" not in url
+                   and "flt0_" not in url)
+                for url in urls}
     assert before == expected
     assert after == before
 
