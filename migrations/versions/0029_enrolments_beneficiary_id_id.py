@@ -9,7 +9,7 @@ people). SQLite's index already held the id (its rowid): the same content there.
 replaces the index of `beneficiary_id` alone, which it covers.
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0028
 Create Date: 2026-12-06 09:30:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0029'
-down_revision = '0027'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ ever held whether its sheet had a line: 84 378 at a million people, 231 ms on ea
 (issue 25 §4).
 
 Revision ID: 0030
-Revises: 0028
+Revises: 0029
 Create Date: 2026-12-06 09:30:00
 
 """
@@ -18,7 +18,7 @@ from backoffice.models import sheet_flag
 
 # revision identifiers, used by Alembic.
 revision = '0030'
-down_revision = '0028'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 
