@@ -237,9 +237,10 @@ class AlertList:
             self.obligations_capped and len(self.obligations) == self.filters.limit)
 
     def _text(self, count: int | None) -> str:
-        """A count as a page shows it: « plus de 100 » past the cap (the digest's are
-        exact)."""
-        return count_text(count or 0, capped=self.filters.limit is not None)
+        """A deadline count as a page shows it: « plus de 200 » past its cap (the
+        digest's are exact)."""
+        return count_text(count or 0, capped=self.filters.limit is not None,
+                          cap=obligations_cap(self.filters))
 
     overdue_text = property(lambda self: self._text(self.overdue_total))
     due_soon_text = property(lambda self: self._text(self.due_soon_total))
@@ -287,7 +288,7 @@ class AlertList:
     @property
     def obligations_capped(self) -> bool:
         return self.filters.limit is not None and \
-            max(self.overdue_total, self.due_soon_total) > count_cap()
+            max(self.overdue_total, self.due_soon_total) > obligations_cap(self.filters)
 
 
 def count_cap() -> int:
@@ -297,10 +298,19 @@ def count_cap() -> int:
     return COUNT_CAP
 
 
-def count_text(count: int, capped: bool = True) -> str:
-    """« 42 », « 12 345 », or « plus de 100 » for a count that stopped past the cap (the
-    home page's figures and the alerts page say it alike)."""
-    return f"plus de {count_cap()}" if capped and count > count_cap() else number(count)
+def count_text(count: int, capped: bool = True, cap: int | None = None) -> str:
+    """« 42 », « 12 345 », or « plus de 100 » for a count that stopped past the cap
+    (``count_cap()`` unless given; the home page's figures and the alerts page say it
+    alike)."""
+    cap = count_cap() if cap is None else cap
+    return f"plus de {number(cap)}" if capped and count > cap else number(count)
+
+
+def obligations_cap(filters: AlertFilters) -> int:
+    """Where a page's deadline counts stop: past the rows the page shows (« Affichage des
+    200 premières échéances sur plus de 200 », not « … sur plus de 100 »), at the home
+    page's cap at least."""
+    return max(filters.limit or 0, count_cap())
 
 
 def kind_cap(filters: AlertFilters) -> int | None:
@@ -470,7 +480,7 @@ def obligations_query(now: datetime, filters: AlertFilters = AlertFilters(),
 def obligation_totals(session: Session, now: datetime, filters: AlertFilters,
                        own: int | None) -> tuple[int, int]:
     """(overdue, due soon) counts of the whole list, in one aggregate query; on a page
-    (``filters.limit``), each counted up to ``count_cap() + 1`` by the home page's
+    (``filters.limit``), each counted up to ``obligations_cap() + 1`` by the home page's
     ``worklist._capped`` (at a million people, 190 000 open obligations: 0.4 s)."""
     if filters.limit is not None:
         from .worklist import _capped  # worklist reads this module: imported when used
@@ -478,8 +488,9 @@ def obligation_totals(session: Session, now: datetime, filters: AlertFilters,
         rows = select(Obligation.id)
         if filters.programme_id is not None:
             rows = rows.outerjoin(Enrolment, Obligation.enrolment_id == Enrolment.id)
-        return (_capped(session, rows.where(*where, Obligation.due_at < now)),
-                _capped(session, rows.where(*where, Obligation.due_at >= now)))
+        cap = obligations_cap(filters)
+        return (_capped(session, rows.where(*where, Obligation.due_at < now), cap),
+                _capped(session, rows.where(*where, Obligation.due_at >= now), cap))
     query = select(
         func.count(Obligation.id).filter(Obligation.due_at < now),
         func.count(Obligation.id).filter(Obligation.due_at >= now),

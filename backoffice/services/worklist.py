@@ -74,11 +74,11 @@ def _count(session: Session, query) -> int:
 COUNT_CAP = 100
 
 
-def _capped(session: Session, rows) -> int:
+def _capped(session: Session, rows, cap: int | None = None) -> int:
     """How many rows ``rows`` (a SELECT, its likeliest rows first) gives, up to
-    ``COUNT_CAP + 1``."""
+    ``cap + 1`` (``COUNT_CAP + 1`` by default)."""
     return _count(session, select(func.count()).select_from(
-        rows.limit(COUNT_CAP + 1).subquery()))
+        rows.limit((COUNT_CAP if cap is None else cap) + 1).subquery()))
 
 
 def to_decide():

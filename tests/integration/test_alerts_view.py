@@ -907,17 +907,23 @@ def test_a_page_stops_reading_paths_once_it_has_enough(ctx, cap_of_2, monkeypatc
 
 
 def test_a_page_counts_its_deadlines_up_to_the_cap(ctx, cap_of_2):
-    """Issue 25 §4: on a page the overdue and due-soon counts stop at the cap + 1 and read
-    « plus de 2 »; the digest counts them exactly."""
+    """Issue 25 §4: on a page the overdue and due-soon counts stop past the rows the page
+    shows (or the cap, if larger) and read « plus de … »; the digest counts them exactly."""
     for _ in range(4):  # each CSP path entered on 02/11 owes a late pré-bilan
         sync_enrolment_obligations(
             db.session, quick_path("CSP", ctx["me"], entry=date(2026, 11, 2)), NOW)
     db.session.flush()
     digest = service.alert_list(db.session, None, NOW, service.AlertFilters(limit=None))
     assert digest.overdue_total >= 4 and digest.overdue_text == str(digest.overdue_total)
+    # the cap (2) under the page's rows (200): counted up to the rows shown, all here
     page = service.alert_list(db.session, None, NOW)
-    assert page.overdue_total == 3 and page.overdue_text == "plus de 2"
+    assert page.overdue_total == digest.overdue_total
+    assert page.overdue_text == str(digest.overdue_total)
     assert page.truncated is False  # every row fits on the page: no « premières » notice
+    # a page of 2 rows: counted up to 3, « 2 premières échéances sur plus de 2 »
+    small = service.alert_list(db.session, None, NOW, service.AlertFilters(limit=2))
+    assert small.overdue_total == 3 and small.overdue_text == "plus de 2"
+    assert small.obligations_total_text == "plus de 2" and small.truncated is True
     closed = service.closed_paths_total(db.session, None, NOW)
     assert closed == 0
 
