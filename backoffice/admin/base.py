@@ -72,6 +72,7 @@ from ..models import (
     Workshop,
     WorkshopAttendance,
 )
+from ..rules.wording import number
 from ..value_ranges import BIG_INTEGER_MAX, strip_invisible
 from .concurrency import VERSION_FIELD, save_refusal
 from .fields import (
@@ -137,7 +138,7 @@ class Approximate(int):
     list shows its count (Flask-Admin's « Liste (…) »), a number for its pager."""
 
     def __str__(self) -> str:
-        return "environ " + format(int(self), ",").replace(",", "\u202f")
+        return "environ " + number(int(self))
 
 
 def estimated_rows(session, table: str) -> float | None:
