@@ -5,7 +5,7 @@ the workshops without a line from ix_workshops_without_sheet."""
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from backoffice.extensions import db
 from backoffice.models import Enrolment, Workshop, WorkshopAttendance
@@ -93,6 +93,15 @@ def test_the_home_s_figure_reads_the_index_of_workshops_without_a_line(app, shee
     from tests.integration.test_alerts_view import plan
 
     with app.app_context():
+        # as in a real base: thousands of workshops held, almost all with their sheet
+        # (on a near-empty table PostgreSQL may as well walk the dates and filter)
+        programme_id = db.session.scalar(select(Workshop.programme_id).limit(1))
+        db.session.execute(insert(Workshop.__table__), [
+            {"programme_id": programme_id, "title": f"Atelier {n}",
+             "held_at": NOW - timedelta(hours=n), "information_meeting": False,
+             "has_attendance_sheet": True, "version": 1} for n in range(3, 5003)])
+        db.session.commit()
+        db.session.execute(text("ANALYZE workshops"))
         statement = select(Workshop.id).where(Workshop.held_at < NOW,
                                               worklist.without_attendance_sheet()) \
             .order_by(Workshop.held_at.desc()).limit(worklist.COUNT_CAP + 1)
