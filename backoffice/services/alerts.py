@@ -281,9 +281,9 @@ class AlertList:
         """How many behavioural alerts: exact, or « plus de N » when a kind was capped
         (N: what the page counted, each capped kind for its cap)."""
         if not self.alerts_capped:
-            return str(len(self.alerts))
+            return number(len(self.alerts))
         cap = count_cap()
-        return f"plus de {sum(min(count, cap) for _k, _l, count in self.alerts_by_kind)}"
+        return "plus de " + number(sum(min(count, cap) for _k, _l, count in self.alerts_by_kind))
 
     @property
     def obligations_capped(self) -> bool:
