@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Float, Integer, String, and_, or_, select
+from sqlalchemy import Float, Integer, String, and_, or_, select, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -301,5 +301,17 @@ STREAM_BATCH = 250
 
 def stream(session, stmt):
     """Execute ``stmt`` and yield its rows a batch at a time (memory does not grow with the
-    number of rows; on PostgreSQL a server-side cursor)."""
-    yield from session.execute(stmt.execution_options(yield_per=STREAM_BATCH))
+    number of rows; on PostgreSQL a server-side cursor).
+
+    PostgreSQL plans a cursor for its first tenth of rows (``cursor_tuple_fraction`` 0.1):
+    a fast start, right for a list read in part, wrong here where every row is read. The
+    DEL report's exit facts (391 rows of 78 985 paths at a million people) took 842 ms
+    through a cursor so planned, against 66–105 ms planned for all its rows. The cursor is
+    planned when it is declared, so the setting is back to the session's right after."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield from session.execute(stmt.execution_options(yield_per=STREAM_BATCH))
+        return
+    session.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
+    result = session.execute(stmt.execution_options(yield_per=STREAM_BATCH))
+    session.execute(text("SET LOCAL cursor_tuple_fraction TO DEFAULT"))
+    yield from result

@@ -480,3 +480,31 @@ def test_targets_count_the_year_and_project_it(reference_app):
         hosts = lines["Structures d'accueil différentes"]
         assert hosts.actual == 1  # « Ressourcerie » twice, « Jardin » in 2024
         db.session.rollback()
+
+
+def test_a_streamed_list_is_planned_for_all_its_rows_on_postgresql(reference_app):
+    """A report reads every row of its streamed lists: PostgreSQL must plan their cursor
+    for all the rows (``cursor_tuple_fraction`` 1), not for a fast first tenth; the
+    session's setting is back right after, for the lists read in part (alerts)."""
+    from sqlalchemy import event, text
+
+    from backoffice.indicators.scope import stream
+
+    with reference_app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's cursor planning")
+        seen = []
+
+        def on(_conn, cursor, statement, _parameters, _context, _many):
+            if "FROM exit_types" in statement:  # the streamed statement, when declared
+                seen.append(cursor.connection.execute("SHOW cursor_tuple_fraction").fetchone()[0])
+
+        event.listen(db.engine, "before_cursor_execute", on)
+        try:
+            rows = list(stream(db.session, select(ExitType.id).order_by(ExitType.id)))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", on)
+        after = db.session.execute(text("SHOW cursor_tuple_fraction")).scalar()
+        db.session.rollback()
+    assert rows and seen == ["1"]
+    assert after == "0.1"
