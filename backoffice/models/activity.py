@@ -38,8 +38,10 @@ class Contact(Versioned, db.Model):
         Index("ix_contacts_enrolment_occurs_at", "enrolment_id", "occurs_at", "attendance",
               "contact_type_id", "duration_minutes"),
         # the list's default sort, with the id that breaks ties: a deep page walks the index
-        # alone, in order (PostgreSQL otherwise reads every skipped row and sorts them)
-        Index("ix_contacts_occurs_at_id", "occurs_at", "id"),
+        # alone, in order (PostgreSQL otherwise reads every skipped row and sorts them);
+        # with the path, the name search keeps the contacts of the paths found from the
+        # index alone (migration 0031)
+        Index("ix_contacts_occurs_at_id_enrolment_id", "occurs_at", "id", "enrolment_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

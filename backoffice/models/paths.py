@@ -239,7 +239,10 @@ class Enrolment(Versioned, db.Model):
         # portfolios and consultants' loads from the index alone (issue 25 §4)
         Index("ix_enrolments_programme_status_referent", "programme_id", "status",
               "referent_id", "id"),
-        Index("ix_enrolments_entry_date_id", "entry_date", "id"),  # the list's default sort
+        # the list's default sort, with the person: the name search walks this order and
+        # keeps the paths of the people found from the index alone (migration 0031)
+        Index("ix_enrolments_entry_date_id_beneficiary_id", "entry_date", "id",
+              "beneficiary_id"),
         # a person's paths, their ids in the index: the name search reads the paths of
         # the people found without their rows (PostgreSQL, migration 0029)
         Index("ix_enrolments_beneficiary_id_id", "beneficiary_id", "id"),

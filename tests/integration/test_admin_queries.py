@@ -131,8 +131,8 @@ def test_a_search_lists_without_a_total_count(app, client, auth):
 @pytest.mark.parametrize(("slug", "index"), [
     ("beneficiaries", "ix_beneficiaries_name_key_id"),
     ("referrals", "ix_referrals_referred_on_id"),
-    ("enrolments", "ix_enrolments_entry_date_id"),
-    ("contacts", "ix_contacts_occurs_at_id"),
+    ("enrolments", "ix_enrolments_entry_date_id_beneficiary_id"),
+    ("contacts", "ix_contacts_occurs_at_id_enrolment_id"),
 ])
 def test_a_deep_page_walks_the_index_of_the_default_sort_in_order(app, slug, index):
     """Issue 8: a later page finds its ids by OFFSET in the list's default order
