@@ -1126,11 +1126,13 @@ def _interview_totals(session: Session, now: datetime, paths, candidate, stop: i
     one): (path columns…, count, longest, total minutes, current phase position, bilan
     kind, programme figures), the first ``stop`` if given.
 
-    The figures are read first, from ix_contacts_enrolment_occurs_at alone, and the names
+    The figures are read first, from ix_contacts_enrolment_occurs_at alone (the interviews
+    are counted as rows, `count(*)`: a count of their ids read each contact's row for its
+    id, 104 000 of them at a million people, 267 → 169 ms on PostgreSQL), and the names
     of the paths found only (at a million people, every open PLIE-L1 path's person was
     read to find none: 0.6 s)."""
     interviews = (
-        select(Contact.enrolment_id.label("eid"), func.count(Contact.id).label("n"),
+        select(Contact.enrolment_id.label("eid"), func.count().label("n"),
                func.max(Contact.duration_minutes).label("longest"),
                func.coalesce(func.sum(Contact.duration_minutes), 0).label("minutes"))
         .join(ContactType, Contact.contact_type_id == ContactType.id)
