@@ -40,7 +40,7 @@ from .reference import (
     ProgrammeView,
     SuspensionReasonView,
 )
-from .row_actions import row_icons
+from .row_actions import row_cells, row_icons
 
 # French strings Flask-Admin leaves untranslated (see the .po file there).
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -91,6 +91,7 @@ def init_admin(app) -> Admin:
     app.add_template_filter(number)  # « {{ n|number }} »: 193 571, in groups of three
     _render_menu_once(app)
     app.add_template_global(row_icons)  # a list row's icons in one call (admin/list.html)
+    app.add_template_global(row_cells)  # and its cells
     return admin
 
 

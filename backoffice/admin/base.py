@@ -910,7 +910,8 @@ class ProtectedModelView(ModelView):
         form_class = super().get_edit_form()
         if self.read_only:
             return form_class
-        return type(form_class.__name__, (form_class,), {VERSION_FIELD: HiddenField(widget=plain_widget(HiddenField.widget))})
+        version = HiddenField(widget=plain_widget(HiddenField.widget))
+        return type(form_class.__name__, (form_class,), {VERSION_FIELD: version})
 
     def edit_form(self, obj=None):
         """On display, the version of the record shown; on save, what was posted (never

@@ -13,6 +13,7 @@ from .administration import audit_action_label
 from .base import current_role, scope_clause
 from .documents import document_panel, local_time
 from .lifecycle import current_day
+from .links import details_url
 
 #: The admin endpoint of each permission area a story links to.
 ENDPOINT_OF_AREA = {
@@ -27,7 +28,7 @@ def record_url(area: str, record_id: int | None) -> str | None:
     """The page of a record, or None when the reader may not read its area."""
     if record_id is None or area not in ENDPOINT_OF_AREA or not can(current_role(), area):
         return None
-    return url_for(f"{ENDPOINT_OF_AREA[area]}.details_view", id=record_id)
+    return details_url(ENDPOINT_OF_AREA[area], record_id)
 
 
 def add_url(area: str, path_id: int) -> str | None:

@@ -28,6 +28,7 @@ from backoffice.enums import CspRule, Role
 from backoffice.extensions import db
 from backoffice.models import ExitType, ProgrammeSession
 from tests.integration.test_admin_access import make_beneficiary, make_path, make_reference
+from tests.integration.test_person_page import story  # noqa: F401 (fixture)
 
 #: Labels and values full of what HTML escapes.
 TRICKY = 'Suivi <b>« renforcé »</b> & "co" l\'été'
@@ -93,18 +94,15 @@ def test_the_plain_inputs_write_the_same_html_as_wtforms(name):
 
 # --- the admin's forms, as served, against Flask-Admin's and WTForms' own widgets -------
 
-@pytest.fixture
-def stock_app(app, monkeypatch):
-    """A second application on the same database whose forms use the stock widgets."""
-    monkeypatch.setattr(admin_base, "plain_widget", lambda widget: None)
-    monkeypatch.setattr(admin_fields.EnumSelectField, "widget", StockSelect2Widget())
-    monkeypatch.setattr(admin_fields.FrenchDateField, "widget", DateField.widget)
-    settings = {key: app.config[key] for key in (
+def second_app(app):
+    """A second application on the same database."""
+    return create_app({key: app.config[key] for key in (
         "TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "WTF_CSRF_ENABLED",
-        "AUDIT_SPOOL_DIR")}
-    stock = create_app(settings)
-    yield stock
-    with stock.app_context():
+        "AUDIT_SPOOL_DIR")})
+
+
+def close(app):
+    with app.app_context():
         db.session.remove()
         db.engine.dispose()
 
@@ -147,10 +145,16 @@ def path_world(app, users):
                                   "/admin/beneficiaries/edit/?id={person}",
                                   "/admin/enrolments/new/", "/admin/beneficiaries/new/"])
 def test_the_admin_forms_show_the_same_html_as_with_the_stock_widgets(
-        app, stock_app, path_world, page):
+        app, path_world, monkeypatch, page):
     url = page.format(**path_world)
     ours = logged_in(app, "coordinator@exemple.fr").get(url)
+    # then the same page with Flask-Admin's and WTForms' widgets (read when a form is made)
+    monkeypatch.setattr(admin_base, "plain_widget", lambda widget: None)
+    monkeypatch.setattr(admin_fields.EnumSelectField, "widget", StockSelect2Widget())
+    monkeypatch.setattr(admin_fields.FrenchDateField, "widget", DateField.widget)
+    stock_app = second_app(app)
     stock = logged_in(stock_app, "coordinator@exemple.fr").get(url)
+    close(stock_app)
     assert ours.status_code == stock.status_code == 200
     ours, stock = form_html(ours.get_data(as_text=True)), form_html(stock.get_data(as_text=True))
     assert ours == stock
@@ -175,3 +179,100 @@ def test_the_scaffolded_forms_use_the_plain_widgets(app):
                 if field.type in ("StringField", "FrenchDateField", "IntegerField",
                                   "BooleanField", "HiddenField"):
                     assert field.widget.html_params is admin_fields.html_attributes, field.name
+
+
+# --- the lists' rows, against Flask-Admin's own list template ---------------------------
+
+def list_table(page: str) -> str:
+    """The list's table, whitespace between and around tags left out (the browser shows the
+    same), tokens and nonces of the response left out."""
+    found = re.search(r'<table class="table[^"]*model-list.*?</table>', page, re.S)
+    assert found, page[:500]
+    table = re.sub(r'name="csrf_token" value="[^"]*"|nonce="[^"]*"', "", found.group(0))
+    return re.sub(r"\s*(<[^>]*>)\s*", r"\1", re.sub(r"\s+", " ", table))
+
+
+@pytest.mark.parametrize("role", ["admin", "coordinator", "counsellor"])
+def test_every_list_shows_the_same_rows_as_flask_admins_template(app, users, role):
+    """Selection box, icons (view, edit, delete, lifecycle actions) and every column's
+    value, escaped, links included, for each role's rights."""
+    from tests.integration.test_admin_access import make_world, registered_views
+
+    with app.app_context():
+        make_world(users[Role.COUNSELLOR.value])
+        make_beneficiary(last_name=TRICKY, first_name="<script>", external_id='e"1&')
+        db.session.commit()
+    stock_app = second_app(app)  # listing through Flask-Admin's own template
+    for view in stock_app.extensions["admin"][0]._views:
+        if isinstance(view, admin_base.ProtectedModelView):
+            view.list_template = "admin/model/list.html"
+    ours = logged_in(app, f"{role}@exemple.fr")
+    stock = logged_in(stock_app, f"{role}@exemple.fr")
+    compared = 0
+    for view in registered_views(app).values():
+        url = f"/admin/{view.url.strip('/').split('/', 1)[-1]}/"
+        mine, theirs = ours.get(url), stock.get(url)
+        assert mine.status_code == theirs.status_code, url
+        if mine.status_code != 200:
+            continue
+        page = mine.get_data(as_text=True)
+        if 'class="action-checkbox"' not in page and "list-buttons-column" not in page:
+            continue  # no row shown to this role
+        assert list_table(page) == list_table(theirs.get_data(as_text=True)), url
+        compared += 1
+    close(stock_app)
+    assert compared >= 10
+
+
+def test_a_lists_rows_are_rendered_in_one_call_each(client, auth, users, monkeypatch):
+    """Issue 25 §3: the list's template writes each row with one call (``row_cells``)."""
+    from jinja2 import pass_context
+
+    from backoffice.admin.row_actions import row_cells
+
+    with client.application.app_context():
+        ids = [make_beneficiary(last_name=name).id for name in ("Un", "Deux", "Trois")]
+        db.session.commit()
+    per_row = []
+
+    @pass_context
+    def counting(context, row):
+        per_row.append(row.id)
+        return row_cells(context, row)
+
+    monkeypatch.setitem(client.application.jinja_env.globals, "row_cells", counting)
+    auth.login("coordinator")
+    page = client.get("/admin/beneficiaries/").get_data(as_text=True)
+    assert sorted(per_row) == sorted(ids)
+    assert all(f'class="action-checkbox" value="{i}"' in page for i in ids)
+
+
+# --- the record pages' links -----------------------------------------------------------
+
+def page_without_tokens(page: str) -> str:
+    return re.sub(r'name="csrf_token" value="[^"]*"|nonce="[^"]*"|csrf_token=[^&"]*', "", page)
+
+
+@pytest.mark.parametrize("role", ["coordinator", "counsellor"])
+def test_the_record_pages_link_each_row_as_url_for_does(app, client, auth, story,  # noqa: F811
+                                                        monkeypatch, role):
+    """The person's and the path's pages build a record's address from its start, once per
+    page (links.py: `details_url`): the same addresses as Flask's `url_for`. (Not for the
+    audit's readers: each opening adds a line to the history they see.)"""
+    from flask import url_for
+
+    from backoffice.admin import record_pages
+
+    auth.login(role)
+    client.get("/admin/account/")  # the welcome message shown once
+    urls = [f"/admin/beneficiaries/details/?id={story['person']}",
+            f"/admin/enrolments/details/?id={story['path']}"]
+    ours = [client.get(url) for url in urls]
+    monkeypatch.setattr(record_pages, "details_url", lambda endpoint, record_id: url_for(
+        f"{endpoint}.details_view", id=record_id))
+    theirs = [client.get(url) for url in urls]
+    for mine, stock in zip(ours, theirs, strict=True):
+        assert mine.status_code == stock.status_code == 200
+        page = mine.get_data(as_text=True)
+        assert page_without_tokens(page) == page_without_tokens(stock.get_data(as_text=True))
+    assert f"/admin/contacts/details/?id={story['contacts']}" in ours[0].get_data(as_text=True)
