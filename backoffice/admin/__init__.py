@@ -17,6 +17,7 @@ from .beneficiaries import BeneficiaryView
 from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
 from .documents import DocumentsView, TemplatesView
 from .esf import EsfChecksView, EsfEntryView, EsfExitView
+from .fields import render_field
 from .home import HomeView
 from .imports import ImportView
 from .indicators import IndicatorsView, TargetsView
@@ -92,6 +93,7 @@ def init_admin(app) -> Admin:
     _render_menu_once(app)
     app.add_template_global(row_icons)  # a list row's icons in one call (admin/list.html)
     app.add_template_global(row_cells)  # and its cells
+    app.add_template_global(render_field, "plain_render_field")  # a form rule's field (base.py)
     return admin
 
 

@@ -418,6 +418,16 @@ def _merge_args(*dicts: dict | None) -> dict:
     return merged
 
 
+def _plain_field_rules(form_rules) -> None:
+    """Point the field rules of `form_rules` (nested in field sets) to `render_field`, a
+    template global (backoffice/admin/__init__.py)."""
+    for rule in form_rules:
+        if type(rule) is rules.Field and rule.macro_name == "lib.render_field":
+            rule.macro_name = "plain_render_field"
+        elif isinstance(rule, rules.NestedRule):
+            _plain_field_rules(rule.rules)
+
+
 class FrenchForm(BaseForm):
     """Flask-Admin's form with the messages of its fields in French (« Not a valid
     choice »… go through WTForms' catalogue, which lacks them)."""
@@ -898,6 +908,14 @@ class ProtectedModelView(ModelView):
             replaced.creation_counter = unbound.creation_counter  # same place in the form
             setattr(form_class, name, replaced)
         return form_class
+
+    def _refresh_form_rules_cache(self):
+        """Flask-Admin's form rules, each field written by `render_field` (the HTML of its
+        ``lib.render_field`` macro, without a Jinja macro call per field)."""
+        super()._refresh_form_rules_cache()
+        for rule_set in {id(r): r for r in (self._form_create_rules, self._form_edit_rules)
+                         if r is not None}.values():
+            _plain_field_rules(rule_set.rules)
 
     def _create_ajax_loader(self, name, options):
         remote = getattr(self.model, name).property.mapper.class_

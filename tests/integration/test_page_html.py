@@ -107,6 +107,25 @@ def close(app):
         db.engine.dispose()
 
 
+def stock_field_rules(app, monkeypatch) -> None:
+    """The form rules' fields written by Flask-Admin's ``lib.render_field`` macro again (the
+    rules are the views' class attributes, shared by every application)."""
+    from flask_admin.form import rules
+
+    def walk(form_rules):
+        for rule in form_rules:
+            if getattr(rule, "macro_name", None) == "plain_render_field":
+                monkeypatch.setattr(rule, "macro_name", "lib.render_field")
+            elif isinstance(rule, rules.NestedRule):
+                walk(rule.rules)
+
+    for view in app.extensions["admin"][0]._views:
+        for rule_set in (getattr(view, "_form_create_rules", None),
+                         getattr(view, "_form_edit_rules", None)):
+            if rule_set is not None:
+                walk(rule_set.rules)
+
+
 def logged_in(app, email):
     from tests.conftest import PASSWORD
 
@@ -117,10 +136,12 @@ def logged_in(app, email):
 
 
 def form_html(page: str) -> str:
-    """The page's edit form (nonces and tokens of the response left out)."""
+    """The page's edit form, each run of white space as one (the browser shows the same),
+    nonces and tokens of the response left out."""
     found = re.search(r'<form[^>]*class="admin-form".*?</form>', page, re.S)
     assert found, page[:500]
-    return re.sub(r'nonce="[^"]*"|name="csrf_token"[^>]*>', "", found.group(0))
+    return re.sub(r"\s+", " ", re.sub(r'nonce="[^"]*"|name="csrf_token"[^>]*>', "",
+                                      found.group(0)))
 
 
 @pytest.fixture
@@ -149,10 +170,12 @@ def test_the_admin_forms_show_the_same_html_as_with_the_stock_widgets(
     url = page.format(**path_world)
     ours = logged_in(app, "coordinator@exemple.fr").get(url)
     # then the same page with Flask-Admin's and WTForms' widgets (read when a form is made)
+    # and Flask-Admin's macro for each field
     monkeypatch.setattr(admin_base, "plain_widget", lambda widget: None)
     monkeypatch.setattr(admin_fields.EnumSelectField, "widget", StockSelect2Widget())
     monkeypatch.setattr(admin_fields.FrenchDateField, "widget", DateField.widget)
     stock_app = second_app(app)
+    stock_field_rules(stock_app, monkeypatch)
     stock = logged_in(stock_app, "coordinator@exemple.fr").get(url)
     close(stock_app)
     assert ours.status_code == stock.status_code == 200
@@ -161,6 +184,30 @@ def test_the_admin_forms_show_the_same_html_as_with_the_stock_widgets(
     assert ours.count("<option") >= 6
     if "edit" in url:
         assert "<option selected" in ours
+
+
+def test_a_refused_path_form_shows_the_same_errors_as_with_flask_admins_macro(
+        app, path_world, monkeypatch):
+    """The form shown again after a refusal: each field's errors under it, as
+    Flask-Admin's ``lib.render_field`` writes them."""
+    from tests.conftest import version_seen
+
+    url = f"/admin/enrolments/edit/?id={path_world['path']}"
+    data = {"entry_date": "31/02/2025", "action_plan_on": "<b>x</b>", "engagement_level": "x"}
+
+    def refused(client):
+        response = client.post(url, data={**data, "version_seen": version_seen(client, url)})
+        assert response.status_code == 200
+        return form_html(response.get_data(as_text=True))
+
+    ours = refused(logged_in(app, "coordinator@exemple.fr"))
+    stock_app = second_app(app)
+    stock_field_rules(stock_app, monkeypatch)
+    stock = refused(logged_in(stock_app, "coordinator@exemple.fr"))
+    close(stock_app)
+    assert ours == stock
+    assert ours.count('<div class="invalid-feedback">') >= 2 and "is-invalid" in ours
+    assert "&lt;b&gt;x&lt;/b&gt;" in ours
 
 
 def test_the_scaffolded_forms_use_the_plain_widgets(app):
@@ -179,6 +226,10 @@ def test_the_scaffolded_forms_use_the_plain_widgets(app):
                 if field.type in ("StringField", "FrenchDateField", "IntegerField",
                                   "BooleanField", "HiddenField"):
                     assert field.widget.html_params is admin_fields.html_attributes, field.name
+    # and each field of the path's form rules is written by `render_field`
+    named = [rule.macro_name for field_set in views["enrolments"]._form_edit_rules.rules
+             for rule in getattr(field_set, "rules", ()) if hasattr(rule, "field_name")]
+    assert len(named) >= 30 and set(named) == {"plain_render_field"}
 
 
 # --- the lists' rows, against Flask-Admin's own list template ---------------------------
