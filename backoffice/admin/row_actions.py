@@ -136,14 +136,23 @@ def row_cells(context, row) -> Markup:
     row_id = resolve("get_pk_value")(row)
     cells = []
     if resolve("actions"):
+        title = g.get("_select_row_title")
+        if title is None:  # once per page
+            title = g._select_row_title = escape(gettext("Select record"))
         cells.append(
             f'<td>\n<input type="checkbox" name="rowid" class="action-checkbox" '
-            f'value="{escape(row_id)}" title="{escape(gettext("Select record"))}" />\n</td>')
+            f'value="{escape(row_id)}" title="{title}" />\n</td>')
     if view.column_display_actions:
         icons = context.call(resolve("row_icons"), resolve("list_row_actions"), row_id, row)
         cells.append(f'<td class="list-buttons-column">\n{icons}\n</td>')
     get_value = resolve("get_value")
-    for column, _name in resolve("list_columns"):
-        cells.append(f'<td class="col-{escape(column)}">\n'
-                     f'{escape(context.call(get_value, row, column))}\n</td>')
+    if get_value == view.get_list_value:  # Flask-Admin's, without Jinja's call per cell
+        formatters, type_formatters = view.column_formatters, view.column_type_formatters
+        values = (view._get_list_value(context, row, column, formatters, type_formatters)
+                  for column, _name in resolve("list_columns"))
+    else:
+        values = (context.call(get_value, row, column)
+                  for column, _name in resolve("list_columns"))
+    for (column, _name), value in zip(resolve("list_columns"), values, strict=True):
+        cells.append(f'<td class="col-{escape(column)}">\n{escape(value)}\n</td>')
     return Markup("\n".join(cells))
