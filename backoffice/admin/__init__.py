@@ -30,6 +30,7 @@ from .paths import (
     PhaseRecordView,
     SuspensionView,
 )
+from .record_pages import story_day, story_link
 from .reference import (
     BarrierTypeView,
     ContactTypeView,
@@ -94,6 +95,8 @@ def init_admin(app) -> Admin:
     app.add_template_global(row_icons)  # a list row's icons in one call (admin/list.html)
     app.add_template_global(row_cells)  # and its cells
     app.add_template_global(render_field, "plain_render_field")  # a form rule's field (base.py)
+    app.add_template_global(story_link)  # a story's row and day (admin/story.html)
+    app.add_template_global(story_day)
     return admin
 
 

@@ -2,6 +2,7 @@
 services/person_record.py, each row a link to its own record, each section with its
 « Ajouter » — only what the reader's role may read or create."""
 from flask import request, url_for
+from markupsafe import Markup, escape
 
 from ..auth.permissions import can, may_run
 from ..enums import EnrolmentAction
@@ -29,6 +30,17 @@ def record_url(area: str, record_id: int | None) -> str | None:
     if record_id is None or area not in ENDPOINT_OF_AREA or not can(current_role(), area):
         return None
     return details_url(ENDPOINT_OF_AREA[area], record_id)
+
+
+def story_link(url: str | None, text) -> Markup:
+    """A row of a story: its text as a link to its record, or the text alone when there is
+    no address (the reader may not open the record)."""
+    return Markup(f'<a href="{escape(url)}">{escape(text)}</a>') if url else escape(text)
+
+
+def story_day(value) -> Markup:
+    """A day of a story, JJ/MM/AAAA ("" for none)."""
+    return escape(value.strftime("%d/%m/%Y")) if value else Markup("")
 
 
 def add_url(area: str, path_id: int) -> str | None:

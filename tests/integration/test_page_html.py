@@ -327,3 +327,22 @@ def test_the_record_pages_link_each_row_as_url_for_does(app, client, auth, story
         page = mine.get_data(as_text=True)
         assert page_without_tokens(page) == page_without_tokens(stock.get_data(as_text=True))
     assert f"/admin/contacts/details/?id={story['contacts']}" in ours[0].get_data(as_text=True)
+
+
+#: The macros `story_link` and `story_day` replaced (templates/admin/story.html).
+STORY_MACROS = """{% macro link(url, text) -%}
+  {%- if url %}<a href="{{ url }}">{{ text }}</a>{% else %}{{ text }}{% endif -%}
+{%- endmacro %}
+{% macro day(value) -%}{{ value.strftime('%d/%m/%Y') if value else '' }}{%- endmacro %}"""
+
+
+@pytest.mark.parametrize("url", [None, "", "/admin/contacts/details/?id=3&x=<1>"])
+@pytest.mark.parametrize("text", [TRICKY, Markup("<i>sûr</i>"), 12, None])
+def test_a_storys_link_and_day_are_the_macros_text(app, url, text):
+    from backoffice.admin.record_pages import story_day, story_link
+
+    with app.app_context():
+        macros = app.jinja_env.from_string(STORY_MACROS).module
+        assert story_link(url, text) == macros.link(url, text)
+        for value in (None, date(2026, 12, 6)):
+            assert story_day(value) == macros.day(value)
