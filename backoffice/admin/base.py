@@ -29,6 +29,7 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.form import BaseForm, rules
 from flask_admin.helpers import is_form_submitted
 from flask_admin.model.fields import AjaxSelectField
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import false, func, select, text
@@ -659,6 +660,16 @@ class ProtectedModelView(ModelView):
             raise BadInput(f"Page : « {request.args.get('page')} » n'est pas un numéro de "
                            f"page possible (un nombre de 0 à {MAX_PAGE} attendu).")
         return args
+
+    def _get_filter_groups(self):
+        """Flask-Admin's filters as plain text for the list's filter menu: their lazy
+        labels translated once per view and language, not on every list page (issue 25
+        §3: ≈ 40 translations a page). Their options are read at start-up anyway."""
+        key = (str(get_locale()), id(self._filter_groups))
+        cached = self.__dict__.get("_filter_groups_text")
+        if cached is None or cached[0] != key:
+            cached = self._filter_groups_text = (key, super()._get_filter_groups())
+        return cached[1]
 
     def get_list_row_actions(self) -> list:
         """The row icons the role may use, rendered by ``row_actions`` (Flask-Admin's own
