@@ -1,7 +1,7 @@
 """The person's page and the path's page (issue 20 §1): the story loaded by
 services/person_record.py, each row a link to its own record, each section with its
 « Ajouter » — only what the reader's role may read or create."""
-from flask import request, url_for
+from flask import g, request, url_for
 from markupsafe import Markup, escape
 
 from ..auth.permissions import can, may_run
@@ -26,10 +26,14 @@ ENDPOINT_OF_AREA = {
 
 
 def record_url(area: str, record_id: int | None) -> str | None:
-    """The page of a record, or None when the reader may not read its area."""
-    if record_id is None or area not in ENDPOINT_OF_AREA or not can(current_role(), area):
+    """The page of a record, or None when the reader may not read its area (the right
+    read once per page and area: a person's page links some 70 records)."""
+    if record_id is None:
         return None
-    return details_url(ENDPOINT_OF_AREA[area], record_id)
+    readable = g.setdefault("_readable_areas", {})
+    if area not in readable:
+        readable[area] = area in ENDPOINT_OF_AREA and can(current_role(), area)
+    return details_url(ENDPOINT_OF_AREA[area], record_id) if readable[area] else None
 
 
 def story_link(url: str | None, text) -> Markup:
