@@ -420,8 +420,9 @@ def _merge_args(*dicts: dict | None) -> dict:
 
 
 def _plain_field_rules(form_rules) -> None:
-    """Point the field rules of `form_rules` (nested in field sets) to `render_field`, a
-    template global (backoffice/admin/__init__.py)."""
+    """Point the field rules of `form_rules` (nested in field sets) to `fields.render_field`,
+    the template global « plain_render_field » (backoffice/admin/__init__.py). The rules are
+    the view class's own objects: pointed once, for every application."""
     for rule in form_rules:
         if type(rule) is rules.Field and rule.macro_name == "lib.render_field":
             rule.macro_name = "plain_render_field"
@@ -901,8 +902,8 @@ class ProtectedModelView(ModelView):
 
     def scaffold_form(self):
         """Flask-Admin's form, with every AJAX select checked against the user's read
-        rights on write too (`ScopedAjaxSelectField`), and every select written by
-        `PlainSelect` (the same HTML, a fraction of the time)."""
+        rights on write too (`ScopedAjaxSelectField`), and every select and input written
+        with plain strings (`fields.plain_widget`: the same HTML, a fraction of the time)."""
         form_class = super().scaffold_form()
         for name, unbound in list(vars(form_class).items()):
             if not isinstance(unbound, UnboundField):
