@@ -17,6 +17,7 @@ from .beneficiaries import BeneficiaryView
 from .commission import CommissionView, PurchaseOrderLineView, PurchaseOrderView, ReferralView
 from .documents import DocumentsView, TemplatesView
 from .esf import EsfChecksView, EsfEntryView, EsfExitView
+from .fields import render_field
 from .home import HomeView
 from .imports import ImportView
 from .indicators import IndicatorsView, TargetsView
@@ -29,6 +30,7 @@ from .paths import (
     PhaseRecordView,
     SuspensionView,
 )
+from .record_pages import story_day, story_link
 from .reference import (
     BarrierTypeView,
     ContactTypeView,
@@ -40,7 +42,7 @@ from .reference import (
     ProgrammeView,
     SuspensionReasonView,
 )
-from .row_actions import row_icons
+from .row_actions import row_cells, row_icons
 
 # French strings Flask-Admin leaves untranslated (see the .po file there).
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -91,6 +93,10 @@ def init_admin(app) -> Admin:
     app.add_template_filter(number)  # « {{ n|number }} »: 193 571, in groups of three
     _render_menu_once(app)
     app.add_template_global(row_icons)  # a list row's icons in one call (admin/list.html)
+    app.add_template_global(row_cells)  # and its cells
+    app.add_template_global(render_field, "plain_render_field")  # a form rule's field (base.py)
+    app.add_template_global(story_link)  # a story's row and day (admin/story.html)
+    app.add_template_global(story_day)
     return admin
 
 

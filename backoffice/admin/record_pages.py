@@ -1,7 +1,8 @@
 """The person's page and the path's page (issue 20 §1): the story loaded by
 services/person_record.py, each row a link to its own record, each section with its
 « Ajouter » — only what the reader's role may read or create."""
-from flask import request, url_for
+from flask import g, request, url_for
+from markupsafe import Markup, escape
 
 from ..auth.permissions import can, may_run
 from ..enums import EnrolmentAction
@@ -13,6 +14,7 @@ from .administration import audit_action_label
 from .base import current_role, scope_clause
 from .documents import document_panel, local_time
 from .lifecycle import current_day
+from .links import details_url
 
 #: The admin endpoint of each permission area a story links to.
 ENDPOINT_OF_AREA = {
@@ -24,10 +26,25 @@ ENDPOINT_OF_AREA = {
 
 
 def record_url(area: str, record_id: int | None) -> str | None:
-    """The page of a record, or None when the reader may not read its area."""
-    if record_id is None or area not in ENDPOINT_OF_AREA or not can(current_role(), area):
+    """The page of a record, or None when the reader may not read its area (the right
+    read once per page and area: a person's page links some 70 records)."""
+    if record_id is None:
         return None
-    return url_for(f"{ENDPOINT_OF_AREA[area]}.details_view", id=record_id)
+    readable = g.setdefault("_readable_areas", {})
+    if area not in readable:
+        readable[area] = area in ENDPOINT_OF_AREA and can(current_role(), area)
+    return details_url(ENDPOINT_OF_AREA[area], record_id) if readable[area] else None
+
+
+def story_link(url: str | None, text) -> Markup:
+    """A row of a story: its text as a link to its record, or the text alone when there is
+    no address (the reader may not open the record)."""
+    return Markup(f'<a href="{escape(url)}">{escape(text)}</a>') if url else escape(text)
+
+
+def story_day(value) -> Markup:
+    """A day of a story, JJ/MM/AAAA ("" for none)."""
+    return escape(value.strftime("%d/%m/%Y")) if value else Markup("")
 
 
 def add_url(area: str, path_id: int) -> str | None:
