@@ -60,7 +60,10 @@ class Referral(Versioned, db.Model):
             name="validated_months_range",
         ),
         Index("ix_referrals_programme_status", "programme_id", "status"),
-        Index("ix_referrals_referred_on_id", "referred_on", "id"),  # the list's default sort
+        # the list's default sort, with the person: the name search walks this order and
+        # keeps the referrals of the people found from the index alone (migration 0032)
+        Index("ix_referrals_referred_on_id_beneficiary_id", "referred_on", "id",
+              "beneficiary_id"),
         Index("ix_referrals_status_referred_on", "status", "referred_on"),
         # reports read a programme's referrals of a period (monthly cohorts, typologies)
         Index("ix_referrals_programme_referred_on", "programme_id", "referred_on"),

@@ -130,7 +130,7 @@ def test_a_search_lists_without_a_total_count(app, client, auth):
 
 @pytest.mark.parametrize(("slug", "index"), [
     ("beneficiaries", "ix_beneficiaries_name_key_id"),
-    ("referrals", "ix_referrals_referred_on_id"),
+    ("referrals", "ix_referrals_referred_on_id_beneficiary_id"),
     ("enrolments", "ix_enrolments_entry_date_id_beneficiary_id"),
     ("contacts", "ix_contacts_occurs_at_id_enrolment_id"),
 ])

@@ -229,7 +229,7 @@ def test_a_word_of_three_letters_or_more_walks_the_trigram_index(app, monkeypatc
     if postgres:
         # the walk in the list's order asks each row's person by its key, whatever the
         # engine estimates of the people found (not a join planned from that estimate)
-        assert "ix_referrals_referred_on_id" in found[3] and "SubPlan" in found[3] \
+        assert "ix_referrals_referred_on_id_beneficiary_id" in found[3] and "SubPlan" in found[3] \
             and "pk_beneficiaries" in found[3] and "Seq Scan" not in found[3], found[3]
     else:
         assert index in found[3], found[3]
