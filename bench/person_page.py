@@ -79,7 +79,7 @@ def lengthen(path_id: int, have: int, wanted: int) -> list[int]:
     last = db.session.scalar(select(func.max(Contact.occurs_at))
                              .where(Contact.enrolment_id == path_id))
     start = db.session.scalar(select(func.max(Contact.id))) + 1
-    rows = [{"id": start + i, "enrolment_id": path_id,
+    rows = [{"id": start + i, "enrolment_id": path_id, "beneficiary_id": first.beneficiary_id,
              "contact_type_id": first.contact_type_id, "staff_id": first.staff_id,
              "occurs_at": last + timedelta(days=i + 1), "duration_minutes": 45,
              "attendance": first.attendance, "version": 1}

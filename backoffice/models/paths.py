@@ -246,9 +246,11 @@ class Enrolment(Versioned, db.Model):
         # keeps the paths of the people found from the index alone (migration 0031)
         Index("ix_enrolments_entry_date_id_beneficiary_id", "entry_date", "id",
               "beneficiary_id"),
-        # a person's paths, their ids in the index: the name search reads the paths of
-        # the people found without their rows (PostgreSQL, migration 0029)
-        Index("ix_enrolments_beneficiary_id_id", "beneficiary_id", "id"),
+        # a person's paths, their ids in the index: a person's record reads them without
+        # their rows (migration 0029). Unique (the id alone is), so that a contact's
+        # (person, path) pair can name it: the contacts' person is their path's
+        # (models/activity.py, migration 0033)
+        Index("ix_enrolments_beneficiary_id_id", "beneficiary_id", "id", unique=True),
         Index("ix_enrolments_referent_status", "referent_id", "status"),
         Index("ix_enrolments_status_planned_end", "status", "planned_end_date"),
         # the follow-ups past their end, soonest ended first (alerts, issue 25 §4)

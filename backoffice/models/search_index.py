@@ -9,6 +9,7 @@ trigram index of the key, which answers « contains » for any word of three let
   it is in Debian's postgresql-15 package used by .ci/postgres.sh) and is a trusted
   extension (a database owner may create it). Where it cannot be created, the index is
   left out with a warning and the same search reads the whole table: slower, same results.
+  With it, a B-tree of each person's key by their id (`KEY_BY_ID_INDEX`).
 - SQLite: an FTS5 table with the trigram tokenizer (SQLite ≥ 3.34) holding the key of each
   person (external content: the key is not stored twice), kept by three triggers; the
   search asks it ``search_key LIKE '%dup%'`` for the ids (backoffice/people_search.py).
@@ -50,17 +51,25 @@ SQLITE = [
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{verb}"
                for verb in ("insert", "delete", "update")] + [f"DROP TABLE IF EXISTS {FTS_TABLE}"]
 
+#: PostgreSQL: each person's key by their id, for the lists walked in their order that ask
+#: each row whether its person matches (people_search.search_rows: a first page of a
+#: frequent name). From the table, each row read a person's row (5.4 µs: « Garnier »,
+#: contacts' page 1, 3 600 rows walked in 19 ms at a million people); from this index
+#: alone, 9 ms (migration 0034).
+KEY_BY_ID_INDEX = "search_beneficiaries_key_by_id"
 POSTGRESQL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     f"CREATE INDEX {TRIGRAM_INDEX} ON beneficiaries USING gin (search_key gin_trgm_ops)",
+    f"CREATE INDEX {KEY_BY_ID_INDEX} ON beneficiaries (id) INCLUDE (search_key)",
 ]
-POSTGRESQL_DROP = [f"DROP INDEX IF EXISTS {TRIGRAM_INDEX}"]
+POSTGRESQL_DROP = [f"DROP INDEX IF EXISTS {name}" for name in (TRIGRAM_INDEX, KEY_BY_ID_INDEX)]
 
 
 def is_search_object(name: str | None) -> bool:
     """True for the tables and indexes of this module (FTS5 keeps its own shadow tables,
     « beneficiary_search_data », « …_idx », « …_docsize », « …_config »)."""
-    return bool(name) and (name == TRIGRAM_INDEX or name.startswith(FTS_TABLE))
+    return bool(name) and (name in (TRIGRAM_INDEX, KEY_BY_ID_INDEX)
+                           or name.startswith(FTS_TABLE))
 
 
 def create(connection) -> bool:

@@ -875,7 +875,8 @@ class _DemoBuilder:
         self._add(Enrolment, row)
         absences = "two" if outcome == "loss_of_contact" or scenario == "running_absences" else (
             "two" if info.family == "PLIE" and not ended and rng.random() < 0.08 else None)
-        self._contacts(info, enrolment_id, referent, entry, end_at, absences, prebilan)
+        self._contacts(info, enrolment_id, person["id"], referent, entry, end_at, absences,
+                       prebilan)
         self._workshops(info, enrolment_id, referent, entry, end_at)
         internship = self._internships(info, enrolment_id, entry, phases, end_at)
         self._barriers(info, enrolment_id, entry, end_at)
@@ -1172,7 +1173,8 @@ class _DemoBuilder:
 
     # Contacts
 
-    def _contacts(self, info, enrolment_id, staff, entry, end_at, absences, prebilan) -> None:
+    def _contacts(self, info, enrolment_id, person_id, staff, entry, end_at, absences,
+                  prebilan) -> None:
         rng, code = self.rng, info.code
         low, high = CONTACTS_PER_PATH[code]
         span = (end_at - entry).days
@@ -1215,8 +1217,8 @@ class _DemoBuilder:
             present = attendance is Attendance.PRESENT
             self._add(Contact, {
                 "id": self._new_id(Contact), "enrolment_id": enrolment_id,
-                "contact_type_id": self.contact_types[kind], "occurs_at": _at(when, hour,
-                                                                               rng.choice((0, 30))),
+                "beneficiary_id": person_id, "contact_type_id": self.contact_types[kind],
+                "occurs_at": _at(when, hour, rng.choice((0, 30))),
                 "duration_minutes": minutes if present else None, "staff_id": staff,
                 "attendance": attendance,
                 "objective": self._text("objectives") if present and kind != "email" else None,

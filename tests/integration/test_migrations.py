@@ -117,3 +117,52 @@ def test_upgrade_0021_moves_the_fse_values_to_the_first_plie_participation(tmp_p
                 "SELECT labour_market_situation, isced_level, household_without_employment, "
                 "foreign_origin_or_minority, rural_area FROM beneficiaries")).one()
         assert tuple(back) == ("Demandeur d'emploi de longue durée", 3, True, True, True)
+
+
+def test_upgrade_0033_gives_each_contact_its_paths_person(tmp_path):
+    """Migration 0033: the contacts already recorded get their path's person; a contact
+    naming another person than its path's is refused afterwards; on PostgreSQL the
+    planner is told about five contacts per person; the downgrade removes the column."""
+    from datetime import date, datetime
+
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    app = _fresh_app(tmp_path)
+    with app.app_context():
+        upgrade(revision="0032")
+        with db.engine.begin() as conn:
+            funder = _insert(conn, "funders", code="PLIE", name="PLIE", territory="FR")
+            plie = _insert(conn, "programmes", code="PLIE-L1", name="Lot 1", funder_id=funder,
+                           exit_scheme="PLIE")
+            kind = _insert(conn, "contact_types", code="individual", label="Entretien")
+            people = [_insert(conn, "beneficiaries", last_name=name, first_name="Anne",
+                              name_key=f"{name.lower()} anne",
+                              search_key=f"{name.lower()}anne", birth_date=date(1980, 5, 1),
+                              sex="F") for name in ("Martin", "Wamytan")]
+            paths = [_insert(conn, "enrolments", beneficiary_id=person, programme_id=plie,
+                             entry_date=date(2025, 1, 6), status="active")
+                     for person in (people[0], people[1], people[1])]
+            for path in paths:
+                _insert(conn, "contacts", enrolment_id=path, contact_type_id=kind,
+                        occurs_at=datetime(2025, 2, 3, 9), attendance="present")
+        upgrade(revision="0033")
+        with db.engine.connect() as conn:
+            held = conn.execute(text("SELECT enrolment_id, beneficiary_id FROM contacts "
+                                     "ORDER BY enrolment_id")).all()
+        assert [tuple(row) for row in held] == [(paths[0], people[0]), (paths[1], people[1]),
+                                                (paths[2], people[1])]
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text("UPDATE contacts SET beneficiary_id = :other "
+                              "WHERE enrolment_id = :path"),
+                         {"other": people[1], "path": paths[0]})
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as conn:
+                options = conn.execute(text(
+                    "SELECT attoptions FROM pg_attribute WHERE attrelid = 'contacts'::regclass"
+                    " AND attname = 'beneficiary_id'")).scalar()
+            assert options == ["n_distinct=-0.2"]
+        downgrade(revision="0032")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("contacts")}
+        assert "beneficiary_id" not in columns
+        upgrade()  # the next test on this database finds the models' schema

@@ -11,6 +11,7 @@ from backoffice.enums import Role
 from backoffice.extensions import db
 from backoffice.models import Beneficiary, Contact, Enrolment, Referral, fold, search_index
 from backoffice.privacy import anonymise
+from tests.conftest import post_edit
 from tests.integration.test_admin_access import make_beneficiary, make_path, make_reference
 from tests.integration.test_alerts_view import plan
 from tests.integration.test_query_counts import filter_arg
@@ -228,9 +229,10 @@ def test_a_word_of_three_letters_or_more_walks_the_trigram_index(app, monkeypatc
     assert "ix_beneficiaries_name_key_id" not in found[2], found[2]
     if postgres:
         # the walk in the list's order asks each row's person by its key, whatever the
-        # engine estimates of the people found (not a join planned from that estimate)
+        # engine estimates of the people found (not a join planned from that estimate),
+        # from the index of the keys by id alone (migration 0034)
         assert "ix_referrals_referred_on_id_beneficiary_id" in found[3] and "SubPlan" in found[3] \
-            and "pk_beneficiaries" in found[3] and "Seq Scan" not in found[3], found[3]
+            and search_index.KEY_BY_ID_INDEX in found[3] and "Seq Scan" not in found[3], found[3]
     else:
         assert index in found[3], found[3]
     # migration 0029 (PostgreSQL reads it alone once autovacuum marked the table visible)
@@ -388,7 +390,8 @@ def test_the_lists_of_referrals_paths_and_contacts_give_the_same_pages_every_way
     people's ids written in the statement (each engine choosing), from those ids while
     walking the list (what SQLite is told when it reads fewer rows), or by the walk asking
     each row for its person (no id read first). The ids are written out, not bound one by
-    one, and the contacts are found through the ids of the people's paths."""
+    one, and the contacts are found by their own person, their paths not read (migration
+    0033)."""
     with app.app_context():
         reference = make_reference()
         programme = reference["programme"]
@@ -451,11 +454,38 @@ def test_the_lists_of_referrals_paths_and_contacts_give_the_same_pages_every_way
                         assert _largest_list_of_ids(
                             [(statement, None) for statement in statements],
                             written=False) < 27, slug
-                        column = "enrolment_id" if model is Contact else "beneficiary_id"
-                        assert any(re.search(rf"{column} (= ANY \('\{{|IN \()\d", statement)
-                                   for statement in statements), slug
+                        # (`+ 0` when SQLite is told to walk the list's order)
+                        assert any(re.search(r"beneficiary_id( \+ \S+)? (= ANY \('\{|IN \()\d",
+                                             statement) for statement in statements), slug
+                        assert not any(" ".join(statement.split()).startswith(
+                            "SELECT enrolments.id FROM enrolments WHERE") for statement
+                            in statements), slug
                     if way == "walk asking each row" and db.engine.dialect.name == "postgresql":
                         # the question stays on each row walked, whatever PostgreSQL
                         # estimates of the people found (not turned into a join)
                         assert any(re.search(r"EXISTS \(SELECT .* LIMIT ALL OFFSET", " ".join(
                             statement.split())) for statement in statements), slug
+
+
+def test_a_path_given_to_another_person_moves_its_contacts_in_the_search(
+        app, client, auth, users):
+    """The contacts hold their path's person (migration 0033): a coordinator correcting a
+    path's person in its form finds the path's contacts under the new name, not the old."""
+    with app.app_context():
+        reference = make_reference()
+        path = make_path(reference["programme"], users["counsellor"],
+                         person=make_beneficiary("Erroné", "Paul"))
+        right = make_beneficiary("Kasarhérou", "Marie")
+        db.session.add(Contact(enrolment=path, contact_type_id=reference["contact_type"].id,
+                               occurs_at=datetime(2025, 2, 3, 9), notes="premier entretien"))
+        db.session.commit()
+        path_id, right_id, programme_id = path.id, right.id, reference["programme"].id
+    auth.login("coordinator")
+    response = post_edit(client, f"/admin/enrolments/edit/?id={path_id}", {
+        "beneficiary": str(right_id), "programme": str(programme_id),
+        "entry_date": "06/01/2025", "status": "active",
+        "referent": str(users["counsellor"])})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    for name, found in (("kasarherou", 1), ("errone", 0)):
+        page = client.get(f"/admin/contacts/?search={name}").get_data(as_text=True)
+        assert page.count('name="rowid"') == found, name
