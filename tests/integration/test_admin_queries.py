@@ -132,7 +132,7 @@ def test_a_search_lists_without_a_total_count(app, client, auth):
     ("beneficiaries", "ix_beneficiaries_name_key_id"),
     ("referrals", "ix_referrals_referred_on_id_beneficiary_id"),
     ("enrolments", "ix_enrolments_entry_date_id_beneficiary_id"),
-    ("contacts", "ix_contacts_occurs_at_id_enrolment_id"),
+    ("contacts", "ix_contacts_occurs_at_id_beneficiary_id"),
 ])
 def test_a_deep_page_walks_the_index_of_the_default_sort_in_order(app, slug, index):
     """Issue 8: a later page finds its ids by OFFSET in the list's default order
@@ -190,10 +190,12 @@ def test_a_page_reads_its_ids_first_then_joins_only_them(app, client, auth):
         statement = rows_statement(app, client, url)
         outer, _, inner = statement.partition("WHERE referrals.id IN (SELECT referrals.id")
         assert inner, f"{url}: the rows are not read by id"
-        assert "LIKE" not in outer and not re.search(r"beneficiary_id (IN|= ANY)", outer), \
+        assert "LIKE" not in outer and not re.search(
+            r"beneficiary_id( \+ \S+)? (IN|= ANY)", outer), \
             f"{url}: the search is repeated around the ids"
-        if "search" in url:  # the people found by the name search (people_search.py)
-            assert re.search(r"referrals\.beneficiary_id (IN|= ANY)", inner)
+        if "search" in url:  # the people found by the name search (people_search.py;
+            # `+ 0` when SQLite is told to walk the list's order)
+            assert re.search(r"referrals\.beneficiary_id( \+ \S+)? (IN|= ANY)", inner)
     first = client.get("/admin/referrals/").get_data(as_text=True)
     assert first.count('name="rowid"') == 20  # the page's 20 referrals, none lost
     found = client.get("/admin/referrals/?search=Nom1").get_data(as_text=True)
