@@ -252,7 +252,11 @@ class ReportWorkbook:
         """A function (row, col, value) writing the cells of a column of ``kind``, as
         :meth:`cell` does; the usual values (texts, numbers, days, empty cells) go straight
         to XlsxWriter, with the formats chosen once for the column rather than per cell."""
-        cell, write_string, write_number = self.cell, sheet.write_string, sheet.write_number
+        # XlsxWriter's own writers, past the wrapper of its public ones that reads « A1 »
+        # cell names (these cells are numbered): a million cells in the DEL report
+        cell = self.cell
+        write_string = getattr(sheet, "_write_string", sheet.write_string)
+        write_number = getattr(sheet, "_write_number", sheet.write_number)
         text_format = self.f["wrap" if kind == "wrap" else "text"]
         number_format = self.f[kind if kind in ("percent", "decimal") else "int"]
         date_format = self.f["date"]
