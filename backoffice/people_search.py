@@ -241,8 +241,9 @@ def _rows_of(session, model: type, ids: list[int], up_to: int | None = None):
 #: 0033): a row walked is checked from that index alone, where a row of the people found
 #: is read from the table to be sorted. Measured at a million people (« Garnier »,
 #: « EL569 », page 5): contacts 0.12-0.33 µs a row walked, 0.87 µs a row read; referrals
-#: 0.27 and 2.3 µs; paths 0.27 and 0.7 µs.
-WALKED_ROW_COST = {"contacts": 0.3, "referrals": 0.15, "enrolments": 0.4}
+#: 0.27 and 2.3 µs; paths 0.27 and 0.7-2.0 µs (« Garnier », page 5 of the paths on a
+#: freshly seeded database: 7.4-15.8 ms walked, 21-23 ms read).
+WALKED_ROW_COST = {"contacts": 0.3, "referrals": 0.15, "enrolments": 0.15}
 
 
 def _walks(session, model: type, owner: type, ids: list[int], up_to: int | None) -> bool:
