@@ -128,12 +128,12 @@ def search_rows(session, model: type, text: str | None, up_to: int | None = None
     - people found through the index (up to `FROM_PEOPLE_UP_TO`, or `…_BY_NAME` for the
       lists sorted by name): one statement reads their ids — for the records of a path
       without their person (attendances…), the ids of their paths — and the list's
-      statement is given
-      them written out (`_rows_of`). Knowing how many they are, each engine then either
-      reads their rows through the index of people and sorts them (few people), or walks
-      its list in order and keeps the rows whose person is among them, checked in a hash
-      of the ids (a frequent name: one referral in 140 for « Garnier », the page 2 of
-      the referrals in 23 ms of SQL instead of 180, its ids included, PostgreSQL).
+      statement is given them written out (`_rows_of`). Knowing how many they are, each
+      engine then either reads their rows through the index of people and sorts them
+      (few people), or walks its list in order and keeps the rows whose person is among
+      them, checked in a hash of the ids (a frequent name: one referral in 140 for
+      « Garnier », the page 2 of the referrals in 23 ms of SQL instead of 180, its ids
+      included, PostgreSQL).
       SQLite always chose the first way; it is told to walk when that costs less
       (`_walks`: `up_to`, the rows of the page asked and those before it, a list without
       filter). On PostgreSQL a first page beyond `FIRST_PAGE_FROM_PEOPLE_UP_TO` people
