@@ -1,8 +1,10 @@
 """`flask db upgrade` on an empty database yields exactly the models' schema."""
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from backoffice import create_app
 from backoffice.extensions import db
@@ -68,6 +70,13 @@ def _insert(conn, table_name: str, /, **values) -> int:
     return conn.execute(table.insert().values(**values)).inserted_primary_key[0]
 
 
+def _plie_programme(conn) -> int:
+    """The PLIE's funder and its Lot 1, as the schema stands; the programme's id."""
+    funder = _insert(conn, "funders", code="PLIE", name="PLIE", territory="FR")
+    return _insert(conn, "programmes", code="PLIE-L1", name="Lot 1", funder_id=funder,
+                   exit_scheme="PLIE")
+
+
 def test_upgrade_0021_moves_the_fse_values_to_the_first_plie_participation(tmp_path):
     """Migration 0021: the person's FSE values land in the entry record of their first
     PLIE path of more than a day (not the one-day action before it, not the re-entry
@@ -78,9 +87,7 @@ def test_upgrade_0021_moves_the_fse_values_to_the_first_plie_participation(tmp_p
     with app.app_context():
         upgrade(revision="0018")
         with db.engine.begin() as conn:
-            funder = _insert(conn, "funders", code="PLIE", name="PLIE", territory="FR")
-            plie = _insert(conn, "programmes", code="PLIE-L1", name="Lot 1", funder_id=funder,
-                           exit_scheme="PLIE")
+            plie = _plie_programme(conn)
             person = _insert(
                 conn, "beneficiaries", last_name="Martin", first_name="Anne",
                 name_key="martin anne", birth_date=date(1980, 5, 1), sex="F",
@@ -125,16 +132,11 @@ def test_upgrade_0033_gives_each_contact_its_paths_person(tmp_path):
     planner is told about five contacts per person; the downgrade removes the column."""
     from datetime import date, datetime
 
-    import pytest
-    from sqlalchemy.exc import IntegrityError
-
     app = _fresh_app(tmp_path)
     with app.app_context():
         upgrade(revision="0032")
         with db.engine.begin() as conn:
-            funder = _insert(conn, "funders", code="PLIE", name="PLIE", territory="FR")
-            plie = _insert(conn, "programmes", code="PLIE-L1", name="Lot 1", funder_id=funder,
-                           exit_scheme="PLIE")
+            plie = _plie_programme(conn)
             kind = _insert(conn, "contact_types", code="individual", label="Entretien")
             people = [_insert(conn, "beneficiaries", last_name=name, first_name="Anne",
                               name_key=f"{name.lower()} anne",
